@@ -1,0 +1,1 @@
+"""Dagster assets, checks, jobs and schedules of dtsen_pipeline; keys mirror warehouse schema/table."""

@@ -1,0 +1,29 @@
+"""The Dagster code location: every asset, check, job, schedule and resource of the pipeline."""
+
+from __future__ import annotations
+
+from dagster import Definitions, in_process_executor
+
+from assets.golden import programme_rule, sql_model_assets, village
+from assets.ingest import conservation_checks, quarantine, raw_assets, staging_assets
+from assets.jobs import nightly_refresh, nightly_schedule
+from assets.linkage import person_linkage
+from assets.quality import gx_checks
+from dtsen_pipeline.resources import default_resources
+
+
+def build_definitions() -> Definitions:
+    return Definitions(
+        assets=[*raw_assets, *staging_assets, quarantine, person_linkage, village, programme_rule,
+                *sql_model_assets],
+        asset_checks=[*conservation_checks, *gx_checks],
+        jobs=[nightly_refresh],
+        schedules=[nightly_schedule],
+        resources=default_resources(),
+        # One process runs the steps in order: an embedded DuckDB warehouse allows one writer,
+        # and a step per process would pay the Great Expectations import every time.
+        executor=in_process_executor,
+    )
+
+
+defs = build_definitions()

@@ -1,0 +1,1 @@
+"""Golden tables: SQL models in `dbt_like_sql/` and the rules behind them."""

@@ -1,0 +1,1 @@
+"""Reading agency deliveries: feed declarations, file readers, raw records and staging."""

@@ -1,0 +1,238 @@
+"""Raw text records -> typed, canonical staging rows, or quarantine rows with a reason.
+
+Every raw record ends in exactly one of the two outputs (`stage_feed` asserts it), so the count
+identity rows in = staged + quarantined holds by construction. Reasons name what a data engineer
+must fix; they never carry the offending values.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from dtsen_pipeline.domain import dates, identifiers, names, regions
+from dtsen_pipeline.ingest.feeds import FeedSpec
+from dtsen_pipeline.schema import PERSON_COLUMNS, PROGRAMS, QUARANTINE_COLUMNS, VERVAL_RESULTS, VERVAL_TIERS
+
+# Quarantine reason codes, in the order they are tested (the first that applies is recorded).
+JUNK_REASONS = ("EMPTY_ROW", "REPEATED_HEADER", "SUMMARY_ROW", "MALFORMED_ROW")
+QUARANTINE_REASONS = (
+    *JUNK_REASONS,
+    "REGION_MISSING",
+    "REGION_BAD_FORMAT",
+    "REGION_UNKNOWN",
+    "MISSING_NAME",
+    "BAD_BIRTH_DATE",
+    "BAD_PROGRAM",
+    "BAD_DECISION",
+    "BAD_TIER",
+    "BAD_DECISION_DATE",
+)
+
+_SUMMARY_PATTERN = r"^\s*(?:JUMLAH|TOTAL|GRAND\s+TOTAL|SUB\s*TOTAL)\b"
+_PROGRAM_ALIASES = {"PBI JK": "PBI-JK", "PBI_JK": "PBI-JK", "PBIJK": "PBI-JK", "SEMBAKO": "BPNT"}
+
+
+def make_record_id(feed: pd.Series | str, source_file: pd.Series, source_row: pd.Series) -> pd.Series:
+    """The stable id of a source record: `<feed>:<source file>#<row>` (provenance, no personal data)."""
+    return feed + ":" + source_file.astype("str") + "#" + source_row.astype("str")
+
+
+@dataclass(frozen=True)
+class StagingResult:
+    staged: pd.DataFrame
+    quarantine: pd.DataFrame
+
+
+def _text(s: pd.Series) -> pd.Series:
+    """Trimmed text with blanks as NA."""
+    out = s.astype("str").str.strip()
+    return out.mask(out == "")
+
+
+def _source(raw: pd.DataFrame, header: str | None) -> pd.Series:
+    if header is None or header not in raw.columns:
+        return pd.Series(pd.NA, index=raw.index, dtype="str")
+    return _text(raw[header])
+
+
+def classify_junk(raw: pd.DataFrame, spec: FeedSpec) -> pd.Series:
+    """The junk reason of each record (NA for a record that looks like data)."""
+    value_cols = [c for c in raw.columns if c not in ("feed", "source_file", "source_row", "n_fields",
+                                                      "header_fields", "_overflow")]
+    values = raw[value_cols].astype("str").apply(lambda s: s.str.strip()).replace("", pd.NA)
+    filled = values.notna()
+    reason = pd.Series(pd.NA, index=raw.index, dtype="str")
+
+    empty = ~filled.any(axis=1) & raw["_overflow"].isna()
+    reason = reason.mask(empty, "EMPTY_ROW")
+
+    header_like = pd.DataFrame(
+        {c: values[c].str.upper() == c.upper() for c in value_cols}, index=raw.index
+    ).fillna(False)
+    repeated = header_like.sum(axis=1) >= np.maximum(2, (filled.sum(axis=1) + 1) // 2)
+    reason = reason.mask(reason.isna() & repeated, "REPEATED_HEADER")
+
+    first_value = values.bfill(axis=1).iloc[:, 0] if value_cols else pd.Series(pd.NA, index=raw.index)
+    summary = first_value.astype("str").str.upper().str.contains(_SUMMARY_PATTERN, regex=True).fillna(False)
+    reason = reason.mask(reason.isna() & summary.astype(bool), "SUMMARY_ROW")
+
+    malformed = raw["n_fields"] != raw["header_fields"]
+    reason = reason.mask(reason.isna() & malformed, "MALFORMED_ROW")
+    return reason
+
+
+def _map_values(values: pd.Series, mapping: dict[str, str]) -> tuple[pd.Series, pd.Series]:
+    """Unify agency codes; returns the mapped values and a mask of unknown non-empty codes."""
+    if not mapping:
+        return values, pd.Series(False, index=values.index)
+    upper = {k.upper(): v for k, v in mapping.items()}
+    keys = values.str.upper().str.replace(r"\s+", " ", regex=True)
+    mapped = keys.map(upper).astype("str")
+    unknown = values.notna() & mapped.isna()
+    return mapped, unknown
+
+
+def _region(raw: pd.DataFrame, spec: FeedSpec) -> pd.DataFrame:
+    if spec.region.village:
+        return regions.canonical_village(_source(raw, spec.region.village))
+    parts = spec.region.parts or {}
+    return regions.village_from_parts(*(_source(raw, parts.get(k)) for k in ("prov", "kab", "kec", "kel")))
+
+
+def _yes_no(values: pd.Series) -> pd.Series:
+    upper = values.str.upper()
+    out = pd.Series(pd.NA, index=values.index, dtype="boolean")
+    out = out.mask(upper.isin(["Y", "YA", "YES", "1", "TRUE"]), True)
+    return out.mask(upper.isin(["N", "T", "TIDAK", "NO", "0", "FALSE"]), False)
+
+
+def _typed_extra(name: str, values: pd.Series) -> pd.Series:
+    """Extras are typed by their canonical name, so a new feed reuses the same conversions."""
+    if name == "desil":
+        number = pd.to_numeric(values, errors="coerce")
+        valid = number.between(1, 10) & (number == number.round())
+        return number.where(valid).astype("Int64")
+    if name in ("pkh", "bpnt", "pbi_jk"):
+        return _yes_no(values)
+    if name == "nominal":
+        return pd.to_numeric(values.str.replace(r"[^0-9.\-]", "", regex=True), errors="coerce")
+    if name in ("tgl_mati",):
+        return dates.parse_dates(values)["date"]
+    if name == "nik_ganda":
+        return identifiers.check_nik(values)["nik"]
+    if name in ("status_padan", "status_hidup", "status_dasar", "periode", "hasil", "tingkat"):
+        return values.str.upper().str.replace(r"\s+", " ", regex=True)
+    if name == "program":
+        upper = values.str.upper().str.replace(r"\s+", " ", regex=True)
+        return upper.replace(_PROGRAM_ALIASES)
+    return values
+
+
+def _first_reason(reason: pd.Series, condition: pd.Series, code: str) -> pd.Series:
+    return reason.mask(reason.isna() & condition.fillna(False).astype(bool), code)
+
+
+def _join_flags(flag_columns: list[pd.Series], index: pd.Index) -> pd.Series:
+    """';'-joined warning codes per row ('' when none)."""
+    if not flag_columns:
+        return pd.Series("", index=index, dtype="str")
+    frame = pd.concat([f.fillna("").astype("str") for f in flag_columns], axis=1)
+    joined = frame.agg(";".join, axis=1).str.replace(r";{2,}", ";", regex=True).str.strip(";")
+    return joined.astype("str")
+
+
+def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) -> StagingResult:
+    """Stage one feed's raw records; every record lands in `staged` or `quarantine`."""
+    raw = raw.reset_index(drop=True)
+    reason = classify_junk(raw, spec)
+    detail = pd.Series(pd.NA, index=raw.index, dtype="str")
+    malformed = reason == "MALFORMED_ROW"
+    detail = detail.mask(
+        malformed.fillna(False),
+        "expected " + raw["header_fields"].astype("str") + " fields, found " + raw["n_fields"].astype("str"),
+    )
+
+    out = pd.DataFrame(index=raw.index)
+    out["record_id"] = make_record_id(spec.name, raw["source_file"], raw["source_row"])
+    out["feed"] = spec.name
+    out["source_file"] = raw["source_file"]
+    out["source_row"] = raw["source_row"].astype("int64")
+    flags: list[pd.Series] = []
+
+    nik = identifiers.check_nik(_source(raw, spec.columns.get("nik")))
+    out["nik"], out["nik_issue"] = nik["nik"], nik["issue"]
+    kk = identifiers.check_kk(_source(raw, spec.columns.get("no_kk")))
+    out["no_kk"], out["kk_issue"] = kk["no_kk"], kk["issue"]
+
+    nama = _source(raw, spec.columns.get("nama"))
+    name_parts = names.name_columns(nama)
+    out["nama"] = nama
+    out["nama_norm"] = name_parts["nama_norm"]
+    out["name_key"] = name_parts["name_key"]
+    out["gelar"] = name_parts["gelar"]
+
+    region = _region(raw, spec)
+    out["kode_desa"] = region["kode_desa"]
+    out["kode_kecamatan"] = regions.kecamatan_code(region["kode_desa"])
+    out["in_scope"] = regions.in_scope(region["kode_desa"], scope).fillna(False).astype(bool)
+    for code in ("REGION_MISSING", "REGION_BAD_FORMAT", "REGION_UNKNOWN"):
+        reason = _first_reason(reason, region["issue"] == code, code)
+    flags.append(pd.Series(np.where(out["in_scope"] | out["kode_desa"].isna(), "", "OUT_OF_SCOPE"),
+                           index=raw.index))
+
+    if spec.entity == "person":
+        reason = _first_reason(reason, out["nama_norm"].isna(), "MISSING_NAME")
+        parsed = dates.parse_dates(_source(raw, spec.columns.get("tgl_lahir")))
+        dob_issue = parsed["issue"].fillna(dates.birth_date_issues(parsed["date"], as_of))
+        reason = _first_reason(reason, dob_issue.notna(), "BAD_BIRTH_DATE")
+        detail = detail.mask(detail.isna() & (reason == "BAD_BIRTH_DATE"), dob_issue)
+        out["tgl_lahir"] = parsed["date"].where(dob_issue.isna())
+        out["dob_imprecise"] = dates.is_imprecise_dob(out["tgl_lahir"]).fillna(False).astype(bool)
+        out["tempat_lahir"] = _source(raw, spec.columns.get("tempat_lahir"))
+        for column, flag in (("jenis_kelamin", "SEX_UNKNOWN_CODE"), ("hubungan", "RELATIONSHIP_UNKNOWN_CODE")):
+            mapped, unknown = _map_values(_source(raw, spec.columns.get(column)), spec.values.get(column, {}))
+            out[column] = mapped
+            flags.append(pd.Series(np.where(unknown, flag, ""), index=raw.index))
+        flags.append(identifiers.nik_warnings(out["nik"], out["jenis_kelamin"], out["tgl_lahir"]))
+        out["alamat"] = _source(raw, spec.columns.get("alamat"))
+        out["rt"] = _source(raw, spec.columns.get("rt"))
+        out["rw"] = _source(raw, spec.columns.get("rw"))
+
+    for name, header in spec.extras.items():
+        out[name] = _typed_extra(name, _source(raw, header))
+
+    if "program" in spec.extras:
+        reason = _first_reason(reason, ~out["program"].isin(PROGRAMS), "BAD_PROGRAM")
+    if spec.entity == "decision":
+        reason = _first_reason(reason, ~out["hasil"].isin(VERVAL_RESULTS), "BAD_DECISION")
+        reason = _first_reason(reason, ~out["tingkat"].isin(VERVAL_TIERS), "BAD_TIER")
+        parsed = dates.parse_dates(_source(raw, spec.extras.get("tanggal")))
+        reason = _first_reason(reason, parsed["date"].isna(), "BAD_DECISION_DATE")
+        out["tanggal"] = parsed["date"]
+
+    out["flags"] = _join_flags(flags, raw.index)
+    quarantined = reason.notna()
+    quarantine = pd.DataFrame({
+        "feed": spec.name,
+        "source_file": raw.loc[quarantined, "source_file"],
+        "source_row": raw.loc[quarantined, "source_row"].astype("int64"),
+        "reason": reason[quarantined],
+        "detail": detail[quarantined],
+    }, columns=list(QUARANTINE_COLUMNS)).reset_index(drop=True)
+    staged = out.loc[~quarantined].reset_index(drop=True)
+    if spec.entity == "person":
+        ordered = [c for c in PERSON_COLUMNS if c in staged.columns]
+        staged = staged[ordered + [c for c in staged.columns if c not in ordered]]
+    if len(staged) + len(quarantine) != len(raw):
+        raise RuntimeError(f"feed {spec.name}: staging lost or duplicated records")
+    return StagingResult(staged=staged, quarantine=quarantine)
+
+
+def empty_quarantine() -> pd.DataFrame:
+    frame = pd.DataFrame({c: pd.Series(dtype="str") for c in QUARANTINE_COLUMNS})
+    frame["source_row"] = frame["source_row"].astype("int64")
+    return frame

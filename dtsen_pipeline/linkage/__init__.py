@@ -1,0 +1,1 @@
+"""Probabilistic record linkage of persons across feeds with Splink 5."""

@@ -1,0 +1,53 @@
+"""Shape staged person rows into the columns the Splink model compares.
+
+Only identifiers that passed every rule reach the model: a damaged or placeholder NIK is null
+here, so it can never count as agreement.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+
+from dtsen_pipeline.domain.names import LOW_INFORMATION_TOKENS
+
+LINKAGE_COLUMNS = (
+    "unique_id", "feed", "nik", "no_kk", "name_key", "first_token", "last_token", "informative_token",
+    "dob", "dob_year", "dob_imprecise", "jenis_kelamin", "kode_desa", "kode_kecamatan",
+)
+
+
+def _informative(tokens: list[str]) -> str | None:
+    """The longest token that is not a low-information name part (MUHAMMAD, SITI, WAYAN...)."""
+    useful = [t for t in tokens if t not in LOW_INFORMATION_TOKENS]
+    return max(useful, key=len) if useful else (tokens[-1] if tokens else None)
+
+
+def linkage_input(staged: pd.DataFrame) -> pd.DataFrame:
+    """One row per staged person record, with comparison keys."""
+    keys = staged["name_key"].astype("str")
+    unique_keys = pd.Series(keys.dropna().unique())
+    tokens = unique_keys.str.split()
+    token_frame = pd.DataFrame({
+        "name_key": unique_keys,
+        "first_token": tokens.str[0],
+        "last_token": tokens.str[-1],
+        "informative_token": tokens.map(_informative),
+    })
+    out = pd.DataFrame({
+        "unique_id": staged["record_id"].astype("str"),
+        "feed": staged["feed"].astype("str"),
+        "nik": staged["nik"].astype("str"),
+        "no_kk": staged["no_kk"].astype("str"),
+        "name_key": keys,
+    })
+    out = out.merge(token_frame, on="name_key", how="left")
+    dob = pd.to_datetime(staged["tgl_lahir"]) if "tgl_lahir" in staged else pd.Series(pd.NaT, index=staged.index)
+    out["dob"] = dob.dt.strftime("%Y-%m-%d").astype("str").values
+    out["dob_year"] = dob.dt.year.astype("Int64").values
+    imprecise = staged["dob_imprecise"] if "dob_imprecise" in staged else pd.Series(False, index=staged.index)
+    out["dob_imprecise"] = imprecise.fillna(False).astype(bool).values
+    sex = staged["jenis_kelamin"] if "jenis_kelamin" in staged else pd.Series(pd.NA, index=staged.index)
+    out["jenis_kelamin"] = sex.astype("str").values
+    out["kode_desa"] = staged["kode_desa"].astype("str").values
+    out["kode_kecamatan"] = staged["kode_kecamatan"].astype("str").values
+    return out[list(LINKAGE_COLUMNS)]

@@ -1,0 +1,1 @@
+"""Data-quality suites (Great Expectations 1.x) kept as JSON files in `expectations/`."""

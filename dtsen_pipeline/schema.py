@@ -1,0 +1,64 @@
+"""Canonical column sets shared by staging, linkage and the golden SQL models.
+
+Every person-bearing feed is staged into the same person columns (plus its own extras), so
+linkage and the golden models read one shape whatever the agency called its columns.
+"""
+
+from __future__ import annotations
+
+PROVENANCE_COLUMNS: tuple[str, ...] = ("record_id", "feed", "source_file", "source_row")
+
+# Columns every person-bearing staging table carries, in this order.
+PERSON_COLUMNS: tuple[str, ...] = (
+    *PROVENANCE_COLUMNS,
+    "nik",  # 16-digit string, only when it passed every NIK rule; otherwise null
+    "nik_issue",  # why the NIK is not usable (MISSING, NIK_EXCEL_DAMAGED, NIK_PLACEHOLDER, ...)
+    "no_kk",
+    "kk_issue",
+    "nama",  # the name as delivered (trimmed), never rewritten
+    "nama_norm",  # uppercase, titles removed, punctuation removed
+    "name_key",  # folded comparison key (Muhammad/Siti variants, old spelling)
+    "gelar",  # titles and degrees moved out of the name
+    "tgl_lahir",  # DATE
+    "dob_imprecise",  # birth date is a registry default (1 Jan, 1 Jul, 31 Dec, day 15)
+    "jenis_kelamin",  # L / P
+    "hubungan",  # canonical relationship code (KEPALA_KELUARGA, PASANGAN, ANAK, ...)
+    "kode_desa",  # canonical Kemendagri village code 18.06.01.2001
+    "kode_kecamatan",  # 18.06.01
+    "in_scope",  # village lies inside the configured scope (default Kabupaten Tanggamus 18.06)
+    "alamat",
+    "rt",
+    "rw",
+    "flags",  # warning codes for the row, ';'-separated (empty string when none)
+)
+
+# Canonical relationship-to-head codes (DTSEN numbering 1..8).
+RELATIONSHIPS: tuple[str, ...] = (
+    "KEPALA_KELUARGA",
+    "PASANGAN",
+    "ANAK",
+    "MENANTU",
+    "CUCU",
+    "ORANG_TUA",
+    "PEMBANTU",
+    "LAINNYA",
+)
+
+SEXES: tuple[str, ...] = ("L", "P")
+
+PROGRAMS: tuple[str, ...] = ("PKH", "BPNT", "PBI-JK")
+
+VERVAL_RESULTS: tuple[str, ...] = (
+    "LAYAK",
+    "TIDAK_LAYAK",
+    "MENINGGAL",
+    "PINDAH",
+    "TIDAK_DITEMUKAN",
+    "GANDA",
+    "BUKAN_GANDA",
+    "USULAN_BARU",
+)
+
+VERVAL_TIERS: tuple[str, ...] = ("PEKON", "KECAMATAN", "KABUPATEN")
+
+QUARANTINE_COLUMNS: tuple[str, ...] = ("feed", "source_file", "source_row", "reason", "detail")

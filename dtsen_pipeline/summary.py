@@ -1,0 +1,41 @@
+"""A plain-text summary of the last run, read back from the warehouse: counts only, no personal data."""
+
+from __future__ import annotations
+
+import sqlalchemy as sa
+
+from dtsen_pipeline.ingest.feeds import load_feed_specs
+from dtsen_pipeline.warehouse import count_rows, read_sql, table_exists
+
+HOUSEHOLD_FLAGS = (
+    "flag_duplicate_records", "flag_dead_recipient", "flag_moved_recipient", "flag_inclusion_candidate",
+    "flag_exclusion_candidate", "flag_missing_from_dtsen", "flag_member_in_multiple_kk",
+)
+
+
+def summary_lines(engine: sa.Engine) -> list[str]:
+    lines = ["Rows per stage (raw -> staged + quarantined):"]
+    for feed in load_feed_specs():
+        if not table_exists(engine, "raw", feed):
+            lines.append(f"  {feed:<9} not ingested")
+            continue
+        raw = count_rows(engine, "raw", feed)
+        staged = count_rows(engine, "staging", feed)
+        quarantined = count_rows(engine, "quality", f"quarantine__{feed}")
+        lines.append(f"  {feed:<9} {raw:>9,} -> {staged:>9,} + {quarantined:>7,}")
+    if table_exists(engine, "quality", "quarantine"):
+        lines.append("Quarantined rows by reason:")
+        reasons = read_sql(engine, "SELECT reason, count(*) AS n FROM quality.quarantine GROUP BY reason ORDER BY n DESC")
+        lines += [f"  {r.reason:<20} {r.n:>8,}" for r in reasons.itertuples()] or ["  none"]
+    if table_exists(engine, "golden", "person"):
+        lines.append(f"Golden persons:    {count_rows(engine, 'golden', 'person'):>9,}")
+        lines.append(f"Golden households: {count_rows(engine, 'golden', 'household'):>9,}")
+        sums = ", ".join(f"sum(case when {f} then 1 else 0 end) as {f}" for f in HOUSEHOLD_FLAGS)
+        flags = read_sql(engine, f"SELECT {sums} FROM golden.household").iloc[0]
+        lines.append("Households flagged:")
+        lines += [f"  {f.removeprefix('flag_'):<26} {int(flags[f] or 0):>8,}" for f in HOUSEHOLD_FLAGS]
+    if table_exists(engine, "linkage", "evaluation"):
+        last = read_sql(engine, "SELECT * FROM linkage.evaluation ORDER BY evaluated_at DESC LIMIT 1").iloc[0]
+        lines.append(f"Linkage vs truth: precision {last.precision:.4f}, recall {last.recall:.4f}, "
+                     f"F1 {last.f1:.4f}; {int(last.clusters):,} clusters for {int(last.true_persons):,} true persons")
+    return lines

@@ -1,0 +1,154 @@
+"""The warehouse, reached only through SQLAlchemy: DuckDB by default, PostgreSQL in production.
+
+Tables are written whole and swapped in one transaction (`replace_table`), so a reader never
+sees a half-written table, and a failure leaves the previous table intact. Bulk loads use each
+engine's fast path (DuckDB: register the frame; PostgreSQL: COPY) because row-by-row inserts
+through `to_sql` cannot carry a regency's nightly volume.
+"""
+
+from __future__ import annotations
+
+import functools
+import math
+from collections.abc import Iterable, Sequence
+
+import pandas as pd
+import sqlalchemy as sa
+
+_PG_TYPES = {
+    "bool": "BOOLEAN",
+    "int": "BIGINT",
+    "float": "DOUBLE PRECISION",
+    "datetime": "TIMESTAMP",
+    "date": "DATE",
+    "str": "TEXT",
+}
+
+
+@functools.cache
+def engine_for(url: str) -> sa.Engine:
+    """One engine per URL and process: DuckDB allows a single configuration per file."""
+    return sa.create_engine(url)
+
+
+def quote(name: str) -> str:
+    return '"' + name.replace('"', '""') + '"'
+
+
+def qualified(schema: str, table: str) -> str:
+    return f"{quote(schema)}.{quote(table)}"
+
+
+def ensure_schema(conn: sa.Connection, schema: str) -> None:
+    conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
+
+
+def table_exists(engine: sa.Engine, schema: str, table: str) -> bool:
+    with engine.connect() as conn:
+        return sa.inspect(conn).has_table(table, schema=schema)
+
+
+def _kind(series: pd.Series) -> str:
+    dtype = series.dtype
+    if pd.api.types.is_bool_dtype(dtype):
+        return "bool"
+    if pd.api.types.is_integer_dtype(dtype):
+        return "int"
+    if pd.api.types.is_float_dtype(dtype):
+        return "float"
+    if pd.api.types.is_datetime64_any_dtype(dtype):
+        return "datetime"
+    return "str"
+
+
+def _load_duckdb(conn: sa.Connection, df: pd.DataFrame, target: str, date_columns: Sequence[str]) -> None:
+    raw = conn.connection.driver_connection
+    view = "__dtsen_frame"
+    raw.register(view, df)
+    try:
+        select = "*"
+        if date_columns:
+            casts = ", ".join(f"CAST({quote(c)} AS DATE) AS {quote(c)}" for c in date_columns)
+            select = f"* REPLACE ({casts})"
+        conn.exec_driver_sql(f"CREATE TABLE {target} AS SELECT {select} FROM {view}")
+    finally:
+        raw.unregister(view)
+
+
+def _pg_value(value: object) -> object:
+    if value is None or value is pd.NA or value is pd.NaT:
+        return None
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value
+
+
+def _load_postgres(conn: sa.Connection, df: pd.DataFrame, target: str, date_columns: Sequence[str]) -> None:
+    kinds = {c: ("date" if c in date_columns else _kind(df[c])) for c in df.columns}
+    ddl = ", ".join(f"{quote(c)} {_PG_TYPES[k]}" for c, k in kinds.items())
+    conn.exec_driver_sql(f"CREATE TABLE {target} ({ddl})")
+    if df.empty:
+        return
+    columns = ", ".join(quote(c) for c in df.columns)
+    cursor = conn.connection.driver_connection.cursor()
+    frame = df.astype(object).where(df.notna(), None)
+    with cursor.copy(f"COPY {target} ({columns}) FROM STDIN") as copy:
+        for row in frame.itertuples(index=False, name=None):
+            copy.write_row([_pg_value(v) for v in row])
+
+
+def load_frame(conn: sa.Connection, df: pd.DataFrame, schema: str, table: str,
+               date_columns: Sequence[str] = ()) -> None:
+    """Create `schema.table` from a DataFrame inside the caller's transaction."""
+    target = qualified(schema, table)
+    if conn.dialect.name == "duckdb":
+        _load_duckdb(conn, df, target, date_columns)
+    else:
+        _load_postgres(conn, df, target, date_columns)
+
+
+def swap_in(conn: sa.Connection, schema: str, table: str, new_table: str) -> None:
+    """Replace `schema.table` with `schema.new_table` inside the caller's transaction."""
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(schema, table)}")
+    conn.exec_driver_sql(f"ALTER TABLE {qualified(schema, new_table)} RENAME TO {quote(table)}")
+
+
+def replace_table(engine: sa.Engine, df: pd.DataFrame, schema: str, table: str,
+                  date_columns: Sequence[str] = ()) -> int:
+    """Publish `df` as `schema.table` atomically; returns the row count written."""
+    staging_name = f"{table}__new"
+    with engine.begin() as conn:
+        ensure_schema(conn, schema)
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(schema, staging_name)}")
+        load_frame(conn, df, schema, staging_name, date_columns)
+        swap_in(conn, schema, table, staging_name)
+    return len(df)
+
+
+def replace_table_from_sql(engine: sa.Engine, schema: str, table: str, select_sql: str) -> int:
+    """Materialize a SELECT as `schema.table` atomically; returns the row count."""
+    staging_name = f"{table}__new"
+    with engine.begin() as conn:
+        ensure_schema(conn, schema)
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(schema, staging_name)}")
+        conn.exec_driver_sql(f"CREATE TABLE {qualified(schema, staging_name)} AS {select_sql}")
+        swap_in(conn, schema, table, staging_name)
+        return int(conn.exec_driver_sql(f"SELECT count(*) FROM {qualified(schema, table)}").scalar_one())
+
+
+def read_table(engine: sa.Engine, schema: str, table: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    cols = "*" if columns is None else ", ".join(quote(c) for c in columns)
+    with engine.connect() as conn:
+        return pd.read_sql(sa.text(f"SELECT {cols} FROM {qualified(schema, table)}"), conn)
+
+
+def read_sql(engine: sa.Engine, sql: str, **params: object) -> pd.DataFrame:
+    with engine.connect() as conn:
+        return pd.read_sql(sa.text(sql), conn, params=params)
+
+
+def count_rows(engine: sa.Engine, schema: str, table: str) -> int:
+    with engine.connect() as conn:
+        return int(conn.exec_driver_sql(f"SELECT count(*) FROM {qualified(schema, table)}").scalar_one())
