@@ -9,17 +9,19 @@ from assets.ingest import conservation_checks, quarantine, raw_assets, staging_a
 from assets.jobs import nightly_refresh, nightly_schedule
 from assets.linkage import person_linkage
 from assets.quality import gx_checks
+from dtsen_pipeline.config import Settings
 from dtsen_pipeline.resources import default_resources
 
 
-def build_definitions() -> Definitions:
+def build_definitions(settings: Settings | None = None) -> Definitions:
+    """The code location; tests pass their own settings (warehouse URL, folders)."""
     return Definitions(
         assets=[*raw_assets, *staging_assets, quarantine, person_linkage, village, programme_rule,
                 *sql_model_assets],
         asset_checks=[*conservation_checks, *gx_checks],
         jobs=[nightly_refresh],
         schedules=[nightly_schedule],
-        resources=default_resources(),
+        resources=default_resources(settings),
         # One process runs the steps in order: an embedded DuckDB warehouse allows one writer,
         # and a step per process would pay the Great Expectations import every time.
         executor=in_process_executor,

@@ -51,11 +51,14 @@ class PipelineSettings(ConfigurableResource):
 
 
 def default_resources(settings: Settings | None = None) -> dict[str, ConfigurableResource]:
+    """Resources from the environment, or from explicit settings (tests, scripts)."""
+    from_env = settings is None
     settings = settings or Settings.from_env()
     return {
         # EnvVar keeps a URL with a password out of the Dagster UI.
         "warehouse": WarehouseResource(
-            url=EnvVar("DTSEN_WAREHOUSE_URL") if os.environ.get("DTSEN_WAREHOUSE_URL") else settings.warehouse_url
+            url=EnvVar("DTSEN_WAREHOUSE_URL")
+            if from_env and os.environ.get("DTSEN_WAREHOUSE_URL") else settings.warehouse_url
         ),
         "pipeline": PipelineSettings(
             landing_dir=str(settings.landing_dir),

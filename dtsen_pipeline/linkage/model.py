@@ -145,7 +145,7 @@ class LinkageRun:
 
 def _linker(records: pd.DataFrame, settings_or_model: SettingsCreator | str) -> Linker:
     db_api = DuckDBAPI(connection=duckdb.connect(":memory:"))
-    table = db_api.register(records, source_dataset_name="persons")
+    table = db_api.register(records, dataset_display_name="persons")
     return Linker(table, settings_or_model, log_level=None)
 
 

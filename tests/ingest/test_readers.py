@@ -1,0 +1,99 @@
+"""The file readers keep every record as text, whatever the encoding, separator or file type."""
+
+import codecs
+from pathlib import Path
+
+import pytest
+import xlsxwriter
+
+from dtsen_pipeline.ingest.readers import (
+    cell_text,
+    detect_encoding,
+    detect_separator,
+    read_csv_records,
+    read_records,
+    read_xlsx_records,
+)
+
+ROWS = [["NIK", "NAMA", "ALAMAT"], ["1806014107850001", "MA’RUF", "JL. MAWAR; NO 3"], ["", "SITI", ""]]
+
+
+def _write_csv(path: Path, rows, sep: str, encoding: str, bom: bool = False) -> Path:
+    lines = []
+    for row in rows:
+        lines.append(sep.join(f'"{v}"' if sep in v else v for v in row))
+    data = ("\r\n".join(lines) + "\r\n").encode(encoding)
+    path.write_bytes((codecs.BOM_UTF8 if bom else b"") + data)
+    return path
+
+
+@pytest.mark.parametrize(("encoding", "bom", "expected"), [
+    ("utf-8", True, "utf-8-sig"), ("utf-8", False, "utf-8"), ("cp1252", False, "cp1252")])
+@pytest.mark.parametrize("sep", [",", ";"])
+def test_csv_encodings_and_separators(tmp_path, encoding, bom, expected, sep):
+    path = _write_csv(tmp_path / "f.csv", ROWS, sep, encoding, bom)
+    got = read_csv_records(path)
+    assert got.encoding == expected
+    assert got.separator == sep
+    assert got.header == ["NIK", "NAMA", "ALAMAT"]
+    assert got.records == [["1806014107850001", "MA’RUF", "JL. MAWAR; NO 3"], ["", "SITI", ""]]
+
+
+def test_detect_encoding_prefers_bom_then_utf8():
+    assert detect_encoding(codecs.BOM_UTF8 + b"a") == "utf-8-sig"
+    assert detect_encoding("é".encode()) == "utf-8"
+    assert detect_encoding("é".encode("cp1252")) == "cp1252"
+
+
+def test_detect_separator_counts_fields():
+    assert detect_separator("A;B;C") == ";"
+    assert detect_separator("a,b,c") == ","
+    assert detect_separator("only") == ";"  # a one-column header: any choice splits nothing
+
+
+def test_empty_csv_has_no_header(tmp_path):
+    (tmp_path / "e.csv").write_bytes(b"")
+    got = read_csv_records(tmp_path / "e.csv")
+    assert got.header == [] and got.records == []
+
+
+def test_truncated_and_junk_rows_are_all_records(tmp_path):
+    path = tmp_path / "t.csv"
+    path.write_text("A,B,C\n1,2,3\nA,B,C\n\nJUMLAH,,2\n4,5\n", encoding="utf-8")
+    got = read_csv_records(path)
+    assert got.records == [["1", "2", "3"], ["A", "B", "C"], [], ["JUMLAH", "", "2"], ["4", "5"]]
+
+
+def test_cell_text_marks_long_numbers_as_floats():
+    assert cell_text(1806014107850000) == "1806014107850000.0"
+    assert cell_text(1.80601410785e15) == "1806014107850000.0"
+    assert cell_text(600000) == "600000"
+    assert cell_text(45000.0) == "45000"
+    assert cell_text(None) is None
+
+
+def test_xlsx_numeric_identifier_keeps_trace_of_damage(tmp_path):
+    path = tmp_path / "kpm.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet("KPM")
+    sheet.write_row(0, 0, ["NIK_KPM", "NAMA_KPM", "NOMINAL"])
+    sheet.write_number(1, 0, 1806014107850000)
+    sheet.write_string(1, 1, "SITI AMINAH")
+    sheet.write_number(1, 2, 750000)
+    sheet.write_string(2, 0, "1806014107850002")
+    sheet.write_string(2, 1, "JUMLAH")
+    workbook.close()
+    got = read_xlsx_records(path, "KPM")
+    assert got.header == ["NIK_KPM", "NAMA_KPM", "NOMINAL"]
+    assert got.records[0] == ["1806014107850000.0", "SITI AMINAH", "750000"]
+    assert got.records[1][:2] == ["1806014107850002", "JUMLAH"]
+    assert read_records(path, "KPM").records == got.records
+
+
+def test_corrupt_xlsx_is_reported_not_crashed(tmp_path):
+    from dtsen_pipeline.ingest.readers import UnreadableFileError
+
+    path = tmp_path / "bad.xlsx"
+    path.write_bytes(b"PK\x03\x04 not really a zip")
+    with pytest.raises(UnreadableFileError):
+        read_xlsx_records(path, None)
