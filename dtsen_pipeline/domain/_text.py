@@ -1,0 +1,57 @@
+"""Shared helpers for raw text columns: one trimming rule and a fast digit matrix."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+
+# Characters treated as blank padding. Explicit (not "any Unicode space") so that the
+# vectorised and the scalar code paths trim exactly the same way; BOM and NBSP do occur
+# in CSV and spreadsheet exports.
+_STR_TYPES = {pa.large_string(): pd.StringDtype("pyarrow", na_value=np.nan)}
+WHITESPACE = " \t\r\n\u00a0\u2007\u202f\ufeff"
+
+
+def as_text(values: pd.Series) -> pd.Series:
+    """Raw values as trimmed `str` with NA for missing or blank, index preserved."""
+    text = values.astype("str").str.strip(WHITESPACE)
+    return text.mask(text == "")
+
+
+def strip_text(value: object) -> str | None:
+    """Scalar twin of `as_text`: None for missing or blank."""
+    if value is None or (isinstance(value, float) and value != value) or value is pd.NA:
+        return None
+    text = str(value).strip(WHITESPACE)
+    return text or None
+
+
+def digit_matrix(values: pd.Series, width: int) -> np.ndarray:
+    """(n, width) uint8 digits of strings that are exactly `width` ASCII digits each.
+
+    Reads the Arrow buffer directly: about 100x faster than a per-string loop.
+    """
+    if len(values) == 0:
+        return np.zeros((0, width), dtype=np.uint8)
+    arr = pa.array(values.astype("str").array)
+    if isinstance(arr, pa.ChunkedArray):
+        arr = arr.combine_chunks()
+    arr = arr.cast(pa.large_binary())
+    buffers = arr.buffers()
+    offsets = np.frombuffer(buffers[1], dtype=np.int64)[arr.offset : arr.offset + len(arr) + 1]
+    data = np.frombuffer(buffers[2], dtype=np.uint8)[offsets[0] : offsets[-1]]
+    if data.size != len(arr) * width:
+        raise ValueError(f"digit_matrix needs strings of exactly {width} ASCII digits")
+    return data.reshape(-1, width) - ord("0")
+
+
+def take_text(table: list[str | None], codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """`table[codes]` as a `str` Series (code -1 gives NA).
+
+    Built in Arrow: converting a million-row object array to `str` is ~15x slower.
+    """
+    values = pa.array([*table, None], type=pa.large_string())
+    codes = np.where(codes < 0, len(table), codes)
+    taken = values.take(pa.array(codes))
+    return taken.to_pandas(types_mapper=_STR_TYPES.get).set_axis(index)
