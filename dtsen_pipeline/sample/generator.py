@@ -1,0 +1,106 @@
+"""Orchestration: population -> five feeds -> truth, written under one output directory.
+
+Kept separate from the builders so the order of the steps (and therefore which random
+stream feeds which file) is visible in one place.
+"""
+
+from __future__ import annotations
+
+import shutil
+from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
+
+from dtsen_pipeline.sample.context import Context
+from dtsen_pipeline.sample.feed_bansos import build_bansos
+from dtsen_pipeline.sample.feed_dtsen import build_dtsen
+from dtsen_pipeline.sample.feed_dukcapil import build_dukcapil
+from dtsen_pipeline.sample.feed_pekon import build_pekon
+from dtsen_pipeline.sample.feed_verval import build_verval
+from dtsen_pipeline.sample.population import build_population
+from dtsen_pipeline.sample.rates import RATES, Rates
+from dtsen_pipeline.sample.truth import write_truth
+from dtsen_pipeline.sample.writers import Written, write_table
+
+FEEDS: tuple[str, ...] = ("dtsen", "dukcapil", "bansos", "pekon", "verval")
+OUTPUT_DIRS: tuple[str, ...] = (*FEEDS, "_truth")
+DEFAULT_AS_OF = date(2026, 11, 15)
+
+
+@dataclass(frozen=True)
+class SampleSummary:
+    """Counts only (never personal data), for the CLI and for tests."""
+
+    persons: int
+    families: int
+    dtsen_records: int
+    dukcapil_records: int
+    bansos_files: int
+    bansos_records: int
+    pekon_files: int
+    pekon_records: int
+    verval_files: int
+    verval_records: int
+    junk_records: int
+    truth_records: int
+
+    def lines(self) -> list[str]:
+        """Human-readable 'name: value' lines."""
+        return [f"{k}: {v}" for k, v in self.__dict__.items()]
+
+
+def _prepare(out_dir: Path, overwrite: bool) -> None:
+    existing = [d for d in OUTPUT_DIRS if (out_dir / d).exists() and any((out_dir / d).iterdir())]
+    if existing and not overwrite:
+        raise FileExistsError(
+            f"{out_dir} already holds {', '.join(existing)}; pass overwrite=True (--overwrite)"
+        )
+    for d in existing:
+        shutil.rmtree(out_dir / d)
+    out_dir.mkdir(parents=True, exist_ok=True)
+
+
+def generate(
+    persons: int,
+    seed: int,
+    out_dir: Path,
+    as_of: date = DEFAULT_AS_OF,
+    *,
+    overwrite: bool = False,
+    rates: Rates = RATES,
+) -> SampleSummary:
+    """Write a deterministic sample of the five feeds plus `_truth/` for `persons` people."""
+    out_dir = Path(out_dir)
+    _prepare(out_dir, overwrite)
+    pop = build_population(persons, seed, as_of, rates)
+    ctx = Context(pop=pop, rates=rates, seed=seed, as_of=as_of)
+    dtsen = build_dtsen(ctx)
+    written: list[Written] = [write_table(dtsen.table, out_dir)]
+    dtsen.table.columns = {}
+    written.append(write_table(build_dukcapil(ctx), out_dir))
+    written.extend(write_table(t, out_dir) for t in build_bansos(ctx))
+    written.extend(write_table(t, out_dir) for t in build_pekon(ctx))
+    verval = build_verval(ctx, dtsen)
+    verval_written = [write_table(t, out_dir) for t in verval.tables]
+    counts = write_truth(out_dir, pop, written, verval_written, verval, dtsen.listed)
+
+    def records(feed: str) -> int:
+        return int(sum(len(w.source_row) for w in written if w.feed == feed))
+
+    return SampleSummary(
+        persons=pop.n_persons,
+        families=pop.n_families,
+        dtsen_records=records("dtsen"),
+        dukcapil_records=records("dukcapil"),
+        bansos_files=sum(w.feed == "bansos" for w in written),
+        bansos_records=records("bansos"),
+        pekon_files=sum(w.feed == "pekon" for w in written),
+        pekon_records=records("pekon"),
+        verval_files=len(verval_written),
+        verval_records=int(sum(len(w.source_row) for w in verval_written)),
+        junk_records=counts["junk"],
+        truth_records=counts["records"],
+    )
+
+
+__all__ = ["DEFAULT_AS_OF", "FEEDS", "SampleSummary", "generate"]
