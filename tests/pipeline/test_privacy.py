@@ -9,7 +9,8 @@ from dtsen_pipeline.warehouse import read_table
 
 pytestmark = pytest.mark.slow
 
-SIXTEEN_DIGITS = re.compile(r"(?<!\d)\d{16}(?!\d)")
+# A 16-digit run (PDP-02); the fraction of a float such as 0.6765532729822637 is not an identifier.
+SIXTEEN_DIGITS = re.compile(r"(?<![\d.])\d{16}(?!\d)")
 
 
 def _serialised_run(instance, run_id) -> str:
