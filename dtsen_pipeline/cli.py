@@ -14,6 +14,8 @@ from pathlib import Path
 from dtsen_pipeline.config import PROJECT_ROOT, Settings
 
 DEFAULT_SAMPLE_PERSONS = 20_000
+# Step-level DEBUG events still go to the instance (the UI shows them); the console gets INFO.
+CONSOLE_INFO = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
 INSTANCE_YAML = """# Local Dagster instance: SQLite storage under DAGSTER_HOME (see deploy/production for PostgreSQL).
 telemetry:
   enabled: false
@@ -46,7 +48,7 @@ def run(persons: int, seed: int) -> int:
 
     job = reconstructable(_nightly_job)
     with DagsterInstance.get() as instance:
-        result = execute_job(job, instance=instance)
+        result = execute_job(job, instance=instance, run_config=CONSOLE_INFO)
         print(f"Run {result.run_id}: {'SUCCESS' if result.success else 'FAILURE'} "
               f"(recorded in {os.environ['DAGSTER_HOME']})")
     print_summary(settings)
