@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
 
-from assets.golden import programme_rule, sql_model_assets, village
+from assets.golden import golden_tables, programme_rule, sql_model_assets, village
 from assets.ingest import conservation_checks, quarantine, raw_assets, staging_assets
 from assets.jobs import nightly_refresh, nightly_schedule
 from assets.linkage import person_linkage
@@ -17,7 +17,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     """The code location; tests pass their own settings (warehouse URL, folders)."""
     return Definitions(
         assets=[*raw_assets, *staging_assets, quarantine, person_linkage, village, programme_rule,
-                *sql_model_assets],
+                *sql_model_assets, golden_tables],
         asset_checks=[*conservation_checks, *gx_checks],
         jobs=[nightly_refresh],
         schedules=[nightly_schedule],

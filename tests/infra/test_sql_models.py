@@ -16,7 +16,7 @@ def test_references_exclude_ctes_and_need_schemas():
 def test_models_are_discovered_in_dependency_order():
     models = discover_models()
     order = [m.key for m in models]
-    assert ("golden", "person") in order and ("golden", "household") in order
+    assert ("build", "person") in order and ("build", "household") in order
     position = {k: i for i, k in enumerate(order)}
     for model in models:
         for dep in model.deps:

@@ -24,7 +24,7 @@ def test_every_staging_and_golden_table_has_blocking_checks():
         assert (("staging", feed), "gx_suite") in checks
         assert (("staging", feed), "no_row_lost") in checks
     for table in ("person", "household", "person_source"):
-        assert (("golden", table), "gx_suite") in checks
+        assert (("build", table), "gx_suite") in checks
 
 
 def test_nightly_job_and_schedule():
@@ -39,7 +39,9 @@ def test_nightly_job_and_schedule():
 
 def test_golden_models_depend_on_what_their_sql_reads():
     graph = build_definitions().resolve_asset_graph()
-    person = graph.get(AssetKey(["golden", "person"]))
+    published = graph.get(AssetKey(["golden", "household"]))
+    assert AssetKey(["build", "household"]) in published.parent_keys
+    person = graph.get(AssetKey(["build", "person"]))
     assert AssetKey(["intermediate", "person_record"]) in person.parent_keys
     record = graph.get(AssetKey(["intermediate", "person_record"]))
     assert AssetKey(["linkage", "person_cluster"]) in record.parent_keys

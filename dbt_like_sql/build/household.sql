@@ -3,7 +3,7 @@
 -- family ranking. Programme membership comes from the recipient lists. Thresholds for the
 -- inclusion-error flag come from reference.programme_rule (configurable per deployment).
 with members as (
-    select * from golden.person where no_kk is not null
+    select * from build.person where no_kk is not null
 ),
 ranked as (
     select no_kk, person_id, nama, kode_desa, kode_kecamatan,
