@@ -25,6 +25,19 @@ survived as (
            s_hubungan, s_desa, s_kec
     from ordered
 ),
+-- quality_flags (issue 4, quality suites): every row-level warning code of the person's source
+-- records (staging `flags`), distinct and sorted, so W codes travel into the golden tables.
+record_flag as (
+    select distinct person_id, regexp_split_to_table(flags, ';') as code
+    from intermediate.person_record
+    where flags <> ''
+),
+person_flag as (
+    select person_id, string_agg(code, ';' order by code) as quality_flags
+    from record_flag
+    where code <> ''
+    group by person_id
+),
 facts as (
     select person_id,
            count(*) as source_records,
@@ -76,7 +89,9 @@ select s.person_id,
            and not (coalesce(f.reported_dead, false) or coalesce(f.reported_moved, false)) as flag_missing_from_dtsen,
        v.hasil as verval_hasil,
        v.tingkat as verval_tingkat,
-       v.tanggal as verval_tanggal
+       v.tanggal as verval_tanggal,
+       coalesce(q.quality_flags, '') as quality_flags
 from survived as s
 join facts as f on f.person_id = s.person_id
 left join intermediate.verval_person as v on v.nik = s.s_nik
+left join person_flag as q on q.person_id = s.person_id

@@ -15,6 +15,7 @@ import pandas as pd
 
 from dtsen_pipeline.domain import dates, identifiers, names, regions
 from dtsen_pipeline.ingest.feeds import FeedSpec
+from dtsen_pipeline.quality.row_rules import ROW_QUARANTINE_REASONS, apply_row_rules
 from dtsen_pipeline.schema import PERSON_COLUMNS, PROGRAMS, QUARANTINE_COLUMNS, VERVAL_RESULTS, VERVAL_TIERS
 
 # Quarantine reason codes, in the order they are tested (the first that applies is recorded).
@@ -30,6 +31,7 @@ QUARANTINE_REASONS = (
     "BAD_DECISION",
     "BAD_TIER",
     "BAD_DECISION_DATE",
+    *ROW_QUARANTINE_REASONS,
 )
 
 _SUMMARY_PATTERN = r"^\s*(?:JUMLAH|TOTAL|GRAND\s+TOTAL|SUB\s*TOTAL)\b"
@@ -213,6 +215,12 @@ def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) ->
         parsed = dates.parse_dates(_source(raw, spec.extras.get("tanggal")))
         reason = _first_reason(reason, parsed["date"].isna(), "BAD_DECISION_DATE")
         out["tanggal"] = parsed["date"]
+
+    # Row-level rules of domain §8 (quality.row_rules): E codes quarantine the row, W codes flag it.
+    rule = apply_row_rules(out, raw, spec, as_of, candidates=reason.isna())
+    reason, detail = reason.fillna(rule.reason), detail.fillna(rule.detail)
+    flags.append(rule.flags)
+    out = out.assign(**rule.columns)
 
     out["flags"] = _join_flags(flags, raw.index)
     quarantined = reason.notna()

@@ -1,0 +1,163 @@
+"""Row-level codes of the §8 rules, applied to staged rows (the one hook in `ingest.staging`).
+
+Severity E codes become quarantine reasons (the row goes to review in `quality.quarantine`);
+severity W codes are appended to the row's `flags`, which travel through
+`intermediate.person_record` into `build.person.quality_flags` and the golden tables.
+
+Family-level E rules (KK-04 one KK per person, KK-05 one head per KK) are the exception: a
+family is not quarantined, because removing every member of a card whose head record is
+missing would itself create exclusion errors. Their rows carry a review code in `flags`, and
+the asset is blocked instead when the feed's share of such rows passes its threshold (GX suite).
+
+Codes never carry values: they name the rule, not the NIK or the name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from dtsen_pipeline.quality import rules
+
+# E: quarantine reasons added by these rules (the row is not staged).
+ROW_QUARANTINE_REASONS: dict[str, str] = {
+    "NIK_COLLISION": "NIK-11",
+    "BAD_DESIL": "PRG-01",
+    "REGION_HIERARCHY": "REG-04",
+}
+# Codes appended to `flags`, with their rule and severity (E = enforced on the asset, see above).
+ROW_FLAGS: dict[str, tuple[str, str]] = {
+    "NIK_KAB_70": ("NIK-04", "W"),
+    "NIK_REGION_UNKNOWN": ("NIK-05", "W"),
+    "EXACT_DUPLICATE_ROW": ("NIK-11", "W"),
+    "KK_REGION_UNKNOWN": ("KK-02", "W"),
+    "PERSON_IN_MULTIPLE_KK": ("KK-04", "E"),
+    "KK_NO_HEAD": ("KK-05", "E"),
+    "KK_MULTIPLE_HEADS": ("KK-05", "E"),
+    "KK_CHILD_AGE_GAP": ("KK-06", "W"),
+    "KK_SPOUSE_UNDERAGE": ("KK-06", "W"),
+    "KK_MULTIPLE_SPOUSES": ("KK-06", "W"),
+    "KK_DESIL_INCONSISTENT": ("KK-07", "W"),
+    "REGION_NAME_MISMATCH": ("REG-05", "W"),
+    "NAME_TOO_LONG": ("NAME-07", "W"),
+    "DOB_IMPRECISE": ("DOB-02", "W"),
+    "AGE_MISMATCH": ("DOB-03", "W"),
+    "INCLUSION_CANDIDATE": ("PRG-02", "W"),
+    "JKN_MULTI_SEGMENT": ("PRG-03", "W"),
+}
+# Columns compared for an exact duplicate (NIK-11 W): the whole person payload.
+PAYLOAD_COLUMNS = ("nik", "no_kk", "nama", "tgl_lahir", "jenis_kelamin", "hubungan", "kode_desa", "alamat",
+                   "rt", "rw", "desil", "program", "periode")
+_REGION_PARENTS = {"kode_prov": "prov", "kode_kab": "kab", "kode_kec": "kec"}
+_PROGRAMME_COLUMNS = {"pkh": "PKH", "bpnt": "BPNT", "pbi_jk": "PBI-JK"}
+
+
+@dataclass
+class RowRuleResult:
+    """Codes per row, aligned with the staged frame's index."""
+
+    reason: pd.Series  # E quarantine reason or NA
+    detail: pd.Series  # non-personal detail for `reason`
+    flags: pd.Series  # ';'-joined codes ('' when none)
+    columns: dict[str, pd.Series] = field(default_factory=dict)  # lineage columns added to staging
+
+
+def snapshot_columns(frame: pd.DataFrame, snapshot_scope: tuple[str, ...]) -> list[str]:
+    """What "one snapshot" means for a feed: one file, and within it the feed's snapshot scope."""
+    return [c for c in ("source_file", *snapshot_scope) if c in frame.columns]
+
+
+def _join(codes: list[pd.Series], index: pd.Index) -> pd.Series:
+    if not codes:
+        return pd.Series("", index=index, dtype="str")
+    frame = pd.concat([c.reindex(index).fillna("").astype("str") for c in codes], axis=1)
+    joined = frame.agg(";".join, axis=1).str.replace(r";{2,}", ";", regex=True).str.strip(";")
+    return joined.astype("str")
+
+
+def _code(failed: pd.Series, code: str) -> pd.Series:
+    return pd.Series(np.where(failed.fillna(False).astype(bool), code, ""), index=failed.index, dtype="str")
+
+
+def _quarantine_codes(frame: pd.DataFrame, raw: pd.DataFrame, spec, group: list[str]) -> tuple[pd.Series, pd.Series]:
+    reason = pd.Series(pd.NA, index=frame.index, dtype="str")
+    detail = pd.Series(pd.NA, index=frame.index, dtype="str")
+    if "desil" in spec.extras and spec.extras["desil"] in raw.columns:
+        bad = ~rules.desil_valid(raw.loc[frame.index, spec.extras["desil"]])
+        reason = reason.mask(bad, "BAD_DESIL")
+        detail = detail.mask(bad, "desil is not empty and not an integer 1-10")
+    parents = {level: frame[col] for col, level in _REGION_PARENTS.items() if col in frame.columns}
+    if parents:
+        bad = ~rules.region_hierarchy(frame["kode_desa"], parents) & reason.isna()
+        reason = reason.mask(bad, "REGION_HIERARCHY")
+        detail = detail.mask(bad, "village code outside the row's own " + "/".join(parents) + " code")
+    if spec.entity == "person" and "nik" in frame.columns:
+        bad = ~rules.nik_collision(frame, group) & reason.isna()
+        reason = reason.mask(bad, "NIK_COLLISION")
+        detail = detail.mask(bad, "NIK shared in one snapshot by records with a different name, birth date or sex")
+    return reason, detail
+
+
+def _flag_codes(frame: pd.DataFrame, spec, group: list[str], as_of: dt.date) -> list[pd.Series]:
+    codes: list[pd.Series] = []
+    if spec.entity != "person":
+        return codes
+    codes.append(_code(~rules.nik_kabupaten_not_70(frame["nik"]), "NIK_KAB_70"))
+    codes.append(_code(~rules.known_kecamatan_prefix(frame["nik"]), "NIK_REGION_UNKNOWN"))
+    codes.append(_code(~rules.exact_duplicate(frame, [*group, *PAYLOAD_COLUMNS]), "EXACT_DUPLICATE_ROW"))
+    codes.append(_code(~rules.known_kecamatan_prefix(frame["no_kk"]), "KK_REGION_UNKNOWN"))
+    codes.append(_code(~rules.person_in_one_kk(frame, group), "PERSON_IN_MULTIPLE_KK"))
+    if "hubungan" in spec.columns:
+        heads = rules.kk_head_count(frame, group)
+        codes.append(_code(heads == 0, "KK_NO_HEAD"))
+        codes.append(_code(heads > 1, "KK_MULTIPLE_HEADS"))
+        if "tgl_lahir" in spec.columns:
+            codes.append(rules.family_age_codes(frame, as_of, group))
+    if "desil" in frame.columns:
+        codes.append(_code(~rules.constant_within_group(frame, [*group, "no_kk"], "desil"), "KK_DESIL_INCONSISTENT"))
+        codes.append(_code(~rules.recipient_within_ceiling(frame, rules.current_ceilings()), "INCLUSION_CANDIDATE"))
+    if "nama_desa" in frame.columns:
+        codes.append(_code(~rules.village_name_matches(frame["kode_desa"], frame["nama_desa"]),
+                           "REGION_NAME_MISMATCH"))
+    codes.append(_code(~rules.name_length_ok(frame["nama"]), "NAME_TOO_LONG"))
+    codes.append(_code(~rules.precise_birth_date(frame["tgl_lahir"]), "DOB_IMPRECISE"))
+    if "umur" in frame.columns:
+        codes.append(_code(~rules.age_agrees(frame["tgl_lahir"], frame["umur"], as_of), "AGE_MISMATCH"))
+    if "pbi_jk" in frame.columns and "jkn_segmen" in frame.columns:
+        codes.append(_code(~rules.jkn_single_segment(frame["pbi_jk"], frame["jkn_segmen"]), "JKN_MULTI_SEGMENT"))
+    return codes
+
+
+def _lineage(frame: pd.DataFrame, raw: pd.DataFrame, spec) -> dict[str, pd.Series]:
+    """REG-01 / REG-07: the delivered village code, its code system and vintage travel with the row."""
+    headers = [h for h in spec.region_headers if h in raw.columns]
+    source = raw[headers].astype("str").fillna("").agg(".".join, axis=1) if headers else pd.Series("", index=raw.index)
+    source = source.str.strip(".").replace("", pd.NA)
+    return {
+        "kode_desa_source": source.reindex(frame.index).astype("str"),
+        "region_code_system": pd.Series(spec.region.code_system, index=frame.index, dtype="str"),
+        "region_vintage": pd.Series(spec.region.vintage, index=frame.index, dtype="str"),
+    }
+
+
+def apply_row_rules(out: pd.DataFrame, raw: pd.DataFrame, spec, as_of: dt.date,
+                    candidates: pd.Series) -> RowRuleResult:
+    """Row-level codes for the rows of `out` still headed for staging (`candidates`).
+
+    E codes are decided first, so the W and family codes look only at rows that stay staged.
+    """
+    index = out.index
+    group = snapshot_columns(out, spec.snapshot_scope)
+    frame = out.loc[candidates.fillna(False).astype(bool)]
+    reason, detail = _quarantine_codes(frame, raw, spec, group)
+    kept = frame.loc[reason.isna()]
+    flags = _join(_flag_codes(kept, spec, group, as_of), index)
+    return RowRuleResult(
+        reason=reason.reindex(index).astype("str"),
+        detail=detail.reindex(index).astype("str"),
+        flags=flags,
+        columns=_lineage(out, raw, spec),
+    )
