@@ -8,7 +8,7 @@ from assets.golden import golden_tables, programme_rule, sql_model_assets, villa
 from assets.ingest import conservation_checks, quarantine, raw_assets, staging_assets
 from assets.jobs import nightly_refresh, nightly_schedule
 from assets.linkage import person_linkage
-from assets.quality import gx_checks
+from assets.quality import gx_checks, scorecard
 from dtsen_pipeline.config import Settings
 from dtsen_pipeline.resources import default_resources
 
@@ -17,7 +17,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     """The code location; tests pass their own settings (warehouse URL, folders)."""
     return Definitions(
         assets=[*raw_assets, *staging_assets, quarantine, person_linkage, village, programme_rule,
-                *sql_model_assets, golden_tables],
+                *sql_model_assets, golden_tables, scorecard],
         asset_checks=[*conservation_checks, *gx_checks],
         jobs=[nightly_refresh],
         schedules=[nightly_schedule],

@@ -1,8 +1,13 @@
 """Run a Great Expectations 1.x suite kept as JSON on a DataFrame and report counts only.
 
 GX is called directly (dagster-ge does not support GX 1.x). The result format asks for no
-example values, and only counts leave this module, so no personal data reaches Dagster metadata.
-GX drops an invalid expectation with a log line instead of an error; `load_suite` refuses that.
+example values, and only counts leave this module, so no personal data reaches Dagster
+metadata or the Data Docs. GX drops an invalid expectation with a log line instead of an
+error; `load_suite` refuses that.
+
+Each expectation's `meta` carries `severity` (error: blocks publication; warning: reported;
+info: counted only) and `rule` (the domain §8 rule id). `mostly` thresholds can be set per
+suite (so per feed) and rule in `expectations/thresholds.yaml`.
 """
 
 from __future__ import annotations
@@ -15,14 +20,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
+import yaml
 
 from dtsen_pipeline.config import EXPECTATIONS_DIR
 
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
-# Counts only: no partial_unexpected_list, no index lists.
-RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0, "include_unexpected_rows": False}
-SEVERITIES = ("error", "warning")
+# Counts only: no partial_unexpected_list, no index lists, no rows.
+RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0, "include_unexpected_rows": False,
+                 "return_unexpected_index_query": False}
+SEVERITIES = ("error", "warning", "info")
+THRESHOLDS_FILE = EXPECTATIONS_DIR / "thresholds.yaml"
+DOCS_SITE = "dtsen_run_docs"
 
 
 class SuiteDefinitionError(Exception):
@@ -33,8 +42,10 @@ class SuiteDefinitionError(Exception):
 class ExpectationOutcome:
     expectation: str
     column: str | None
+    rule: str | None
     severity: str
     success: bool
+    mostly: float | None
     element_count: int | None
     unexpected_count: int | None
     unexpected_percent: float | None
@@ -48,6 +59,8 @@ class SuiteOutcome:
     suite: str
     rows: int
     outcomes: tuple[ExpectationOutcome, ...]
+    docs_index: Path | None = None
+    docs_page: Path | None = None
 
     @property
     def success(self) -> bool:
@@ -58,19 +71,53 @@ class SuiteOutcome:
     def failed(self) -> list[ExpectationOutcome]:
         return [o for o in self.outcomes if not o.success]
 
+    @property
+    def warnings_failed(self) -> list[ExpectationOutcome]:
+        return [o for o in self.outcomes if not o.success and o.severity == "warning"]
+
 
 def suite_path(schema: str, table: str) -> Path:
     return EXPECTATIONS_DIR / f"{schema}__{table}.json"
 
 
-def read_suite_file(path: Path) -> dict:
+def thresholds_path() -> Path:
+    return Path(os.environ.get("DTSEN_QUALITY_THRESHOLDS", THRESHOLDS_FILE))
+
+
+def load_thresholds(path: Path | None = None) -> dict[str, dict[str, float]]:
+    """`{suite: {rule: mostly}}` from the thresholds file (empty when there is none)."""
+    path = path or thresholds_path()
+    if not path.exists():
+        return {}
+    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    out: dict[str, dict[str, float]] = {}
+    for suite, rules in data.items():
+        for rule, mostly in (rules or {}).items():
+            value = float(mostly)
+            if not 0.0 <= value <= 1.0:
+                raise SuiteDefinitionError(f"{path.name}: {suite} {rule}: mostly must be within 0..1, got {mostly!r}")
+            out.setdefault(str(suite), {})[str(rule)] = value
+    return out
+
+
+def read_suite_file(path: Path, thresholds: dict[str, dict[str, float]] | None = None) -> dict:
+    """The suite as declared, with the thresholds file's `mostly` applied to expectations that declare one."""
     with path.open(encoding="utf-8") as fh:
         data = json.load(fh)
+    overrides = (load_thresholds() if thresholds is None else thresholds).get(data.get("name", path.stem), {})
     for exp in data.get("expectations", []):
-        severity = exp.get("meta", {}).get("severity", "error")
+        meta = exp.get("meta", {})
+        severity = meta.get("severity", "error")
         if severity not in SEVERITIES:
             raise SuiteDefinitionError(f"{path.name}: severity must be one of {SEVERITIES}, got {severity!r}")
+        rule = meta.get("rule")
+        if rule in overrides and "mostly" in exp.get("kwargs", {}):
+            exp["kwargs"]["mostly"] = overrides[rule]
     return data
+
+
+def _register_custom_expectations() -> None:
+    import dtsen_pipeline.quality.expectations  # noqa: F401  (class creation registers them with GX)
 
 
 @functools.cache
@@ -78,17 +125,37 @@ def _context():
     import great_expectations as gx
     from great_expectations.data_context.types.base import ProgressBarsConfig
 
+    _register_custom_expectations()
     logging.getLogger("great_expectations").setLevel(logging.ERROR)
     ctx = gx.get_context(mode="ephemeral")
     ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
     return ctx
 
 
-def load_suite(path: Path):
+@functools.lru_cache(maxsize=2)
+def _docs_context(docs_dir: str):
+    """One ephemeral context per Data Docs folder (one per run), so a run's index lists only its own suites."""
+    import great_expectations as gx
+    from great_expectations.data_context.types.base import ProgressBarsConfig
+
+    _register_custom_expectations()
+    logging.getLogger("great_expectations").setLevel(logging.ERROR)
+    ctx = gx.get_context(mode="ephemeral")
+    ctx.variables.progress_bars = ProgressBarsConfig(globally=False)
+    ctx.add_data_docs_site(site_name=DOCS_SITE, site_config={
+        "class_name": "SiteBuilder",
+        "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": docs_dir},
+        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+    })
+    return ctx
+
+
+def load_suite(path: Path, thresholds: dict[str, dict[str, float]] | None = None):
     """A GX ExpectationSuite from a JSON file; raises if GX dropped any expectation."""
     import great_expectations as gx
 
-    data = read_suite_file(path)
+    _register_custom_expectations()
+    data = read_suite_file(path, thresholds)
     declared = data.get("expectations", [])
     suite = gx.ExpectationSuite(name=data["name"], expectations=declared)
     if len(suite.expectations) != len(declared):
@@ -98,30 +165,89 @@ def load_suite(path: Path):
     return suite
 
 
-def run_suite(df: pd.DataFrame, path: Path) -> SuiteOutcome:
-    """Validate `df` against the suite in `path`."""
-    ctx = _context()
-    suite = load_suite(path)
-    source_name = f"ds_{suite.name}"
+def _batch_definition(ctx, name: str):
+    source_name = f"ds_{name}"
     if source_name not in [ds.name for ds in ctx.data_sources.all().values()]:
         (ctx.data_sources.add_pandas(name=source_name)
-         .add_dataframe_asset(name=suite.name)
+         .add_dataframe_asset(name=name)
          .add_batch_definition_whole_dataframe("whole"))
-    batch_def = ctx.data_sources.get(source_name).get_asset(suite.name).get_batch_definition("whole")
-    batch = batch_def.get_batch(batch_parameters={"dataframe": df})
-    result = batch.validate(suite, result_format=RESULT_FORMAT)
-    outcomes = []
-    for r in result.results:
-        cfg = r.expectation_config
-        res = r.result or {}
-        outcomes.append(ExpectationOutcome(
-            expectation=cfg.type,
-            column=cfg.kwargs.get("column"),
-            severity=(cfg.meta or {}).get("severity", "error"),
-            success=bool(r.success),
-            element_count=res.get("element_count"),
-            unexpected_count=res.get("unexpected_count"),
-            unexpected_percent=(round(float(res["unexpected_percent"]), 4)
-                                if res.get("unexpected_percent") is not None else None),
-        ))
-    return SuiteOutcome(suite=suite.name, rows=len(df), outcomes=tuple(outcomes))
+    return ctx.data_sources.get(source_name).get_asset(name).get_batch_definition("whole")
+
+
+def _validate_with_docs(df: pd.DataFrame, suite, docs_dir: Path):
+    """Validate through a checkpoint that renders the result into the run's Data Docs folder."""
+    import great_expectations as gx
+    from great_expectations.checkpoint import UpdateDataDocsAction
+
+    from dtsen_pipeline.quality.data_docs import make_offline
+
+    docs_dir.mkdir(parents=True, exist_ok=True)
+    ctx = _docs_context(str(docs_dir))
+    batch_def = _batch_definition(ctx, suite.name)
+    existing = {s.name for s in ctx.suites.all()}
+    if suite.name in existing:
+        ctx.suites.delete(suite.name)
+    suite = ctx.suites.add(suite)
+    vd_name = f"vd_{suite.name}"
+    if vd_name in {v.name for v in ctx.validation_definitions.all()}:
+        ctx.validation_definitions.delete(vd_name)
+    vd = ctx.validation_definitions.add(gx.ValidationDefinition(name=vd_name, data=batch_def, suite=suite))
+    cp_name = f"cp_{suite.name}"
+    if cp_name in {c.name for c in ctx.checkpoints.all()}:
+        ctx.checkpoints.delete(cp_name)
+    checkpoint = ctx.checkpoints.add(gx.Checkpoint(
+        name=cp_name, validation_definitions=[vd], result_format=RESULT_FORMAT,
+        actions=[UpdateDataDocsAction(name="docs", site_names=[DOCS_SITE])]))
+    run = checkpoint.run(batch_parameters={"dataframe": df})
+    identifier, result = next(iter(run.run_results.items()))
+    make_offline(docs_dir)
+    page = next((p for p in (docs_dir / "validations" / suite.name).rglob("*.html")
+                 if identifier.run_id.run_time.strftime("%Y%m%dT%H%M%S") in str(p)), None)
+    return result, page
+
+
+def _outcome(r) -> ExpectationOutcome:
+    cfg = r.expectation_config
+    res = r.result or {}
+    column = cfg.kwargs.get("column")
+    if column is None and cfg.kwargs.get("column_list"):
+        column = ",".join(cfg.kwargs["column_list"])
+    percent = res.get("unexpected_percent")
+    return ExpectationOutcome(
+        expectation=cfg.type,
+        column=column,
+        rule=(cfg.meta or {}).get("rule"),
+        severity=(cfg.meta or {}).get("severity", "error"),
+        success=bool(r.success),
+        mostly=cfg.kwargs.get("mostly"),
+        element_count=res.get("element_count"),
+        unexpected_count=res.get("unexpected_count"),
+        unexpected_percent=round(float(percent), 4) if percent is not None else None,
+    )
+
+
+def run_suite(df: pd.DataFrame, path: Path, docs_dir: Path | None = None) -> SuiteOutcome:
+    """Validate `df` against the suite in `path`; with `docs_dir`, also render offline Data Docs there."""
+    suite = load_suite(path)
+    page = None
+    if docs_dir is None:
+        batch = _batch_definition(_context(), suite.name).get_batch(batch_parameters={"dataframe": df})
+        result = batch.validate(suite, result_format=RESULT_FORMAT)
+    else:
+        result, page = _validate_with_docs(df, suite, docs_dir)
+    outcomes = tuple(_outcome(r) for r in result.results)
+    return SuiteOutcome(suite=suite.name, rows=len(df), outcomes=outcomes,
+                        docs_index=(docs_dir / "index.html") if docs_dir else None, docs_page=page)
+
+
+def results_markdown(outcome: SuiteOutcome) -> str:
+    """A per-expectation table for the Dagster UI: rule, test, severity, counts and percentages."""
+    lines = ["| rule | expectation | column(s) | severity | mostly | unexpected | of rows | % | ok |",
+             "|---|---|---|---|---|---|---|---|---|"]
+    for o in outcome.outcomes:
+        lines.append(f"| {o.rule or ''} | {o.expectation.removeprefix('expect_')} | {o.column or ''} | {o.severity} "
+                     f"| {'' if o.mostly is None else o.mostly} | {'' if o.unexpected_count is None else o.unexpected_count} "
+                     f"| {'' if o.element_count is None else o.element_count} "
+                     f"| {'' if o.unexpected_percent is None else f'{o.unexpected_percent:.2f}'} "
+                     f"| {'yes' if o.success else 'NO'} |")
+    return "\n".join(lines)
