@@ -5,15 +5,12 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetsDefinition,
-    AssetSpec,
     MaterializeResult,
     MetadataValue,
     asset,
-    multi_asset,
 )
 
 from assets.ingest import OWNERS
-from dtsen_pipeline.golden.publish import BUILD_SCHEMA, GOLDEN_SCHEMA, GOLDEN_TABLES, publish_golden
 from dtsen_pipeline.golden.reference import programme_rules, village_reference
 from dtsen_pipeline.golden.sql_models import SqlModel, discover_models, render
 from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
@@ -60,20 +57,3 @@ def _model_asset(model: SqlModel) -> AssetsDefinition:
 
 
 sql_model_assets = [_model_asset(m) for m in discover_models()]
-
-
-@multi_asset(
-    specs=[AssetSpec(AssetKey([GOLDEN_SCHEMA, table]), deps=[AssetKey([BUILD_SCHEMA, t]) for t in GOLDEN_TABLES],
-                     description=f"Published golden.{table}: build.{table} after every blocking check passed, "
-                     "swapped in together with the other golden tables in one transaction.",
-                     kinds={"sql"}, owners=OWNERS)
-           for table in GOLDEN_TABLES],
-    group_name="golden",
-    can_subset=False,
-)
-def golden_tables(context: AssetExecutionContext, warehouse: WarehouseResource):
-    rows = publish_golden(warehouse.engine())
-    context.log.info(f"published golden tables: {rows}")
-    for table, count in rows.items():
-        yield MaterializeResult(asset_key=AssetKey([GOLDEN_SCHEMA, table]), metadata={
-            "dagster/row_count": count, "dagster/table_name": f"{GOLDEN_SCHEMA}.{table}"})

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
 
-from assets.golden import golden_tables, programme_rule, sql_model_assets, village
+from assets.golden import programme_rule, sql_model_assets, village
 from assets.ingest import conservation_checks, quarantine, raw_assets, staging_assets
 from assets.jobs import nightly_refresh, nightly_schedule
 from assets.linkage import person_linkage
+from assets.publish import golden_tables
 from assets.quality import gx_checks, scorecard
 from dtsen_pipeline.config import Settings
 from dtsen_pipeline.resources import default_resources

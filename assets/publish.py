@@ -1,0 +1,69 @@
+"""The `golden_tables` multi-asset: every build table published as golden.<table> in one transaction.
+
+Every model in dbt_like_sql/build/ is a candidate golden table, so a model added there is
+published (and masked, scoped, historised and audited) with no wiring here. The asset runs only
+after every blocking check on the build tables passed.
+"""
+
+import datetime as dt
+import getpass
+
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
+
+from assets.ingest import OWNERS
+from dtsen_pipeline.golden.sql_models import discover_models
+from dtsen_pipeline.publish import PublishConfig, RunInfo, publish, resolve_key
+from dtsen_pipeline.publish.audit import describe_trigger, trigger_kind
+from dtsen_pipeline.publish.publication import BUILD_SCHEMA, GOLDEN_SCHEMA
+from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
+
+GOLDEN_TABLES = tuple(m.table for m in discover_models() if m.schema == BUILD_SCHEMA)
+AUDIT_KEY = AssetKey(["audit", "run"])
+
+
+def run_info(context: AssetExecutionContext) -> RunInfo:
+    """Run id, job, start time (UTC) and who or what triggered it, from the Dagster run."""
+    run = context.run
+    record = context.instance.get_run_record_by_id(context.run_id)
+    started = record.start_time if record is not None and record.start_time else None
+    started_at = dt.datetime.fromtimestamp(started, dt.UTC) if started else dt.datetime.now(dt.UTC)
+    return RunInfo(run_id=context.run_id, job_name=run.job_name, started_at=started_at.replace(tzinfo=None),
+                   triggered_by=describe_trigger(run.tags, getpass.getuser()))
+
+
+@multi_asset(
+    specs=[AssetSpec(AssetKey([GOLDEN_SCHEMA, table]), deps=[AssetKey([BUILD_SCHEMA, t]) for t in GOLDEN_TABLES],
+                     description=f"Published golden.{table}: build.{table} after every blocking check passed, "
+                     "replaced together with the other golden tables in one transaction (DELETE + INSERT), "
+                     f"with run_id and HMAC tokens; history in golden_history.{table}, masked view "
+                     f"golden_masked.{table}, pekon-scoped view golden_pekon.{table} (PostgreSQL).",
+                     kinds={"sql"}, owners=OWNERS)
+           for table in GOLDEN_TABLES]
+    + [AssetSpec(AUDIT_KEY, deps=[AssetKey([BUILD_SCHEMA, t]) for t in GOLDEN_TABLES], kinds={"sql"}, owners=OWNERS,
+                 description="One row per published run (audit.run) and per delivery it used (audit.run_delivery), "
+                 "written in the publication's transaction.")],
+    group_name="golden",
+    can_subset=False,
+)
+def golden_tables(context: AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineSettings):
+    engine = warehouse.engine()
+    config = PublishConfig.from_env()
+    key = resolve_key(engine.dialect.name, config.pseudonym_key, pipeline.artifacts)
+    info = run_info(context)
+    result = publish(engine, GOLDEN_TABLES, info, config, key)
+    context.log.info(f"published golden tables {result.rows}; history keeps {len(result.history_runs)} run(s); "
+                     f"pseudonym key from {key.source}")
+    for table, changes in result.schema_changes.items():
+        context.log.info(f"golden.{table} columns changed: {', '.join(changes)}")
+    for note in result.notes:
+        context.log.info(note)
+    for table, count in result.rows.items():
+        yield MaterializeResult(asset_key=AssetKey([GOLDEN_SCHEMA, table]), metadata={
+            "dagster/row_count": count, "dagster/table_name": f"{GOLDEN_SCHEMA}.{table}", "run_id": info.run_id})
+    yield MaterializeResult(asset_key=AUDIT_KEY, metadata={
+        "dagster/table_name": "audit.run",
+        "triggered_by": trigger_kind(info.triggered_by),
+        "deliveries": result.deliveries,
+        "history_runs_kept": MetadataValue.json(result.history_runs),
+        "pseudonym_key_id": key.key_id,
+    })

@@ -1,0 +1,88 @@
+"""Keyed pseudonyms for NIK and No. KK (UU 27/2022, PDP-01): HMAC-SHA256 under a secret key.
+
+Tokens are deterministic, so the same person or family gets the same token in every run and
+every table, and joins between masked tables survive; without the key they cannot be reversed
+(a plain hash of a NIK could: the NIK space is small and structured). The message is
+`<kind>:<normalised value>` with kind `nik` or `kk`, so a NIK and a family card that happen to
+share digits do not share a token. The digest is written in lower-case base32 (52 characters,
+digits 2-7 only), so no token can contain a 16-digit run that a PDP-02 scanner would take for a
+NIK.
+
+The key comes from DTSEN_PSEUDONYM_KEY. A PostgreSQL (production) warehouse refuses to publish
+without it. The embedded DuckDB warehouse (development, `make run`, tests) falls back to a random
+key generated once into `<artifacts>/pseudonym.key`: tokens stay stable on that installation
+only and mean nothing anywhere else.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import os
+import re
+import secrets
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+KEY_VARIABLE = "DTSEN_PSEUDONYM_KEY"
+KEY_FILE = "pseudonym.key"
+MIN_KEY_LENGTH = 32
+KINDS = ("nik", "kk")
+_SEPARATORS = re.compile(r"[\s.\-']")
+
+
+class PseudonymKeyError(RuntimeError):
+    """The pseudonym key is missing or too weak; publication stops before touching any table."""
+
+
+@dataclass(frozen=True)
+class PseudonymKey:
+    secret: bytes = field(repr=False)
+    source: str  # "environment" or "local file" (never the key itself)
+
+    @property
+    def key_id(self) -> str:
+        """A fingerprint to tell keys apart in the audit table (changes when the key rotates)."""
+        return hmac.new(self.secret, b"dtsen-key-id", hashlib.sha256).hexdigest()[:12]
+
+
+def _checked(secret: str, where: str) -> bytes:
+    if len(secret) < MIN_KEY_LENGTH:
+        raise PseudonymKeyError(f"{where}: the pseudonym key must be at least {MIN_KEY_LENGTH} characters")
+    return secret.encode("utf-8")
+
+
+def resolve_key(dialect: str, configured: str | None, artifacts_dir: Path) -> PseudonymKey:
+    """The key from the environment; on DuckDB only, a generated per-installation key file."""
+    if configured:
+        return PseudonymKey(_checked(configured, KEY_VARIABLE), "environment")
+    if dialect != "duckdb":
+        raise PseudonymKeyError(
+            f"{KEY_VARIABLE} is not set: a {dialect} (production) warehouse needs the pseudonym key from the "
+            f"environment (at least {MIN_KEY_LENGTH} characters, e.g. from `python -c \"import secrets; "
+            "print(secrets.token_urlsafe(48))\"`); nothing was published")
+    path = Path(artifacts_dir) / KEY_FILE
+    if not path.exists():
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        with os.fdopen(fd, "w") as handle:
+            handle.write(secrets.token_urlsafe(48))
+    return PseudonymKey(_checked(path.read_text().strip(), str(path)), "local file")
+
+
+def normalise(value: str) -> str:
+    """The identifier as the domain rules store it: spaces, dots, dashes and apostrophes removed."""
+    return _SEPARATORS.sub("", value)
+
+
+def token(key: PseudonymKey, kind: str, value: str) -> str:
+    if kind not in KINDS:
+        raise ValueError(f"unknown identifier kind {kind!r}")
+    digest = hmac.new(key.secret, f"{kind}:{normalise(value)}".encode(), hashlib.sha256).digest()
+    return base64.b32encode(digest).decode("ascii").rstrip("=").lower()
+
+
+def tokens(key: PseudonymKey, kind: str, values: Iterable[str]) -> dict[str, str]:
+    return {v: token(key, kind, v) for v in values}

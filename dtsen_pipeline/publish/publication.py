@@ -1,0 +1,250 @@
+"""Publish the checked build tables as the golden tables: one transaction, history, views, grants, audit.
+
+Readers never see a mix, an empty table or an error. Every golden table is emptied with DELETE
+and refilled with INSERT inside ONE transaction, so under PostgreSQL's MVCC a concurrent reader
+keeps seeing the previous rows of every table until the commit and the new rows of every table
+after it; no lock a reader needs is ever taken (DELETE/INSERT take ROW EXCLUSIVE, readers ACCESS
+SHARE). Swapping tables in (DROP + RENAME, or views repointed at versioned tables) was measured
+and rejected: a reader whose snapshot predates the swap (REPEATABLE READ, pg_dump, most BI
+tools' report transactions) then sees the new table EMPTY, and a table with views on it cannot
+be dropped at all (benchmarks/bench_publish.py shows both). DuckDB runs the same statements.
+
+Each golden row carries the `run_id` that published it, and `<identifier>_token` HMAC
+pseudonyms next to every NIK / No. KK column. The same transaction appends the snapshot to
+`golden_history.<table>` (with `published_at`), keeps only the last N runs there, (re)creates the
+masked and pekon-scoped views when their definition changed, resets the roles' grants
+(PostgreSQL) and writes `audit.run`. If anything fails, everything rolls back and the previous
+publication stays as it was.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+import pandas as pd
+import sqlalchemy as sa
+
+from dtsen_pipeline.publish import access
+from dtsen_pipeline.publish.audit import (
+    AUDIT_SCHEMA,
+    RunInfo,
+    deliveries,
+    ensure_audit_tables,
+    kept_runs,
+    write_audit,
+)
+from dtsen_pipeline.publish.columns import Columns, extend_history, query_columns, sync_columns, table_columns
+from dtsen_pipeline.publish.config import PublishConfig
+from dtsen_pipeline.publish.masking import identifier_kind, masked_select, token_column
+from dtsen_pipeline.publish.pseudonym import PseudonymKey, tokens
+from dtsen_pipeline.warehouse import ensure_schema, load_frame, qualified, quote
+
+BUILD_SCHEMA = "build"
+GOLDEN_SCHEMA = "golden"
+HISTORY_SCHEMA = "golden_history"
+MASKED_SCHEMA = "golden_masked"
+PEKON_SCHEMA = "golden_pekon"
+WORK_SCHEMA = "publish_work"
+TOKEN_TABLE = "token"
+RUN_ID = "run_id"
+PUBLISHED_AT = "published_at"
+# Tables without kode_desa are placed in a village through these keys (pekon-scoped views).
+ANCHORS = {"person_id": ("person", "kode_desa"), "household_id": ("household", "kode_desa")}
+ADVISORY_LOCK = 6_2026_0006  # serialises concurrent publications on PostgreSQL
+_RUN_ID = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
+
+
+class PublicationError(RuntimeError):
+    """Publication cannot start; nothing was changed."""
+
+
+@dataclass(frozen=True)
+class PublishResult:
+    run_id: str
+    published_at: dt.datetime
+    rows: dict[str, int]
+    history_runs: list[str]
+    schema_changes: dict[str, list[str]]
+    deliveries: int
+    notes: list[str] = field(default_factory=list)
+
+
+def _golden_select(table: str, columns: list[str], run_id: str) -> str:
+    items = [f"b.{quote(c)}" for c in columns]
+    joins = []
+    for i, column in enumerate(columns):
+        kind = identifier_kind(column)
+        if kind:
+            alias = f"k{i}"
+            items.append(f"{alias}.token AS {quote(token_column(column))}")
+            joins.append(f"LEFT JOIN {qualified(WORK_SCHEMA, TOKEN_TABLE)} {alias} "
+                         f"ON {alias}.kind = '{kind}' AND {alias}.value = CAST(b.{quote(column)} AS TEXT)")
+    items.append(f"CAST('{run_id}' AS TEXT) AS {RUN_ID}")
+    return f"SELECT {', '.join(items)} FROM {qualified(BUILD_SCHEMA, table)} b {' '.join(joins)}"
+
+
+def _load_tokens(conn: sa.Connection, key: PseudonymKey, build_columns: dict[str, list[str]]) -> int:
+    """Token of every distinct identifier in the build tables, into a table dropped before commit."""
+    values: dict[str, set[str]] = {"nik": set(), "kk": set()}
+    for table, columns in build_columns.items():
+        for column in columns:
+            kind = identifier_kind(column)
+            if kind:
+                values[kind].update(conn.exec_driver_sql(
+                    f"SELECT DISTINCT CAST({quote(column)} AS TEXT) FROM {qualified(BUILD_SCHEMA, table)} "
+                    f"WHERE {quote(column)} IS NOT NULL").scalars())
+    rows = [(kind, v, t) for kind, vs in values.items() for v, t in tokens(key, kind, sorted(vs)).items()]
+    frame = pd.DataFrame(rows, columns=["kind", "value", "token"], dtype="string")
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(WORK_SCHEMA, TOKEN_TABLE)}")
+    load_frame(conn, frame, WORK_SCHEMA, TOKEN_TABLE)
+    return len(frame)
+
+
+def _view_signature(select_sql: str, options: str, columns: Columns) -> str:
+    text = "\n".join([select_sql, options, *(f"{c} {t}" for c, t in columns)])
+    return "dtsen:" + hashlib.sha256(text.encode()).hexdigest()[:20]
+
+
+def _view_comment(conn: sa.Connection, schema: str, view: str) -> str | None:
+    if conn.dialect.name == "duckdb":
+        return conn.execute(sa.text(
+            "SELECT comment FROM duckdb_views() WHERE database_name = current_database() "
+            "AND schema_name = :s AND view_name = :v"), {"s": schema, "v": view}).scalar()
+    return conn.execute(sa.text("SELECT obj_description(to_regclass(:q), 'pg_class')"),
+                        {"q": qualified(schema, view)}).scalar()
+
+
+def _ensure_view(conn: sa.Connection, schema: str, view: str, select_sql: str, columns: Columns,
+                 options: str = "") -> bool:
+    """(Re)create the view only when its definition changed; returns whether it did."""
+    signature = _view_signature(select_sql, options, columns)
+    if _view_comment(conn, schema, view) == signature:
+        return False
+    conn.exec_driver_sql(f"DROP VIEW IF EXISTS {qualified(schema, view)}")
+    conn.exec_driver_sql(f"CREATE VIEW {qualified(schema, view)} {options} AS {select_sql}")
+    conn.exec_driver_sql(f"COMMENT ON VIEW {qualified(schema, view)} IS '{signature}'")
+    return True
+
+
+def _publish_table(conn: sa.Connection, table: str, columns: list[str], run_id: str,
+                   view_schemas: Sequence[str]) -> tuple[int, list[str]]:
+    """Replace golden.<table>'s rows (altering its columns first if the model changed)."""
+    select_sql = _golden_select(table, columns, run_id)
+    wanted = query_columns(conn, select_sql)
+    current = table_columns(conn, GOLDEN_SCHEMA, table)
+    target = qualified(GOLDEN_SCHEMA, table)
+    changes: list[str] = []
+    if current is None:
+        conn.exec_driver_sql(f"CREATE TABLE {target} AS {select_sql} LIMIT 0")
+        changes = ["created"]
+    elif sorted(current) != sorted(wanted):
+        for schema in view_schemas:  # views would block DROP COLUMN; they are recreated below
+            conn.exec_driver_sql(f"DROP VIEW IF EXISTS {qualified(schema, table)}")
+        changes = sync_columns(conn, GOLDEN_SCHEMA, table, current, wanted)
+    names = ", ".join(quote(c) for c, _ in wanted)
+    conn.exec_driver_sql(f"DELETE FROM {target}")
+    conn.exec_driver_sql(f"INSERT INTO {target} ({names}) {select_sql}")
+    rows = int(conn.exec_driver_sql(f"SELECT count(*) FROM {target}").scalar_one())
+    return rows, changes
+
+
+def _append_history(conn: sa.Connection, table: str, published_at: dt.datetime) -> None:
+    golden = table_columns(conn, GOLDEN_SCHEMA, table) or []
+    target = qualified(HISTORY_SCHEMA, table)
+    history = table_columns(conn, HISTORY_SCHEMA, table)
+    if history is None:
+        conn.exec_driver_sql(f"CREATE TABLE {target} AS SELECT g.*, CAST(NULL AS TIMESTAMP) AS {PUBLISHED_AT} "
+                             f"FROM {qualified(GOLDEN_SCHEMA, table)} g LIMIT 0")
+        if conn.dialect.name == "postgresql":
+            conn.exec_driver_sql(f"CREATE INDEX ON {target} ({RUN_ID})")
+        history = table_columns(conn, HISTORY_SCHEMA, table) or []
+    else:
+        history = extend_history(conn, HISTORY_SCHEMA, table, history, golden)
+    types = dict(history)
+    select = ", ".join(quote(c) if types[c] == t else f"CAST({quote(c)} AS {types[c]})" for c, t in golden)
+    names = ", ".join(quote(c) for c, _ in golden)
+    conn.execute(sa.text(f"INSERT INTO {target} ({names}, {PUBLISHED_AT}) SELECT {select}, :published_at "
+                         f"FROM {qualified(GOLDEN_SCHEMA, table)}"), {"published_at": published_at})
+
+
+def _prune_history(conn: sa.Connection, tables: Sequence[str], keep: list[str]) -> None:
+    for table in tables:
+        statement = sa.text(f"DELETE FROM {qualified(HISTORY_SCHEMA, table)} WHERE {RUN_ID} NOT IN :keep")
+        conn.execute(statement.bindparams(sa.bindparam("keep", expanding=True)), {"keep": keep})
+
+
+def _pekon_views(conn: sa.Connection, tables: Sequence[str], golden: dict[str, Columns], notes: list[str]) -> None:
+    anchors = {k: v for k, v in ANCHORS.items() if v[0] in golden and v[1] in dict(golden[v[0]])}
+    for table in tables:
+        columns = [c for c, _ in golden[table]]
+        select_sql = access.pekon_select(GOLDEN_SCHEMA, table, columns, anchors)
+        if select_sql is None:
+            notes.append(f"{GOLDEN_SCHEMA}.{table}: no region or person/household key, no pekon-scoped view")
+            continue
+        _ensure_view(conn, PEKON_SCHEMA, table, select_sql, golden[table], "WITH (security_barrier = true)")
+
+
+def publish(engine: sa.Engine, tables: Sequence[str], run: RunInfo, config: PublishConfig,
+            key: PseudonymKey, now: dt.datetime | None = None) -> PublishResult:
+    """Publish build.<table> as golden.<table> for every table, atomically, with history and audit."""
+    if not _RUN_ID.match(run.run_id):
+        raise PublicationError("run id has characters outside [A-Za-z0-9_.:-]")
+    published_at = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
+    postgres = engine.dialect.name == "postgresql"
+    view_schemas = [MASKED_SCHEMA, PEKON_SCHEMA] if postgres else [MASKED_SCHEMA]
+    notes: list[str] = []
+    with engine.begin() as conn:
+        if postgres:
+            conn.exec_driver_sql(f"SELECT pg_advisory_xact_lock({ADVISORY_LOCK})")
+        build = {t: table_columns(conn, BUILD_SCHEMA, t) for t in tables}
+        missing = [t for t, cols in build.items() if cols is None]
+        if missing:
+            raise PublicationError(f"build tables missing: {', '.join(missing)}; nothing was published")
+        build_columns = {t: [c for c, _ in cols or []] for t, cols in build.items()}
+        clashes = [t for t, cols in build_columns.items()
+                   if RUN_ID in cols or any(token_column(c) in cols for c in cols if identifier_kind(c))]
+        if clashes:
+            raise PublicationError(f"build tables {', '.join(clashes)} already have a run_id or *_token column, "
+                                   "which publication adds; nothing was published")
+        for schema in (GOLDEN_SCHEMA, HISTORY_SCHEMA, MASKED_SCHEMA, WORK_SCHEMA, *view_schemas):
+            ensure_schema(conn, schema)
+        _load_tokens(conn, key, build_columns)
+        rows, changes = {}, {}
+        for table in tables:
+            rows[table], change = _publish_table(conn, table, build_columns[table], run.run_id, view_schemas)
+            if change:
+                changes[table] = change
+        conn.exec_driver_sql(f"DROP TABLE {qualified(WORK_SCHEMA, TOKEN_TABLE)}")
+        for table in tables:
+            _append_history(conn, table, published_at)
+        ensure_audit_tables(conn)
+        delivered = deliveries(conn)
+        write_audit(conn, run, published_at, rows, delivered, config.history_runs, key.key_id)
+        keep = kept_runs(conn, config.history_runs)
+        _prune_history(conn, tables, keep)
+        golden = {t: table_columns(conn, GOLDEN_SCHEMA, t) or [] for t in tables}
+        for table in tables:
+            _ensure_view(conn, MASKED_SCHEMA, table,
+                         masked_select(GOLDEN_SCHEMA, table, [c for c, _ in golden[table]]), golden[table])
+        if postgres:
+            roles = config.roles
+            if roles.pekon:
+                access.ensure_scope_table(conn)
+                if roles.operators is not None:
+                    scopes = access.replace_scopes(conn, dict(roles.operators))
+                    notes.append(f"region scopes: {scopes} row(s) from DTSEN_PEKON_OPERATORS")
+                _pekon_views(conn, tables, golden, notes)
+            notes += access.apply_grants(conn, roles, {
+                "reader": [MASKED_SCHEMA],
+                "restricted": [GOLDEN_SCHEMA, HISTORY_SCHEMA, MASKED_SCHEMA, AUDIT_SCHEMA],
+                "pekon": [PEKON_SCHEMA],
+            })
+        else:
+            notes.append(f"{engine.dialect.name} warehouse: no database roles, grants or pekon-scoped views "
+                         "(PostgreSQL only); masked views are in golden_masked")
+    return PublishResult(run_id=run.run_id, published_at=published_at, rows=rows, history_runs=keep,
+                         schema_changes=changes, deliveries=len(delivered), notes=notes)
