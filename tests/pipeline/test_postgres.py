@@ -45,7 +45,18 @@ def databases():
     with admin.connect() as conn:
         for name in names.values():
             conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        for role in _publication_env(names)[1]:  # roles are server-wide: the publication created them
+            conn.exec_driver_sql(f'DROP ROLE IF EXISTS "{role}"')
     admin.dispose()
+
+
+def _publication_env(names: dict[str, str]) -> tuple[dict[str, str], list[str]]:
+    """A test pseudonym key and role names unique to this test (roles are global to the server)."""
+    suffix = names["warehouse"].rsplit("_", 1)[-1]
+    roles = {"DTSEN_READER_ROLE": f"dtsen_rd_{suffix}", "DTSEN_RESTRICTED_ROLE": f"dtsen_rs_{suffix}",
+             "DTSEN_PEKON_ROLE": f"dtsen_pk_{suffix}"}
+    env = {**roles, "DTSEN_PSEUDONYM_KEY": "test-only-pseudonym-key-not-a-real-one-0123"}
+    return env, list(roles.values())
 
 
 @pytest.fixture(scope="module")
@@ -61,7 +72,10 @@ def postgres_run(databases, tmp_path_factory, sample_landing):
         "telemetry:\n  enabled: false\n")
     instance = DagsterInstance.from_config(str(home))
     settings = make_settings(tmp, sample_landing, f"{base}/{databases['warehouse']}")
-    run_id, success = run_nightly(settings, instance)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in _publication_env(databases)[0].items():
+            patch.setenv(name, value)
+        run_id, success = run_nightly(settings, instance)
     yield settings, run_id, success, instance_url
     instance.dispose()
 
@@ -92,3 +106,23 @@ def test_run_is_recorded_in_postgres_instance_storage(postgres_run):
     engine.dispose()
     assert status == "SUCCESS"
     assert events > 50
+
+
+def test_publication_in_postgres_is_audited_masked_and_granted(postgres_run, databases):
+    settings, run_id, _, _ = postgres_run
+    reader, restricted, _ = _publication_env(databases)[1]
+    engine = sa.create_engine(settings.warehouse_url)
+    with engine.connect() as conn:
+        audit = conn.execute(sa.text("select status, triggered_by from audit.run where run_id = :r"), {"r": run_id}).one()
+        run_ids = conn.exec_driver_sql("select distinct run_id from golden.household").scalars().all()
+        masked = conn.exec_driver_sql("select column_name from information_schema.columns "
+                                      "where table_schema = 'golden_masked' and table_name = 'person'").scalars().all()
+        grants = conn.execute(sa.text(
+            "select has_table_privilege(:rd, 'golden_masked.person', 'SELECT'), "
+            "has_table_privilege(:rd, 'golden.person', 'SELECT'), has_table_privilege(:rs, 'golden.person', 'SELECT')"),
+            {"rd": reader, "rs": restricted}).one()
+    engine.dispose()
+    assert audit.status == "PUBLISHED" and audit.triggered_by.startswith("manual:")
+    assert run_ids == [run_id]
+    assert {"nik_token", "no_kk_token"} <= set(masked) and not {"nik", "no_kk", "nama", "tgl_lahir"} & set(masked)
+    assert tuple(grants) == (True, False, True)
