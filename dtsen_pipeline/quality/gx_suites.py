@@ -157,7 +157,10 @@ def load_suite(path: Path, thresholds: dict[str, dict[str, float]] | None = None
     _register_custom_expectations()
     data = read_suite_file(path, thresholds)
     declared = data.get("expectations", [])
-    suite = gx.ExpectationSuite(name=data["name"], expectations=declared)
+    try:
+        suite = gx.ExpectationSuite(name=data["name"], expectations=declared)
+    except Exception as exc:  # GX/pydantic refuse a malformed expectation (unknown or missing kwargs)
+        raise SuiteDefinitionError(f"{path.name}: GX refused an expectation ({type(exc).__name__})") from exc
     if len(suite.expectations) != len(declared):
         raise SuiteDefinitionError(
             f"{path.name}: {len(declared)} expectations declared, GX accepted {len(suite.expectations)}"
