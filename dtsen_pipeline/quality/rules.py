@@ -35,8 +35,10 @@ DEFAULT_CEILINGS = {"PKH": 4, "BPNT": 5, "PBI-JK": 5}  # PRG-02, overridable (re
 _VILLAGE_PREFIX = r"^(?:(?:PEKON|DESA|KELURAHAN|KEL\.?|KAMPUNG)\s+)+"
 
 
-def _series(values: object, index: pd.Index) -> pd.Series:
-    return pd.Series(np.asarray(values, dtype=bool), index=index)
+def _in_reference(values: pd.Series, reference: frozenset[str]) -> pd.Series:
+    """Membership in a large reference set, testing each distinct value once."""
+    present = {v for v in values.dropna().unique() if v in reference}
+    return values.isin(list(present)).fillna(False).astype(bool)
 
 
 # --- NIK and No. KK (§8.1, §8.2) ------------------------------------------------------------
@@ -67,8 +69,7 @@ def known_kecamatan_prefix(values: pd.Series) -> pd.Series:
     """NIK-05 / KK-02 (W): digits 1-6 are a Kemendagri kecamatan (2025 list; older vintages not shipped)."""
     text = as_text(values)
     digits16 = text.str.fullmatch(r"[0-9]{16}").fillna(False).astype(bool)
-    known = text.str.slice(0, 6).isin(kecamatan_codes())
-    return ~digits16 | known
+    return ~digits16 | _in_reference(text.str.slice(0, 6), kecamatan_codes())
 
 
 def nik_kabupaten_not_70(values: pd.Series) -> pd.Series:
@@ -251,7 +252,7 @@ def constant_within_group(frame: pd.DataFrame, keys: Sequence[str], value: str) 
 def kemendagri_village(values: pd.Series) -> pd.Series:
     """REG-02 (E): a dotted Kemendagri code that exists in the 2025 list (missing passes)."""
     text = as_text(values)
-    return text.isna() | text.isin(regions.village_codes())
+    return text.isna() | _in_reference(text, regions.village_codes())
 
 
 def bps_village(values: pd.Series, bridge: Mapping[str, str]) -> pd.DataFrame:
