@@ -91,6 +91,20 @@ def exact_comparison(column: str, tf: bool = False) -> cl.CustomComparison:
     )
 
 
+def address_comparison() -> cl.CustomComparison:
+    """Street address as written (programme lists carry little else once Excel has damaged the ids)."""
+    return cl.CustomComparison(
+        output_column_name="alamat_key",
+        comparison_description="Address",
+        comparison_levels=[
+            cll.NullLevel("alamat_key"),
+            cll.ExactMatchLevel("alamat_key", term_frequency_adjustments=True),
+            cll.JaroWinklerLevel("alamat_key", 0.9),
+            cll.ElseLevel(),
+        ],
+    )
+
+
 def village_comparison() -> cl.CustomComparison:
     return cl.CustomComparison(
         output_column_name="kode_desa",
@@ -104,15 +118,20 @@ def village_comparison() -> cl.CustomComparison:
     )
 
 
-BLOCKING_RULES = (
-    block_on("nik"),
-    block_on("no_kk", "first_token"),
-    block_on("no_kk", "dob"),
-    block_on("name_key", "dob"),
-    block_on("kode_desa", "dob"),
-    block_on("name_key", "kode_desa"),
-    block_on("informative_token", "dob_year", "kode_kecamatan"),
+# Candidate pairs are those agreeing on every column of at least one of these keys. Each rule's
+# recall on the sample truth is measured by linkage.quality.blocking_recall.
+BLOCKING_KEYS: tuple[tuple[str, ...], ...] = (
+    ("nik",),
+    ("no_kk", "first_token"),
+    ("no_kk", "dob"),
+    ("name_key", "dob"),
+    ("kode_desa", "dob"),
+    ("name_key", "kode_desa"),
+    ("informative_token", "dob_year", "kode_kecamatan"),
+    ("informative_token", "kode_desa"),
+    ("alamat_key", "kode_desa", "first_token"),
 )
+BLOCKING_RULES = tuple(block_on(*key) for key in BLOCKING_KEYS)
 
 
 def settings() -> SettingsCreator:
@@ -127,6 +146,7 @@ def settings() -> SettingsCreator:
             exact_comparison("jenis_kelamin"),
             exact_comparison("no_kk"),
             village_comparison(),
+            address_comparison(),
         ],
         retain_intermediate_calculation_columns=False,
         additional_columns_to_retain=["feed"],
@@ -141,15 +161,19 @@ class LinkageRun:
     clusters: pd.DataFrame
     model_json: Path
     stats: dict[str, object] = field(default_factory=dict)
+    timings: dict[str, float] = field(default_factory=dict)
+    linker: Linker | None = None
 
 
-def _linker(records: pd.DataFrame, settings_or_model: SettingsCreator | str) -> Linker:
+def new_linker(records: pd.DataFrame, settings_or_model: SettingsCreator | dict | str) -> Linker:
+    """A Linker on its own in-memory DuckDB (never the warehouse file: DuckDB allows one writer)."""
     db_api = DuckDBAPI(connection=duckdb.connect(":memory:"))
     table = db_api.register(records, dataset_display_name="persons")
     return Linker(table, settings_or_model, log_level=None)
 
 
 def train(linker: Linker, config: LinkageConfig, n_records: int) -> None:
+    """Seeded training: lambda from NIK agreement, u by random sampling, m by two EM passes."""
     training = linker.training
     training.estimate_probability_two_random_records_match([block_on("nik")], recall=config.deterministic_recall)
     max_pairs = min(config.u_max_pairs, max(1e5, n_records * 20.0))
@@ -158,27 +182,29 @@ def train(linker: Linker, config: LinkageConfig, n_records: int) -> None:
     training.estimate_parameters_using_expectation_maximisation(block_on("name_key", "dob"))
 
 
-def run_linkage(records: pd.DataFrame, model_path: Path, config: LinkageConfig | None = None) -> LinkageRun:
-    """Train on `records`, save the model as JSON, score candidate pairs and cluster them."""
-    config = config or LinkageConfig()
-    linker = _linker(records, settings())
-    train(linker, config, len(records))
-    model_path.parent.mkdir(parents=True, exist_ok=True)
-    linker.misc.save_model_to_json(str(model_path), overwrite=True)
+def score_pairs(linker: Linker, config: LinkageConfig) -> pd.DataFrame:
     predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold)
-    clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(
-        predictions, threshold_match_probability=config.cluster_threshold)
-    pairs = predictions.as_pandas_dataframe()[["unique_id_l", "unique_id_r", "match_weight", "match_probability"]]
-    cluster_frame = clusters.as_pandas_dataframe()[["unique_id", "cluster_id"]]
-    stats = {
-        "records": len(records),
-        "pairs_scored_above_predict_threshold": len(pairs),
-        "pairs_above_cluster_threshold": int((pairs["match_probability"] >= config.cluster_threshold).sum()),
-        "clusters": int(cluster_frame["cluster_id"].nunique()),
-        "largest_cluster": int(cluster_frame.groupby("cluster_id").size().max()) if len(cluster_frame) else 0,
-        "predict_threshold": config.predict_threshold,
-        "cluster_threshold": config.cluster_threshold,
+    columns = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
+    gammas = [c for c in predictions.as_pandas_dataframe(limit=1).columns if c.startswith("gamma_")]
+    return predictions.as_pandas_dataframe()[columns + gammas]
+
+
+def save_model(linker: Linker, path: Path) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    linker.misc.save_model_to_json(str(path), overwrite=True)
+    return path
+
+
+def save_charts(linker: Linker, folder: Path) -> dict[str, Path]:
+    """Splink's parameter charts as offline HTML (JavaScript inlined; model parameters only, no records)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    charts = {
+        "match_weights": linker.visualisations.match_weights_chart(),
+        "m_u_parameters": linker.visualisations.m_u_parameters_chart(),
     }
-    return LinkageRun(pairs=pairs.rename(columns={"unique_id_l": "record_id_l", "unique_id_r": "record_id_r"}),
-                      clusters=cluster_frame.rename(columns={"unique_id": "record_id"}),
-                      model_json=model_path, stats=stats)
+    paths = {}
+    for name, chart in charts.items():
+        path = folder / f"{name}.html"
+        chart.save_offline_chart(str(path), overwrite=True, print_msg=False)
+        paths[name] = path
+    return paths

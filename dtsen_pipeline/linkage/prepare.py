@@ -12,7 +12,7 @@ from dtsen_pipeline.domain.names import LOW_INFORMATION_TOKENS
 
 LINKAGE_COLUMNS = (
     "unique_id", "feed", "nik", "no_kk", "name_key", "first_token", "last_token", "informative_token",
-    "dob", "dob_year", "dob_imprecise", "jenis_kelamin", "kode_desa", "kode_kecamatan",
+    "dob", "dob_year", "dob_imprecise", "jenis_kelamin", "kode_desa", "kode_kecamatan", "alamat_key",
 )
 
 
@@ -50,4 +50,11 @@ def linkage_input(staged: pd.DataFrame) -> pd.DataFrame:
     out["jenis_kelamin"] = sex.astype("str").values
     out["kode_desa"] = staged["kode_desa"].astype("str").values
     out["kode_kecamatan"] = staged["kode_kecamatan"].astype("str").values
+    out["alamat_key"] = address_key(staged["alamat"]).values
     return out[list(LINKAGE_COLUMNS)]
+
+
+def address_key(alamat: pd.Series) -> pd.Series:
+    """Upper case, punctuation dropped, spaces collapsed: `Gg. Bangka No.62` ~ `GG BANGKA NO 62`."""
+    key = (alamat.astype("str").str.upper().str.replace(r"[^0-9A-Z]+", " ", regex=True).str.strip())
+    return key.mask(key == "")

@@ -1,0 +1,122 @@
+"""Linkage at Tanggamus scale: quality against the sample truth, time per stage, peak memory.
+
+    python benchmarks/bench_linkage.py --persons 640000            # generate, stage, link, score
+    python benchmarks/bench_linkage.py --staged DIR                # reuse staged parquet files
+    python benchmarks/bench_linkage.py ... --baseline              # also a plain Splink model
+
+Prints figures only (no record values).
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import json
+import resource
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+import sqlalchemy as sa
+
+from dtsen_pipeline.ingest.feeds import load_feed_specs
+from dtsen_pipeline.ingest.intake import ingest_feed
+from dtsen_pipeline.ingest.staging import stage_feed
+from dtsen_pipeline.ingest.store import read_in_force
+from dtsen_pipeline.linkage.constraints import verval_constraints
+from dtsen_pipeline.linkage.evaluate import cluster_scores, pairwise_scores, scores_by_feed_pair
+from dtsen_pipeline.linkage.prepare import linkage_input
+from dtsen_pipeline.linkage.quality import blocking_recall
+from dtsen_pipeline.linkage.run import run_linkage
+from dtsen_pipeline.linkage.truth import load_record_truth
+
+PERSON_FEEDS = ("dtsen", "dukcapil", "pekon", "bansos")
+
+
+def peak_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def stage(landing: Path, out: Path) -> None:
+    """Ingest and stage the person feeds and verval as the assets do, into parquet files."""
+    specs = load_feed_specs()
+    engine = sa.create_engine(f"duckdb:///{out / 'warehouse.duckdb'}")
+    for name in (*PERSON_FEEDS, "verval"):
+        ingest_feed(engine, landing, specs[name], run_id="bench")
+        raw = read_in_force(engine, specs[name])
+        staged = stage_feed(raw, specs[name], "18.06", dt.date.today()).staged
+        staged.to_parquet(out / f"{name}.parquet")
+    engine.dispose()
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--persons", type=int, default=640_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--landing", type=Path, help="an existing sample landing folder")
+    parser.add_argument("--staged", type=Path, help="a folder of staged <feed>.parquet files")
+    parser.add_argument("--baseline", action="store_true", help="also run a plain Splink model")
+    parser.add_argument("--dump", type=Path, help="write records, pairs and clusters as parquet here")
+    args = parser.parse_args()
+
+    work = Path(tempfile.mkdtemp(prefix="bench_linkage_"))
+    landing = args.landing
+    if args.staged is None:
+        if landing is None:
+            from dtsen_pipeline.sample import generate
+
+            landing = work / "landing"
+            generate(persons=args.persons, seed=args.seed, out_dir=landing)
+        args.staged = work / "staged"
+        args.staged.mkdir()
+        stage(landing, args.staged)
+    truth_dir = (landing or args.staged) / "_truth"
+    staged = pd.concat([pd.read_parquet(args.staged / f"{f}.parquet") for f in PERSON_FEEDS], ignore_index=True)
+    verval = pd.read_parquet(args.staged / "verval.parquet")
+    truth = load_record_truth(truth_dir)
+    if truth is None:
+        raise SystemExit(f"no truth table in {truth_dir}")
+
+    start = time.perf_counter()
+    records = linkage_input(staged)
+    must_link, cannot_link = verval_constraints(verval, records)
+    prepare_seconds = time.perf_counter() - start
+    run = run_linkage(records, work / "model.json", must_link=must_link, cannot_link=cannot_link)
+    linkage_peak = peak_mb()
+    clusters = run.clusters.rename(columns={"unique_id": "record_id"})
+    if args.dump:
+        args.dump.mkdir(parents=True, exist_ok=True)
+        records.to_parquet(args.dump / "records.parquet")
+        run.pairs.to_parquet(args.dump / "pairs.parquet")
+        run.clusters.to_parquet(args.dump / "clusters.parquet")
+    truth_ids = truth[["record_id", "person_key", "feed"]]
+    report = {
+        "records": len(records),
+        "prepare_seconds": round(prepare_seconds, 2),
+        **run.timings,
+        "linkage_seconds_total": round(prepare_seconds + sum(run.timings.values()), 2),
+        "peak_memory_mb_after_linkage": round(linkage_peak),
+        "blocking": blocking_recall(records, truth_ids),
+        "pairwise": pairwise_scores(clusters, truth_ids).as_dict(),
+        "cluster": cluster_scores(clusters, truth_ids).as_dict(),
+        "stats": run.stats,
+    }
+    print(json.dumps(report, indent=2, default=str))
+    print(scores_by_feed_pair(clusters, truth_ids).to_string(index=False))
+
+    if args.baseline:
+        from dtsen_pipeline.linkage.baseline import plain_splink_clusters
+
+        start = time.perf_counter()
+        plain = plain_splink_clusters(staged).rename(columns={"unique_id": "record_id"})
+        print(json.dumps({
+            "plain_splink_seconds": round(time.perf_counter() - start, 2),
+            "plain_pairwise": pairwise_scores(plain, truth_ids).as_dict(),
+            "plain_cluster": cluster_scores(plain, truth_ids).as_dict(),
+            "peak_memory_mb": round(peak_mb()),
+        }, indent=2))
+
+
+if __name__ == "__main__":
+    main()

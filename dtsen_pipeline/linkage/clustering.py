@@ -1,0 +1,257 @@
+"""Guarded clustering: connected components that refuse merges a register cannot afford.
+
+Plain connected components let one false edge join two families (and then chains of them).
+Here edges are taken strongest first, and an edge that would merge two groups is refused when
+the groups disagree on something a person cannot change (two valid NIKs far apart, a known
+"not a duplicate" decision), or disagrees softly (NIKs one digit apart, sex, birth years) without
+overwhelming evidence, or when the result would be implausibly large. Verified duplicates
+(must-link) are merged first, whatever the scores say.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from scipy.sparse import coo_matrix
+from scipy.sparse.csgraph import connected_components
+
+# The name comparison's gamma for "exact" (5) and "Jaro-Winkler >= 0.94" (4): see model.name_comparison.
+NAME_GAMMA = "gamma_name_key"
+STRONG_NAME_GAMMA = 4
+
+
+@dataclass(frozen=True)
+class ClusterGuards:
+    """Limits on what one cluster (one person) may contain."""
+
+    max_cluster_size: int = 15
+    # Edges at least this strong (Splink match weight, log2 Bayes factor) may join groups that
+    # disagree softly; weaker ones may not.
+    overwhelming_weight: float = 22.0
+    # NIKs one digit apart are a typo when the names agree and the rest of the evidence is good;
+    # with different names they are usually two people registered on the same day (twins).
+    near_miss_min_weight: float = 8.0
+    max_birth_year_spread: int = 1
+
+
+@dataclass
+class _Group:
+    members: list[int]
+    niks: set[str]
+    sexes: set[str]
+    years: tuple[int, int] | None
+    forbidden: set[int] = field(default_factory=set)  # records this group must never contain
+
+
+def _hamming(a: str, b: str) -> int:
+    return sum(x != y for x, y in zip(a, b, strict=True))
+
+
+def _years(a: tuple[int, int] | None, b: tuple[int, int] | None) -> tuple[int, int] | None:
+    if a is None:
+        return b
+    if b is None:
+        return a
+    return (min(a[0], b[0]), max(a[1], b[1]))
+
+
+class GuardedClusterer:
+    """Union-find over record indices with per-group evidence."""
+
+    def __init__(self, records: pd.DataFrame, guards: ClusterGuards) -> None:
+        self.guards = guards
+        self.ids = records["unique_id"].astype("str").to_numpy()
+        self.index = {uid: i for i, uid in enumerate(self.ids)}
+        self.parent = np.arange(len(records))
+        nik = records["nik"].astype("object").where(records["nik"].notna(), None).to_numpy()
+        sex = records["jenis_kelamin"].astype("object").where(records["jenis_kelamin"].notna(), None).to_numpy()
+        precise = ~records["dob_imprecise"].fillna(False).astype(bool).to_numpy()
+        year = records["dob_year"].astype("Int64")
+        self.groups: dict[int, _Group] = {}
+        for i in range(len(records)):
+            y = year.iat[i]
+            self.groups[i] = _Group(
+                members=[i],
+                niks={nik[i]} if nik[i] else set(),
+                sexes={sex[i]} if sex[i] else set(),
+                years=(int(y), int(y)) if (y is not pd.NA and precise[i]) else None,
+            )
+        self.refused: Counter[str] = Counter()
+
+    def find(self, i: int) -> int:
+        root = i
+        while self.parent[root] != root:
+            root = self.parent[root]
+        while self.parent[i] != root:
+            self.parent[i], i = root, self.parent[i]
+        return root
+
+    def forbid(self, a: int, b: int) -> None:
+        """Records a and b must never share a cluster (a confirmed non-duplicate)."""
+        self.groups[self.find(a)].forbidden.add(b)
+        self.groups[self.find(b)].forbidden.add(a)
+
+    def _spans_forbidden(self, ra: int, rb: int) -> bool:
+        ga, gb = self.groups[ra], self.groups[rb]
+        return any(self.find(f) == rb for f in ga.forbidden) or any(self.find(f) == ra for f in gb.forbidden)
+
+    def refusal(self, ra: int, rb: int, weight: float, names_agree: bool = False) -> str | None:
+        """Why the groups of ra and rb may not merge on an edge of this weight (None: they may)."""
+        ga, gb = self.groups[ra], self.groups[rb]
+        if self._spans_forbidden(ra, rb):
+            return "CANNOT_LINK"
+        if len(ga.members) + len(gb.members) > self.guards.max_cluster_size:
+            return "OVERSIZE"
+        strong = weight >= self.guards.overwhelming_weight
+        if ga.niks and gb.niks and not (ga.niks & gb.niks):
+            distance = min(_hamming(a, b) for a in ga.niks for b in gb.niks)
+            if distance > 1:
+                return "NIK_CONFLICT"
+            typo = names_agree and weight >= self.guards.near_miss_min_weight
+            if not (strong or typo):
+                return "NIK_NEAR_MISS"
+        if ga.sexes and gb.sexes and not (ga.sexes & gb.sexes) and not strong:
+            return "SEX_CONFLICT"
+        years = _years(ga.years, gb.years)
+        if years and years[1] - years[0] > self.guards.max_birth_year_spread and not strong:
+            return "BIRTH_YEAR_CONFLICT"
+        return None
+
+    def union(self, ra: int, rb: int) -> None:
+        ga, gb = self.groups[ra], self.groups[rb]
+        if len(ga.members) < len(gb.members):
+            ra, rb, ga, gb = rb, ra, gb, ga
+        self.parent[rb] = ra
+        ga.members.extend(gb.members)
+        ga.niks |= gb.niks
+        ga.sexes |= gb.sexes
+        ga.years = _years(ga.years, gb.years)
+        ga.forbidden |= gb.forbidden
+        del self.groups[rb]
+
+    def link(self, a: int, b: int, weight: float, forced: bool = False, names_agree: bool = False) -> bool:
+        ra, rb = self.find(a), self.find(b)
+        if ra == rb:
+            return True
+        if forced:
+            if self._spans_forbidden(ra, rb):
+                self.refused["MUST_LINK_CONFLICTS_CANNOT_LINK"] += 1
+                return False
+            self.union(ra, rb)
+            return True
+        reason = self.refusal(ra, rb, weight, names_agree)
+        if reason:
+            self.refused[reason] += 1
+            return False
+        self.union(ra, rb)
+        return True
+
+    def clusters(self) -> pd.DataFrame:
+        roots = np.array([self.find(i) for i in range(len(self.ids))])
+        frame = pd.DataFrame({"unique_id": self.ids, "root": roots})
+        # A cluster is named by its smallest record id: deterministic for the same input.
+        frame["cluster_id"] = frame.groupby("root")["unique_id"].transform("min")
+        return frame[["unique_id", "cluster_id"]]
+
+
+def _links(frame: pd.DataFrame | None, index: dict[str, int]) -> np.ndarray:
+    """Known record pairs as an (n, 2) array of record indices (unknown ids dropped)."""
+    if frame is None or frame.empty:
+        return np.empty((0, 2), dtype=np.int64)
+    left = frame["unique_id_l"].map(index)
+    right = frame["unique_id_r"].map(index)
+    keep = left.notna() & right.notna()
+    return np.column_stack([left[keep].astype(np.int64), right[keep].astype(np.int64)])
+
+
+def _components(n: int, edges: np.ndarray) -> np.ndarray:
+    graph = coo_matrix((np.ones(len(edges), dtype=np.int8), (edges[:, 0], edges[:, 1])), shape=(n, n))
+    return connected_components(graph, directed=False)[1]
+
+
+def _suspect_components(records: pd.DataFrame, labels: np.ndarray, guards: ClusterGuards,
+                        cannot: np.ndarray) -> np.ndarray:
+    """Components that plain connected components may not be trusted with (vectorised)."""
+    frame = pd.DataFrame({
+        "label": labels,
+        "nik": records["nik"].to_numpy(),
+        "sex": records["jenis_kelamin"].to_numpy(),
+        "year": records["dob_year"].astype("Float64").where(~records["dob_imprecise"].fillna(False).astype(bool))
+        .to_numpy(dtype="float64", na_value=np.nan),
+    })
+    grouped = frame.groupby("label")
+    suspect = (
+        (grouped.size() > guards.max_cluster_size)
+        | (grouped["nik"].nunique() > 1)
+        | (grouped["sex"].nunique() > 1)
+        | ((grouped["year"].max() - grouped["year"].min()) > guards.max_birth_year_spread)
+    )
+    labels_out = set(suspect[suspect].index)
+    if len(cannot):
+        same = labels[cannot[:, 0]] == labels[cannot[:, 1]]
+        labels_out |= set(labels[cannot[same, 0]].tolist())
+    return np.array(sorted(labels_out), dtype=labels.dtype)
+
+
+def guarded_clusters(
+    records: pd.DataFrame,
+    pairs: pd.DataFrame,
+    threshold: float,
+    guards: ClusterGuards | None = None,
+    must_link: pd.DataFrame | None = None,
+    cannot_link: pd.DataFrame | None = None,
+) -> tuple[pd.DataFrame, dict[str, int]]:
+    """Cluster `records` from scored `pairs` (unique_id_l, unique_id_r, match_weight, match_probability).
+
+    `must_link` / `cannot_link`: frames of unique_id_l, unique_id_r from verified decisions.
+    Connected components without any sign of conflict are taken as they are (vectorised); only
+    the suspect ones are rebuilt edge by edge with the guards. Returns the clusters
+    (unique_id, cluster_id) and counts of refused edges by reason.
+    """
+    guards = guards or ClusterGuards()
+    records = records.reset_index(drop=True)
+    ids = records["unique_id"].astype("str")
+    index = {uid: i for i, uid in enumerate(ids)}
+    strong = pairs[pairs["match_probability"] >= threshold]
+    scored = np.column_stack([strong["unique_id_l"].map(index).to_numpy(dtype=np.int64),
+                              strong["unique_id_r"].map(index).to_numpy(dtype=np.int64)])
+    must = _links(must_link, index)
+    cannot = _links(cannot_link, index)
+    labels = _components(len(records), np.vstack([scored, must]))
+    suspect = _suspect_components(records, labels, guards, cannot)
+    in_suspect = np.isin(labels, suspect)
+
+    final = labels.astype(np.int64)
+    refused: Counter[str] = Counter()
+    if in_suspect.any():
+        subset = np.flatnonzero(in_suspect)
+        local = {int(g): k for k, g in enumerate(subset)}
+        clusterer = GuardedClusterer(records.iloc[subset].reset_index(drop=True), guards)
+
+        def localise(pairs_idx: np.ndarray) -> np.ndarray:
+            keep = in_suspect[pairs_idx[:, 0]] & in_suspect[pairs_idx[:, 1]] if len(pairs_idx) else []
+            return np.array([[local[int(a)], local[int(b)]] for a, b in pairs_idx[keep]], dtype=np.int64)
+
+        for a, b in localise(cannot):
+            clusterer.forbid(int(a), int(b))
+        for a, b in localise(must):
+            clusterer.link(int(a), int(b), float("inf"), forced=True)
+        sub_edges = strong.assign(_l=scored[:, 0], _r=scored[:, 1])[in_suspect[scored[:, 0]]]
+        sub_edges = sub_edges.sort_values(["match_weight", "unique_id_l", "unique_id_r"],
+                                          ascending=[False, True, True])
+        agree = (sub_edges[NAME_GAMMA] >= STRONG_NAME_GAMMA if NAME_GAMMA in sub_edges
+                 else pd.Series(False, index=sub_edges.index))
+        for a, b, w, names_agree in zip(sub_edges["_l"].to_numpy(), sub_edges["_r"].to_numpy(),
+                                        sub_edges["match_weight"].to_numpy(), agree.to_numpy(), strict=True):
+            clusterer.link(local[int(a)], local[int(b)], float(w), names_agree=bool(names_agree))
+        roots = np.array([clusterer.find(k) for k in range(len(subset))])
+        final[subset] = labels.max() + 1 + roots
+        refused = clusterer.refused
+
+    frame = pd.DataFrame({"unique_id": ids, "group": final})
+    # A cluster is named by its smallest record id: deterministic for the same input.
+    frame["cluster_id"] = frame.groupby("group")["unique_id"].transform("min")
+    return frame[["unique_id", "cluster_id"]], dict(refused)
