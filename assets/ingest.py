@@ -1,7 +1,9 @@
-"""raw/<feed> and staging/<feed> assets, the quarantine table, and the no-row-lost checks."""
+"""raw/<feed> and staging/<feed> assets, the quarantine table, and the no-row-lost checks.
 
+The work itself lives in dtsen_pipeline.ingest (intake: deliveries; staged: staging); these
+functions only wire it to Dagster and turn its counts into metadata (never record values).
+"""
 
-from collections import Counter
 
 import pandas as pd
 from dagster import (
@@ -17,8 +19,10 @@ from dagster import (
 )
 
 from dtsen_pipeline.ingest.feeds import FeedSpec, load_feed_specs
-from dtsen_pipeline.ingest.raw import load_raw_feed
-from dtsen_pipeline.ingest.staging import empty_quarantine, stage_feed
+from dtsen_pipeline.ingest.intake import ingest_feed
+from dtsen_pipeline.ingest.staged import quarantine_part, stage_in_force
+from dtsen_pipeline.ingest.staging import empty_quarantine
+from dtsen_pipeline.ingest.store import count_in_force, count_raw
 from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
 from dtsen_pipeline.warehouse import count_rows, read_sql, read_table, replace_table, table_exists
 
@@ -26,10 +30,8 @@ FEEDS: dict[str, FeedSpec] = load_feed_specs()
 PERSON_FEEDS = tuple(name for name, spec in FEEDS.items() if spec.entity == "person")
 OWNERS = ["team:data-engineering"]
 
-
-def quarantine_part(feed: str) -> str:
-    """Each staging asset writes its own quarantine part; quality/quarantine unions them."""
-    return f"quarantine__{feed}"
+__all__ = ["FEEDS", "PERSON_FEEDS", "conservation_checks", "quarantine", "quarantine_part", "raw_assets",
+           "staging_assets"]
 
 
 def _raw_asset(spec: FeedSpec) -> AssetsDefinition:
@@ -38,23 +40,38 @@ def _raw_asset(spec: FeedSpec) -> AssetsDefinition:
         group_name="ingest",
         kinds={"python", "csv", "xlsx"},
         owners=OWNERS,
-        description=f"Every record of every delivery in <landing>/{spec.name}/, kept as text with provenance. "
-        f"{spec.description}.",
+        description=f"Every record of every delivery loaded from <landing>/{spec.name}/ (kept as text with "
+        f"provenance and delivery_id; raw.delivery says which deliveries are in force). {spec.description}.",
     )
     def raw_feed(context: AssetExecutionContext, warehouse: WarehouseResource,
                  pipeline: PipelineSettings) -> MaterializeResult:
-        raw, reports = load_raw_feed(pipeline.landing, spec)
-        rows = replace_table(warehouse.engine(), raw, "raw", spec.name)
-        problems = [r for r in reports if r.status != "loaded"]
-        for report in problems:
-            context.log.warning(f"feed {spec.name}: file {report.source_file} {report.status}: {report.problem}")
-        context.log.info(f"feed {spec.name}: {rows} records from {len(reports)} file(s)")
+        engine = warehouse.engine()
+        result = ingest_feed(engine, pipeline.landing, spec, run_id=context.run_id)
+        for report in result.problems:
+            context.log.warning(f"feed {spec.name}: {report.status}: {report.problem}")
+        for report in result.reports:
+            if report.note:
+                context.log.info(f"feed {spec.name}: file {report.source_file}: {report.note}")
+        summary = result.summary()
+        if result.problems and result.in_force:
+            kept = ", ".join(d["source_file"] for d in summary["in_force"])
+            context.log.warning(f"feed {spec.name}: {len(result.problems)} delivery(ies) not loaded; "
+                                f"still in force: {kept}")
+        context.log.info(f"feed {spec.name}: {result.rows_added} records added from {len(result.reports)} "
+                         f"new file(s); {summary['rows_in_force']} records in force")
         return MaterializeResult(metadata={
-            "dagster/row_count": rows,
+            "dagster/row_count": count_raw(engine, spec.name),
             "dagster/table_name": f"raw.{spec.name}",
-            "files": len(reports),
-            "files_not_loaded": len(problems),
-            "file_report": MetadataValue.json([r.as_dict() for r in reports]),
+            "rows_in_force": summary["rows_in_force"],
+            "rows_added": result.rows_added,
+            "files_examined": summary["files_examined"],
+            "deliveries_loaded": summary["deliveries_loaded"],
+            "deliveries_duplicate": summary["deliveries_duplicate"],
+            "deliveries_not_loaded": summary["deliveries_not_loaded"],
+            "deliveries_in_force": MetadataValue.json(summary["in_force"]),
+            "file_report": MetadataValue.json([r.as_dict() for r in result.reports]),
+            "problems": MetadataValue.md("\n".join(f"- `{r.status}` {r.problem}" for r in result.problems)
+                                         or "none"),
         })
 
     return raw_feed
@@ -67,27 +84,24 @@ def _staging_asset(spec: FeedSpec) -> AssetsDefinition:
         group_name="staging",
         kinds={"python", "pandas"},
         owners=OWNERS,
-        description=f"{spec.name} records typed and normalised to the canonical schema; rows that cannot be "
-        "staged go to the quarantine with a reason.",
+        description=f"{spec.name} records of the deliveries in force, typed and normalised to the canonical "
+        "schema; rows that cannot be staged go to the quarantine with a reason.",
     )
     def staging_feed(context: AssetExecutionContext, warehouse: WarehouseResource,
                      pipeline: PipelineSettings) -> MaterializeResult:
-        engine = warehouse.engine()
-        raw = read_table(engine, "raw", spec.name)
-        result = stage_feed(raw, spec, scope=pipeline.scope, as_of=pipeline.as_of())
-        date_columns = [c for c in ("tgl_lahir", "tgl_mati", "tanggal") if c in result.staged.columns]
-        staged = replace_table(engine, result.staged, "staging", spec.name, date_columns=date_columns)
-        quarantine = result.quarantine if len(result.quarantine) else empty_quarantine()
-        replace_table(engine, quarantine, "quality", quarantine_part(spec.name))
-        by_reason = dict(Counter(result.quarantine["reason"]))
-        context.log.info(f"feed {spec.name}: {len(raw)} in, {staged} staged, {len(result.quarantine)} quarantined")
+        result = stage_in_force(warehouse.engine(), spec, scope=pipeline.scope, as_of=pipeline.as_of())
+        context.log.info(f"feed {spec.name}: {result.rows_in} in, {result.rows_staged} staged, "
+                         f"{result.rows_quarantined} quarantined, {result.rows_out_of_scope} outside "
+                         f"scope {pipeline.scope} (staged and flagged)")
         return MaterializeResult(metadata={
-            "dagster/row_count": staged,
+            "dagster/row_count": result.rows_staged,
             "dagster/table_name": f"staging.{spec.name}",
-            "rows_in": len(raw),
-            "rows_staged": staged,
-            "rows_quarantined": len(result.quarantine),
-            "quarantined_by_reason": MetadataValue.json(by_reason),
+            "rows_in": result.rows_in,
+            "rows_staged": result.rows_staged,
+            "rows_quarantined": result.rows_quarantined,
+            "rows_out_of_scope": result.rows_out_of_scope,
+            "quarantined_by_reason": MetadataValue.json(result.by_reason),
+            "quarantined_by_file_reason": MetadataValue.json(result.by_file_reason),
         })
 
     return staging_feed
@@ -98,11 +112,11 @@ def _conservation_check(spec: FeedSpec):
         asset=AssetKey(["staging", spec.name]),
         name="no_row_lost",
         blocking=True,
-        description="Rows in the raw table = rows staged + rows quarantined.",
+        description="Rows of the deliveries in force (raw) = rows staged + rows quarantined.",
     )
     def no_row_lost(warehouse: WarehouseResource) -> AssetCheckResult:
         engine = warehouse.engine()
-        rows_in = count_rows(engine, "raw", spec.name)
+        rows_in = count_in_force(engine, spec.name)
         staged = count_rows(engine, "staging", spec.name)
         quarantined = count_rows(engine, "quality", quarantine_part(spec.name))
         return AssetCheckResult(
@@ -131,10 +145,16 @@ def quarantine(warehouse: WarehouseResource) -> MaterializeResult:
     rows = replace_table(engine, frame, "quality", "quarantine")
     summary = read_sql(engine, "SELECT feed, source_file, reason, count(*) AS n FROM quality.quarantine "
                                "GROUP BY feed, source_file, reason ORDER BY feed, source_file, reason")
+    by_feed = read_sql(engine, "SELECT feed, reason, count(*) AS n FROM quality.quarantine "
+                               "GROUP BY feed, reason ORDER BY feed, reason")
+    table = "\n".join(["| feed | source file | reason | rows |", "|---|---|---|---:|",
+                       *(f"| {r.feed} | {r.source_file} | {r.reason} | {r.n} |" for r in summary.itertuples())])
     return MaterializeResult(metadata={
         "dagster/row_count": rows,
         "dagster/table_name": "quality.quarantine",
+        "by_feed_reason": MetadataValue.json(by_feed.to_dict(orient="records")),
         "by_feed_file_reason": MetadataValue.json(summary.to_dict(orient="records")),
+        "summary": MetadataValue.md(table),
     })
 
 

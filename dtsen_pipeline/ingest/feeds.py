@@ -5,7 +5,9 @@ A new feed or a renamed column is a change to a YAML file in `dtsen_pipeline/fee
 
 from __future__ import annotations
 
+import codecs
 import fnmatch
+import re
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -13,6 +15,18 @@ from typing import Literal
 import yaml
 
 from dtsen_pipeline.config import FEED_CONFIG_DIR
+
+CODE_SYSTEMS = ("kemendagri", "bps")
+DELIVERY_MODES = ("snapshot", "append")
+RESERVED_NAMES = ("delivery",)  # raw.delivery is the delivery registry
+_FEED_NAME = re.compile(r"[a-z][a-z0-9_]*")
+_HEADER_NOISE = re.compile(r"[\s_.\-]+")
+
+
+def header_key(header: str) -> str:
+    """How headers are matched: case, spaces, dots, dashes and underscores do not count
+    (`Nama KPM`, `NAMA_KPM` and `nama-kpm` are one header)."""
+    return _HEADER_NOISE.sub("_", header.strip().upper()).strip("_")
 
 
 @dataclass(frozen=True)
@@ -39,7 +53,14 @@ class FeedSpec:
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     snapshot_scope: tuple[str, ...] = ()
     xlsx_sheet: str | None = None
-    date_format: str | None = None
+    encoding: str | None = None  # reader override; detected when None
+    separator: str | None = None  # reader override; detected when None
+    date_format: str | None = None  # documentation only: every date value is parsed by its shape
+
+    def declared_header(self, header: str) -> str | None:
+        """The declared spelling of a delivered header, or None when the feed does not use it."""
+        wanted = {header_key(h): h for h in (*self.source_columns.values(), *self.region_headers)}
+        return wanted.get(header_key(header))
 
     def matches(self, file_name: str) -> bool:
         return any(fnmatch.fnmatch(file_name.lower(), p.lower()) for p in self.files)
@@ -57,11 +78,25 @@ class FeedSpec:
 
 
 def _spec_from_dict(data: dict) -> FeedSpec:
+    name = str(data.get("name", ""))
+    if not _FEED_NAME.fullmatch(name) or name in RESERVED_NAMES:
+        raise ValueError(f"feed name {name!r} must be lower-case letters, digits and '_' and not "
+                         f"one of {', '.join(RESERVED_NAMES)}")
     region = data["region"]
     if bool(region.get("village")) == bool(region.get("parts")):
-        raise ValueError(f"feed {data['name']}: region needs exactly one of 'village' or 'parts'")
-    if region["code_system"] not in ("kemendagri", "bps"):
-        raise ValueError(f"feed {data['name']}: region.code_system must be kemendagri or bps")
+        raise ValueError(f"feed {name}: region needs exactly one of 'village' or 'parts'")
+    if region.get("code_system") not in CODE_SYSTEMS:
+        raise ValueError(f"feed {name}: region.code_system must be kemendagri or bps")
+    if data.get("delivery_mode") not in DELIVERY_MODES:
+        raise ValueError(f"feed {name}: delivery_mode must be snapshot or append")
+    reader = data.get("reader") or {}
+    if reader.get("separator") not in (None, ";", ",", "\t", "|"):
+        raise ValueError(f"feed {name}: reader.separator must be one of ; , tab |")
+    if reader.get("encoding"):
+        try:
+            codecs.lookup(reader["encoding"])
+        except LookupError:
+            raise ValueError(f"feed {name}: unknown reader.encoding {reader['encoding']!r}") from None
     return FeedSpec(
         name=data["name"],
         description=data.get("description", ""),
@@ -79,7 +114,9 @@ def _spec_from_dict(data: dict) -> FeedSpec:
         required=tuple(data.get("required") or ()),
         values={k: {str(a): str(b) for a, b in v.items()} for k, v in (data.get("values") or {}).items()},
         snapshot_scope=tuple(data.get("snapshot_scope") or ()),
-        xlsx_sheet=(data.get("reader") or {}).get("xlsx_sheet"),
+        xlsx_sheet=reader.get("xlsx_sheet"),
+        encoding=reader.get("encoding"),
+        separator=reader.get("separator"),
         date_format=data.get("date_format"),
     )
 

@@ -1,8 +1,11 @@
-"""Collect a feed's deliveries from the landing folder into one raw table of text records.
+"""One delivered file -> raw text records with provenance, or a clear reason why not.
 
-Each record keeps its provenance (`feed`, `source_file` relative to the landing folder,
-`source_row` counted from 1 after the header) and how many fields it had, so staging can tell a
-truncated row from a good one. A file that cannot be used at all is reported, never skipped quietly.
+Each record keeps its provenance (`feed`, `delivery_id`, `source_file` relative to the landing
+folder, `source_row` counted from 1 after the header) and how many fields it had, so staging
+can tell a truncated row from a good one. A file that cannot be used at all is reported with
+its status and a problem that names the file and, for a missing column, the column; never
+skipped quietly. Reports carry counts and header names from the feed's declaration only, never
+delivered values (a damaged header line can hold a record's values).
 """
 
 from __future__ import annotations
@@ -10,13 +13,18 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
 
-from dtsen_pipeline.ingest.feeds import FeedSpec
+from dtsen_pipeline.ingest.feeds import FeedSpec, header_key
 from dtsen_pipeline.ingest.readers import FileRecords, UnreadableFileError, read_records
 
-RAW_PROVENANCE = ("feed", "source_file", "source_row", "n_fields", "header_fields")
+RAW_PROVENANCE = ("feed", "delivery_id", "source_file", "source_row", "n_fields", "header_fields")
 OVERFLOW_COLUMN = "_overflow"
+INT_COLUMNS = ("source_row", "n_fields", "header_fields")
+STR_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str"
+_ARROW_TO_PANDAS = {pa.string(): STR_DTYPE, pa.large_string(): STR_DTYPE}
 
 
 @dataclass(frozen=True)
@@ -25,11 +33,12 @@ class FileReport:
 
     feed: str
     source_file: str
-    status: str  # loaded | empty | rejected | unreadable
+    status: str  # loaded | empty | rejected | unreadable | duplicate
     records: int
     encoding: str | None = None
     separator: str | None = None
     problem: str | None = None
+    note: str | None = None  # accepted, but worth knowing (missing optional or extra columns)
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -46,13 +55,15 @@ def discover_files(landing_dir: Path, spec: FeedSpec) -> list[Path]:
     )
 
 
-def _canonical_headers(header: list[str], spec: FeedSpec) -> list[str]:
-    """Spell each header as the feed declares it (matching ignores case); keep unknown ones."""
-    declared = {h.upper(): h for h in (*spec.source_columns.values(), *spec.region_headers)}
+def canonical_headers(header: list[str], spec: FeedSpec) -> list[str]:
+    """Spell each header as the feed declares it; keep unknown ones; make every name unique."""
+    taken = {*RAW_PROVENANCE, OVERFLOW_COLUMN}
     seen: dict[str, int] = {}
     out = []
     for raw in header:
-        name = declared.get(raw.upper(), raw) or "_blank"
+        name = spec.declared_header(raw) or raw or "_blank"
+        if name in taken and name not in seen:
+            name = f"_{name}"  # a delivered column may not shadow provenance
         if name in seen:
             seen[name] += 1
             name = f"{name}_{seen[name]}"
@@ -63,66 +74,81 @@ def _canonical_headers(header: list[str], spec: FeedSpec) -> list[str]:
 
 
 def missing_required(header: list[str], spec: FeedSpec) -> list[str]:
-    present = {h.upper() for h in header}
-    return [col for col in spec.required if col.upper() not in present]
+    present = {header_key(h) for h in header}
+    return [col for col in spec.required if header_key(col) not in present]
 
 
-def _frame(spec: FeedSpec, relative: str, file: FileRecords) -> pd.DataFrame:
-    header = _canonical_headers(file.header, spec)
-    width = len(header)
-    padded = []
-    overflow = []
-    for record in file.records:
-        if len(record) >= width:
-            padded.append(record[:width])
-            extra = record[width:]
-            overflow.append(None if not extra else "\x1f".join("" if v is None else str(v) for v in extra))
-        else:
-            padded.append(record + [None] * (width - len(record)))
-            overflow.append(None)
-    df = pd.DataFrame(padded, columns=header, dtype="str")
-    df.insert(0, "feed", spec.name)
-    df.insert(1, "source_file", relative)
-    df.insert(2, "source_row", range(1, len(df) + 1))
-    df.insert(3, "n_fields", [len(r) for r in file.records])
-    df.insert(4, "header_fields", width)
-    df[OVERFLOW_COLUMN] = pd.Series(overflow, dtype="str")
-    return df
+def header_note(header: list[str], spec: FeedSpec) -> str | None:
+    """Missing optional columns (by their declared names) and how many unknown columns came."""
+    present = {header_key(h) for h in header}
+    declared = dict.fromkeys((*spec.source_columns.values(), *spec.region_headers))
+    missing = [h for h in declared if header_key(h) not in present]
+    extra = sum(1 for h in header if spec.declared_header(h) is None)
+    parts = []
+    if missing:
+        parts.append(f"optional column(s) missing, staged as empty: {', '.join(missing)}")
+    if extra:
+        parts.append(f"{extra} column(s) the feed does not declare, kept in raw only")
+    return "; ".join(parts) or None
 
 
-def load_raw_feed(landing_dir: Path, spec: FeedSpec) -> tuple[pd.DataFrame, list[FileReport]]:
-    """Every record of every usable file of the feed, and a report for every file."""
-    frames: list[pd.DataFrame] = []
-    reports: list[FileReport] = []
-    for path in discover_files(landing_dir, spec):
-        relative = path.relative_to(landing_dir).as_posix()
-        try:
-            file = read_records(path, spec.xlsx_sheet)
-        except UnreadableFileError as exc:
-            reports.append(FileReport(spec.name, relative, "unreadable", 0, problem=str(exc)))
-            continue
-        if not file.header:
-            reports.append(FileReport(spec.name, relative, "empty", 0, file.encoding, file.separator,
-                                      problem="file has no header and no records"))
-            continue
-        missing = missing_required(file.header, spec)
-        if missing:
-            reports.append(FileReport(spec.name, relative, "rejected", len(file.records), file.encoding,
-                                      file.separator, problem=f"missing required column(s): {', '.join(missing)}"))
-            continue
-        frames.append(_frame(spec, relative, file))
-        reports.append(FileReport(spec.name, relative, "loaded", len(file.records), file.encoding, file.separator))
-    if not frames:
-        return empty_raw_frame(spec), reports
-    raw = pd.concat(frames, ignore_index=True, sort=False)
-    return raw, reports
+def raw_frame(spec: FeedSpec, file: FileRecords, delivery_id: str, source_file: str) -> pd.DataFrame:
+    """The file's records as a raw table: provenance columns, then one text column per header."""
+    n = len(file)
+    header = canonical_headers(file.header, spec)
+    arrays = {
+        "feed": pa.array(np.full(n, spec.name, dtype=object), pa.string()),
+        "delivery_id": pa.array(np.full(n, delivery_id, dtype=object), pa.string()),
+        "source_file": pa.array(np.full(n, source_file, dtype=object), pa.string()),
+        "source_row": pa.array(np.arange(1, n + 1, dtype=np.int64)),
+        "n_fields": pa.array(file.n_fields.astype(np.int64)),
+        "header_fields": pa.array(np.full(n, len(header), dtype=np.int64)),
+    }
+    for name, column in zip(header, file.columns, strict=True):
+        arrays[name] = column
+    arrays[OVERFLOW_COLUMN] = file.overflow
+    return pa.table(arrays).to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
 
 
 def empty_raw_frame(spec: FeedSpec) -> pd.DataFrame:
     columns = [*RAW_PROVENANCE, *dict.fromkeys([*spec.source_columns.values(), *spec.region_headers]),
                OVERFLOW_COLUMN]
-    df = pd.DataFrame({c: pd.Series(dtype="str") for c in columns})
-    df["source_row"] = df["source_row"].astype("int64")
-    df["n_fields"] = df["n_fields"].astype("int64")
-    df["header_fields"] = df["header_fields"].astype("int64")
+    df = pd.DataFrame({c: pd.Series(dtype=STR_DTYPE) for c in columns})
+    for c in INT_COLUMNS:
+        df[c] = df[c].astype("int64")
     return df
+
+
+def read_delivery(path: Path, landing_dir: Path, spec: FeedSpec, delivery_id: str,
+                  source_file: str | None = None) -> tuple[FileReport, pd.DataFrame | None]:
+    """Read and check one file: a `loaded` report with its raw records, or a report saying why not.
+
+    `source_file` is the provenance name given to the records (default: the path relative to
+    the landing folder).
+    """
+    relative = path.relative_to(landing_dir).as_posix()
+    name = source_file or relative
+    if spec.region.code_system != "kemendagri":
+        return FileReport(spec.name, relative, "rejected", 0, problem=(
+            f"file {relative}: feed {spec.name} declares region code system {spec.region.code_system}; "
+            "only Kemendagri codes can be validated (no BPS-Kemendagri bridge is available, rule REG-03)")), None
+    try:
+        file = read_records(path, spec.xlsx_sheet, spec.encoding, spec.separator)
+    except UnreadableFileError as exc:
+        return FileReport(spec.name, relative, "unreadable", 0, problem=f"file {relative}: {exc}"), None
+    except (OSError, UnicodeError, LookupError) as exc:
+        return FileReport(spec.name, relative, "unreadable", 0,
+                          problem=f"file {relative}: cannot be read ({type(exc).__name__})"), None
+    if not file.header:
+        return FileReport(spec.name, relative, "empty", 0, file.encoding, file.separator,
+                          problem=f"file {relative}: no header and no records"), None
+    missing = missing_required(file.header, spec)
+    if missing:
+        return FileReport(spec.name, relative, "rejected", len(file), file.encoding, file.separator,
+                          problem=f"file {relative}: missing required column(s) {', '.join(missing)}"), None
+    if len(file) == 0:
+        return FileReport(spec.name, relative, "empty", 0, file.encoding, file.separator,
+                          problem=f"file {relative}: header only, no records"), None
+    frame = raw_frame(spec, file, delivery_id, name)
+    return FileReport(spec.name, relative, "loaded", len(file), file.encoding, file.separator,
+                      note=header_note(file.header, spec)), frame

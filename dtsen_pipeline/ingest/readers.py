@@ -3,6 +3,13 @@
 Nothing is interpreted here: every value stays text (identifiers must never pass through a
 number), and every record the file yields is kept, junk included, numbered from 1 after the
 header row. Junk is classified later, in staging, so it can be quarantined with a reason.
+
+Speed matters (a Tanggamus delivery is about two million records), so the work is columnar:
+delimited text is parsed by pyarrow's CSV reader, and only the rows it rejects (truncated,
+too long, blank) go through Python's `csv` module. A file whose physical lines do not map
+one to one onto records (quoted line breaks, an unclosed quote) is read entirely by Python's
+`csv` module, line by line where a quote runs away, so a stray quote never swallows the rest
+of the file. Workbooks are read with python-calamine; openpyxl is the fallback.
 """
 
 from __future__ import annotations
@@ -11,14 +18,22 @@ import codecs
 import csv
 import datetime as dt
 import io
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
+import numpy as np
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
 SEPARATORS = (";", ",", "\t", "|")
+ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
 # Numbers of 11 or more digits are what a spreadsheet shows in scientific notation and
 # stores as a float, so such cells are rendered as a float ("1806014107850000.0") and the
 # identifier rules can see the damage. Shorter numbers (RT, amounts, date serials) stay plain.
 _LONG_NUMBER = 10**10
+_NEWLINE = re.compile(r"\r\n|\r|\n")
+_FIELD_SEPARATOR = "\x1f"  # joins the fields beyond the header in `overflow`
 
 
 class UnreadableFileError(Exception):
@@ -27,23 +42,74 @@ class UnreadableFileError(Exception):
 
 @dataclass(frozen=True)
 class FileRecords:
-    """The header and data records of one file; `encoding`/`separator` say how it was read."""
+    """The header and the data records of one file, column by column.
+
+    `columns[i]` holds the i-th field of every record (null where a record is shorter),
+    `n_fields` how many fields each record had, `overflow` the fields beyond the header
+    joined by U+001F (null when none). `encoding`/`separator` say how the file was read.
+    """
 
     header: list[str]
-    records: list[list[str | None]]
+    columns: list[pa.Array]
+    n_fields: np.ndarray
+    overflow: pa.Array
     encoding: str
     separator: str | None
 
+    def __len__(self) -> int:
+        return len(self.n_fields)
+
+    @property
+    def records(self) -> list[list[str | None]]:
+        """The records as lists of their fields (for tests and small files)."""
+        columns = [c.to_pylist() for c in self.columns]
+        overflow = self.overflow.to_pylist()
+        out = []
+        for i, n in enumerate(self.n_fields.tolist()):
+            fields = [col[i] for col in columns][: min(n, len(columns))]
+            if overflow[i] is not None:
+                fields += overflow[i].split(_FIELD_SEPARATOR)
+            out.append(fields)
+        return out
+
+
+def _empty(encoding: str, separator: str | None) -> FileRecords:
+    return FileRecords([], [], np.zeros(0, dtype=np.int64), pa.array([], pa.string()), encoding, separator)
+
+
+def from_records(header: list[str], records: list[list[str | None]], encoding: str,
+                 separator: str | None) -> FileRecords:
+    """Columnar records from row lists: short rows padded with nulls, long rows' extra fields kept."""
+    width = len(header)
+    n_fields = np.fromiter((len(r) for r in records), dtype=np.int64, count=len(records))
+    padded = [r[:width] if len(r) >= width else [*r, *([None] * (width - len(r)))] for r in records]
+    columns = [pa.array(list(col), pa.string()) for col in zip(*padded, strict=True)] if padded else [
+        pa.array([], pa.string()) for _ in range(width)]
+    overflow = pa.array(
+        [None if len(r) <= width else _FIELD_SEPARATOR.join("" if v is None else str(v) for v in r[width:])
+         for r in records], pa.string())
+    return FileRecords(header, columns, n_fields, overflow, encoding, separator)
+
 
 def detect_encoding(data: bytes) -> str:
-    """UTF-8 with BOM, UTF-8, or Windows-1252 (the three encodings agencies deliver)."""
+    """UTF-8 with BOM, UTF-8, or Windows-1252 (the three encodings agencies deliver).
+
+    A UTF-8 file with a few damaged bytes stays UTF-8 (the bytes become U+FFFD) as long as
+    it holds at least as many well-formed multi-byte characters as broken bytes; reading it as cp1252
+    would garble every accented name in it.
+    """
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
     try:
         data.decode("utf-8")
         return "utf-8"
     except UnicodeDecodeError:
-        return "cp1252"
+        pass
+    text = data.decode("utf-8", errors="replace")
+    broken = text.count("\ufffd") - data.count("\ufffd".encode())
+    non_ascii = len(text) - len(text.encode("ascii", errors="ignore").decode("ascii"))
+    valid = non_ascii - text.count("\ufffd")
+    return "utf-8" if valid and valid >= broken else "cp1252"
 
 
 def detect_separator(first_line: str) -> str:
@@ -52,28 +118,145 @@ def detect_separator(first_line: str) -> str:
     return max(SEPARATORS, key=lambda sep: (counts[sep], -SEPARATORS.index(sep)))
 
 
-def read_csv_records(path: Path) -> FileRecords:
-    data = path.read_bytes()
-    encoding = detect_encoding(data)
+def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
+    """The file's text and the encoding used; undecodable bytes and NULs become U+FFFD."""
+    encoding = encoding or detect_encoding(data)
     # cp1252 leaves five bytes undefined; replacing them keeps the row (and its number).
     text = data.decode(encoding, errors="replace")
-    if not text.strip():
-        return FileRecords([], [], encoding, None)
-    first_line = text.lstrip("\r\n").split("\n", 1)[0]
-    separator = detect_separator(first_line)
-    rows = list(csv.reader(io.StringIO(text, newline=""), delimiter=separator))
-    # Leading blank lines before the header are not records.
-    while rows and not any(cell.strip() for cell in rows[0]):
-        rows.pop(0)
-    header = [cell.strip() for cell in rows[0]]
-    records: list[list[str | None]] = [list(r) for r in rows[1:]]
-    return FileRecords(header, records, encoding, separator)
+    if "\x00" in text:
+        text = text.replace("\x00", "\ufffd")
+    return text, encoding
+
+
+def _split_header(text: str, separator: str | None) -> tuple[list[str], str, str] | None:
+    """(header cells, separator, text after the header line), skipping blank leading lines."""
+    pos = 0
+    while pos < len(text):
+        match = _NEWLINE.search(text, pos)
+        end = match.start() if match else len(text)
+        after = match.end() if match else len(text)
+        line = text[pos:end]
+        sep = separator or detect_separator(line)
+        cells = next(csv.reader([line], delimiter=sep), [])
+        if any(cell.strip() for cell in cells):
+            return [cell.strip() for cell in cells], sep, text[after:]
+        pos = after
+    return None
+
+
+def _physical_lines(body: bytes) -> int:
+    """Lines as the CSV parsers count them: \\r\\n, \\r and \\n each end one."""
+    if not body:
+        return 0
+    ends = body.count(b"\n") + body.count(b"\r") - body.count(b"\r\n")
+    return ends + (0 if body.endswith((b"\n", b"\r")) else 1)
+
+
+def _parse_line(line: str, separator: str) -> list[str]:
+    """One physical line as fields; a quote left open ends with the line."""
+    try:
+        return next(csv.reader([line], delimiter=separator, strict=False), [])
+    except csv.Error:
+        return line.split(separator)
+
+
+def _records_with_width(body: str, separator: str, width: int) -> list[list[str | None]]:
+    """Exact path: Python's csv, except that a record spanning several lines with the wrong
+    number of fields (a runaway quote) is split back into its physical lines."""
+    lines = io.StringIO(body, newline="").readlines()
+    reader = csv.reader(lines, delimiter=separator, strict=False)
+    out: list[list[str | None]] = []
+    start = 0
+    try:
+        for record in reader:
+            end = reader.line_num
+            if end - start > 1 and len(record) != width:
+                out.extend(_parse_line(line.rstrip("\r\n"), separator) for line in lines[start:end])
+            else:
+                out.append(record)
+            start = end
+    except csv.Error:  # a field beyond the size limit: one record per physical line
+        return [_parse_line(line.rstrip("\r\n"), separator) for line in lines]
+    return out
+
+
+def _arrow_records(body: bytes, separator: str, width: int) -> tuple[pa.Table, list[tuple[int, str]]] | None:
+    """Fast path: pyarrow parses the rows; rows of the wrong width come back as (line, text).
+
+    Returns None when lines and records do not correspond one to one (a quoted line break or
+    an unclosed quote), so the caller takes the exact path.
+    """
+    rejected: list[tuple[int, str]] = []
+
+    def keep(row: pacsv.InvalidRow) -> str:
+        rejected.append((row.number, row.text))
+        return "skip"
+
+    names = [f"c{i}" for i in range(width)]
+    try:
+        table = pacsv.read_csv(
+            io.BytesIO(body),
+            read_options=pacsv.ReadOptions(column_names=names, use_threads=False, block_size=1 << 24),
+            parse_options=pacsv.ParseOptions(delimiter=separator, quote_char='"', double_quote=True,
+                                             escape_char=False, newlines_in_values=False,
+                                             ignore_empty_lines=False, invalid_row_handler=keep),
+            convert_options=pacsv.ConvertOptions(column_types=dict.fromkeys(names, pa.string()),
+                                                 strings_can_be_null=False, quoted_strings_can_be_null=False,
+                                                 check_utf8=True),
+        )
+    except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
+        return None
+    if any(number is None or "\n" in text or "\r" in text for number, text in rejected):
+        return None
+    if table.num_rows + len(rejected) != _physical_lines(body):
+        return None
+    return table, rejected
+
+
+def _merge(table: pa.Table, rejected: list[tuple[int, str]], separator: str, width: int
+           ) -> tuple[list[pa.Array], np.ndarray, pa.Array]:
+    """Put the rejected rows back in their place among the parsed ones."""
+    n_good = table.num_rows
+    if not rejected:
+        columns = [table.column(i).combine_chunks() for i in range(width)]
+        return columns, np.full(n_good, width, dtype=np.int64), pa.nulls(n_good, pa.string())
+    extra = from_records([""] * width, [_parse_line(text, separator) for _, text in rejected], "", None)
+    total = n_good + len(rejected)
+    bad_lines = np.fromiter((number for number, _ in rejected), dtype=np.int64, count=len(rejected)) - 1
+    is_good = np.ones(total, dtype=bool)
+    is_good[bad_lines] = False
+    position = np.empty(total, dtype=np.int64)  # where each row of (good, then rejected) goes
+    position[:n_good] = np.flatnonzero(is_good)
+    position[n_good:] = bad_lines
+    order = pa.array(np.argsort(position, kind="stable"))
+    columns = [pa.concat_arrays([table.column(i).combine_chunks(), extra.columns[i]]).take(order)
+               for i in range(width)]
+    n_fields = np.concatenate([np.full(n_good, width, dtype=np.int64), extra.n_fields])[order.to_numpy()]
+    overflow = pa.concat_arrays([pa.nulls(n_good, pa.string()), extra.overflow]).take(order)
+    return columns, n_fields, overflow
+
+
+def read_csv_records(path: Path, encoding: str | None = None, separator: str | None = None) -> FileRecords:
+    """A delimited text file: encoding and separator detected unless the feed declares them."""
+    text, encoding = decode(path.read_bytes(), encoding)
+    split = _split_header(text, separator)
+    if split is None:
+        return _empty(encoding, separator)
+    header, separator, body = split
+    width = len(header)
+    fast = _arrow_records(body.encode("utf-8"), separator, width) if width > 1 else None
+    if fast is None:
+        return from_records(header, _records_with_width(body, separator, width), encoding, separator)
+    columns, n_fields, overflow = _merge(*fast, separator, width)
+    return FileRecords(header, columns, n_fields, overflow, encoding, separator)
 
 
 def cell_text(value: object) -> str | None:
     """A spreadsheet cell as text, keeping the trace of numeric storage for long numbers."""
-    if value is None:
+    if value is None or value == "":
         return None
+    if isinstance(value, str):
+        return value
     if isinstance(value, bool):
         return "TRUE" if value else "FALSE"
     if isinstance(value, int):
@@ -89,38 +272,85 @@ def cell_text(value: object) -> str | None:
     return str(value)
 
 
-def read_xlsx_records(path: Path, sheet: str | None) -> FileRecords:
-    import openpyxl  # imported here: only workbook feeds pay for it
+def _column_text(values: tuple[object, ...]) -> pa.Array:
+    if all(type(v) is str for v in values):
+        return pa.array([v or None for v in values], pa.string())
+    return pa.array([cell_text(v) for v in values], pa.string())
 
+
+def _sheet_rows_calamine(path: Path, sheet: str | None) -> list[list[object]]:
+    from python_calamine import CalamineWorkbook
+
+    workbook = CalamineWorkbook.from_path(str(path))
     try:
-        workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
-    except Exception as exc:  # openpyxl raises many types for a damaged archive
-        raise UnreadableFileError(f"not a readable .xlsx workbook ({type(exc).__name__})") from None
-    try:
-        worksheet = workbook[sheet] if sheet and sheet in workbook.sheetnames else workbook.worksheets[0]
-        rows = [[cell_text(v) for v in row] for row in worksheet.iter_rows(values_only=True)]
+        name = sheet if sheet and sheet in workbook.sheet_names else workbook.sheet_names[0]
+        return workbook.get_sheet_by_name(name).to_python(skip_empty_area=False)
     finally:
         workbook.close()
-    while rows and not any(v not in (None, "") for v in rows[0]):
+
+
+def _sheet_rows_openpyxl(path: Path, sheet: str | None) -> list[list[object]]:
+    import openpyxl
+
+    workbook = openpyxl.load_workbook(path, read_only=True, data_only=True)
+    try:
+        worksheet = workbook[sheet] if sheet and sheet in workbook.sheetnames else workbook.worksheets[0]
+        return [list(row) for row in worksheet.iter_rows(values_only=True)]
+    finally:
+        workbook.close()
+
+
+def sheet_rows(path: Path, sheet: str | None) -> list[list[object]]:
+    """The cells of the feed's sheet (else the first), row by row, with python-calamine when it
+    is installed and can read the file, else openpyxl (slower, pure Python)."""
+    try:
+        return _sheet_rows_calamine(path, sheet)
+    except ImportError:
+        pass
+    except Exception:  # calamine raises its own error types; let openpyxl have a go
+        pass
+    try:
+        return _sheet_rows_openpyxl(path, sheet)
+    except Exception as exc:  # openpyxl raises many types for a damaged archive
+        raise UnreadableFileError(f"not a readable .xlsx workbook ({type(exc).__name__})") from None
+
+
+def read_xlsx_records(path: Path, sheet: str | None) -> FileRecords:
+    rows = sheet_rows(path, sheet)
+    while rows and not any(cell_text(v) is not None and str(v).strip() for v in rows[0]):
         rows.pop(0)
     if not rows:
-        return FileRecords([], [], "xlsx", None)
-    header = [(v or "").strip() for v in rows[0]]
+        return _empty("xlsx", None)
+    header = [(cell_text(v) or "").strip() for v in rows[0]]
     while header and header[-1] == "":
         header.pop()
     width = len(header)
-    records: list[list[str | None]] = []
-    for row in rows[1:]:
-        # A sheet pads rows to its widest row; trailing empty cells beyond the header are not fields.
-        trimmed = list(row)
-        while len(trimmed) > width and trimmed[-1] in (None, ""):
-            trimmed.pop()
-        records.append(trimmed)
-    return FileRecords(header, records, "xlsx", None)
+    body = rows[1:]
+    if not body:
+        return FileRecords(header, [pa.array([], pa.string()) for _ in header], np.zeros(0, dtype=np.int64),
+                           pa.array([], pa.string()), "xlsx", None)
+    sheet_width = max(len(r) for r in body)
+    padded = [r if len(r) == sheet_width else [*r, *([None] * (sheet_width - len(r)))] for r in body]
+    cells = [_column_text(col) for col in zip(*padded, strict=True)]
+    # A sheet pads rows to its widest row; trailing empty cells beyond the header are not fields.
+    n_fields = np.full(len(body), min(width, sheet_width), dtype=np.int64)
+    for i in range(width, sheet_width):
+        filled = cells[i].is_valid().to_numpy(zero_copy_only=False)
+        n_fields = np.where(filled, i + 1, n_fields)
+    if sheet_width > width:
+        extra = [c.to_pylist() for c in cells[width:]]
+        overflow = pa.array(
+            [None if n <= width else _FIELD_SEPARATOR.join(v or "" for v in row[: n - width])
+             for n, row in zip(n_fields.tolist(), zip(*extra, strict=True), strict=True)], pa.string())
+    else:
+        overflow = pa.nulls(len(body), pa.string())
+    columns = cells[:width] + [pa.nulls(len(body), pa.string()) for _ in range(width - sheet_width)]
+    return FileRecords(header, columns, n_fields, overflow, "xlsx", None)
 
 
-def read_records(path: Path, xlsx_sheet: str | None = None) -> FileRecords:
+def read_records(path: Path, xlsx_sheet: str | None = None, encoding: str | None = None,
+                 separator: str | None = None) -> FileRecords:
     """Dispatch on the file type; anything that is not a workbook is read as delimited text."""
     if path.suffix.lower() in (".xlsx", ".xlsm"):
         return read_xlsx_records(path, xlsx_sheet)
-    return read_csv_records(path)
+    return read_csv_records(path, encoding, separator)

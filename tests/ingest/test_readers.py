@@ -61,7 +61,9 @@ def test_truncated_and_junk_rows_are_all_records(tmp_path):
     path = tmp_path / "t.csv"
     path.write_text("A,B,C\n1,2,3\nA,B,C\n\nJUMLAH,,2\n4,5\n", encoding="utf-8")
     got = read_csv_records(path)
-    assert got.records == [["1", "2", "3"], ["A", "B", "C"], [], ["JUMLAH", "", "2"], ["4", "5"]]
+    # a blank line is one record of empty fields (staging calls it EMPTY_ROW)
+    assert got.records == [["1", "2", "3"], ["A", "B", "C"], ["", "", ""], ["JUMLAH", "", "2"], ["4", "5"]]
+    assert got.n_fields.tolist() == [3, 3, 3, 3, 2]
 
 
 def test_cell_text_marks_long_numbers_as_floats():

@@ -1,0 +1,144 @@
+"""Which deliveries a feed has received and which of them are in force: pure rules, no I/O.
+
+A delivery is one file's content, identified by the SHA-256 of its bytes (`delivery_id`), so
+the same content under any name is the same delivery and is ingested once. The registry keeps
+one entry per (file name, content) the pipeline has seen, with a status:
+
+- `loaded`: records are in `raw.<feed>`; the delivery takes part in the in-force selection.
+- `duplicate`: the content was already loaded under another name; nothing is read again.
+- `rejected`, `unreadable`, `empty`: not usable; the feed keeps what was in force before.
+  These are examined again on every run while the file is in the landing folder (a fixed
+  feed declaration can then accept them); loaded deliveries are never read twice.
+
+In force (`snapshot_scope` in the feed's YAML):
+- `append`: every loaded delivery.
+- `snapshot`: per scope, the newest loaded delivery. A delivery's scope is the value of the
+  feed's scope columns (canonical, as staged) shared by most of its data records: `bansos`
+  (program, periode), `pekon` kode_desa; the whole feed when the feed declares none.
+  "Newest" is the delivery first seen by the latest run; deliveries first seen by the same run
+  are ordered by file modification time, then by file name.
+
+A loaded delivery stays in the registry and in raw even when its file is later removed from
+the landing folder: the landing folder is an inbox, not the archive.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import asdict, dataclass, replace
+from pathlib import Path
+
+import pandas as pd
+
+ACCEPTED = "loaded"
+STATUSES = ("loaded", "duplicate", "rejected", "unreadable", "empty")
+UNNAMED_SCOPE = ""  # scope of a snapshot delivery whose records name no scope value
+_SCOPE_JOIN = "|"
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """One registry entry: a file name seen with one content. No record values."""
+
+    feed: str
+    delivery_id: str  # sha256 of the file's bytes
+    source_file: str  # path relative to the landing folder, as delivered
+    record_file: str  # `source_file` of its records in raw (differs when a name is reused)
+    status: str
+    records: int
+    size: int
+    mtime: float  # file modification time, seconds since the epoch
+    first_seen: pd.Timestamp
+    first_run: str
+    scope: str = UNNAMED_SCOPE
+    problem: str | None = None
+    note: str | None = None
+    in_force: bool = False
+
+    def as_dict(self) -> dict[str, object]:
+        return asdict(self)
+
+
+def content_id(path: Path) -> str:
+    """SHA-256 of the file's bytes, read in chunks (large extracts need not fit in memory twice)."""
+    digest = hashlib.sha256()
+    with path.open("rb") as fh:
+        for chunk in iter(lambda: fh.read(1 << 20), b""):
+            digest.update(chunk)
+    return digest.hexdigest()
+
+
+def record_file_name(source_file: str, delivery_id: str, registry: list[Delivery]) -> str:
+    """Provenance name of a new delivery's records.
+
+    The file name as delivered, unless an earlier loaded delivery of the feed already used that
+    name for other content (a file replaced in place). Then `<name>@<first 12 hex of its id>`,
+    so every `record_id` (`<feed>:<source_file>#<row>`) stays unique and stable.
+    """
+    taken = {d.record_file for d in registry if d.status == ACCEPTED}
+    return source_file if source_file not in taken else f"{source_file}@{delivery_id[:12]}"
+
+
+def scope_key(values: pd.DataFrame) -> str:
+    """The scope most data records name (`PKH|2026-10`, `18.06.01.2001`); '' when none does."""
+    if values.shape[1] == 0:
+        return UNNAMED_SCOPE
+    complete = values.dropna()
+    if complete.empty:
+        return UNNAMED_SCOPE
+    keys = complete.astype("str").agg(_SCOPE_JOIN.join, axis=1) if values.shape[1] > 1 else complete.iloc[:, 0]
+    counts = keys.value_counts()
+    top = counts[counts == counts.iloc[0]].index
+    return str(min(top))  # a tie goes to the smallest value, so the choice is reproducible
+
+
+def _newest_first(deliveries: list[Delivery]) -> list[Delivery]:
+    return sorted(deliveries, key=lambda d: (d.first_seen, d.mtime, d.source_file), reverse=True)
+
+
+def select_in_force(registry: list[Delivery], delivery_mode: str, scoped: bool) -> list[Delivery]:
+    """The registry with `in_force` set as the feed's delivery mode says."""
+    loaded = [d for d in registry if d.status == ACCEPTED]
+    if delivery_mode == "append":
+        chosen = {d.delivery_id for d in loaded}
+    else:
+        chosen = set()
+        seen_scopes: set[str] = set()
+        for d in _newest_first(loaded):
+            scope = d.scope if scoped else UNNAMED_SCOPE
+            if scope not in seen_scopes:
+                seen_scopes.add(scope)
+                chosen.add(d.delivery_id)
+    return [replace(d, in_force=d.status == ACCEPTED and d.delivery_id in chosen) for d in registry]
+
+
+def registry_frame(registry: list[Delivery]) -> pd.DataFrame:
+    """The registry as a table (`raw.delivery` rows of one feed)."""
+    columns = list(Delivery.__dataclass_fields__)
+    frame = pd.DataFrame([d.as_dict() for d in registry], columns=columns)
+    for name in ("records", "size"):
+        frame[name] = frame[name].astype("int64")
+    frame["mtime"] = frame["mtime"].astype("float64")
+    frame["in_force"] = frame["in_force"].astype(bool)
+    frame["first_seen"] = pd.to_datetime(frame["first_seen"]).astype("datetime64[us]")
+    for name in ("feed", "delivery_id", "source_file", "record_file", "status", "first_run", "scope",
+                 "problem", "note"):
+        frame[name] = frame[name].astype("str")
+    return frame
+
+
+def registry_from_frame(frame: pd.DataFrame) -> list[Delivery]:
+    out = []
+    for row in frame.to_dict(orient="records"):
+        def text(name: str, row: dict = row) -> str | None:
+            value = row.get(name)
+            return None if value is None or (isinstance(value, float) and pd.isna(value)) else str(value)
+
+        out.append(Delivery(
+            feed=str(row["feed"]), delivery_id=str(row["delivery_id"]), source_file=str(row["source_file"]),
+            record_file=str(row["record_file"]), status=str(row["status"]), records=int(row["records"]),
+            size=int(row["size"]), mtime=float(row["mtime"]), first_seen=pd.Timestamp(row["first_seen"]),
+            first_run=str(row["first_run"]), scope=text("scope") or UNNAMED_SCOPE, problem=text("problem"),
+            note=text("note"), in_force=bool(row["in_force"]),
+        ))
+    return out

@@ -1,0 +1,148 @@
+"""The warehouse side of ingestion: the delivery registry `raw.delivery` and the raw tables.
+
+`raw.<feed>` keeps the records of every loaded delivery (column `delivery_id`), so a delivery
+stays available after its file is replaced or removed; staging reads only the deliveries in
+force. A feed's new records and its registry rows are written in one transaction: a failure
+leaves both as they were. DuckDB gets an Arrow fast path for the large reads and writes; every
+other dialect goes through SQLAlchemy.
+"""
+
+from __future__ import annotations
+
+import pandas as pd
+import pyarrow as pa
+import sqlalchemy as sa
+
+from dtsen_pipeline.ingest.deliveries import Delivery, registry_frame, registry_from_frame
+from dtsen_pipeline.ingest.feeds import FeedSpec
+from dtsen_pipeline.ingest.raw import INT_COLUMNS, STR_DTYPE, empty_raw_frame
+from dtsen_pipeline.warehouse import ensure_schema, load_frame, qualified, quote
+
+RAW_SCHEMA = "raw"
+REGISTRY_TABLE = "delivery"
+_REGISTRY_DDL = {
+    "feed": "TEXT", "delivery_id": "TEXT", "source_file": "TEXT", "record_file": "TEXT", "status": "TEXT",
+    "records": "BIGINT", "size": "BIGINT", "mtime": "DOUBLE PRECISION", "first_seen": "TIMESTAMP",
+    "first_run": "TEXT", "scope": "TEXT", "problem": "TEXT", "note": "TEXT", "in_force": "BOOLEAN",
+}
+_ARROW_TO_PANDAS = {pa.string(): STR_DTYPE, pa.large_string(): STR_DTYPE}
+
+
+def _registry() -> str:
+    return qualified(RAW_SCHEMA, REGISTRY_TABLE)
+
+
+def _ensure_registry(conn: sa.Connection) -> None:
+    ensure_schema(conn, RAW_SCHEMA)
+    columns = ", ".join(f"{quote(c)} {t}" for c, t in _REGISTRY_DDL.items())
+    conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {_registry()} ({columns})")
+
+
+def _has_table(conn: sa.Connection, table: str) -> bool:
+    return sa.inspect(conn).has_table(table, schema=RAW_SCHEMA)
+
+
+def _columns(conn: sa.Connection, table: str) -> list[str]:
+    return [c["name"] for c in sa.inspect(conn).get_columns(table, schema=RAW_SCHEMA)]
+
+
+def load_registry(engine: sa.Engine, feed: str) -> list[Delivery]:
+    """Every registry entry of the feed (empty before its first run)."""
+    with engine.connect() as conn:
+        if not _has_table(conn, REGISTRY_TABLE):
+            return []
+        frame = pd.read_sql(sa.text(f"SELECT * FROM {_registry()} WHERE feed = :feed"), conn,
+                            params={"feed": feed})
+    return registry_from_frame(frame)
+
+
+def _insert(conn: sa.Connection, frame: pd.DataFrame, table: str) -> None:
+    """Append `frame` to raw.<table> by column name."""
+    target = qualified(RAW_SCHEMA, table)
+    names = ", ".join(quote(c) for c in frame.columns)
+    if conn.dialect.name == "duckdb":
+        driver = conn.connection.driver_connection
+        view = "__dtsen_incoming"
+        driver.register(view, frame)
+        try:
+            conn.exec_driver_sql(f"INSERT INTO {target} ({names}) SELECT {names} FROM {view}")
+        finally:
+            driver.unregister(view)
+        return
+    incoming = f"{table}__incoming"
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(RAW_SCHEMA, incoming)}")
+    load_frame(conn, frame, RAW_SCHEMA, incoming)
+    conn.exec_driver_sql(f"INSERT INTO {target} ({names}) SELECT {names} FROM {qualified(RAW_SCHEMA, incoming)}")
+    conn.exec_driver_sql(f"DROP TABLE {qualified(RAW_SCHEMA, incoming)}")
+
+
+def _prepare_raw_table(conn: sa.Connection, spec: FeedSpec, frames: list[pd.DataFrame]) -> None:
+    """Create raw.<feed> (or replace a table from before the registry), then add new columns as text."""
+    if _has_table(conn, spec.name) and "delivery_id" not in _columns(conn, spec.name):
+        conn.exec_driver_sql(f"DROP TABLE {qualified(RAW_SCHEMA, spec.name)}")
+    if not _has_table(conn, spec.name):
+        load_frame(conn, empty_raw_frame(spec), RAW_SCHEMA, spec.name)
+    present = set(_columns(conn, spec.name))
+    for frame in frames:
+        for column in frame.columns:
+            if column not in present:
+                conn.exec_driver_sql(
+                    f"ALTER TABLE {qualified(RAW_SCHEMA, spec.name)} ADD COLUMN {quote(column)} TEXT")
+                present.add(column)
+
+
+def save_feed(engine: sa.Engine, spec: FeedSpec, registry: list[Delivery], frames: list[pd.DataFrame]) -> int:
+    """Append the new deliveries' records and replace the feed's registry rows, in one transaction."""
+    with engine.begin() as conn:
+        _ensure_registry(conn)
+        _prepare_raw_table(conn, spec, frames)
+        if frames:  # one insert: many small files (one per pekon) cost one statement each otherwise
+            _insert(conn, frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True), spec.name)
+        conn.execute(sa.text(f"DELETE FROM {_registry()} WHERE feed = :feed"), {"feed": spec.name})
+        if registry:
+            _insert(conn, registry_frame(registry), REGISTRY_TABLE)
+    return sum(len(f) for f in frames)
+
+
+def _in_force_filter(placeholder: str = ":feed") -> str:
+    return f"delivery_id IN (SELECT delivery_id FROM {_registry()} WHERE feed = {placeholder} AND in_force)"
+
+
+def read_in_force(engine: sa.Engine, spec: FeedSpec) -> pd.DataFrame:
+    """The raw records of the feed's deliveries in force, in file and row order."""
+    with engine.connect() as conn:
+        if not (_has_table(conn, spec.name) and _has_table(conn, REGISTRY_TABLE)):
+            return empty_raw_frame(spec)
+    with engine.connect() as conn:
+        duckdb = conn.dialect.name == "duckdb"
+        where = _in_force_filter("$feed" if duckdb else ":feed")
+        sql = f"SELECT * FROM {qualified(RAW_SCHEMA, spec.name)} WHERE {where} ORDER BY source_file, source_row"
+        if duckdb:
+            driver = conn.connection.driver_connection
+            table = driver.sql(sql, params={"feed": spec.name}).to_arrow_table()
+            frame = table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+        else:
+            frame = pd.read_sql(sa.text(sql), conn, params={"feed": spec.name})
+    for column in frame.columns:
+        if column in INT_COLUMNS:
+            frame[column] = frame[column].astype("int64")
+        elif frame[column].dtype != STR_DTYPE:
+            frame[column] = frame[column].astype(STR_DTYPE)
+    return frame
+
+
+def count_in_force(engine: sa.Engine, feed: str) -> int:
+    """How many raw records the feed's deliveries in force hold (rows in, for no_row_lost)."""
+    with engine.connect() as conn:
+        if not (_has_table(conn, feed) and _has_table(conn, REGISTRY_TABLE)):
+            return 0
+        sql = f"SELECT count(*) FROM {qualified(RAW_SCHEMA, feed)} WHERE {_in_force_filter()}"
+        return int(conn.execute(sa.text(sql), {"feed": feed}).scalar_one())
+
+
+def count_raw(engine: sa.Engine, feed: str) -> int:
+    """Every record raw.<feed> holds, superseded deliveries included."""
+    with engine.connect() as conn:
+        if not _has_table(conn, feed):
+            return 0
+        return int(conn.exec_driver_sql(f"SELECT count(*) FROM {qualified(RAW_SCHEMA, feed)}").scalar_one())
