@@ -1,0 +1,45 @@
+"""A sensor on the landing folder: new or changed delivery files start a nightly_refresh run.
+
+The nightly schedule stays; the sensor only saves the wait when an agency delivers during the
+day. Its cursor is the listing it last acted on (file -> size and modification time), so a run
+is requested once per change, not on every tick. A file still being copied (modified within
+the last `SETTLE_SECONDS`) is left for a later tick, so a half-written file never starts a run.
+Removing a file starts nothing: the landing folder is an inbox, deliveries stay registered.
+"""
+
+
+import json
+import time
+
+from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
+
+from assets.ingest import FEEDS
+from assets.jobs import nightly_refresh
+from dtsen_pipeline.ingest.landing import changed_files, landing_listing, listing_key
+from dtsen_pipeline.resources import PipelineSettings
+
+SETTLE_SECONDS = 60
+
+
+@sensor(
+    name="landing_sensor",
+    job=nightly_refresh,
+    minimum_interval_seconds=120,
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Requests a nightly_refresh run when new or changed files arrive in the landing folder.",
+)
+def landing_sensor(context: SensorEvaluationContext, pipeline: PipelineSettings):
+    listing = landing_listing(pipeline.landing, FEEDS.values(), settled_before=time.time() - SETTLE_SECONDS)
+    previous = json.loads(context.cursor) if context.cursor else {}
+    changed = changed_files(previous, listing)
+    # Files that vanished are dropped from the cursor; files still settling are not in `listing` yet.
+    context.update_cursor(json.dumps(listing, sort_keys=True))
+    if not changed:
+        return SkipReason(f"no new or changed files among {len(listing)} in the landing folder")
+    feeds = sorted({path.split("/", 1)[0] for path in changed})
+    context.log.info(f"{len(changed)} new or changed file(s) for feed(s) {', '.join(feeds)}")
+    return RunRequest(
+        run_key=f"landing-{listing_key(listing)}",
+        tags={"dtsen/trigger": "landing_sensor", "dtsen/changed_files": str(len(changed)),
+              "dtsen/feeds": ",".join(feeds)},
+    )

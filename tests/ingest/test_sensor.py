@@ -1,0 +1,88 @@
+"""The landing sensor asks for a nightly_refresh run when new or changed files arrive, once."""
+
+import os
+import time
+
+from dagster import DagsterInstance, RunRequest, SkipReason, build_sensor_context
+
+from assets.sensors import SETTLE_SECONDS, landing_sensor
+from dtsen_pipeline.ingest.landing import changed_files
+from dtsen_pipeline.resources import PipelineSettings
+from tests.ingest.helpers import feed_csv, record, write
+
+
+def _settled(path, age: float = SETTLE_SECONDS + 60) -> None:
+    stamp = time.time() - age
+    os.utime(path, (stamp, stamp))
+
+
+def _tick(landing, cursor):
+    pipeline = PipelineSettings(landing_dir=str(landing), artifacts_dir=str(landing / "a"),
+                                truth_dir=str(landing / "t"))
+    with DagsterInstance.ephemeral() as instance:
+        context = build_sensor_context(instance=instance, cursor=cursor, resources={"pipeline": pipeline})
+        result = landing_sensor(context)
+        return result, context.cursor
+
+
+def test_new_changed_and_unchanged_files(tmp_path):
+    landing = tmp_path / "landing"
+    first = write(landing, "dtsen", "DTSEN_1806_202611.csv", feed_csv("dtsen", [record("dtsen")], sep=";"))
+    _settled(first)
+    result, cursor = _tick(landing, None)
+    assert isinstance(result, RunRequest)
+    assert result.tags["dtsen/feeds"] == "dtsen" and result.tags["dtsen/changed_files"] == "1"
+
+    again, cursor2 = _tick(landing, cursor)  # nothing new: no second run
+    assert isinstance(again, SkipReason) and cursor2 == cursor
+
+    second = write(landing, "pekon", "pekon_a.csv", feed_csv("pekon", [record("pekon")]))
+    _settled(second)
+    result, cursor = _tick(landing, cursor)
+    assert isinstance(result, RunRequest) and result.tags["dtsen/feeds"] == "pekon"
+
+    second.write_bytes(feed_csv("pekon", [record("pekon"), record("pekon")]))  # replaced in place
+    _settled(second, age=SETTLE_SECONDS + 30)
+    result, cursor = _tick(landing, cursor)
+    assert isinstance(result, RunRequest) and result.tags["dtsen/changed_files"] == "1"
+
+
+def test_a_file_still_being_copied_waits_for_a_later_tick(tmp_path):
+    landing = tmp_path / "landing"
+    write(landing, "verval", "VERVAL_2026-11_PEKON.csv", feed_csv("verval", [record("verval")]))  # mtime: now
+    result, cursor = _tick(landing, None)
+    assert isinstance(result, SkipReason)
+    _settled(landing / "verval" / "VERVAL_2026-11_PEKON.csv")
+    result, _ = _tick(landing, cursor)
+    assert isinstance(result, RunRequest)
+
+
+def test_files_the_feeds_do_not_read_and_removals_start_nothing(tmp_path):
+    landing = tmp_path / "landing"
+    for name in ("notes.txt", ".~lock.x.csv#", "~$KPM.xlsx"):
+        _settled(write(landing, "bansos", name, b"x"))
+    _settled(write(landing, "_truth", "records.csv", b"x"))
+    result, cursor = _tick(landing, None)
+    assert isinstance(result, SkipReason)
+    assert changed_files({"pekon/a.csv": "1:1"}, {}) == []
+
+
+def test_the_sensor_targets_the_nightly_job():
+    assert landing_sensor.job_name == "nightly_refresh"
+    assert landing_sensor.minimum_interval_seconds >= 60
+
+
+def test_the_sensor_loads_with_the_ingest_assets_and_the_job(tmp_path):
+    from dagster import Definitions
+
+    from assets.ingest import conservation_checks, quarantine, raw_assets, staging_assets
+    from assets.jobs import nightly_refresh
+    from dtsen_pipeline.config import Settings
+    from dtsen_pipeline.resources import default_resources
+
+    settings = Settings(warehouse_url=f"duckdb:///{tmp_path / 'w.duckdb'}", landing_dir=tmp_path,
+                        artifacts_dir=tmp_path, truth_dir=tmp_path, scope="18.06")
+    defs = Definitions(assets=[*raw_assets, *staging_assets, quarantine], asset_checks=conservation_checks,
+                       jobs=[nightly_refresh], sensors=[landing_sensor], resources=default_resources(settings))
+    Definitions.validate_loadable(defs)
+    assert defs.resolve_sensor_def("landing_sensor").job_name == "nightly_refresh"
