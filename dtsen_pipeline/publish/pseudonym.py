@@ -4,9 +4,10 @@ Tokens are deterministic, so the same person or family gets the same token in ev
 every table, and joins between masked tables survive; without the key they cannot be reversed
 (a plain hash of a NIK could: the NIK space is small and structured). The message is
 `<kind>:<normalised value>` with kind `nik` or `kk`, so a NIK and a family card that happen to
-share digits do not share a token. The digest is written in lower-case base32 (52 characters,
-digits 2-7 only), so no token can contain a 16-digit run that a PDP-02 scanner would take for a
-NIK.
+share digits do not share a token. The digest is written in unpadded base64url (43 characters):
+not hex, whose digit-heavy alphabet would put a 16-digit run (what a PDP-02 scanner takes for a
+NIK) in about one token in three hundred; in base64url the chance is about 3 in 10^12 per token.
+base64url is also C-fast, where base32 took most of a Tanggamus-size publication's token time.
 
 The key comes from DTSEN_PSEUDONYM_KEY. A PostgreSQL (production) warehouse refuses to publish
 without it. The embedded DuckDB warehouse (development, `make run`, tests) falls back to a random
@@ -80,9 +81,14 @@ def normalise(value: str) -> str:
 def token(key: PseudonymKey, kind: str, value: str) -> str:
     if kind not in KINDS:
         raise ValueError(f"unknown identifier kind {kind!r}")
-    digest = hmac.new(key.secret, f"{kind}:{normalise(value)}".encode(), hashlib.sha256).digest()
-    return base64.b32encode(digest).decode("ascii").rstrip("=").lower()
+    digest = hmac.digest(key.secret, f"{kind}:{normalise(value)}".encode(), "sha256")
+    return base64.urlsafe_b64encode(digest).decode("ascii").rstrip("=")
 
 
 def tokens(key: PseudonymKey, kind: str, values: Iterable[str]) -> dict[str, str]:
-    return {v: token(key, kind, v) for v in values}
+    """`token` for many values (the loop inlined: a Tanggamus run tokenises ~800,000 values)."""
+    if kind not in KINDS:
+        raise ValueError(f"unknown identifier kind {kind!r}")
+    prefix, secret, strip, encode = f"{kind}:", key.secret, _SEPARATORS.sub, base64.urlsafe_b64encode
+    return {v: encode(hmac.digest(secret, (prefix + strip("", v)).encode(), "sha256"))[:43].decode("ascii")
+            for v in values}
