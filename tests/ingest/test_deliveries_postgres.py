@@ -1,0 +1,64 @@
+"""The delivery registry and raw history on PostgreSQL (production's warehouse).
+
+Needs the server at 127.0.0.1:5432 (trust auth); skips without one only when CI is unset.
+"""
+
+import datetime as dt
+import os
+import uuid
+
+import pytest
+import sqlalchemy as sa
+
+from dtsen_pipeline.ingest.store import count_in_force, count_raw, load_registry
+from tests.ingest.helpers import csv_bytes, feed_csv, man_nik, record, run_feed, write
+
+pytestmark = pytest.mark.postgres
+
+ADMIN_URL = os.environ.get("DTSEN_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(scope="module")
+def pg_engine():
+    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as conn:
+            conn.exec_driver_sql("select 1")
+    except sa.exc.OperationalError as exc:
+        admin.dispose()
+        message = f"no PostgreSQL server at {ADMIN_URL.split('@')[-1]}: {type(exc.orig).__name__}"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (CI is set: PostgreSQL is required)")
+        pytest.skip(message + " (skipped because CI is unset)")
+    name = f"dtsen_ingest_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    engine = sa.create_engine(ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
+    yield engine
+    engine.dispose()
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    admin.dispose()
+
+
+def test_snapshot_history_duplicates_and_new_columns_on_postgres(pg_engine, tmp_path):
+    landing = tmp_path / "landing"
+    october = [record("dtsen", nik=man_nik(i), nama=f"ORANG {i}") for i in range(1, 4)]
+    data = feed_csv("dtsen", october, sep=";", bom=True)
+    write(landing, "dtsen", "DTSEN_1806_202610.csv", data)
+    write(landing, "dtsen", "copy.csv", data)
+    first = run_feed(pg_engine, landing, "dtsen", run_id="r1", now=dt.datetime(2026, 11, 1))
+    assert sorted(r.status for r in first.intake.reports) == ["duplicate", "loaded"]
+    assert len(first.staged) == 3
+
+    header = [*record("dtsen"), "KOLOM_BARU"]
+    november = [[*record("dtsen", nik=man_nik(i), nama=f"ORANG {i}").values(), "x"] for i in range(1, 3)]
+    write(landing, "dtsen", "DTSEN_1806_202611.csv", csv_bytes([header, *november], sep=";"))
+    second = run_feed(pg_engine, landing, "dtsen", run_id="r2", now=dt.datetime(2026, 12, 1))
+    assert set(second.staged["source_file"]) == {"dtsen/DTSEN_1806_202611.csv"}
+    assert count_raw(pg_engine, "dtsen") == 5
+    assert count_in_force(pg_engine, "dtsen") == len(second.staged) + len(second.quarantine) == 2
+    registry = {d.source_file: d for d in load_registry(pg_engine, "dtsen")}
+    assert registry["dtsen/DTSEN_1806_202611.csv"].in_force
+    assert registry["dtsen/copy.csv"].status == "duplicate"
+    assert registry["dtsen/DTSEN_1806_202610.csv"].first_run == "r1"
