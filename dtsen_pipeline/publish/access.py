@@ -108,6 +108,10 @@ def apply_grants(conn: sa.Connection, roles: RoleConfig, schemas: dict[str, list
     """Reset and grant the managed roles' privileges. `schemas`: role kind -> schemas it reads."""
     notes = []
     granted = {"reader": roles.reader, "restricted": roles.restricted, "pekon": roles.pekon}
+    me = conn.exec_driver_sql("SELECT current_user").scalar_one()
+    if me in [*granted.values(), *(roles.operators or {})]:
+        raise ValueError(f"the pipeline's own database user {me} cannot also be a reader, restricted, pekon "
+                         "or operator role: its privileges would be revoked")
     all_schemas = sorted({s for names in schemas.values() for s in names} | {ACCESS_SCHEMA})
     for kind, role in granted.items():
         if not role:

@@ -138,7 +138,7 @@ def _ensure_view(conn: sa.Connection, schema: str, view: str, select_sql: str, c
 
 
 def _publish_table(conn: sa.Connection, table: str, columns: list[str], run_id: str,
-                   view_schemas: Sequence[str]) -> tuple[int, list[str]]:
+                   views: Sequence[tuple[str, str]]) -> tuple[int, list[str]]:
     """Replace golden.<table>'s rows (altering its columns first if the model changed)."""
     select_sql = _golden_select(table, columns, run_id)
     wanted = query_columns(conn, select_sql)
@@ -149,8 +149,8 @@ def _publish_table(conn: sa.Connection, table: str, columns: list[str], run_id: 
         conn.exec_driver_sql(f"CREATE TABLE {target} AS {select_sql} LIMIT 0")
         changes = ["created"]
     elif sorted(current) != sorted(wanted):
-        for schema in view_schemas:  # views would block DROP COLUMN; they are recreated below
-            conn.exec_driver_sql(f"DROP VIEW IF EXISTS {qualified(schema, table)}")
+        for schema, view in views:  # views (a pekon view also reads its anchor table) would block
+            conn.exec_driver_sql(f"DROP VIEW IF EXISTS {qualified(schema, view)}")  # DROP COLUMN; recreated below
         changes = sync_columns(conn, GOLDEN_SCHEMA, table, current, wanted)
     names = ", ".join(quote(c) for c, _ in wanted)
     conn.exec_driver_sql(f"DELETE FROM {target}")
@@ -223,7 +223,8 @@ def publish(engine: sa.Engine, tables: Sequence[str], run: RunInfo, config: Publ
         _load_tokens(conn, key, build_columns)
         rows, changes = {}, {}
         for table in tables:
-            rows[table], change = _publish_table(conn, table, build_columns[table], run.run_id, view_schemas)
+            rows[table], change = _publish_table(conn, table, build_columns[table], run.run_id,
+                                                 [(s, t) for s in view_schemas for t in tables])
             if change:
                 changes[table] = change
         conn.exec_driver_sql(f"DROP TABLE {qualified(WORK_SCHEMA, TOKEN_TABLE)}")

@@ -306,8 +306,33 @@ def test_grants_follow_the_configuration(server):
     assert superuser is False
 
 
+def test_the_pipeline_user_cannot_be_a_managed_role(server):
+    before = read_sql(server.admin, "SELECT DISTINCT run_id FROM golden.person").run_id.tolist()
+    config = PublishConfig(roles=RoleConfig(reader=server.roles["pipeline"], restricted=None, pekon=None))
+    with pytest.raises(ValueError, match="cannot also be a reader"):
+        publish(server.pipeline, BUILD_TABLES, run_info("self-grant"), config, KEY)
+    assert read_sql(server.admin, "SELECT DISTINCT run_id FROM golden.person").run_id.tolist() == before
+
+
 def test_scram_verifier_is_the_one_libpq_computes():
     with psycopg.connect(host="127.0.0.1", user="postgres", dbname="postgres") as conn:
         libpq = conn.pgconn.encrypt_password(b"reader-password", b"dtsen_reader", b"scram-sha-256").decode()
     iterations, salt = libpq.split("$")[1].split(":")
     assert scram_verifier("reader-password", base64.b64decode(salt), int(iterations)) == libpq
+
+
+def test_a_model_change_keeps_views_and_grants_working(server):
+    with server.pipeline.begin() as conn:  # the anchor column of person_source's pekon view changes type
+        conn.exec_driver_sql("ALTER TABLE build.person ALTER COLUMN kode_desa TYPE varchar(32)")
+        conn.exec_driver_sql("ALTER TABLE build.person DROP COLUMN is_moved")
+    result = server.publish("changed")
+    assert sorted(result.schema_changes["person"]) == [
+        "add kode_desa character varying(32)", "drop is_moved", "drop kode_desa"]
+    expected = read_sql(server.admin, "SELECT count(*) AS n FROM golden.person_source s JOIN golden.person p "
+                                      "USING (person_id) WHERE p.kode_desa = :v", v=server.village).n[0]
+    with server.connect("op_desa") as conn:
+        assert conn.execute("SELECT count(*) FROM golden_pekon.person_source").fetchone()[0] == expected > 0
+        assert {r[0] for r in conn.execute("SELECT kode_desa FROM golden_pekon.person").fetchall()} == {server.village}
+    with server.connect("reader") as conn:
+        columns = [c.name for c in conn.execute("SELECT * FROM golden_masked.person LIMIT 1").description]
+        assert "is_moved" not in columns and "kode_desa" in columns
