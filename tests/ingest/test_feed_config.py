@@ -1,0 +1,59 @@
+"""Feed declarations: header matching, reader options and the checks that keep a bad YAML out."""
+
+import pytest
+
+from dtsen_pipeline.ingest.feeds import header_key, load_feed_spec, load_feed_specs
+from tests.ingest.helpers import engine_at, feed_csv, record, run_feed, write
+
+MINIMAL = """name: {name}
+entity: person
+delivery_mode: {mode}
+files: ['*.csv']
+region: {{code_system: kemendagri, vintage: '2025', village: KODE_DESA}}
+columns: {{nama: NAMA}}
+"""
+
+
+def _spec(tmp_path, name="blt", mode="snapshot", extra=""):
+    path = tmp_path / f"{name}.yaml"
+    path.write_text(MINIMAL.format(name=name, mode=mode) + extra)
+    return load_feed_spec(path)
+
+
+def test_header_keys_ignore_case_spaces_dots_dashes_and_underscores():
+    assert header_key("Nama KPM") == header_key("NAMA_KPM") == header_key(" nama-kpm ") == "NAMA_KPM"
+    assert header_key("No. KK") == header_key("NO_KK")
+    spec = load_feed_specs()["bansos"]
+    assert spec.declared_header("nik kpm") == "NIK_KPM" and spec.declared_header("UMUR") is None
+
+
+def test_reader_options_are_read(tmp_path):
+    spec = _spec(tmp_path, extra="reader: {separator: '|', encoding: cp1252, xlsx_sheet: Data}\n")
+    assert (spec.separator, spec.encoding, spec.xlsx_sheet) == ("|", "cp1252", "Data")
+
+
+@pytest.mark.parametrize(("name", "mode", "extra", "message"), [
+    ("delivery", "snapshot", "", "must be lower-case"),
+    ("Bansos-2", "snapshot", "", "must be lower-case"),
+    ("blt", "replace", "", "delivery_mode"),
+    ("blt", "snapshot", "reader: {separator: '#'}\n", "reader.separator"),
+    ("blt", "snapshot", "reader: {encoding: latin-99}\n", "unknown reader.encoding"),
+])
+def test_bad_declarations_are_refused_with_the_reason(tmp_path, name, mode, extra, message):
+    with pytest.raises(ValueError, match=message):
+        _spec(tmp_path, name, mode, extra)
+
+
+def test_a_declared_separator_and_encoding_override_detection(tmp_path):
+    from dataclasses import replace
+
+    spec = replace(load_feed_specs()["pekon"], separator="|", encoding="cp1252")
+    landing = tmp_path / "landing"
+    # One field holds a ';' and a ',' so detection alone could pick either; the declaration decides.
+    write(landing, "pekon", "p.csv", feed_csv("pekon", [record("pekon", alamat="JL. A; NO 3, RT 1")], sep="|",
+                                              encoding="cp1252"))
+    engine = engine_at(tmp_path / "w.duckdb")
+    result = run_feed(engine, landing, "pekon", spec=spec)
+    engine.dispose()
+    assert result.intake.reports[0].separator == "|" and result.intake.reports[0].encoding == "cp1252"
+    assert list(result.staged["alamat"]) == ["JL. A; NO 3, RT 1"]
