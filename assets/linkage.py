@@ -1,5 +1,10 @@
-"""linkage/*: Splink deduplicates persons within and across the person-bearing feeds."""
+"""linkage/*: Splink deduplicates persons within and across the person-bearing feeds.
 
+One step trains the model (seeded), saves it as versioned JSON with its charts, scores
+candidate pairs, clusters them behind the guards and the verified decisions from `verval`,
+queues uncertain pairs for clerical review and, where a truth table exists (sample data),
+scores itself. Only ids, scores and counts leave the step, never record values.
+"""
 
 import datetime as dt
 
@@ -7,9 +12,12 @@ import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
 from assets.ingest import OWNERS, PERSON_FEEDS
-from dtsen_pipeline.linkage.evaluate import pairwise_scores
-from dtsen_pipeline.linkage.model import run_linkage
+from dtsen_pipeline.linkage.constraints import verval_constraints
+from dtsen_pipeline.linkage.evaluate import cluster_scores, pairwise_scores, scores_by_feed_pair
+from dtsen_pipeline.linkage.model import MODEL_VERSION, LinkageConfig, save_charts
 from dtsen_pipeline.linkage.prepare import linkage_input
+from dtsen_pipeline.linkage.review import level_labels, review_pairs, review_queue, write_review_files
+from dtsen_pipeline.linkage.run import run_linkage
 from dtsen_pipeline.linkage.truth import load_record_truth
 from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
 from dtsen_pipeline.warehouse import read_table, replace_table, table_exists
@@ -17,66 +25,120 @@ from dtsen_pipeline.warehouse import read_table, replace_table, table_exists
 MODEL_KEY = AssetKey(["linkage", "person_model"])
 PAIRS_KEY = AssetKey(["linkage", "person_pairs"])
 CLUSTER_KEY = AssetKey(["linkage", "person_cluster"])
+REVIEW_KEY = AssetKey(["linkage", "review_queue"])
 EVALUATION_KEY = AssetKey(["linkage", "evaluation"])
-STAGING_DEPS = [AssetKey(["staging", feed]) for feed in PERSON_FEEDS]
+STAGING_DEPS = [AssetKey(["staging", feed]) for feed in (*PERSON_FEEDS, "verval")]
 
 
-def _append_evaluation(engine, row: dict) -> None:
-    history = read_table(engine, "linkage", "evaluation") if table_exists(engine, "linkage", "evaluation") else None
-    frame = pd.DataFrame([row])
+def _history(engine, table: str) -> pd.DataFrame | None:
+    return read_table(engine, "linkage", table) if table_exists(engine, "linkage", table) else None
+
+
+def _append(engine, table: str, frame: pd.DataFrame, key: list[str] | None = None) -> None:
+    """Keep earlier rows (evaluations per run, review pairs ever queued) and add this run's."""
+    history = _history(engine, table)
     if history is not None and len(history):
         frame = pd.concat([history, frame], ignore_index=True)
-    replace_table(engine, frame, "linkage", "evaluation")
+        if key:
+            frame = frame.drop_duplicates(key, keep="first")
+    replace_table(engine, frame, "linkage", table)
+
+
+def _evaluate(context, engine, clusters: pd.DataFrame, truth: pd.DataFrame) -> dict[str, object]:
+    truth_ids = truth[["record_id", "person_key", "feed"]]
+    renamed = clusters.rename(columns={"unique_id": "record_id"})
+    pairwise = pairwise_scores(renamed, truth_ids)
+    cluster = cluster_scores(renamed, truth_ids)
+    by_feed = scores_by_feed_pair(renamed, truth_ids)
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    rows = [{"run_id": context.run_id, "evaluated_at": now, "scope": "all", "level": "pairwise",
+             **{k: pairwise.as_dict()[k] for k in ("precision", "recall", "f1")},
+             "clusters": pairwise.clusters, "true_persons": pairwise.true_persons},
+            {"run_id": context.run_id, "evaluated_at": now, "scope": "all", "level": "cluster",
+             **{k: cluster.as_dict()[k] for k in ("precision", "recall", "f1")},
+             "clusters": cluster.clusters, "true_persons": cluster.true_clusters}]
+    rows += [{"run_id": context.run_id, "evaluated_at": now, "scope": f"{r.feed_a}-{r.feed_b}",
+              "level": "pairwise", "precision": r.precision, "recall": r.recall, "f1": r.f1,
+              "clusters": None, "true_persons": None} for r in by_feed.itertuples() if r.true_pairs]
+    _append(engine, "evaluation", pd.DataFrame(rows))
+    return {"pairwise": pairwise.as_dict(), "cluster": cluster.as_dict(),
+            "by_feed_pair": by_feed.to_dict(orient="records")}
 
 
 @multi_asset(
     specs=[
-        AssetSpec(MODEL_KEY, deps=STAGING_DEPS, description="Trained Splink model, saved as JSON per run.",
-                  kinds={"splink", "duckdb"}, owners=OWNERS),
-        AssetSpec(PAIRS_KEY, deps=[MODEL_KEY], description="Scored candidate pairs of person records.",
-                  kinds={"splink"}, owners=OWNERS),
-        AssetSpec(CLUSTER_KEY, deps=[PAIRS_KEY], description="Person clusters: record_id -> cluster_id.",
-                  kinds={"splink"}, owners=OWNERS),
-        AssetSpec(EVALUATION_KEY, deps=[CLUSTER_KEY],
-                  description="Pairwise precision/recall/F1 against the sample truth, one row per run.",
-                  kinds={"python"}, owners=OWNERS, skippable=True),
+        AssetSpec(MODEL_KEY, deps=STAGING_DEPS, kinds={"splink", "duckdb"}, owners=OWNERS,
+                  description="Trained Splink model: versioned JSON per run with offline charts."),
+        AssetSpec(PAIRS_KEY, deps=[MODEL_KEY], kinds={"splink"}, owners=OWNERS,
+                  description="Scored candidate pairs of person records (ids, weights, comparison levels)."),
+        AssetSpec(CLUSTER_KEY, deps=[PAIRS_KEY], kinds={"splink"}, owners=OWNERS,
+                  description="Person clusters (record_id -> cluster_id) from guarded clustering."),
+        AssetSpec(REVIEW_KEY, deps=[CLUSTER_KEY], kinds={"python", "xlsx"}, owners=OWNERS,
+                  description="Clerical-review queue: uncertain and guard-refused pairs, per kecamatan files."),
+        AssetSpec(EVALUATION_KEY, deps=[CLUSTER_KEY], kinds={"python"}, owners=OWNERS, skippable=True,
+                  description="Pairwise and cluster precision/recall/F1 against the sample truth, per run "
+                              "and per feed pair."),
     ],
     group_name="linkage",
     can_subset=False,
 )
 def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineSettings):
     engine = warehouse.engine()
+    config = LinkageConfig.from_env()
     staged = pd.concat([read_table(engine, "staging", feed) for feed in PERSON_FEEDS], ignore_index=True)
+    verval = read_table(engine, "staging", "verval")
     records = linkage_input(staged)
-    model_path = pipeline.artifacts / "linkage" / f"person_model_{context.run_id}.json"
-    run = run_linkage(records, model_path)
-    replace_table(engine, run.pairs, "linkage", "person_pairs")
-    replace_table(engine, run.clusters, "linkage", "person_cluster")
-    context.log.info(f"linkage: {run.stats['records']} records -> {run.stats['clusters']} clusters")
-    yield MaterializeResult(asset_key=MODEL_KEY, metadata={"model_json": MetadataValue.path(str(model_path))})
+    known_pairs = _history(engine, "review_pair")
+    must_link, cannot_link = verval_constraints(verval, records, known_pairs)
+
+    run_folder = pipeline.artifacts / "linkage" / context.run_id
+    model_path = run_folder / f"person_model_v{MODEL_VERSION}.json"
+    run = run_linkage(records, model_path, config, must_link=must_link, cannot_link=cannot_link)
+    charts = save_charts(run.linker, run_folder / "charts")
+    replace_table(engine, run.pairs.rename(columns={"unique_id_l": "record_id_l", "unique_id_r": "record_id_r"}),
+                  "linkage", "person_pairs")
+    replace_table(engine, run.clusters.rename(columns={"unique_id": "record_id"}), "linkage", "person_cluster")
+    context.log.info(f"linkage: {run.stats['records']} records -> {run.stats['clusters']} clusters; "
+                     f"timings {run.timings}")
+
+    yield MaterializeResult(asset_key=MODEL_KEY, metadata={
+        "model_json": MetadataValue.path(str(model_path)),
+        "model_version": MODEL_VERSION,
+        "match_weights_chart": MetadataValue.path(str(charts["match_weights"])),
+        "m_u_parameters_chart": MetadataValue.path(str(charts["m_u_parameters"])),
+        "config": MetadataValue.json(config.__dict__),
+        "timings": MetadataValue.json(run.timings),
+    })
     yield MaterializeResult(asset_key=PAIRS_KEY, metadata={
         "dagster/row_count": len(run.pairs), "dagster/table_name": "linkage.person_pairs"})
+    yield MaterializeResult(asset_key=CLUSTER_KEY, metadata={
+        "dagster/row_count": len(run.clusters), "dagster/table_name": "linkage.person_cluster",
+        "stats": MetadataValue.json(run.stats)})
 
-    cluster_metadata: dict[str, object] = {
-        "dagster/row_count": len(run.clusters),
-        "dagster/table_name": "linkage.person_cluster",
-        "stats": MetadataValue.json(run.stats),
-    }
+    queued = review_pairs(run.pairs, run.refused_edges, config)
+    queue = review_queue(queued, staged, run.clusters, level_labels(model_path))
+    _append(engine, "review_pair", queued[["pair_id", "unique_id_l", "unique_id_r"]], key=["pair_id"])
+    period = dt.date.today().strftime("%Y-%m")
+    files = write_review_files(queue, run_folder / "review", period)
+    yield MaterializeResult(asset_key=REVIEW_KEY, metadata={
+        "dagster/row_count": len(queue),
+        "pairs_by_reason": MetadataValue.json(queue["ALASAN"].value_counts().to_dict()),
+        "files": len(files),
+        "folder": MetadataValue.path(str(run_folder / "review")),
+    })
+
     truth = load_record_truth(pipeline.truth)
-    if truth is not None:
-        scores = pairwise_scores(run.clusters, truth[["record_id", "person_key"]])
-        cluster_metadata.update({
-            "pairwise_precision": scores.precision,
-            "pairwise_recall": scores.recall,
-            "pairwise_f1": scores.f1,
-            "clusters": scores.clusters,
-            "true_persons": scores.true_persons,
-        })
-        _append_evaluation(engine, {"run_id": context.run_id, "evaluated_at": dt.datetime.now(dt.UTC).replace(tzinfo=None),
-                                    **scores.as_dict()})
-        yield MaterializeResult(asset_key=CLUSTER_KEY, metadata=cluster_metadata)
-        yield MaterializeResult(asset_key=EVALUATION_KEY, metadata={
-            "dagster/table_name": "linkage.evaluation", **scores.as_dict()})
-    else:
+    if truth is None:
         context.log.info("linkage: no truth table in this deployment; evaluation skipped")
-        yield MaterializeResult(asset_key=CLUSTER_KEY, metadata=cluster_metadata)
+        return
+    scores = _evaluate(context, engine, run.clusters, truth)
+    yield MaterializeResult(asset_key=EVALUATION_KEY, metadata={
+        "dagster/table_name": "linkage.evaluation",
+        "pairwise_precision": scores["pairwise"]["precision"],
+        "pairwise_recall": scores["pairwise"]["recall"],
+        "pairwise_f1": scores["pairwise"]["f1"],
+        "cluster_f1": scores["cluster"]["f1"],
+        "clusters": scores["pairwise"]["clusters"],
+        "true_persons": scores["pairwise"]["true_persons"],
+        "by_feed_pair": MetadataValue.json(scores["by_feed_pair"]),
+    })

@@ -35,7 +35,10 @@ def summary_lines(engine: sa.Engine) -> list[str]:
         lines.append("Households flagged:")
         lines += [f"  {f.removeprefix('flag_'):<26} {int(flags[f] or 0):>8,}" for f in HOUSEHOLD_FLAGS]
     if table_exists(engine, "linkage", "evaluation"):
-        last = read_sql(engine, "SELECT * FROM linkage.evaluation ORDER BY evaluated_at DESC LIMIT 1").iloc[0]
-        lines.append(f"Linkage vs truth: precision {last.precision:.4f}, recall {last.recall:.4f}, "
-                     f"F1 {last.f1:.4f}; {int(last.clusters):,} clusters for {int(last.true_persons):,} true persons")
+        scores = read_sql(engine, "SELECT level, precision, recall, f1, clusters, true_persons "
+                                  "FROM linkage.evaluation WHERE scope = 'all' AND run_id = "
+                                  "(SELECT run_id FROM linkage.evaluation ORDER BY evaluated_at DESC LIMIT 1)")
+        for row in scores.itertuples():
+            lines.append(f"Linkage vs truth ({row.level}): precision {row.precision:.4f}, recall {row.recall:.4f}, "
+                         f"F1 {row.f1:.4f}; {int(row.clusters):,} clusters for {int(row.true_persons):,} true persons")
     return lines

@@ -80,6 +80,7 @@ class GuardedClusterer:
                 years=(int(y), int(y)) if (y is not pd.NA and precise[i]) else None,
             )
         self.refused: Counter[str] = Counter()
+        self.refused_edges: list[tuple[int, int, str]] = []  # (record index, record index, reason)
 
     def find(self, i: int) -> int:
         root = i
@@ -145,6 +146,7 @@ class GuardedClusterer:
         reason = self.refusal(ra, rb, weight, names_agree)
         if reason:
             self.refused[reason] += 1
+            self.refused_edges.append((a, b, reason))
             return False
         self.union(ra, rb)
         return True
@@ -196,6 +198,13 @@ def _suspect_components(records: pd.DataFrame, labels: np.ndarray, guards: Clust
     return np.array(sorted(labels_out), dtype=labels.dtype)
 
 
+@dataclass(frozen=True)
+class ClusteringResult:
+    clusters: pd.DataFrame  # unique_id, cluster_id
+    refused: dict[str, int]  # refused edges by reason
+    refused_edges: pd.DataFrame  # unique_id_l, unique_id_r, reason: candidates for clerical review
+
+
 def guarded_clusters(
     records: pd.DataFrame,
     pairs: pd.DataFrame,
@@ -203,13 +212,12 @@ def guarded_clusters(
     guards: ClusterGuards | None = None,
     must_link: pd.DataFrame | None = None,
     cannot_link: pd.DataFrame | None = None,
-) -> tuple[pd.DataFrame, dict[str, int]]:
+) -> ClusteringResult:
     """Cluster `records` from scored `pairs` (unique_id_l, unique_id_r, match_weight, match_probability).
 
     `must_link` / `cannot_link`: frames of unique_id_l, unique_id_r from verified decisions.
     Connected components without any sign of conflict are taken as they are (vectorised); only
-    the suspect ones are rebuilt edge by edge with the guards. Returns the clusters
-    (unique_id, cluster_id) and counts of refused edges by reason.
+    the suspect ones are rebuilt edge by edge with the guards.
     """
     guards = guards or ClusterGuards()
     records = records.reset_index(drop=True)
@@ -226,6 +234,8 @@ def guarded_clusters(
 
     final = labels.astype(np.int64)
     refused: Counter[str] = Counter()
+    refused_edges = pd.DataFrame({"unique_id_l": pd.Series(dtype="str"), "unique_id_r": pd.Series(dtype="str"),
+                                  "reason": pd.Series(dtype="str")})
     if in_suspect.any():
         subset = np.flatnonzero(in_suspect)
         local = {int(g): k for k, g in enumerate(subset)}
@@ -250,8 +260,13 @@ def guarded_clusters(
         roots = np.array([clusterer.find(k) for k in range(len(subset))])
         final[subset] = labels.max() + 1 + roots
         refused = clusterer.refused
+        if clusterer.refused_edges:
+            edges = np.array([(subset[a], subset[b]) for a, b, _ in clusterer.refused_edges])
+            refused_edges = pd.DataFrame({"unique_id_l": ids.to_numpy()[edges[:, 0]],
+                                          "unique_id_r": ids.to_numpy()[edges[:, 1]],
+                                          "reason": [r for _, _, r in clusterer.refused_edges]})
 
     frame = pd.DataFrame({"unique_id": ids, "group": final})
     # A cluster is named by its smallest record id: deterministic for the same input.
     frame["cluster_id"] = frame.groupby("group")["unique_id"].transform("min")
-    return frame[["unique_id", "cluster_id"]], dict(refused)
+    return ClusteringResult(frame[["unique_id", "cluster_id"]], dict(refused), refused_edges)

@@ -31,8 +31,29 @@ def decisions_in_force(verval: pd.DataFrame) -> pd.DataFrame:
     return frame.drop_duplicates(["nik_a", "nik_b"])[["nik_a", "nik_b", "hasil"]].reset_index(drop=True)
 
 
-def verval_constraints(verval: pd.DataFrame, records: pd.DataFrame) -> tuple[pd.DataFrame, pd.DataFrame]:
-    """(must_link, cannot_link) record pairs for the linkage records (unique_id, nik)."""
+def pair_decisions_in_force(verval: pd.DataFrame, review_pairs: pd.DataFrame) -> pd.DataFrame:
+    """Decisions on clerical-review pairs (ID_PASANGAN): unique_id_l, unique_id_r, hasil."""
+    if "id_pasangan" not in verval or review_pairs.empty:
+        return pd.DataFrame(columns=[*_COLUMNS, "hasil"])
+    rows = verval[verval["hasil"].isin(PAIR_DECISIONS) & verval["id_pasangan"].notna()]
+    frame = pd.DataFrame({
+        "pair_id": rows["id_pasangan"].astype("str").str.strip().str.upper(),
+        "hasil": rows["hasil"],
+        "rank": rows["tingkat"].map(TIER_RANK).fillna(0),
+        "tanggal": pd.to_datetime(rows["tanggal"]),
+        "record_id": rows["record_id"],
+    }).sort_values(["rank", "tanggal", "record_id"], ascending=False).drop_duplicates("pair_id")
+    known = review_pairs[["pair_id", "unique_id_l", "unique_id_r"]]
+    return frame.merge(known, on="pair_id", how="inner")[[*_COLUMNS, "hasil"]]
+
+
+def verval_constraints(verval: pd.DataFrame, records: pd.DataFrame,
+                       review_pairs: pd.DataFrame | None = None) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """(must_link, cannot_link) record pairs for the linkage records (unique_id, nik).
+
+    Decisions come by NIK pair (NIK, NIK_GANDA) or by clerical-review pair (ID_PASANGAN, looked
+    up in `review_pairs`: pair_id, unique_id_l, unique_id_r from earlier runs).
+    """
     decisions = decisions_in_force(verval)
     wanted = set(decisions["nik_a"]) | set(decisions["nik_b"])
     by_nik = records.loc[records["nik"].isin(wanted), ["unique_id", "nik"]]
@@ -47,4 +68,9 @@ def verval_constraints(verval: pd.DataFrame, records: pd.DataFrame) -> tuple[pd.
             must += [(anchor, other) for other in left[1:] + right if other != anchor]
         elif nik_a != nik_b:  # two people sharing one NIK cannot be told apart by NIK
             cannot += [(a, b) for a in left for b in right]
+    if review_pairs is not None:
+        known = set(records["unique_id"])
+        for left, right, hasil in pair_decisions_in_force(verval, review_pairs).itertuples(index=False):
+            if left in known and right in known:
+                (must if hasil == "GANDA" else cannot).append((left, right))
     return pd.DataFrame(must, columns=_COLUMNS), pd.DataFrame(cannot, columns=_COLUMNS)

@@ -7,7 +7,9 @@ backend at national scale. Training is seeded; the trained model is saved as JSO
 
 from __future__ import annotations
 
+import json
 import logging
+import os
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -22,17 +24,34 @@ logging.getLogger("splink").setLevel(logging.WARNING)
 BASE_DIALECT = "duckdb"
 
 
+# Bump when comparisons, blocking or training change: saved models say which version made them.
+MODEL_VERSION = "3"
+
+
 @dataclass(frozen=True)
 class LinkageConfig:
-    """Thresholds and sampling that a data engineer may tune per deployment."""
+    """Thresholds and sampling that a data engineer may tune per deployment (environment variables)."""
 
     predict_threshold: float = 0.3
     # Pairs at or above this probability are edges for clustering; the guards, not a high
     # threshold, keep clusters safe (measured: a 0.5 threshold with guards beats 0.9 without).
     cluster_threshold: float = 0.5
+    # Pairs between predict_threshold and this go to clerical review, with edges the guards refused.
+    review_upper: float = 0.8
     u_max_pairs: float = 5e6
     seed: int = 42
     deterministic_recall: float = 0.8
+
+    @classmethod
+    def from_env(cls, env: dict[str, str] | None = None) -> LinkageConfig:
+        env = os.environ if env is None else env
+        default = cls()
+        return cls(
+            predict_threshold=float(env.get("DTSEN_LINKAGE_PREDICT_THRESHOLD", default.predict_threshold)),
+            cluster_threshold=float(env.get("DTSEN_LINKAGE_CLUSTER_THRESHOLD", default.cluster_threshold)),
+            review_upper=float(env.get("DTSEN_LINKAGE_REVIEW_UPPER", default.review_upper)),
+            seed=int(env.get("DTSEN_LINKAGE_SEED", default.seed)),
+        )
 
 
 def _custom(sql: str, label: str) -> cll.CustomLevel:
@@ -167,6 +186,7 @@ class LinkageRun:
     stats: dict[str, object] = field(default_factory=dict)
     timings: dict[str, float] = field(default_factory=dict)
     linker: Linker | None = None
+    refused_edges: pd.DataFrame | None = None
 
 
 def new_linker(records: pd.DataFrame, settings_or_model: SettingsCreator | dict | str) -> Linker:
@@ -193,10 +213,18 @@ def score_pairs(linker: Linker, config: LinkageConfig) -> pd.DataFrame:
     return predictions.as_pandas_dataframe()[columns + gammas]
 
 
-def save_model(linker: Linker, path: Path) -> Path:
+def save_model(linker: Linker, path: Path, config: LinkageConfig) -> Path:
+    """The trained model as Splink JSON (loadable with `load_model`), and a sidecar saying what made it."""
     path.parent.mkdir(parents=True, exist_ok=True)
     linker.misc.save_model_to_json(str(path), overwrite=True)
+    meta = {"model_version": MODEL_VERSION, "splink_settings": path.name, **config.__dict__}
+    path.with_suffix(".meta.json").write_text(json.dumps(meta, indent=2))
     return path
+
+
+def load_model(records: pd.DataFrame, path: Path) -> Linker:
+    """A Linker over `records` with a previously trained model (no retraining)."""
+    return new_linker(records, json.loads(path.read_text()))
 
 
 def save_charts(linker: Linker, folder: Path) -> dict[str, Path]:

@@ -35,7 +35,7 @@ def run_linkage(
     start = time.perf_counter()
     linker = new_linker(records, settings())
     train(linker, config, len(records))
-    save_model(linker, model_path)
+    save_model(linker, model_path, config)
     timings["train_seconds"] = round(time.perf_counter() - start, 2)
 
     start = time.perf_counter()
@@ -43,7 +43,8 @@ def run_linkage(
     timings["predict_seconds"] = round(time.perf_counter() - start, 2)
 
     start = time.perf_counter()
-    clusters, refused = guarded_clusters(records, pairs, config.cluster_threshold, guards, must_link, cannot_link)
+    clustering = guarded_clusters(records, pairs, config.cluster_threshold, guards, must_link, cannot_link)
+    clusters, refused = clustering.clusters, clustering.refused
     timings["cluster_seconds"] = round(time.perf_counter() - start, 2)
 
     sizes = clusters.groupby("cluster_id").size()
@@ -61,4 +62,4 @@ def run_linkage(
         "seed": config.seed,
     }
     return LinkageRun(pairs=pairs, clusters=clusters, model_json=model_path, stats=stats, timings=timings,
-                      linker=linker)
+                      linker=linker, refused_edges=clustering.refused_edges)

@@ -94,7 +94,7 @@ def test_pipeline_publishes_golden_tables_in_postgres(postgres_run):
     assert len(persons) > 2000 and persons["person_id"].is_unique
     assert len(households) > 500
     assert sources >= len(persons)
-    assert evaluation["f1"].iloc[-1] >= 0.9
+    assert evaluation.loc[(evaluation["scope"] == "all") & (evaluation["level"] == "pairwise"), "f1"].iloc[-1] >= 0.95
 
 
 def test_run_is_recorded_in_postgres_instance_storage(postgres_run):

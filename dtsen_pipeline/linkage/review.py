@@ -1,0 +1,104 @@
+"""The clerical-review queue: pairs the model is unsure of, for facilitators to decide.
+
+A pair is queued when its match probability lies in the uncertain band, or when the clustering
+guards refused a strong edge (conflicting NIKs, sex, birth years, size). Each pair gets a stable
+`ID_PASANGAN`; the facilitator fills HASIL (GANDA / BUKAN_GANDA) and returns the file through the
+`verval` feed, and the decision becomes a must-link or cannot-link on every later run.
+Identifiers are masked; the comparison evidence is given as the model's level labels, not values.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from pathlib import Path
+
+import pandas as pd
+
+from dtsen_pipeline.linkage.model import LinkageConfig
+
+ANSWER_COLUMNS = ("HASIL", "TINGKAT", "TANGGAL", "PETUGAS", "CATATAN")
+
+
+def pair_id(record_id_l: str, record_id_r: str) -> str:
+    """Stable id of an unordered record pair (record ids are provenance strings, not personal data)."""
+    left, right = sorted((record_id_l, record_id_r))
+    return "R" + hashlib.sha256(f"{left}|{right}".encode()).hexdigest()[:12].upper()
+
+
+def mask_identifier(value: object) -> str | None:
+    """`1806014107850001` -> `1806********0001`: enough to check a card in hand, not to copy it."""
+    if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+        return None
+    text = str(value)
+    return text[:4] + "*" * max(len(text) - 8, 0) + text[-4:] if len(text) > 8 else "*" * len(text)
+
+
+def level_labels(model_json: Path) -> dict[str, dict[int, str]]:
+    """gamma column -> {level value: label}, read from the saved Splink model."""
+    settings = json.loads(model_json.read_text())
+    labels: dict[str, dict[int, str]] = {}
+    for comparison in settings["comparisons"]:
+        column = comparison.get("output_column_name")
+        levels = comparison["comparison_levels"]
+        non_null = [lvl for lvl in levels if not lvl.get("is_null_level")]
+        values = {}
+        for position, level in enumerate(non_null):
+            values[len(non_null) - 1 - position] = level.get("label_for_charts", "")
+        values[-1] = "missing on one side"
+        labels[f"gamma_{column}"] = values
+    return labels
+
+
+def review_pairs(pairs: pd.DataFrame, refused_edges: pd.DataFrame, config: LinkageConfig) -> pd.DataFrame:
+    """Pairs in the uncertain band and edges the guards refused, one row per pair."""
+    band = pairs[(pairs["match_probability"] >= config.predict_threshold)
+                 & (pairs["match_probability"] < config.review_upper)].assign(reason="UNCERTAIN")
+    refused = pairs.merge(refused_edges, on=["unique_id_l", "unique_id_r"], how="inner")
+    queued = pd.concat([refused, band], ignore_index=True).drop_duplicates(["unique_id_l", "unique_id_r"])
+    queued.insert(0, "pair_id", [pair_id(a, b) for a, b in zip(queued["unique_id_l"], queued["unique_id_r"],
+                                                                 strict=True)])
+    return queued.reset_index(drop=True)
+
+
+def review_queue(queued: pd.DataFrame, staged: pd.DataFrame, clusters: pd.DataFrame,
+                 labels: dict[str, dict[int, str]]) -> pd.DataFrame:
+    """The facilitator-facing queue: both records (masked ids), the evidence, the pipeline's choice."""
+    people = staged.set_index("record_id")[["feed", "nama", "nik", "no_kk", "kode_desa", "kode_kecamatan"]]
+    cluster_of = clusters.set_index("unique_id")["cluster_id"]
+    left = people.reindex(queued["unique_id_l"]).reset_index(drop=True)
+    right = people.reindex(queued["unique_id_r"]).reset_index(drop=True)
+    out = pd.DataFrame({
+        "ID_PASANGAN": queued["pair_id"],
+        "KODE_KECAMATAN": left["kode_kecamatan"],
+        "KODE_DESA": left["kode_desa"],
+        "ALASAN": queued["reason"],
+        "PROBABILITAS": queued["match_probability"].round(3),
+        "STATUS_SAAT_INI": (cluster_of.reindex(queued["unique_id_l"]).to_numpy()
+                            == cluster_of.reindex(queued["unique_id_r"]).to_numpy()),
+        "SUMBER_A": left["feed"], "NAMA_A": left["nama"],
+        "NIK_A_SAMAR": left["nik"].map(mask_identifier), "NO_KK_A_SAMAR": left["no_kk"].map(mask_identifier),
+        "SUMBER_B": right["feed"], "NAMA_B": right["nama"],
+        "NIK_B_SAMAR": right["nik"].map(mask_identifier), "NO_KK_B_SAMAR": right["no_kk"].map(mask_identifier),
+    })
+    out["STATUS_SAAT_INI"] = out["STATUS_SAAT_INI"].map({True: "DIGABUNG", False: "TERPISAH"})
+    for gamma, values in labels.items():
+        if gamma in queued:
+            out["BUKTI_" + gamma.removeprefix("gamma_").upper()] = queued[gamma].map(values).to_numpy()
+    for column in ANSWER_COLUMNS:
+        out[column] = ""
+    return out.sort_values(["KODE_KECAMATAN", "KODE_DESA", "ID_PASANGAN"]).reset_index(drop=True)
+
+
+def write_review_files(queue: pd.DataFrame, folder: Path, period: str) -> list[Path]:
+    """One .csv and one .xlsx per kecamatan, named by codes and period only (no personal data)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    written = []
+    for kecamatan, part in queue.groupby(queue["KODE_KECAMATAN"].fillna("LUAR_WILAYAH")):
+        stem = f"review_ganda_{kecamatan.replace('.', '')}_{period}"
+        csv_path, xlsx_path = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
+        part.to_csv(csv_path, index=False)
+        with pd.ExcelWriter(xlsx_path, engine="xlsxwriter") as writer:
+            part.to_excel(writer, sheet_name="REVIEW", index=False)
+        written += [csv_path, xlsx_path]
+    return written
