@@ -1,0 +1,101 @@
+"""The clustering guards: what may and may not end up in one person's cluster."""
+
+import pandas as pd
+
+from dtsen_pipeline.linkage.clustering import ClusterGuards, guarded_clusters
+
+NIK_A = "1806014107850001"
+NIK_A_TYPO = "1806014107850007"  # one digit apart
+NIK_B = "1806025203900002"  # far apart
+
+
+def _records(rows):
+    frame = pd.DataFrame(rows, columns=["unique_id", "nik", "jenis_kelamin", "dob_year", "dob_imprecise"])
+    frame["dob_year"] = frame["dob_year"].astype("Int64")
+    return frame
+
+
+def _pairs(rows):
+    return pd.DataFrame(rows, columns=["unique_id_l", "unique_id_r", "match_weight", "match_probability",
+                                       "gamma_name_key"])
+
+
+def _cluster_sets(result):
+    return sorted(sorted(g) for g in result.clusters.groupby("cluster_id")["unique_id"].apply(list))
+
+
+def test_clean_component_is_kept_whole():
+    records = _records([("a", NIK_A, "P", 1985, False), ("b", NIK_A, "P", 1985, False), ("c", None, "P", 1985, False)])
+    pairs = _pairs([("a", "b", 25.0, 1.0, 5), ("b", "c", 6.0, 0.98, 4)])
+    result = guarded_clusters(records, pairs, threshold=0.5)
+    assert _cluster_sets(result) == [["a", "b", "c"]]
+    assert result.refused == {}
+
+
+def test_conflicting_niks_are_never_merged_even_with_strong_evidence():
+    records = _records([("a", NIK_A, "P", 1985, False), ("b", NIK_B, "P", 1985, False)])
+    result = guarded_clusters(records, _pairs([("a", "b", 40.0, 1.0, 5)]), threshold=0.5)
+    assert _cluster_sets(result) == [["a"], ["b"]]
+    assert result.refused == {"NIK_CONFLICT": 1}
+    assert result.refused_edges[["unique_id_l", "unique_id_r", "reason"]].values.tolist() == [["a", "b", "NIK_CONFLICT"]]
+
+
+def test_near_miss_nik_is_a_typo_only_when_names_agree():
+    records = _records([("a", NIK_A, "P", 1985, False), ("b", NIK_A_TYPO, "P", 1985, False)])
+    typo = guarded_clusters(records, _pairs([("a", "b", 12.0, 0.999, 5)]), threshold=0.5)
+    assert _cluster_sets(typo) == [["a", "b"]]
+    twins = guarded_clusters(records, _pairs([("a", "b", 12.0, 0.999, 1)]), threshold=0.5)
+    assert _cluster_sets(twins) == [["a"], ["b"]]
+    assert twins.refused == {"NIK_NEAR_MISS": 1}
+
+
+def test_sex_and_birth_year_conflicts_need_overwhelming_evidence():
+    records = _records([("a", None, "L", 1970, False), ("b", None, "P", 1970, False),
+                        ("c", None, "L", 1990, False)])
+    weak = guarded_clusters(records, _pairs([("a", "b", 10.0, 0.99, 5), ("a", "c", 10.0, 0.99, 5)]), threshold=0.5)
+    assert _cluster_sets(weak) == [["a"], ["b"], ["c"]]
+    assert weak.refused == {"SEX_CONFLICT": 1, "BIRTH_YEAR_CONFLICT": 1}
+    strong = guarded_clusters(records, _pairs([("a", "b", 30.0, 1.0, 5)]), threshold=0.5)
+    assert ["a", "b"] in _cluster_sets(strong)
+
+
+def test_imprecise_birth_dates_do_not_count_as_conflicts():
+    records = _records([("a", None, "L", 1970, True), ("b", None, "L", 1975, False)])
+    result = guarded_clusters(records, _pairs([("a", "b", 10.0, 0.99, 5)]), threshold=0.5)
+    assert _cluster_sets(result) == [["a", "b"]]
+
+
+def test_oversized_chains_are_split_strongest_edges_first():
+    ids = [f"r{i:02d}" for i in range(6)]
+    records = _records([(i, None, "P", 1980, False) for i in ids])
+    chain = _pairs([(ids[i], ids[i + 1], 20.0 - i, 0.99, 5) for i in range(5)])
+    result = guarded_clusters(records, chain, threshold=0.5, guards=ClusterGuards(max_cluster_size=3))
+    sizes = sorted(len(c) for c in _cluster_sets(result))
+    assert max(sizes) <= 3 and sum(sizes) == 6
+    assert result.refused.get("OVERSIZE", 0) >= 1
+    assert ["r00", "r01", "r02"] in _cluster_sets(result)  # the strongest edges were kept
+
+
+def test_below_threshold_pairs_are_not_edges():
+    records = _records([("a", None, "P", 1980, False), ("b", None, "P", 1980, False)])
+    result = guarded_clusters(records, _pairs([("a", "b", 1.0, 0.4, 5)]), threshold=0.5)
+    assert _cluster_sets(result) == [["a"], ["b"]]
+
+
+def test_must_link_merges_and_cannot_link_separates():
+    records = _records([("a", NIK_A, "P", 1985, False), ("b", NIK_A, "P", 1985, False),
+                        ("c", None, "P", 1985, False), ("d", None, "P", 1985, False)])
+    pairs = _pairs([("a", "b", 30.0, 1.0, 5)])
+    links = pd.DataFrame
+    result = guarded_clusters(
+        records, pairs, threshold=0.5,
+        must_link=links({"unique_id_l": ["c"], "unique_id_r": ["d"]}),
+        cannot_link=links({"unique_id_l": ["a"], "unique_id_r": ["b"]}))
+    assert _cluster_sets(result) == [["a"], ["b"], ["c", "d"]]
+    assert result.refused == {"CANNOT_LINK": 1}
+
+
+def test_cluster_ids_are_deterministic():
+    records = _records([("b", None, "P", 1980, False), ("a", None, "P", 1980, False)])
+    result = guarded_clusters(records, _pairs([("a", "b", 10.0, 0.99, 5)]), threshold=0.5)
+    assert set(result.clusters["cluster_id"]) == {"a"}

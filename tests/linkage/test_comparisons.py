@@ -1,0 +1,82 @@
+"""Each comparison's levels, as the Splink model computes them for hand-made record pairs."""
+
+import pandas as pd
+import pytest
+
+from dtsen_pipeline.linkage.model import new_linker, settings
+from dtsen_pipeline.linkage.prepare import linkage_input
+
+BASE = {
+    "record_id": "dtsen:a.csv#1", "feed": "dtsen", "nik": "1806014107850001", "no_kk": "1806010101100001",
+    "name_key": "SITI AMINAH", "tgl_lahir": pd.Timestamp("1985-07-21"), "dob_imprecise": False,
+    "jenis_kelamin": "P", "kode_desa": "18.06.01.2016", "kode_kecamatan": "18.06.01", "alamat": "Dusun I",
+}
+
+
+def _record(**changes) -> dict:
+    row = linkage_input(pd.DataFrame([{**BASE, **changes}])).iloc[0].to_dict()
+    return {k: (None if pd.isna(v) else v) for k, v in row.items()}
+
+
+@pytest.fixture(scope="module")
+def linker():
+    frame = linkage_input(pd.DataFrame([BASE, {**BASE, "record_id": "dtsen:a.csv#2"}]))
+    return new_linker(frame, settings())
+
+
+def _gammas(linker, left: dict, right: dict) -> dict[str, int]:
+    scored = linker.inference.score_pair(left, {**right, "unique_id": "other"}).as_pandas_dataframe()
+    return {c.removeprefix("gamma_"): int(scored[c].iloc[0]) for c in scored.columns if c.startswith("gamma_")}
+
+
+def test_identical_records_agree_on_every_comparison(linker):
+    gammas = _gammas(linker, _record(), _record())
+    assert gammas == {"nik": 1, "name_key": 5, "dob": 6, "jenis_kelamin": 1, "no_kk": 1, "kode_desa": 2,
+                      "alamat_key": 2}
+
+
+@pytest.mark.parametrize(("changes", "level"), [
+    ({"nik": None}, -1),  # a damaged or placeholder NIK is null: never agreement
+    ({"nik": "1806014107850002"}, 0),  # a near-miss NIK is disagreement, not a fuzzy level
+])
+def test_nik_levels(linker, changes, level):
+    assert _gammas(linker, _record(), _record(**changes))["nik"] == level
+
+
+@pytest.mark.parametrize(("name", "level"), [
+    ("SITI AMINAH", 5),
+    ("SITI AMINAA", 4),  # Jaro-Winkler >= 0.94
+    ("AMINAH", 3),  # one name contains the other (a dropped token)
+    ("NUR AMINAH", 2),  # the informative token agrees (NUR carries little information)
+    ("SITI AMINI", 4),
+    ("SRI WAHYUNI", 0),
+])
+def test_name_levels(linker, name, level):
+    assert _gammas(linker, _record(), _record(name_key=name))["name_key"] == level
+
+
+@pytest.mark.parametrize(("left", "right", "imprecise", "level"), [
+    ("1985-07-21", "1985-07-21", False, 6),  # exact
+    ("1985-07-01", "1985-07-01", True, 5),  # exact, but a registry default date
+    ("1985-07-11", "1985-11-07", False, 4),  # day and month swapped
+    ("1985-07-21", "1985-07-24", False, 3),  # one character apart
+    ("1985-07-21", "1985-03-02", False, 2),  # same year
+    ("1985-07-21", "1986-03-02", False, 1),  # year +/- 1
+    ("1985-07-21", "1990-03-02", False, 0),
+])
+def test_birth_date_levels(linker, left, right, imprecise, level):
+    a = _record(tgl_lahir=pd.Timestamp(left), dob_imprecise=imprecise)
+    b = _record(tgl_lahir=pd.Timestamp(right), dob_imprecise=imprecise)
+    assert _gammas(linker, a, b)["dob"] == level
+
+
+def test_sex_kk_village_and_address_levels(linker):
+    other = _record(jenis_kelamin="L", no_kk="1806010101100002", kode_desa="18.06.01.2019",
+                    alamat="Dusun IX")
+    gammas = _gammas(linker, _record(), other)
+    assert gammas["jenis_kelamin"] == 0 and gammas["no_kk"] == 0
+    assert gammas["kode_desa"] == 1  # same kecamatan
+    assert gammas["alamat_key"] == 1  # Jaro-Winkler >= 0.9
+    far = _gammas(linker, _record(), _record(kode_desa="18.06.02.2012", kode_kecamatan="18.06.02",
+                                             alamat="Jl. Raya Pugung"))
+    assert far["kode_desa"] == 0 and far["alamat_key"] == 0
