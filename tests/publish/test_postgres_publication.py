@@ -301,9 +301,16 @@ def test_grants_follow_the_configuration(server):
         assert conn.execute("SELECT count(*) FROM golden_pekon.household").fetchone()[0] == 0
     with server.connect("op_desa") as conn:
         assert conn.execute("SELECT count(*) FROM golden_pekon.household").fetchone()[0] > 0
-    superuser = server.admin.connect().exec_driver_sql(
-        f"SELECT rolsuper FROM pg_roles WHERE rolname = '{server.roles['pipeline']}'").scalar_one()
+    with server.admin.connect() as conn:
+        r = server.roles
+        superuser = conn.exec_driver_sql(f"SELECT rolsuper FROM pg_roles WHERE rolname = '{r['pipeline']}'").scalar_one()
+        stored = conn.exec_driver_sql(f"SELECT rolpassword FROM pg_authid WHERE rolname = '{r['reader']}'").scalar_one()
+        members = conn.exec_driver_sql(f"SELECT pg_has_role('{r['op_kec']}', '{r['pekon']}', 'MEMBER'), "
+                                       f"pg_has_role('{r['reader']}', '{r['pekon']}', 'MEMBER')").one()
     assert superuser is False
+    iterations, salt = stored.split("$")[1].split(":")  # the configured password is the one stored
+    assert scram_verifier("reader-password", base64.b64decode(salt), int(iterations)) == stored
+    assert tuple(members) == (True, False)
 
 
 def test_the_pipeline_user_cannot_be_a_managed_role(server):
