@@ -86,7 +86,10 @@ def scope_key(values: pd.DataFrame) -> str:
     complete = values.dropna()
     if complete.empty:
         return UNNAMED_SCOPE
-    keys = complete.astype("str").agg(_SCOPE_JOIN.join, axis=1) if values.shape[1] > 1 else complete.iloc[:, 0]
+    columns = [complete[c].astype("str") for c in complete.columns]
+    keys = columns[0]
+    for column in columns[1:]:  # column-wise concatenation: no per-row Python
+        keys = keys + _SCOPE_JOIN + column
     counts = keys.value_counts()
     top = counts[counts == counts.iloc[0]].index
     return str(min(top))  # a tie goes to the smallest value, so the choice is reproducible

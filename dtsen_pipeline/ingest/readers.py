@@ -215,25 +215,31 @@ def _arrow_records(body: bytes, separator: str, width: int) -> tuple[pa.Table, l
 
 def _merge(table: pa.Table, rejected: list[tuple[int, str]], separator: str, width: int
            ) -> tuple[list[pa.Array], np.ndarray, pa.Array]:
-    """Put the rejected rows back in their place among the parsed ones."""
+    """Put the rejected rows back in their place among the parsed ones (slices, not a gather:
+    rejected rows are few, and most often one truncated last line)."""
     n_good = table.num_rows
+    good = [table.column(i).combine_chunks() for i in range(width)]
     if not rejected:
-        columns = [table.column(i).combine_chunks() for i in range(width)]
-        return columns, np.full(n_good, width, dtype=np.int64), pa.nulls(n_good, pa.string())
+        return good, np.full(n_good, width, dtype=np.int64), pa.nulls(n_good, pa.string())
+    rejected = sorted(rejected)
     extra = from_records([""] * width, [_parse_line(text, separator) for _, text in rejected], "", None)
-    total = n_good + len(rejected)
-    bad_lines = np.fromiter((number for number, _ in rejected), dtype=np.int64, count=len(rejected)) - 1
-    is_good = np.ones(total, dtype=bool)
-    is_good[bad_lines] = False
-    position = np.empty(total, dtype=np.int64)  # where each row of (good, then rejected) goes
-    position[:n_good] = np.flatnonzero(is_good)
-    position[n_good:] = bad_lines
-    order = pa.array(np.argsort(position, kind="stable"))
-    columns = [pa.concat_arrays([table.column(i).combine_chunks(), extra.columns[i]]).take(order)
-               for i in range(width)]
-    n_fields = np.concatenate([np.full(n_good, width, dtype=np.int64), extra.n_fields])[order.to_numpy()]
-    overflow = pa.concat_arrays([pa.nulls(n_good, pa.string()), extra.overflow]).take(order)
-    return columns, n_fields, overflow
+    # Line numbers are 1-based and count every row; the k-th rejected row (0-based) at line L
+    # follows L - 1 - k good rows.
+    cuts = [number - 1 - k for k, (number, _) in enumerate(rejected)]
+    bounds = list(zip([0, *cuts], [*cuts, n_good], strict=True))
+
+    def interleave(parsed: pa.Array, inserted: pa.Array) -> pa.Array:
+        pieces = []
+        for k, (start, end) in enumerate(bounds):
+            pieces.append(parsed.slice(start, end - start))
+            if k < len(rejected):
+                pieces.append(inserted.slice(k, 1))
+        return pa.concat_arrays(pieces)
+
+    columns = [interleave(good[i], extra.columns[i]) for i in range(width)]
+    n_fields = interleave(pa.array(np.full(n_good, width, dtype=np.int64)), pa.array(extra.n_fields))
+    overflow = interleave(pa.nulls(n_good, pa.string()), extra.overflow)
+    return columns, n_fields.to_numpy(), overflow
 
 
 def read_csv_records(path: Path, encoding: str | None = None, separator: str | None = None) -> FileRecords:

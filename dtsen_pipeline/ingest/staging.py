@@ -166,12 +166,23 @@ def scope_values(raw: pd.DataFrame, spec: FeedSpec, junk: pd.Series | None = Non
     return out
 
 
+def _code_text(values: pd.Series) -> pd.Series:
+    """Upper case, runs of whitespace as one space: how agency codes are compared. Codes repeat
+    (two sexes, eight relationships), so each distinct value is normalised once."""
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    if not len(uniques):
+        return pd.Series(pd.NA, index=values.index, dtype="str")
+    normal = pd.Series(uniques, dtype="str").str.upper().str.replace(r"\s+", " ", regex=True)
+    out = normal.take(np.where(codes < 0, 0, codes)).where(codes >= 0)
+    return pd.Series(out.to_numpy(), index=values.index, dtype="str")
+
+
 def _map_values(values: pd.Series, mapping: dict[str, str]) -> tuple[pd.Series, pd.Series]:
     """Unify agency codes; returns the mapped values and a mask of unknown non-empty codes."""
     if not mapping:
         return values, pd.Series(False, index=values.index)
     upper = {k.upper(): v for k, v in mapping.items()}
-    keys = values.str.upper().str.replace(r"\s+", " ", regex=True)
+    keys = _code_text(values)
     mapped = keys.map(upper).astype("str")
     unknown = values.notna() & mapped.isna()
     return mapped, unknown
@@ -206,9 +217,9 @@ def _typed_extra(name: str, values: pd.Series) -> pd.Series:
     if name == "nik_ganda":
         return identifiers.check_nik(values)["nik"]
     if name in ("status_padan", "status_hidup", "status_dasar", "periode", "hasil", "tingkat"):
-        return values.str.upper().str.replace(r"\s+", " ", regex=True)
+        return _code_text(values)
     if name == "program":
-        upper = values.str.upper().str.replace(r"\s+", " ", regex=True)
+        upper = _code_text(values)
         return upper.replace(_PROGRAM_ALIASES)
     return values
 

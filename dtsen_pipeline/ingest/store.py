@@ -63,7 +63,7 @@ def _insert(conn: sa.Connection, frame: pd.DataFrame, table: str) -> None:
     if conn.dialect.name == "duckdb":
         driver = conn.connection.driver_connection
         view = "__dtsen_incoming"
-        driver.register(view, frame)
+        driver.register(view, pa.Table.from_pandas(frame, preserve_index=False))  # Arrow scan: no copy
         try:
             conn.exec_driver_sql(f"INSERT INTO {target} ({names}) SELECT {names} FROM {view}")
         finally:
