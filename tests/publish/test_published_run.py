@@ -30,10 +30,15 @@ def test_every_golden_row_carries_the_run_id_and_history_holds_it(duckdb_run, en
     assert set(GOLDEN_TABLES) >= {"person", "person_source", "household"}
     for table in GOLDEN_TABLES:
         golden = read_sql(engine, f"SELECT run_id, count(*) AS n FROM golden.{table} GROUP BY run_id")
-        assert golden.run_id.tolist() == [duckdb_run.run_id], table
         history = read_sql(engine, f"SELECT run_id, count(*) AS n, min(published_at) AS p "
                                    f"FROM golden_history.{table} GROUP BY run_id")
-        assert history.run_id.tolist() == [duckdb_run.run_id] and history.n[0] == golden.n[0] > 0, table
+        if table in ("person", "person_source", "household"):
+            assert golden.n.sum() > 500, table
+        if golden.empty:  # a table with no rows this run (e.g. no id changes on a first run)
+            assert history.empty, table
+            continue
+        assert golden.run_id.tolist() == [duckdb_run.run_id], table
+        assert history.run_id.tolist() == [duckdb_run.run_id] and history.n[0] == golden.n[0], table
         assert pd.notna(history.p[0])
 
 
