@@ -49,6 +49,7 @@ class DtsenResult:
     listed: np.ndarray  # per person: has at least one DTSEN record
     written_nik: np.ndarray  # per person: NIK on its first DTSEN record ('' when none)
     ganda_pairs: list[tuple[int, str, str]]  # (person, NIK on record A, NIK on record B)
+    listing_family: np.ndarray  # per written record (table order): the family it is listed under
 
 
 def build_dtsen(ctx: Context) -> DtsenResult:
@@ -186,4 +187,4 @@ def build_dtsen(ctx: Context) -> DtsenResult:
         a, b = nik[rec_order[j]], nik[rec_order[j + 1]]
         if a and b:
             pairs.append((int(ps[j]), a, b))
-    return DtsenResult(table, id_keluarga, listed, written_nik, pairs)
+    return DtsenResult(table, id_keluarga, listed, written_nik, pairs, lf)

@@ -17,6 +17,7 @@ from dtsen_pipeline.sample.feed_dtsen import build_dtsen
 from dtsen_pipeline.sample.feed_dukcapil import build_dukcapil
 from dtsen_pipeline.sample.feed_pekon import build_pekon
 from dtsen_pipeline.sample.feed_verval import build_verval
+from dtsen_pipeline.sample.flag_truth import flag_truth
 from dtsen_pipeline.sample.population import build_population
 from dtsen_pipeline.sample.rates import RATES, Rates
 from dtsen_pipeline.sample.truth import write_truth
@@ -82,7 +83,8 @@ def generate(
     written.extend(write_table(t, out_dir) for t in build_pekon(ctx))
     verval = build_verval(ctx, dtsen)
     verval_written = [write_table(t, out_dir) for t in verval.tables]
-    counts = write_truth(out_dir, pop, written, verval_written, verval, dtsen.listed)
+    flags = flag_truth(pop, written, dtsen)
+    counts = write_truth(out_dir, pop, written, verval_written, verval, dtsen.listed, flags)
 
     def records(feed: str) -> int:
         return int(sum(len(w.source_row) for w in written if w.feed == feed))

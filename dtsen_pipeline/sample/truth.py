@@ -12,6 +12,7 @@ import numpy as np
 import pandas as pd
 
 from dtsen_pipeline.sample.feed_verval import VervalResult
+from dtsen_pipeline.sample.flag_truth import FlagTruth
 from dtsen_pipeline.sample.population import STATUS_NAMES, Population
 from dtsen_pipeline.sample.writers import Written
 
@@ -29,8 +30,11 @@ def write_truth(
     verval_written: list[Written],
     verval: VervalResult,
     in_dtsen_person: np.ndarray,
+    flags: FlagTruth,
 ) -> dict[str, int]:
-    """Write records, junk, persons, families and verval truth; return row counts."""
+    """Write records, junk, persons, families and verval truth; return row counts.
+
+    persons.csv and families.csv end with the true flags (`flag_*`, see flag_truth.py)."""
     tdir = out_dir / "_truth"
     tdir.mkdir(parents=True, exist_ok=True)
     recs = [w for w in written if w.feed in PERSON_FEEDS]
@@ -51,20 +55,18 @@ def write_truth(
     _csv(pd.DataFrame(junk_rows, columns=["feed", "source_file", "source_row", "kind"]), tdir / "junk.csv")
 
     all_p = np.arange(pop.n_persons)
-    _csv(
-        pd.DataFrame(
-            {
-                "person_key": pop.person_key(all_p),
-                "family_key": pop.family_key(pop.fam),
-                "kode_desa": pop.villages.code[pop.fam_village[pop.fam]],
-                "jenis_kelamin": np.where(pop.sex == 1, "L", "P"),
-                "status": np.array(STATUS_NAMES, dtype=object)[pop.status],
-                "in_dtsen": in_dtsen_person,
-                "dob_imprecise": pop.dob_imprecise,
-            }
-        ),
-        tdir / "persons.csv",
+    persons = pd.DataFrame(
+        {
+            "person_key": pop.person_key(all_p),
+            "family_key": pop.family_key(pop.fam),
+            "kode_desa": pop.villages.code[pop.fam_village[pop.fam]],
+            "jenis_kelamin": np.where(pop.sex == 1, "L", "P"),
+            "status": np.array(STATUS_NAMES, dtype=object)[pop.status],
+            "in_dtsen": in_dtsen_person,
+            "dob_imprecise": pop.dob_imprecise,
+        }
     )
+    _csv(pd.concat([persons, flags.persons], axis=1), tdir / "persons.csv")
 
     all_f = np.arange(pop.n_families)
     families = pd.DataFrame(
@@ -82,7 +84,7 @@ def write_truth(
         }
     )
     families.loc[pop.fam_desil == 0, "desil"] = pd.NA
-    _csv(families, tdir / "families.csv")
+    _csv(pd.concat([families, flags.families], axis=1), tdir / "families.csv")
 
     vrows = []
     for w, subj, other, hasil in zip(
