@@ -1,0 +1,162 @@
+"""The identity steps' warehouse side: read this run's groups and last run's state, write both.
+
+Two steps run inside the SQL chain: person ids right after linkage (`identity.person_id`:
+cluster -> person_id, read by intermediate.person_record) and household ids once each
+person's No. KK has survived (`identity.household_id`: No. KK -> household_id). Each writes the
+state the *next* run should match against into schema `identity`; only after the golden tables
+are published does `commit_id_state` copy it to `golden_state`, so a failed run never moves
+the ids on. Nothing here logs keys, NIKs or No. KK: only counts and ids.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pandas as pd
+import sqlalchemy as sa
+
+from dtsen_pipeline.golden.identity import (
+    CHANGE_COLUMNS,
+    REGISTRY_COLUMNS,
+    STATE_COLUMNS,
+    assign_ids,
+    empty_changes,
+    empty_registry,
+    empty_state,
+    household_units,
+    person_units,
+)
+from dtsen_pipeline.warehouse import (
+    ensure_schema,
+    qualified,
+    read_sql,
+    read_table,
+    replace_table,
+    swap_in,
+    table_exists,
+)
+
+IDENTITY_SCHEMA = "identity"
+STATE_SCHEMA = "golden_state"
+PERSON, HOUSEHOLD = "PERSON", "HOUSEHOLD"
+PREFIX = {PERSON: "P", HOUSEHOLD: "H"}
+# change_run_id, not run_id: publication stamps every golden row with the publishing run's run_id.
+ID_CHANGE_COLUMNS = ("change_run_id", "subject_type", "kind", "old_id", "new_id", "units", "recorded_at")
+_STATE_TABLE = {PERSON: "person_key", HOUSEHOLD: "household_key"}
+_REGISTRY_TABLE = {PERSON: "person_registry", HOUSEHOLD: "household_registry"}
+_CHANGE_TABLE = {PERSON: "person_change", HOUSEHOLD: "household_change"}
+
+
+def _text(df: pd.DataFrame, ints: tuple[str, ...] = ()) -> pd.DataFrame:
+    """Typed columns for the warehouse (empty object columns have no type DuckDB can infer)."""
+    out = df.copy()
+    for column in out.columns:
+        if column in ints:
+            out[column] = out[column].astype("int64")
+        elif not pd.api.types.is_datetime64_any_dtype(out[column]):
+            out[column] = out[column].astype("string")
+    return out
+
+
+def _previous(engine: sa.Engine, subject: str) -> tuple[pd.DataFrame, pd.DataFrame]:
+    """Last published run's keys and registry for persons or households (empty on a first run)."""
+    state = (read_table(engine, STATE_SCHEMA, _STATE_TABLE[subject], STATE_COLUMNS)
+             if table_exists(engine, STATE_SCHEMA, _STATE_TABLE[subject]) else empty_state())
+    if table_exists(engine, STATE_SCHEMA, "id_registry"):
+        registry = read_sql(engine, "SELECT " + ", ".join(REGISTRY_COLUMNS) +
+                            " FROM golden_state.id_registry WHERE subject_type = :s", s=subject)
+        registry["seq"] = registry["seq"].astype("int64")
+    else:
+        registry = empty_registry()
+    return state.astype({"key": "object", "id": "object"}), registry
+
+
+def _write_outcome(engine: sa.Engine, subject: str, out) -> None:
+    replace_table(engine, _text(out.state), IDENTITY_SCHEMA, _STATE_TABLE[subject])
+    replace_table(engine, _text(out.registry, ints=("seq",)), IDENTITY_SCHEMA, _REGISTRY_TABLE[subject])
+    replace_table(engine, _text(out.changes, ints=("units",)), IDENTITY_SCHEMA, _CHANGE_TABLE[subject])
+
+
+def _staged_niks(engine: sa.Engine, feeds: tuple[str, ...]) -> str:
+    parts = [f"SELECT record_id, nik FROM {qualified('staging', f)}" for f in feeds
+             if table_exists(engine, "staging", f)]
+    if not parts:
+        raise ValueError("no staged person feed to read NIKs from")
+    return " UNION ALL ".join(parts)
+
+
+def person_identity(engine: sa.Engine, run_id: str, feeds: tuple[str, ...]) -> dict[str, int]:
+    """identity.person_id: a stable person id for every linkage cluster of this run."""
+    records = read_sql(engine, "SELECT c.record_id, c.cluster_id, s.nik FROM linkage.person_cluster AS c "
+                       f"LEFT JOIN ({_staged_niks(engine, feeds)}) AS s ON s.record_id = c.record_id")
+    records = records.astype({"record_id": "object", "cluster_id": "object", "nik": "object"})
+    state, registry = _previous(engine, PERSON)
+    out = assign_ids(person_units(records), state, registry, prefix=PREFIX[PERSON], run_id=run_id)
+    ids = out.ids.rename(columns={"group": "cluster_id", "id": "person_id"})
+    replace_table(engine, _text(ids), IDENTITY_SCHEMA, "person_id")
+    _write_outcome(engine, PERSON, out)
+    return out.stats()
+
+
+def household_identity(engine: sa.Engine, run_id: str) -> dict[str, int]:
+    """identity.household_id: a stable household id for every surviving No. KK of this run,
+    and identity.id_change: every id change so far (last published history + this run)."""
+    records = read_sql(engine, "SELECT r.record_id, r.nik, k.no_kk FROM intermediate.person_record AS r "
+                       "JOIN intermediate.person_kk AS k ON k.person_id = r.person_id")
+    records = records.astype({"record_id": "object", "nik": "object", "no_kk": "object"})
+    state, registry = _previous(engine, HOUSEHOLD)
+    out = assign_ids(household_units(records), state, registry, prefix=PREFIX[HOUSEHOLD], run_id=run_id)
+    ids = out.ids.rename(columns={"group": "no_kk", "id": "household_id"})
+    replace_table(engine, _text(ids), IDENTITY_SCHEMA, "household_id")
+    _write_outcome(engine, HOUSEHOLD, out)
+    replace_table(engine, _cumulative_changes(engine, out.changes), IDENTITY_SCHEMA, "id_change")
+    return out.stats()
+
+
+def _cumulative_changes(engine: sa.Engine, household_changes: pd.DataFrame) -> pd.DataFrame:
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    person_changes = (read_table(engine, IDENTITY_SCHEMA, _CHANGE_TABLE[PERSON], CHANGE_COLUMNS)
+                      if table_exists(engine, IDENTITY_SCHEMA, _CHANGE_TABLE[PERSON]) else empty_changes())
+    this_run = pd.concat([person_changes.assign(subject_type=PERSON),
+                          household_changes.assign(subject_type=HOUSEHOLD)], ignore_index=True)
+    this_run = this_run.rename(columns={"run_id": "change_run_id"})
+    this_run["recorded_at"] = pd.Series([now] * len(this_run), dtype="datetime64[us]")
+    frames = [this_run[list(ID_CHANGE_COLUMNS)]]
+    if table_exists(engine, STATE_SCHEMA, "id_change"):
+        history = read_table(engine, STATE_SCHEMA, "id_change", ID_CHANGE_COLUMNS)
+        history["recorded_at"] = pd.to_datetime(history["recorded_at"]).astype("datetime64[us]")
+        frames.insert(0, history)
+    changes = pd.concat(frames, ignore_index=True) if len(frames) > 1 else frames[0]
+    return _text(changes, ints=("units",))
+
+
+def commit_id_state(engine: sa.Engine) -> dict[str, int]:
+    """After publication: this run's keys, registry and change history become golden_state,
+    in one transaction, for the next run to match against. Returns row counts."""
+    selects = {
+        "person_key": 'SELECT "key", "id" FROM identity.person_key',
+        "household_key": 'SELECT "key", "id" FROM identity.household_key',
+        "id_registry": " UNION ALL ".join(
+            f"SELECT '{subject}' AS subject_type, {', '.join(REGISTRY_COLUMNS)} FROM identity.{table}"
+            for subject, table in _REGISTRY_TABLE.items()),
+        "id_change": f"SELECT {', '.join(ID_CHANGE_COLUMNS)} FROM identity.id_change",
+    }
+    rows: dict[str, int] = {}
+    with engine.begin() as conn:
+        ensure_schema(conn, STATE_SCHEMA)
+        for table, select in selects.items():
+            new = f"{table}__new"
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(STATE_SCHEMA, new)}")
+            conn.exec_driver_sql(f"CREATE TABLE {qualified(STATE_SCHEMA, new)} AS {select}")
+            swap_in(conn, STATE_SCHEMA, table, new)
+            rows[table] = int(conn.exec_driver_sql(
+                f"SELECT count(*) FROM {qualified(STATE_SCHEMA, table)}").scalar_one())
+    return rows
+
+
+def state_tables_present(engine: sa.Engine) -> bool:
+    return table_exists(engine, STATE_SCHEMA, "id_registry")
+
+
+__all__ = ["HOUSEHOLD", "ID_CHANGE_COLUMNS", "IDENTITY_SCHEMA", "PERSON", "STATE_SCHEMA", "commit_id_state",
+           "household_identity", "person_identity", "state_tables_present"]

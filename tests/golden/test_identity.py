@@ -1,0 +1,194 @@
+"""Stable ids across runs (pure logic): add, correct, remove, merge, split, never reuse.
+
+Each test runs `assign_ids` twice (or more) on small hand-made groups of records, carrying the
+state and registry from one run to the next exactly as the pipeline does.
+"""
+
+import pandas as pd
+import pytest
+
+from dtsen_pipeline.golden.identity import (
+    ACTIVE,
+    DORMANT,
+    MERGE,
+    REMOVED,
+    RESTORED,
+    RETIRED,
+    SPLIT,
+    assign_ids,
+    empty_registry,
+    empty_state,
+    household_units,
+    person_units,
+)
+
+
+def persons(clusters: dict[str, list[str]], nik: dict[str, str] | None = None) -> pd.DataFrame:
+    """Records (record_id, cluster_id, nik) from {cluster: [record ids]}."""
+    nik = nik or {}
+    rows = [(r, c, nik.get(r)) for c, records in clusters.items() for r in records]
+    return pd.DataFrame(rows, columns=["record_id", "cluster_id", "nik"])
+
+
+class Runs:
+    """Successive runs sharing state and registry, like nightly refreshes."""
+
+    def __init__(self, prefix: str = "P") -> None:
+        self.prefix = prefix
+        self.state = empty_state()
+        self.registry = empty_registry()
+        self.n = 0
+
+    def run(self, units: pd.DataFrame):
+        self.n += 1
+        out = assign_ids(units, self.state, self.registry, prefix=self.prefix, run_id=f"run{self.n}")
+        self.state, self.registry = out.state, out.registry
+        return out
+
+    def persons(self, clusters, nik=None) -> tuple[dict[str, str], pd.DataFrame]:
+        """Run on person clusters; returns {cluster: id} and the run's changes."""
+        out = self.run(person_units(persons(clusters, nik)))
+        return dict(zip(out.ids["group"], out.ids["id"], strict=True)), out.changes
+
+
+def changes_of(changes: pd.DataFrame) -> set[tuple[str, str, str | None]]:
+    return {(k, o, n) for k, o, n in zip(changes["kind"], changes["old_id"], changes["new_id"], strict=True)}
+
+
+def test_first_run_issues_sequential_ids_in_record_order_and_no_changes():
+    ids, changes = Runs().persons({"c2": ["dtsen:b#1"], "c1": ["dukcapil:a#1", "dtsen:a#2"]})
+    assert ids == {"c1": "P0000000001", "c2": "P0000000002"}  # c1's smallest record sorts first
+    assert changes.empty
+
+
+def test_ids_are_not_derived_from_identifiers():
+    nik = {"r1": "1806010101900001"}
+    ids, _ = Runs().persons({"c": ["r1"]}, nik)
+    assert "1806" not in ids["c"] and ids["c"] == "P0000000001"
+
+
+def test_same_records_under_new_cluster_ids_keep_their_ids():
+    runs = Runs()
+    first, _ = runs.persons({"a": ["r1", "r2"], "b": ["r3"]})
+    second, changes = runs.persons({"x9": ["r3"], "x1": ["r2", "r1"]})
+    assert second == {"x1": first["a"], "x9": first["b"]}
+    assert changes.empty
+
+
+def test_added_records_join_their_person_and_new_people_get_new_ids():
+    runs = Runs()
+    first, _ = runs.persons({"a": ["r1"], "b": ["r2"]})
+    second, changes = runs.persons({"a": ["r1", "r4"], "b": ["r2"], "c": ["r5"]})
+    assert second["a"] == first["a"] and second["b"] == first["b"]
+    assert second["c"] == "P0000000003"
+    assert changes.empty
+
+
+def test_corrected_record_keeps_its_person_and_a_renamed_file_is_recognised_by_nik():
+    runs = Runs()
+    first, _ = runs.persons({"a": ["dtsen:d1#1", "dukcapil:k#7"]},
+                            {"dtsen:d1#1": "1806010101900001", "dukcapil:k#7": "1806010101900001"})
+    # the corrected record keeps its record id (its NIK typo was fixed): same person
+    again, _ = runs.persons({"z": ["dtsen:d1#1", "dukcapil:k#7"]},
+                            {"dtsen:d1#1": "1806010101900002", "dukcapil:k#7": "1806010101900002"})
+    assert again["z"] == first["a"]
+    # next month's delivery: every record id is new, only the NIK is known
+    renamed, changes = runs.persons({"q": ["dtsen:d2#5", "dukcapil:k2#3"]},
+                                    {"dtsen:d2#5": "1806010101900002", "dukcapil:k2#3": "1806010101900002"})
+    assert renamed["q"] == first["a"] and changes.empty
+
+
+def test_removed_records_keep_the_id_and_a_person_who_comes_back_gets_it_back():
+    runs = Runs()
+    first, _ = runs.persons({"a": ["r1", "r2"], "b": ["pekon:p#1"]})
+    second, changes = runs.persons({"a": ["r1"]})  # r2 removed; b's only record gone (pekon file missing)
+    assert second["a"] == first["a"]
+    assert changes_of(changes) == {(REMOVED, first["b"], None)}
+    assert runs.registry.set_index("id").loc[first["b"], "status"] == DORMANT
+    third, changes = runs.persons({"a": ["r1"], "b2": ["pekon:p#1"]})
+    assert third["b2"] == first["b"]
+    assert changes_of(changes) == {(RESTORED, first["b"], first["b"])}
+    assert runs.registry.set_index("id").loc[first["b"], "status"] == ACTIVE
+
+
+def test_merge_keeps_the_id_with_most_records_and_retires_the_other_into_it():
+    runs = Runs()
+    first, _ = runs.persons({"a": ["r1"], "b": ["r2", "r3"]})
+    merged, changes = runs.persons({"m": ["r1", "r2", "r3"]})
+    assert merged["m"] == first["b"]
+    assert changes_of(changes) == {(MERGE, first["a"], first["b"])}
+    row = runs.registry.set_index("id").loc[first["a"]]
+    assert row["status"] == RETIRED and row["successor_id"] == first["b"] and row["changed_run_id"] == "run2"
+
+
+def test_merge_tie_goes_to_the_oldest_id():
+    runs = Runs()
+    first, _ = runs.persons({"a": ["r9"], "b": ["r1"]})  # b is issued first (smaller record id)
+    merged, changes = runs.persons({"m": ["r1", "r9"]})
+    assert merged["m"] == first["b"] == "P0000000001"
+    assert changes_of(changes) == {(MERGE, first["a"], first["b"])}
+
+
+def test_split_keeps_the_id_with_the_larger_part_and_records_the_new_id():
+    runs = Runs()
+    first, _ = runs.persons({"a": ["r1", "r2", "r3"]})
+    split, changes = runs.persons({"x": ["r3"], "y": ["r1", "r2"]})
+    assert split["y"] == first["a"]
+    assert split["x"] == "P0000000002"
+    assert changes_of(changes) == {(SPLIT, first["a"], split["x"])}
+    assert int(changes["units"].iloc[0]) == 1
+
+
+def test_ids_are_never_reused_after_merge_or_removal():
+    runs = Runs()
+    runs.persons({"a": ["r1"], "b": ["r2"], "c": ["r3"]})
+    runs.persons({"m": ["r1", "r2"]})  # b merged into a, c removed
+    ids, _ = runs.persons({"m": ["r1", "r2"], "n": ["r7"]})
+    assert ids["n"] == "P0000000004"
+    assert runs.registry["id"].is_unique and list(runs.registry["seq"]) == [1, 2, 3, 4]
+
+
+def test_a_record_cannot_belong_to_two_groups():
+    units = person_units(persons({"a": ["r1"], "b": ["r1"]}))
+    with pytest.raises(ValueError, match="more than one group"):
+        assign_ids(units, empty_state(), empty_registry(), prefix="P", run_id="r")
+
+
+def test_a_nik_shared_by_two_people_is_not_used_to_match():
+    runs = Runs("P")
+    same = "1806010101900001"
+    first, _ = runs.persons({"a": ["r1"], "b": ["r2"]}, {"r1": same, "r2": same})
+    assert not runs.state["key"].str.startswith("nik:").any()
+    renamed, _ = runs.persons({"x": ["r1b"]}, {"r1b": same})  # only the shared NIK: not enough
+    assert renamed["x"] not in first.values()
+
+
+def households(members: dict[str, list[str]], nik: dict[str, str] | None = None) -> pd.DataFrame:
+    """Member records (record_id, nik, no_kk) from {No. KK: [record ids]}."""
+    nik = nik or {}
+    rows = [(r, nik.get(r), kk) for kk, records in members.items() for r in records]
+    return pd.DataFrame(rows, columns=["record_id", "nik", "no_kk"])
+
+
+def family_ids(runs: Runs, members, nik=None):
+    out = runs.run(household_units(households(members, nik)))
+    return dict(zip(out.ids["group"], out.ids["id"], strict=True)), out.changes
+
+
+def test_household_keeps_its_id_when_its_no_kk_is_corrected_or_a_member_is_born():
+    runs = Runs("H")
+    first, _ = family_ids(runs, {"1806010101200001": ["r1", "r2", "r3"]})
+    fixed, changes = family_ids(runs, {"1806010101200009": ["r1", "r2", "r3", "r4"]})
+    assert fixed["1806010101200009"] == first["1806010101200001"] == "H0000000001"
+    assert changes.empty
+
+
+def test_household_split_when_a_child_takes_a_new_kk_and_merge_of_two_cards():
+    runs = Runs("H")
+    first, _ = family_ids(runs, {"KK_A": ["a1", "a2", "a3", "a4"], "KK_B": ["b1"]})
+    split, changes = family_ids(runs, {"KK_A": ["a1", "a2", "a3"], "KK_C": ["a4"], "KK_B": ["b1"]})
+    assert split["KK_A"] == first["KK_A"] and split["KK_B"] == first["KK_B"]
+    assert changes_of(changes) == {(SPLIT, first["KK_A"], split["KK_C"])}
+    merged, changes = family_ids(runs, {"KK_A": ["a1", "a2", "a3", "b1"], "KK_C": ["a4"]})
+    assert merged["KK_A"] == first["KK_A"]
+    assert changes_of(changes) == {(MERGE, first["KK_B"], first["KK_A"])}
