@@ -11,6 +11,7 @@ from dagster import (
 )
 
 from assets.ingest import OWNERS
+from dtsen_pipeline.golden.flags import flag_rules
 from dtsen_pipeline.golden.reference import programme_rules, village_reference
 from dtsen_pipeline.golden.sql_models import SqlModel, discover_models, render
 from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
@@ -31,6 +32,13 @@ def programme_rule(warehouse: WarehouseResource) -> MaterializeResult:
     rows = replace_table(warehouse.engine(), frame, "reference", "programme_rule")
     return MaterializeResult(metadata={"dagster/row_count": rows, "rules": MetadataValue.json(
         frame.to_dict(orient="records"))})
+
+
+@asset(key=AssetKey(["reference", "flag_rule"]), group_name="reference", kinds={"python"}, owners=OWNERS,
+       description="Which verval result confirms, rejects or otherwise answers each flag (golden/flags.py).")
+def flag_rule(warehouse: WarehouseResource) -> MaterializeResult:
+    rows = replace_table(warehouse.engine(), flag_rules(), "reference", "flag_rule")
+    return MaterializeResult(metadata={"dagster/row_count": rows, "dagster/table_name": "reference.flag_rule"})
 
 
 def _model_asset(model: SqlModel) -> AssetsDefinition:

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
 
-from assets.golden import programme_rule, sql_model_assets, village
+from assets.golden import flag_rule, programme_rule, sql_model_assets, village
+from assets.identity import identity_assets
 from assets.ingest import conservation_checks, quarantine, raw_assets, staging_assets
 from assets.jobs import nightly_refresh, nightly_schedule
 from assets.linkage import person_linkage
 from assets.publish import golden_tables
 from assets.quality import gx_checks, scorecard
+from assets.reports import report_assets
 from assets.sensors import landing_sensor
 from dtsen_pipeline.config import Settings
 from dtsen_pipeline.resources import default_resources
@@ -19,7 +21,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
     """The code location; tests pass their own settings (warehouse URL, folders)."""
     return Definitions(
         assets=[*raw_assets, *staging_assets, quarantine, person_linkage, village, programme_rule,
-                *sql_model_assets, golden_tables, scorecard],
+                *sql_model_assets, golden_tables, scorecard, flag_rule, *identity_assets, *report_assets],
         asset_checks=[*conservation_checks, *gx_checks],
         jobs=[nightly_refresh],
         schedules=[nightly_schedule],

@@ -34,6 +34,17 @@ def summary_lines(engine: sa.Engine) -> list[str]:
         flags = read_sql(engine, f"SELECT {sums} FROM golden.household").iloc[0]
         lines.append("Households flagged:")
         lines += [f"  {f.removeprefix('flag_'):<26} {int(flags[f] or 0):>8,}" for f in HOUSEHOLD_FLAGS]
+    if table_exists(engine, "golden", "flag"):
+        rows = read_sql(engine, "SELECT flag, count(*) AS n, sum(case when verval_status = 'UNVERIFIED' then 1 else 0 end) "
+                                "AS open FROM golden.flag GROUP BY flag ORDER BY flag")
+        lines.append("Flags (golden.flag: all, not yet verified; worklists under <artifacts>/worklists/):")
+        lines += [f"  {r.flag:<26} {int(r.n):>8,} {int(r.open):>8,}" for r in rows.itertuples()] or ["  none"]
+    if table_exists(engine, "evaluation", "flag"):
+        scores = read_sql(engine, "SELECT level, flag, precision, recall FROM evaluation.flag WHERE run_id = "
+                                  "(SELECT run_id FROM evaluation.flag ORDER BY evaluated_at DESC LIMIT 1)")
+        lines.append("Flags vs truth (precision / recall):")
+        lines += [f"  {r.level:<9} {r.flag.removeprefix('flag_'):<28} {r.precision or 0:.3f} / {r.recall or 0:.3f}"
+                  for r in scores.itertuples()]
     if table_exists(engine, "linkage", "evaluation"):
         scores = read_sql(engine, "SELECT level, precision, recall, f1, clusters, true_persons "
                                   "FROM linkage.evaluation WHERE scope = 'all' AND run_id = "

@@ -1,29 +1,75 @@
--- One row per resolved person (golden.person).
--- Survivorship: each identity field comes from the highest-priority source that has it
--- (civil registry, then DTSEN, pekon data, programme lists; ties by record id), and
--- identity_source_record names the record the NIK/name/birth date came from.
--- Life status: dead if the civil registry or pekon says MATI or verval says MENINGGAL;
--- moved if the pekon data or verval says PINDAH.
-with ordered as (
-    select person_id, record_id, feed, nik, no_kk, nama, tgl_lahir, dob_imprecise, jenis_kelamin, hubungan,
-           kode_desa, kode_kecamatan, source_priority,
-           first_value(record_id) over w_identity as identity_source_record,
-           first_value(nik) over (partition by person_id order by nik is null, source_priority, record_id) as s_nik,
-           first_value(no_kk) over (partition by person_id order by no_kk is null, source_priority, record_id) as s_kk,
-           first_value(nama) over w_identity as s_nama,
-           first_value(tgl_lahir) over (partition by person_id order by tgl_lahir is null, source_priority, record_id) as s_dob,
-           first_value(dob_imprecise) over (partition by person_id order by tgl_lahir is null, source_priority, record_id) as s_dob_imprecise,
-           first_value(jenis_kelamin) over (partition by person_id order by jenis_kelamin is null, source_priority, record_id) as s_sex,
-           first_value(hubungan) over (partition by person_id order by hubungan is null, source_priority, record_id) as s_hubungan,
-           first_value(kode_desa) over (partition by person_id order by kode_desa is null, source_priority, record_id) as s_desa,
-           first_value(kode_kecamatan) over (partition by person_id order by kode_desa is null, source_priority, record_id) as s_kec
-    from intermediate.person_record
-    window w_identity as (partition by person_id order by nama is null, source_priority, record_id)
+-- One row per resolved person (golden.person), with the record each surviving value came from.
+-- Survivorship, per field: the first record that has a value, in this order: civil registry,
+-- DTSEN, pekon data, programme lists (source_priority); then the more recent record (a later
+-- programme list); then the more complete record; then the smallest record id. Exceptions:
+-- no_kk (intermediate.person_kk: an established No. KK first), kode_desa (a village inside the
+-- deployment's scope first), desil (DTSEN records only). The <field>_source columns name the
+-- record (feed:file#row) each value came from.
+-- Life status (status_keberadaan): a verification decision about the person is above all (the
+-- one in force: higher tier, then later date): MENINGGAL -> MATI, PINDAH -> PINDAH,
+-- TIDAK_DITEMUKAN -> HILANG, LAYAK / TIDAK_LAYAK / USULAN_BARU -> HIDUP (assessed in person);
+-- else any source reporting death (civil registry or pekon MATI), then pekon PINDAH, then
+-- pekon HILANG; else HIDUP.
+-- Flags (reasons and evidence in build.flag): duplicate records in one feed; more than one
+-- established No. KK; dead or moved recipient of a current programme list; living, in the civil
+-- registry or pekon data, not in DTSEN, while the family is (or there is no No. KK).
+with ranked as (
+    select r.*,
+           row_number() over (
+               partition by person_id order by source_priority, recency desc, completeness desc, record_id
+           ) as pref
+    from intermediate.person_record as r
+),
+fields as (
+    select person_id,
+           pref,
+           first_value(nik) over (partition by person_id order by nik is null, pref) as nik,
+           first_value(record_id) over (partition by person_id order by nik is null, pref) as nik_source,
+           first_value(nama) over (partition by person_id order by nama is null, pref) as nama,
+           first_value(record_id) over (partition by person_id order by nama is null, pref) as nama_source,
+           first_value(tgl_lahir) over (partition by person_id order by tgl_lahir is null, pref) as tgl_lahir,
+           first_value(dob_imprecise) over (partition by person_id order by tgl_lahir is null, pref) as dob_imprecise,
+           first_value(record_id) over (partition by person_id order by tgl_lahir is null, pref) as tgl_lahir_source,
+           first_value(jenis_kelamin) over (partition by person_id order by jenis_kelamin is null, pref) as jenis_kelamin,
+           first_value(record_id) over (partition by person_id order by jenis_kelamin is null, pref)
+               as jenis_kelamin_source,
+           first_value(hubungan) over (partition by person_id order by hubungan is null, pref) as hubungan,
+           first_value(record_id) over (partition by person_id order by hubungan is null, pref) as hubungan_source,
+           first_value(kode_desa) over (partition by person_id order by kode_desa is null, not coalesce(in_scope, false), pref)
+               as kode_desa,
+           first_value(kode_kecamatan) over (partition by person_id order by kode_desa is null, not coalesce(in_scope, false), pref)
+               as kode_kecamatan,
+           first_value(record_id) over (partition by person_id order by kode_desa is null, not coalesce(in_scope, false), pref)
+               as kode_desa_source,
+           first_value(desil) over (partition by person_id order by desil is null, pref) as desil,
+           first_value(case when desil is not null then record_id end) over (partition by person_id order by desil is null, pref)
+               as desil_source
+    from ranked
 ),
 survived as (
-    select distinct person_id, identity_source_record, s_nik, s_kk, s_nama, s_dob, s_dob_imprecise, s_sex,
-           s_hubungan, s_desa, s_kec
-    from ordered
+    select * from fields where pref = 1
+),
+facts as (
+    select person_id,
+           count(*) as source_records,
+           count(distinct feed) as source_feeds,
+           sum(case when feed = 'dtsen' then 1 else 0 end) as dtsen_records,
+           sum(case when feed = 'dukcapil' then 1 else 0 end) as dukcapil_records,
+           sum(case when feed = 'pekon' then 1 else 0 end) as pekon_records,
+           sum(case when feed = 'bansos' then 1 else 0 end) as bansos_records,
+           count(distinct case when kk_established then no_kk end) as established_kk,
+           bool_or(reported_dead) as reported_dead,
+           bool_or(reported_moved) as reported_moved,
+           bool_or(reported_missing) as reported_missing,
+           min(case when reported_dead then record_id end) as dead_record,
+           min(case when reported_moved then record_id end) as moved_record,
+           min(case when reported_missing then record_id end) as missing_record,
+           bool_or(is_current_list) as is_recipient,
+           bool_or(is_current_list and program = 'PKH') as receives_pkh,
+           bool_or(is_current_list and program = 'BPNT') as receives_bpnt,
+           bool_or(is_current_list and program = 'PBI-JK') as receives_pbi_jk
+    from intermediate.person_record
+    group by person_id
 ),
 -- quality_flags (issue 4, quality suites): every row-level warning code of the person's source
 -- records (staging `flags`), distinct and sorted, so W codes travel into the golden tables.
@@ -38,60 +84,119 @@ person_flag as (
     where code <> ''
     group by person_id
 ),
-facts as (
+decision as (
+    select person_id, decision_record, hasil, tingkat, tanggal,
+           row_number() over (
+               partition by person_id order by tier_rank desc, tanggal desc, source_file desc, source_row desc
+           ) as decision_rank
+    from intermediate.person_decision
+),
+status_decision as (
+    select person_id, decision_record, hasil,
+           row_number() over (
+               partition by person_id order by tier_rank desc, tanggal desc, source_file desc, source_row desc
+           ) as decision_rank
+    from intermediate.person_decision
+    where hasil in ('MENINGGAL', 'PINDAH', 'TIDAK_DITEMUKAN', 'LAYAK', 'TIDAK_LAYAK', 'USULAN_BARU')
+),
+verval_report as (
     select person_id,
-           count(*) as source_records,
-           count(distinct feed) as source_feeds,
-           sum(case when feed = 'dtsen' then 1 else 0 end) as dtsen_records,
-           sum(case when feed = 'dukcapil' then 1 else 0 end) as dukcapil_records,
-           sum(case when feed = 'pekon' then 1 else 0 end) as pekon_records,
-           sum(case when feed = 'bansos' then 1 else 0 end) as bansos_records,
-           count(distinct no_kk) as kk_count,
-           bool_or(reported_dead) as reported_dead,
-           bool_or(reported_moved) as reported_moved,
-           bool_or(feed = 'bansos' and program = 'PKH') as receives_pkh,
-           bool_or(feed = 'bansos' and program = 'BPNT') as receives_bpnt,
-           bool_or(feed = 'bansos' and program = 'PBI-JK') as receives_pbi_jk,
-           max(desil) as desil
-    from intermediate.person_record
+           bool_or(hasil = 'MENINGGAL') as verval_dead,
+           bool_or(hasil = 'PINDAH') as verval_moved
+    from intermediate.person_decision
     group by person_id
+),
+person as (
+    select s.person_id,
+           h.household_id,
+           s.nik,
+           s.nik_source,
+           k.no_kk,
+           k.no_kk_source,
+           s.nama,
+           s.nama_source,
+           s.nama_source as identity_source_record,
+           s.tgl_lahir,
+           s.dob_imprecise,
+           s.tgl_lahir_source,
+           s.jenis_kelamin,
+           s.jenis_kelamin_source,
+           s.hubungan,
+           s.hubungan_source,
+           s.kode_desa,
+           s.kode_kecamatan,
+           s.kode_desa_source,
+           f.source_records,
+           f.source_feeds,
+           f.dtsen_records > 0 as in_dtsen,
+           f.dukcapil_records > 0 as in_dukcapil,
+           f.pekon_records > 0 as in_pekon,
+           f.is_recipient,
+           f.receives_pkh,
+           f.receives_bpnt,
+           f.receives_pbi_jk,
+           s.desil,
+           s.desil_source,
+           case
+               when sd.hasil = 'MENINGGAL' then 'MATI'
+               when sd.hasil = 'PINDAH' then 'PINDAH'
+               when sd.hasil = 'TIDAK_DITEMUKAN' then 'HILANG'
+               when sd.hasil is not null then 'HIDUP'
+               when f.reported_dead then 'MATI'
+               when f.reported_moved then 'PINDAH'
+               when f.reported_missing then 'HILANG'
+               else 'HIDUP'
+           end as status_keberadaan,
+           case
+               when sd.hasil is not null then sd.decision_record
+               when f.reported_dead then f.dead_record
+               when f.reported_moved then f.moved_record
+               when f.reported_missing then f.missing_record
+           end as status_source,
+           f.dtsen_records > 1 or f.dukcapil_records > 1 or f.pekon_records > 1 as flag_duplicate_records,
+           f.established_kk > 1 as flag_multiple_kk,
+           f.is_recipient and (f.reported_dead or coalesce(vr.verval_dead, false)) as flag_dead_recipient,
+           f.is_recipient and (f.reported_moved or coalesce(vr.verval_moved, false)) as flag_moved_recipient,
+           f.dtsen_records = 0 and (f.dukcapil_records > 0 or f.pekon_records > 0) as outside_dtsen,
+           coalesce(q.quality_flags, '') as quality_flags,
+           d.hasil as verval_hasil,
+           d.tingkat as verval_tingkat,
+           d.tanggal as verval_tanggal,
+           d.decision_record as verval_record
+    from survived as s
+    join facts as f on f.person_id = s.person_id
+    left join intermediate.person_kk as k on k.person_id = s.person_id
+    left join identity.household_id as h on h.no_kk = k.no_kk
+    left join decision as d on d.person_id = s.person_id and d.decision_rank = 1
+    left join status_decision as sd on sd.person_id = s.person_id and sd.decision_rank = 1
+    left join verval_report as vr on vr.person_id = s.person_id
+    left join person_flag as q on q.person_id = s.person_id
+),
+family_registered as (
+    select distinct household_id, true as in_dtsen from intermediate.family_registration
 )
-select s.person_id,
-       s.s_nik as nik,
-       s.s_kk as no_kk,
-       s.s_nama as nama,
-       s.s_dob as tgl_lahir,
-       s.s_dob_imprecise as dob_imprecise,
-       s.s_sex as jenis_kelamin,
-       s.s_hubungan as hubungan,
-       s.s_desa as kode_desa,
-       s.s_kec as kode_kecamatan,
-       s.identity_source_record,
-       f.source_records,
-       f.source_feeds,
-       f.dtsen_records > 0 as in_dtsen,
-       f.dukcapil_records > 0 as in_dukcapil,
-       f.pekon_records > 0 as in_pekon,
-       f.bansos_records > 0 as is_recipient,
-       f.receives_pkh,
-       f.receives_bpnt,
-       f.receives_pbi_jk,
-       f.desil,
-       coalesce(f.reported_dead, false) or coalesce(v.hasil = 'MENINGGAL', false) as is_dead,
-       coalesce(f.reported_moved, false) or coalesce(v.hasil = 'PINDAH', false) as is_moved,
-       f.dtsen_records > 1 or f.dukcapil_records > 1 or f.pekon_records > 1 as flag_duplicate_records,
-       f.kk_count > 1 as flag_multiple_kk,
-       f.bansos_records > 0 and (coalesce(f.reported_dead, false) or coalesce(v.hasil = 'MENINGGAL', false))
-           as flag_dead_recipient,
-       f.bansos_records > 0 and (coalesce(f.reported_moved, false) or coalesce(v.hasil = 'PINDAH', false))
-           as flag_moved_recipient,
-       f.dtsen_records = 0 and (f.dukcapil_records > 0 or f.pekon_records > 0)
-           and not (coalesce(f.reported_dead, false) or coalesce(f.reported_moved, false)) as flag_missing_from_dtsen,
-       v.hasil as verval_hasil,
-       v.tingkat as verval_tingkat,
-       v.tanggal as verval_tanggal,
-       coalesce(q.quality_flags, '') as quality_flags
-from survived as s
-join facts as f on f.person_id = s.person_id
-left join intermediate.verval_person as v on v.nik = s.s_nik
-left join person_flag as q on q.person_id = s.person_id
+select p.person_id, p.household_id, p.nik, p.nik_source, p.no_kk, p.no_kk_source, p.nama, p.nama_source,
+       p.identity_source_record, p.tgl_lahir, p.dob_imprecise, p.tgl_lahir_source, p.jenis_kelamin,
+       p.jenis_kelamin_source, p.hubungan, p.hubungan_source, p.kode_desa, p.kode_kecamatan, p.kode_desa_source,
+       p.source_records, p.source_feeds, p.in_dtsen, p.in_dukcapil, p.in_pekon, p.is_recipient, p.receives_pkh,
+       p.receives_bpnt, p.receives_pbi_jk, p.desil, p.desil_source, p.status_keberadaan, p.status_source,
+       p.status_keberadaan = 'MATI' as is_dead,
+       p.status_keberadaan = 'PINDAH' as is_moved,
+       p.flag_duplicate_records,
+       p.flag_multiple_kk,
+       p.flag_dead_recipient,
+       p.flag_moved_recipient,
+       p.outside_dtsen and p.status_keberadaan = 'HIDUP' and (p.household_id is null or coalesce(fr.in_dtsen, false))
+           as flag_missing_from_dtsen,
+       concat_ws(';',
+           case when p.flag_duplicate_records then 'DUPLICATE_RECORDS' end,
+           case when p.flag_multiple_kk then 'PERSON_IN_MULTIPLE_KK' end,
+           case when p.flag_dead_recipient then 'DEAD_RECIPIENT' end,
+           case when p.flag_moved_recipient then 'MOVED_RECIPIENT' end,
+           case when p.outside_dtsen and p.status_keberadaan = 'HIDUP' and (p.household_id is null or coalesce(fr.in_dtsen, false))
+                then 'PERSON_MISSING_FROM_DTSEN' end
+       ) as flag_reasons,
+       p.verval_hasil, p.verval_tingkat, p.verval_tanggal, p.verval_record,
+       p.quality_flags
+from person as p
+left join family_registered as fr on fr.household_id = p.household_id

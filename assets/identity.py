@@ -1,0 +1,63 @@
+"""identity/*: stable person and household ids across runs; golden_state/id_registry keeps them.
+
+The identity steps sit inside the SQL chain (person ids before intermediate.person_record,
+household ids once each person's No. KK survived). Their state is committed to golden_state
+only after the golden tables were published, so a failed run never moves the ids on.
+"""
+
+
+from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, asset, multi_asset
+
+from assets.ingest import OWNERS, PERSON_FEEDS
+from dtsen_pipeline.golden.id_state import commit_id_state, household_identity, person_identity
+from dtsen_pipeline.resources import WarehouseResource
+
+PERSON_ID_KEY = AssetKey(["identity", "person_id"])
+HOUSEHOLD_ID_KEY = AssetKey(["identity", "household_id"])
+ID_CHANGE_KEY = AssetKey(["identity", "id_change"])
+
+
+@asset(key=PERSON_ID_KEY, group_name="identity", kinds={"python"}, owners=OWNERS,
+       deps=[AssetKey(["linkage", "person_cluster"]), *(AssetKey(["staging", f]) for f in PERSON_FEEDS)],
+       description="A stable person_id for every linkage cluster: the id most of its previously known records "
+       "(record id, else NIK digest) had; new ids are never reused (golden/identity.py).")
+def person_id(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    stats = person_identity(warehouse.engine(), context.run_id, PERSON_FEEDS)
+    context.log.info(f"person ids: {stats}")
+    return MaterializeResult(metadata={"dagster/table_name": "identity.person_id", "dagster/row_count": stats["groups"],
+                                       **stats})
+
+
+@multi_asset(
+    specs=[
+        AssetSpec(HOUSEHOLD_ID_KEY, deps=[AssetKey(["intermediate", "person_record"]),
+                                          AssetKey(["intermediate", "person_kk"])],
+                  description="A stable household_id for every surviving No. KK (members' records and the card vote).",
+                  kinds={"python"}, owners=OWNERS),
+        AssetSpec(ID_CHANGE_KEY, deps=[HOUSEHOLD_ID_KEY, PERSON_ID_KEY],
+                  description="Every id change so far: MERGE, SPLIT, REMOVED, RESTORED (published as golden.id_change).",
+                  kinds={"python"}, owners=OWNERS),
+    ],
+    group_name="identity",
+    can_subset=False,
+)
+def household_id(context: AssetExecutionContext, warehouse: WarehouseResource):
+    stats = household_identity(warehouse.engine(), context.run_id)
+    context.log.info(f"household ids: {stats}")
+    yield MaterializeResult(asset_key=HOUSEHOLD_ID_KEY, metadata={
+        "dagster/table_name": "identity.household_id", "dagster/row_count": stats["groups"], **stats})
+    yield MaterializeResult(asset_key=ID_CHANGE_KEY, metadata={"dagster/table_name": "identity.id_change"})
+
+
+@asset(key=AssetKey(["golden_state", "id_registry"]), group_name="golden", kinds={"sql"}, owners=OWNERS,
+       deps=[AssetKey(["golden", "person"]), AssetKey(["golden", "household"]), ID_CHANGE_KEY],
+       description="After publication: this run's id keys, registry and change history become the state the "
+       "next run matches against (golden_state.*), in one transaction.")
+def id_registry(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+    rows = commit_id_state(warehouse.engine())
+    context.log.info(f"id state committed: {rows}")
+    return MaterializeResult(metadata={"dagster/table_name": "golden_state.id_registry",
+                                       "dagster/row_count": rows["id_registry"], **rows})
+
+
+identity_assets = [person_id, household_id, id_registry]

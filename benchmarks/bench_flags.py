@@ -1,0 +1,70 @@
+"""Flag precision and recall against the generator's truth, on a fresh sample, one nightly run.
+
+    python benchmarks/bench_flags.py --persons 20000 --seed 1
+
+Generates the sample in a temporary folder, runs `nightly_refresh` in process on a temporary
+DuckDB warehouse, and prints evaluation.flag (and the golden steps' durations). Counts only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import pandas as pd
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=20_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
+    args = parser.parse_args()
+    os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
+    os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+    with tempfile.TemporaryDirectory() as scratch:
+        run(args.persons, args.seed, args.keep or Path(scratch))
+
+
+def run(persons: int, seed: int, work: Path) -> None:
+    from dagster import DagsterEventType, DagsterInstance
+
+    from dtsen_pipeline.config import Settings
+    from dtsen_pipeline.definitions import build_definitions
+    from dtsen_pipeline.sample import generate
+    from dtsen_pipeline.warehouse import engine_for, read_table
+
+    landing = work / "landing"
+    if not landing.exists():
+        started = time.perf_counter()
+        generate(persons=persons, seed=seed, out_dir=landing)
+        print(f"sample: {persons:,} persons in {time.perf_counter() - started:.0f} s")
+    home = work / "dagster_home"
+    home.mkdir(parents=True, exist_ok=True)
+    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    settings = Settings(warehouse_url=f"duckdb:///{work / 'warehouse.duckdb'}", landing_dir=landing,
+                        artifacts_dir=work / "artifacts", truth_dir=landing / "_truth", scope="18.06")
+    job = build_definitions(settings).resolve_job_def("nightly_refresh")
+    started = time.perf_counter()
+    with DagsterInstance.from_config(str(home)) as instance:
+        result = job.execute_in_process(instance=instance, raise_on_error=False)
+        steps = instance.get_records_for_run(result.run_id, of_type=DagsterEventType.STEP_SUCCESS).records
+        durations = {r.event_log_entry.step_key: r.event_log_entry.dagster_event.event_specific_data.duration_ms
+                     for r in steps}
+    print(f"nightly_refresh: {'SUCCESS' if result.success else 'FAILURE'} in {time.perf_counter() - started:.0f} s")
+    golden = {k: v for k, v in durations.items()
+              if k.split("__")[0] in ("identity", "intermediate", "build", "golden_tables", "golden_state",
+                                      "reports", "flag_evaluation", "household_id", "person_id")}
+    print("golden steps (s): " + ", ".join(f"{k} {v / 1000:.1f}" for k, v in sorted(golden.items())))
+    engine = engine_for(settings.warehouse_url)
+    scores = read_table(engine, "evaluation", "flag")
+    scores = scores[scores["run_id"] == result.run_id].drop(columns=["run_id", "evaluated_at"])
+    with pd.option_context("display.width", 160, "display.float_format", "{:.3f}".format):
+        print(scores.to_string(index=False))
+
+
+if __name__ == "__main__":
+    main()

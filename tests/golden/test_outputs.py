@@ -1,0 +1,134 @@
+"""What the nightly run hands the kabupaten: worklists, the summary report, golden flags, and
+flag precision/recall against the generator's truth (the session's 3,000-person run)."""
+
+import re
+from pathlib import Path
+
+import openpyxl
+import pandas as pd
+import pytest
+import sqlalchemy as sa
+
+from dtsen_pipeline.golden.flags import FLAG_CODES
+from dtsen_pipeline.reports.worklists import WORKLIST_COLUMNS
+from dtsen_pipeline.warehouse import read_table
+
+pytestmark = pytest.mark.slow
+SIXTEEN_DIGITS = re.compile(r"(?<![\d.])\d{16}(?!\d)")
+FILE_NAME = re.compile(r"(PEKON_\d{10}|KECAMATAN_\d{6})_\d{4}-\d{2}\.(csv|xlsx)|INDEX_\d{4}-\d{2}\.csv")
+
+
+@pytest.fixture(scope="module")
+def engine(duckdb_run):
+    eng = sa.create_engine(duckdb_run.settings.warehouse_url)
+    yield eng
+    eng.dispose()
+
+
+@pytest.fixture(scope="module")
+def worklist_dir(duckdb_run) -> Path:
+    return duckdb_run.settings.artifacts_dir / "worklists" / duckdb_run.run_id
+
+
+@pytest.fixture(scope="module")
+def personal(engine) -> dict[str, set[str]]:
+    persons = read_table(engine, "build", "person", ["nik", "no_kk", "nama", "tgl_lahir"])
+    return {"nik": set(persons["nik"].dropna()), "kk": set(persons["no_kk"].dropna()),
+            "names": {n for n in persons["nama"].dropna() if len(n) >= 8 and " " in n},
+            "dates": {d.strftime(f) for d in persons["tgl_lahir"].dropna() for f in ("%Y-%m-%d", "%d-%m-%Y")}}
+
+
+def test_golden_flag_and_id_tables_are_published(duckdb_run, engine):
+    assert duckdb_run.success
+    flags = read_table(engine, "golden", "flag")
+    assert set(flags["flag"]) == set(FLAG_CODES)
+    assert len(read_table(engine, "golden", "id_change")) == 0  # a first run changes no id
+    registry = read_table(engine, "golden_state", "id_registry")
+    persons = read_table(engine, "golden", "person", ["person_id"])
+    assert set(persons["person_id"]) <= set(registry["id"]) and registry["id"].is_unique
+
+
+def test_worklists_per_pekon_and_kecamatan_parse_back(duckdb_run, engine, worklist_dir):
+    files = sorted(p.name for p in worklist_dir.iterdir())
+    assert files and all(FILE_NAME.fullmatch(name) for name in files)
+    flags = read_table(engine, "build", "flag")
+    villages = set(read_table(engine, "reference", "village")["kode_desa"])
+    todo = flags[(flags["verval_status"] == "UNVERIFIED") & flags["kode_desa"].isin(villages)]
+    pekon = [p for p in worklist_dir.glob("PEKON_*.csv")]
+    rows = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in pekon])
+    assert list(rows.columns) == list(WORKLIST_COLUMNS)
+    assert len(rows) == len(todo)
+    assert (rows["TINGKAT"] == "PEKON").all() and (rows["HASIL"] == "").all()
+    assert sorted(rows["KODE_DESA"].unique()) == sorted(todo["kode_desa"].unique())
+    person_rows = rows[rows["SUBJEK"] == "ART"]
+    assert person_rows["NIK"].str.fullmatch(r"\d{16}").mean() > 0.9  # text, never 1.806E+15
+    kecamatan = list(worklist_dir.glob("KECAMATAN_*.csv"))
+    assert kecamatan, "the sample has pekon decisions for the kecamatan to confirm"
+    for path in kecamatan:
+        part = pd.read_csv(path, dtype=str, keep_default_na=False)
+        assert (part["TINGKAT"] == "KECAMATAN").all() and (part["TINGKAT_SEBELUMNYA"] == "PEKON").all()
+
+
+def test_xlsx_worklist_matches_its_csv_and_keeps_identifiers_as_text(worklist_dir):
+    path = max(worklist_dir.glob("PEKON_*.xlsx"), key=lambda p: p.stat().st_size)
+    sheet = openpyxl.load_workbook(path, read_only=True).worksheets[0]
+    cells = list(sheet.iter_rows(values_only=True))
+    csv = pd.read_csv(path.with_suffix(".csv"), dtype=str, keep_default_na=False)
+    assert list(cells[0]) == list(WORKLIST_COLUMNS) and len(cells) - 1 == len(csv)
+    nik_col = WORKLIST_COLUMNS.index("NIK")
+    assert [c[nik_col] or "" for c in cells[1:]] == list(csv["NIK"])
+    assert all(isinstance(c[nik_col], str) for c in cells[1:] if c[nik_col])
+
+
+def test_a_returned_worklist_is_a_valid_verval_delivery(duckdb_run, worklist_dir, tmp_path):
+    from dtsen_pipeline.ingest.feeds import load_feed_specs
+    from tests.golden.verval_roundtrip import stage_verval_file
+
+    path = max(worklist_dir.glob("PEKON_*.csv"), key=lambda p: p.stat().st_size)
+    rows = pd.read_csv(path, dtype=str, keep_default_na=False)
+    rows["HASIL"] = "LAYAK"
+    rows["TANGGAL"] = "2026-11-20"
+    rows["PETUGAS"] = "PS-180601-001"
+    landing = tmp_path / "landing"
+    (landing / "verval").mkdir(parents=True)
+    returned = landing / "verval" / path.name
+    rows.to_csv(returned, index=False, encoding="utf-8-sig")
+    staged, quarantined = stage_verval_file(landing, returned, load_feed_specs()["verval"])
+    assert quarantined == 0 and len(staged) == len(rows)
+    assert set(staged["hasil"]) == {"LAYAK"} and set(staged["tingkat"]) == {"PEKON"}
+    assert (staged["nik"].fillna("") == rows["NIK"].to_numpy()).all()
+
+
+def test_file_names_worklist_index_and_report_carry_no_personal_data(duckdb_run, worklist_dir, personal):
+    names = [p.name for p in worklist_dir.iterdir()]
+    report_dir = duckdb_run.settings.artifacts_dir / "reports" / duckdb_run.run_id
+    (report,) = list(report_dir.glob("*.html"))
+    assert re.fullmatch(r"RINGKASAN_1806_\d{4}-\d{2}\.html", report.name)
+    index = next(worklist_dir.glob("INDEX_*.csv")).read_text(encoding="utf-8")
+    for text in [" ".join(names), index, report.read_text(encoding="utf-8")]:
+        assert not SIXTEEN_DIGITS.search(text)
+        upper = text.upper()
+        assert not [n for n in personal["names"] if n.upper() in upper]
+        assert not [d for d in personal["dates"] if d in text]
+
+
+def test_report_is_self_contained_with_charts(duckdb_run):
+    report_dir = duckdb_run.settings.artifacts_dir / "reports" / duckdb_run.run_id
+    html = next(report_dir.glob("*.html")).read_text(encoding="utf-8")
+    assert html.count("<svg") == 3 and "<script" not in html.lower()
+    assert not re.search(r"(src|href)\s*=|https?://|@import|url\(", html, re.IGNORECASE)
+    for heading in ("Flag per kecamatan", "Sebaran desil", "Program dan kelayakan", "Kemajuan verifikasi"):
+        assert heading in html
+    assert len(re.findall(r"<rect ", html)) > 30
+
+
+def test_flags_score_well_against_the_generators_truth(duckdb_run, engine):
+    scores = read_table(engine, "evaluation", "flag")
+    scores = scores[scores["run_id"] == duckdb_run.run_id].set_index(["level", "flag"])
+    assert len(scores) == 13
+    for key in [("household", "flag_inclusion_candidate"), ("household", "flag_exclusion_candidate"),
+                ("household", "flag_missing_from_dtsen")]:
+        assert scores.loc[key, "precision"] >= 0.9 and scores.loc[key, "recall"] >= 0.9, key
+    for key, row in scores.iterrows():
+        if row["truth"] >= 5:
+            assert row["precision"] >= 0.5 and row["recall"] >= 0.5, (key, row["precision"], row["recall"])
