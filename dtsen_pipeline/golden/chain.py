@@ -15,12 +15,11 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from dtsen_pipeline.golden.flags import flag_rules
-from dtsen_pipeline.golden.id_state import household_identity, person_identity
+from dtsen_pipeline.golden.id_state import PERSON_FEEDS, household_identity, person_identity
 from dtsen_pipeline.golden.reference import programme_rules, village_reference
 from dtsen_pipeline.golden.sql_models import discover_models, render
 from dtsen_pipeline.warehouse import replace_table, replace_table_from_sql
 
-PERSON_FEEDS: tuple[str, ...] = ("dukcapil", "dtsen", "pekon", "bansos")
 Key = tuple[str, str]
 
 

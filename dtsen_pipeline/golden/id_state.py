@@ -37,6 +37,7 @@ from dtsen_pipeline.warehouse import (
 )
 
 IDENTITY_SCHEMA = "identity"
+PERSON_FEEDS: tuple[str, ...] = ("dukcapil", "dtsen", "pekon", "bansos")
 STATE_SCHEMA = "golden_state"
 PERSON, HOUSEHOLD = "PERSON", "HOUSEHOLD"
 PREFIX = {PERSON: "P", HOUSEHOLD: "H"}
@@ -77,8 +78,8 @@ def _write_outcome(engine: sa.Engine, subject: str, out) -> None:
     replace_table(engine, _text(out.changes, ints=("units",)), IDENTITY_SCHEMA, _CHANGE_TABLE[subject])
 
 
-def _staged_niks(engine: sa.Engine, feeds: tuple[str, ...]) -> str:
-    parts = [f"SELECT record_id, nik FROM {qualified('staging', f)}" for f in feeds
+def _staged_keys(engine: sa.Engine, feeds: tuple[str, ...]) -> str:
+    parts = [f"SELECT record_id, nik, feed, name_key, tgl_lahir FROM {qualified('staging', f)}" for f in feeds
              if table_exists(engine, "staging", f)]
     if not parts:
         raise ValueError("no staged person feed to read NIKs from")
@@ -87,8 +88,9 @@ def _staged_niks(engine: sa.Engine, feeds: tuple[str, ...]) -> str:
 
 def person_identity(engine: sa.Engine, run_id: str, feeds: tuple[str, ...]) -> dict[str, int]:
     """identity.person_id: a stable person id for every linkage cluster of this run."""
-    records = read_sql(engine, "SELECT c.record_id, c.cluster_id, s.nik FROM linkage.person_cluster AS c "
-                       f"LEFT JOIN ({_staged_niks(engine, feeds)}) AS s ON s.record_id = c.record_id")
+    records = read_sql(engine, "SELECT c.record_id, c.cluster_id, s.nik, s.feed, s.name_key, s.tgl_lahir "
+                       f"FROM linkage.person_cluster AS c LEFT JOIN ({_staged_keys(engine, feeds)}) AS s "
+                       "ON s.record_id = c.record_id")
     records = records.astype({"record_id": "object", "cluster_id": "object", "nik": "object"})
     state, registry = _previous(engine, PERSON)
     out = assign_ids(person_units(records), state, registry, prefix=PREFIX[PERSON], run_id=run_id)
@@ -101,8 +103,10 @@ def person_identity(engine: sa.Engine, run_id: str, feeds: tuple[str, ...]) -> d
 def household_identity(engine: sa.Engine, run_id: str) -> dict[str, int]:
     """identity.household_id: a stable household id for every surviving No. KK of this run,
     and identity.id_change: every id change so far (last published history + this run)."""
-    records = read_sql(engine, "SELECT r.record_id, r.nik, k.no_kk FROM intermediate.person_record AS r "
-                       "JOIN intermediate.person_kk AS k ON k.person_id = r.person_id")
+    records = read_sql(engine, "SELECT r.record_id, r.nik, k.no_kk, s.feed, s.name_key, s.tgl_lahir "
+                       "FROM intermediate.person_record AS r JOIN intermediate.person_kk AS k "
+                       f"ON k.person_id = r.person_id LEFT JOIN ({_staged_keys(engine, PERSON_FEEDS)}) AS s "
+                       "ON s.record_id = r.record_id")
     records = records.astype({"record_id": "object", "nik": "object", "no_kk": "object"})
     state, registry = _previous(engine, HOUSEHOLD)
     out = assign_ids(household_units(records), state, registry, prefix=PREFIX[HOUSEHOLD], run_id=run_id)

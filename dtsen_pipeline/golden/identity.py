@@ -7,7 +7,9 @@ order of trust: the record id, then a digest of its NIK (a monthly re-delivery r
 so record ids alone would not survive). The previous run's state maps keys to ids.
 
 Rules (tested in tests/golden/test_identity.py):
-- a unit's previous id is the id of its most trusted key found in the previous state;
+- a unit's previous id is the id of its most trusted key found in the previous state (record id,
+  then NIK digest, then, for a record without a valid NIK, a digest of feed + name key + birth
+  date); a key found in two groups of one run is ambiguous and not kept;
 - a group takes the id most of its previously known units had; ties go to the oldest id (lowest
   sequence number); an id goes to one group only, claims are served largest first, so when a
   person splits, the part holding most of the old records keeps the id;
@@ -253,16 +255,24 @@ def _next_state(c: _Codes, assigned: np.ndarray, ids: np.ndarray, registry: pd.D
 
 
 def record_units(records: pd.DataFrame, group_column: str) -> pd.DataFrame:
-    """Units of source records (columns record_id, nik, <group_column>): each record is known by
-    its record id first, then by a digest of its NIK (when the record has a valid one)."""
+    """Units of source records (columns record_id, nik, <group_column>, optionally feed, name_key,
+    tgl_lahir): each record is known by its record id first, then by a digest of its NIK, then
+    (a record without a valid NIK) by a digest of its feed, name key and birth date."""
     by_record = pd.DataFrame({"group": records[group_column].to_numpy(), "unit": records["record_id"].to_numpy(),
                               "key": ("rec:" + records["record_id"]).to_numpy(), "key_rank": 0})
+    frames = [by_record]
     with_nik = records[records["nik"].notna()]
     codes, niks = pd.factorize(with_nik["nik"].to_numpy(dtype=object))
     digests = np.array([key_digest("nik", n) for n in niks], dtype=object)
-    by_nik = pd.DataFrame({"group": with_nik[group_column].to_numpy(), "unit": with_nik["record_id"].to_numpy(),
-                           "key": digests[codes] if len(codes) else [], "key_rank": 1})
-    return pd.concat([by_record, by_nik], ignore_index=True)
+    frames.append(pd.DataFrame({"group": with_nik[group_column].to_numpy(), "unit": with_nik["record_id"].to_numpy(),
+                                "key": digests[codes] if len(codes) else [], "key_rank": 1}))
+    if {"feed", "name_key", "tgl_lahir"} <= set(records.columns):
+        usable = records[records["nik"].isna() & records["name_key"].notna() & records["tgl_lahir"].notna()]
+        who = (usable["feed"].astype(str) + "|" + usable["name_key"].astype(str) + "|"
+               + usable["tgl_lahir"].astype(str)).to_numpy(dtype=object)
+        frames.append(pd.DataFrame({"group": usable[group_column].to_numpy(), "unit": usable["record_id"].to_numpy(),
+                                    "key": [key_digest("who", w) for w in who], "key_rank": 2}))
+    return pd.concat(frames, ignore_index=True)
 
 
 def person_units(records: pd.DataFrame) -> pd.DataFrame:

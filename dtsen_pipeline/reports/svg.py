@@ -14,6 +14,7 @@ PALETTE: tuple[str, ...] = (
     "#17becf",
 )
 FONT = 'font-family="sans-serif" font-size="11"'
+SMALL_FONT = 'font-family="sans-serif" font-size="9"'
 
 
 def _nice_max(value: float) -> float:
@@ -90,7 +91,7 @@ def grouped_columns(groups: Sequence[str], series: Sequence[str], values: Sequen
                          f'fill="{PALETTE[j % len(PALETTE)]}"><title>{escape(group)}, {escape(series[j])}: {v}'
                          f'</title></rect>')
             if v:
-                parts.append(f'<text x="{x + col / 2:.1f}" y="{y - 2:.1f}" {FONT} font-size="9" '
+                parts.append(f'<text x="{x + col / 2:.1f}" y="{y - 2:.1f}" {SMALL_FONT} '
                              f'text-anchor="middle">{v}</text>')
         parts.append(f'<text x="{left + i * slot + slot / 2:.1f}" y="{top + plot_h + 14}" {FONT} '
                      f'text-anchor="middle">{escape(group)}</text>')

@@ -98,6 +98,20 @@ def test_corrected_record_keeps_its_person_and_a_renamed_file_is_recognised_by_n
     assert renamed["q"] == first["a"] and changes.empty
 
 
+def test_a_record_without_nik_is_recognised_by_name_and_birth_date_after_a_rename():
+    runs = Runs()
+    first = runs.run(person_units(pd.DataFrame({
+        "record_id": ["dtsen:d1#4"], "cluster_id": ["c"], "nik": [None], "feed": ["dtsen"],
+        "name_key": ["SITI AMINAH"], "tgl_lahir": ["1980-02-03"]})))
+    renamed = runs.run(person_units(pd.DataFrame({
+        "record_id": ["dtsen:d2#9", "dtsen:d2#10"], "cluster_id": ["x", "y"], "nik": [None, None],
+        "feed": ["dtsen", "dtsen"], "name_key": ["SITI AMINAH", "SITI AMINAH"],
+        "tgl_lahir": ["1980-02-03", "1980-02-04"]})))
+    ids = dict(zip(renamed.ids["group"], renamed.ids["id"], strict=True))
+    assert ids["x"] == first.ids["id"].iloc[0] and ids["y"] != ids["x"]  # another birth date: another person
+    assert renamed.changes.empty
+
+
 def test_removed_records_keep_the_id_and_a_person_who_comes_back_gets_it_back():
     runs = Runs()
     first, _ = runs.persons({"a": ["r1", "r2"], "b": ["pekon:p#1"]})

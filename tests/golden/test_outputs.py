@@ -3,6 +3,7 @@ flag precision/recall against the generator's truth (the session's 3,000-person 
 
 import re
 from pathlib import Path
+from xml.etree import ElementTree
 
 import openpyxl
 import pandas as pd
@@ -120,6 +121,13 @@ def test_report_is_self_contained_with_charts(duckdb_run):
     for heading in ("Flag per kecamatan", "Sebaran desil", "Program dan kelayakan", "Kemajuan verifikasi"):
         assert heading in html
     assert len(re.findall(r"<rect ", html)) > 30
+    for svg in re.findall(r"<svg .*?</svg>", html, re.DOTALL):  # each chart is well-formed and fits its box
+        root = ElementTree.fromstring(svg)
+        width, height = float(root.get("width")), float(root.get("height"))
+        for element in root.iter():
+            if element.get("x") is not None:
+                assert 0 <= float(element.get("x")) + float(element.get("width", 0)) <= width
+                assert 0 <= float(element.get("y")) <= height
 
 
 def test_flags_score_well_against_the_generators_truth(duckdb_run, engine):
