@@ -28,13 +28,15 @@ def plain_input(staged: pd.DataFrame) -> pd.DataFrame:
 
 def plain_splink_clusters(staged: pd.DataFrame, threshold: float = 0.9, seed: int = 1) -> pd.DataFrame:
     records = plain_input(staged)
-    db_api = DuckDBAPI(connection=duckdb.connect(":memory:"))
+    db_api = DuckDBAPI(connection=duckdb.connect(":memory:", config={"memory_limit": "5GB"}))
     table = db_api.register(records, dataset_display_name="plain")
     settings = SettingsCreator(
         link_type="dedupe_only",
+        # Splink's tutorial blocking (name pairs, name with birth date) plus NIK; rules on the birth
+        # date alone explode at regency scale (registry default dates).
         blocking_rules_to_generate_predictions=[
-            block_on("first_name", "surname"), block_on("dob"), block_on("nik"),
-            block_on("substr(surname, 1, 3)", "sex")],
+            block_on("nik"), block_on("first_name", "surname"), block_on("surname", "dob"),
+            block_on("first_name", "dob")],
         comparisons=[
             cl.JaroWinklerAtThresholds("first_name", [0.92, 0.8]),
             cl.LevenshteinAtThresholds("surname", [1, 2]),
@@ -48,7 +50,7 @@ def plain_splink_clusters(staged: pd.DataFrame, threshold: float = 0.9, seed: in
     linker.training.estimate_probability_two_random_records_match(
         [block_on("first_name", "surname", "dob")], recall=0.7)
     linker.training.estimate_u_using_random_sampling(max_pairs=5e6, seed=seed)
-    linker.training.estimate_parameters_using_expectation_maximisation(block_on("dob"))
+    linker.training.estimate_parameters_using_expectation_maximisation(block_on("surname", "dob"))
     linker.training.estimate_parameters_using_expectation_maximisation(block_on("first_name", "surname"))
     predictions = linker.inference.predict(threshold_match_probability=0.2)
     clusters = linker.clustering.cluster_pairwise_predictions_at_threshold(

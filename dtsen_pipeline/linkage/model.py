@@ -148,11 +148,12 @@ BLOCKING_KEYS: tuple[tuple[str, ...], ...] = (
     ("name_key", "dob"),
     ("kode_desa", "dob"),
     ("name_key", "kode_desa"),
-    ("informative_token", "dob_year", "kode_kecamatan"),
-    ("informative_token", "kode_desa"),
-    ("alamat_key", "kode_desa", "first_token"),
-    ("alamat_key", "kode_desa", "last_token"),
-    ("alamat_key", "kode_desa", "name_prefix"),
+    ("informative_token", "kode_desa", "dob_year"),
+    # Typos in the first name, and mononyms, within one village:
+    ("last_token", "kode_desa", "name_prefix"),
+    # Programme-list rows whose NIK and KK Excel damaged: the address and a name prefix.
+    ("alamat_key", "kode_desa", "name_prefix4"),
+    ("no_kk",),
 )
 BLOCKING_RULES = tuple(block_on(*key) for key in BLOCKING_KEYS)
 
@@ -190,8 +191,13 @@ class LinkageRun:
 
 
 def new_linker(records: pd.DataFrame, settings_or_model: SettingsCreator | dict | str) -> Linker:
-    """A Linker on its own in-memory DuckDB (never the warehouse file: DuckDB allows one writer)."""
-    db_api = DuckDBAPI(connection=duckdb.connect(":memory:"))
+    """A Linker on its own in-memory DuckDB (never the warehouse file: DuckDB allows one writer).
+
+    The memory limit (DTSEN_LINKAGE_MEMORY_LIMIT, default 3GB) makes DuckDB spill to disk rather
+    than let a regency-sized prediction take the machine's memory.
+    """
+    limit = os.environ.get("DTSEN_LINKAGE_MEMORY_LIMIT", "3GB")
+    db_api = DuckDBAPI(connection=duckdb.connect(":memory:", config={"memory_limit": limit}))
     table = db_api.register(records, dataset_display_name="persons")
     return Linker(table, settings_or_model, log_level=None)
 
@@ -207,10 +213,16 @@ def train(linker: Linker, config: LinkageConfig, n_records: int) -> None:
 
 
 def score_pairs(linker: Linker, config: LinkageConfig) -> pd.DataFrame:
+    """Scored pairs above the predict threshold: ids, weight, probability and comparison levels.
+
+    Only these columns leave DuckDB: converting Splink's full prediction table (every compared
+    value twice) to pandas would cost several GB at regency scale.
+    """
     predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold)
-    columns = ["unique_id_l", "unique_id_r", "match_weight", "match_probability"]
-    gammas = [c for c in predictions.as_pandas_dataframe(limit=1).columns if c.startswith("gamma_")]
-    return predictions.as_pandas_dataframe()[columns + gammas]
+    relation = predictions.as_duckdbpyrelation()
+    gammas = [c for c in relation.columns if c.startswith("gamma_")]
+    columns = ["unique_id_l", "unique_id_r", "match_weight", "match_probability", *gammas]
+    return relation.select(", ".join(f'"{c}"' for c in columns)).df()
 
 
 def save_model(linker: Linker, path: Path, config: LinkageConfig) -> Path:

@@ -11,7 +11,7 @@ import pandas as pd
 from dtsen_pipeline.domain.names import LOW_INFORMATION_TOKENS
 
 LINKAGE_COLUMNS = (
-    "unique_id", "feed", "nik", "no_kk", "name_key", "name_prefix", "first_token", "last_token", "informative_token",
+    "unique_id", "feed", "nik", "no_kk", "name_key", "name_prefix", "name_prefix4", "first_token", "last_token", "informative_token",
     "dob", "dob_year", "dob_imprecise", "jenis_kelamin", "kode_desa", "kode_kecamatan", "alamat_key",
 )
 
@@ -34,6 +34,7 @@ def linkage_input(staged: pd.DataFrame) -> pd.DataFrame:
         "informative_token": tokens.map(_informative),
         # Two letters survive most one-character typos in mononyms (SOLIKI ~ SOLIKIN).
         "name_prefix": unique_keys.str.replace(" ", "", regex=False).str[:2],
+        "name_prefix4": unique_keys.str.replace(" ", "", regex=False).str[:4],
     })
     out = pd.DataFrame({
         "unique_id": staged["record_id"].astype("str"),
