@@ -25,9 +25,9 @@ from dtsen_pipeline.ingest.deliveries import (
     select_in_force,
 )
 from dtsen_pipeline.ingest.feeds import FeedSpec
-from dtsen_pipeline.ingest.raw import FileReport, discover_files, read_delivery
+from dtsen_pipeline.ingest.raw import JUNK_COLUMN, FileReport, discover_files, read_delivery
 from dtsen_pipeline.ingest.staging import classify_junk, scope_values
-from dtsen_pipeline.ingest.store import load_registry, save_feed
+from dtsen_pipeline.ingest.store import load_registry, reset_if_outdated, save_feed
 
 _FINAL = (ACCEPTED, "duplicate")  # entries never examined again
 
@@ -67,7 +67,8 @@ def _checked(spec: FeedSpec, report: FileReport, frame: pd.DataFrame | None) -> 
     """A loaded file with no data record is `empty`; a snapshot delivery gets its scope."""
     if frame is None:
         return report, UNNAMED_SCOPE
-    junk = classify_junk(frame, spec)
+    junk = classify_junk(frame, spec)  # in the file's column order (see classify_junk)
+    frame[JUNK_COLUMN] = junk
     if junk.notna().all():
         problem = f"file {report.source_file}: no data records ({len(frame)} junk record(s))"
         return FileReport(report.feed, report.source_file, "empty", report.records, report.encoding,
@@ -81,6 +82,7 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
                 now: dt.datetime | None = None) -> IntakeResult:
     """Register and load the feed's new deliveries; returns what was done and what is in force."""
     now_ts = pd.Timestamp(now or dt.datetime.now(dt.UTC).replace(tzinfo=None)).as_unit("us")
+    reset_if_outdated(engine, spec.name)  # a raw table from an older layout is read again
     previous = load_registry(engine, spec.name)
     final = [d for d in previous if d.status in _FINAL]
     seen = {(d.source_file, d.delivery_id) for d in final}

@@ -22,6 +22,10 @@ from dtsen_pipeline.ingest.readers import FileRecords, UnreadableFileError, read
 
 RAW_PROVENANCE = ("feed", "delivery_id", "source_file", "source_row", "n_fields", "header_fields")
 OVERFLOW_COLUMN = "_overflow"
+# The record's junk reason, decided at ingestion while the file's column order is known (a totals
+# row is told by its first filled field); staging reuses it. Null for a data record.
+JUNK_COLUMN = "_junk"
+NON_VALUE_COLUMNS = (*RAW_PROVENANCE, OVERFLOW_COLUMN, JUNK_COLUMN)
 INT_COLUMNS = ("source_row", "n_fields", "header_fields")
 STR_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str"
 _ARROW_TO_PANDAS = {pa.string(): STR_DTYPE, pa.large_string(): STR_DTYPE}
@@ -57,7 +61,7 @@ def discover_files(landing_dir: Path, spec: FeedSpec) -> list[Path]:
 
 def canonical_headers(header: list[str], spec: FeedSpec) -> list[str]:
     """Spell each header as the feed declares it; keep unknown ones; make every name unique."""
-    taken = {*RAW_PROVENANCE, OVERFLOW_COLUMN}
+    taken = set(NON_VALUE_COLUMNS)
     seen: dict[str, int] = {}
     out = []
     for raw in header:
@@ -112,7 +116,7 @@ def raw_frame(spec: FeedSpec, file: FileRecords, delivery_id: str, source_file: 
 
 def empty_raw_frame(spec: FeedSpec) -> pd.DataFrame:
     columns = [*RAW_PROVENANCE, *dict.fromkeys([*spec.source_columns.values(), *spec.region_headers]),
-               OVERFLOW_COLUMN]
+               OVERFLOW_COLUMN, JUNK_COLUMN]
     df = pd.DataFrame({c: pd.Series(dtype=STR_DTYPE) for c in columns})
     for c in INT_COLUMNS:
         df[c] = df[c].astype("int64")

@@ -17,7 +17,7 @@ import pyarrow.compute as pc
 
 from dtsen_pipeline.domain import dates, identifiers, names, regions
 from dtsen_pipeline.ingest.feeds import FeedSpec
-from dtsen_pipeline.ingest.raw import OVERFLOW_COLUMN, RAW_PROVENANCE
+from dtsen_pipeline.ingest.raw import JUNK_COLUMN, NON_VALUE_COLUMNS, OVERFLOW_COLUMN
 from dtsen_pipeline.quality.row_rules import ROW_QUARANTINE_REASONS, apply_row_rules
 from dtsen_pipeline.schema import PERSON_COLUMNS, PROGRAMS, QUARANTINE_COLUMNS, VERVAL_RESULTS, VERVAL_TIERS
 
@@ -106,9 +106,13 @@ def classify_junk(raw: pd.DataFrame, spec: FeedSpec) -> pd.Series:
     Column-wise with Arrow kernels (a Tanggamus delivery has about two million records): per
     record, how many fields are filled and which is the first. A record whose first value is
     a header name is a candidate repeated header (concatenated exports) and its fields are
-    compared with their headers; a totals row starts with JUMLAH/TOTAL.
+    compared with their headers; a totals row starts with JUMLAH/TOTAL. "First" follows the
+    frame's column order, which must be the file's: ingestion classifies each delivery as read
+    and keeps the result in the raw column `_junk`, which this function then returns.
     """
-    value_cols = [c for c in raw.columns if c not in (*RAW_PROVENANCE, OVERFLOW_COLUMN)]
+    if JUNK_COLUMN in raw.columns:  # decided at ingestion, in the file's own column order
+        return raw[JUNK_COLUMN].astype("str")
+    value_cols = [c for c in raw.columns if c not in NON_VALUE_COLUMNS]
     n = len(raw)
     filled_count = np.zeros(n, dtype=np.int64)
     first_col = np.full(n, -1, dtype=np.int64)

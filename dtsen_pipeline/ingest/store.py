@@ -15,7 +15,7 @@ import sqlalchemy as sa
 
 from dtsen_pipeline.ingest.deliveries import Delivery, registry_frame, registry_from_frame
 from dtsen_pipeline.ingest.feeds import FeedSpec
-from dtsen_pipeline.ingest.raw import INT_COLUMNS, STR_DTYPE, empty_raw_frame
+from dtsen_pipeline.ingest.raw import INT_COLUMNS, JUNK_COLUMN, STR_DTYPE, empty_raw_frame
 from dtsen_pipeline.warehouse import ensure_schema, load_frame, qualified, quote
 
 RAW_SCHEMA = "raw"
@@ -26,6 +26,7 @@ _REGISTRY_DDL = {
     "first_run": "TEXT", "scope": "TEXT", "problem": "TEXT", "note": "TEXT", "in_force": "BOOLEAN",
 }
 _ARROW_TO_PANDAS = {pa.string(): STR_DTYPE, pa.large_string(): STR_DTYPE}
+REQUIRED_RAW_COLUMNS = ("delivery_id", JUNK_COLUMN)
 
 
 def _registry() -> str:
@@ -76,10 +77,20 @@ def _insert(conn: sa.Connection, frame: pd.DataFrame, table: str) -> None:
     conn.exec_driver_sql(f"DROP TABLE {qualified(RAW_SCHEMA, incoming)}")
 
 
+def reset_if_outdated(engine: sa.Engine, feed: str) -> bool:
+    """Drop raw.<feed> and the feed's registry rows when the table predates the registry or the
+    stored junk reasons, so the landing folder is read again; True when it did."""
+    with engine.begin() as conn:
+        if not _has_table(conn, feed) or set(REQUIRED_RAW_COLUMNS) <= set(_columns(conn, feed)):
+            return False
+        conn.exec_driver_sql(f"DROP TABLE {qualified(RAW_SCHEMA, feed)}")
+        if _has_table(conn, REGISTRY_TABLE):
+            conn.execute(sa.text(f"DELETE FROM {_registry()} WHERE feed = :feed"), {"feed": feed})
+    return True
+
+
 def _prepare_raw_table(conn: sa.Connection, spec: FeedSpec, frames: list[pd.DataFrame]) -> None:
-    """Create raw.<feed> (or replace a table from before the registry), then add new columns as text."""
-    if _has_table(conn, spec.name) and "delivery_id" not in _columns(conn, spec.name):
-        conn.exec_driver_sql(f"DROP TABLE {qualified(RAW_SCHEMA, spec.name)}")
+    """Create raw.<feed>, then add the columns new deliveries bring, as text."""
     if not _has_table(conn, spec.name):
         load_frame(conn, empty_raw_frame(spec), RAW_SCHEMA, spec.name)
     present = set(_columns(conn, spec.name))

@@ -356,3 +356,21 @@ def test_bps_coded_feed_is_rejected_with_a_clear_message(landing, engine):
     assert report.status == "rejected"
     assert "code system bps" in report.problem and "REG-03" in report.problem
     assert result.staged_counts.rows_in == 0
+
+
+def test_a_totals_row_is_told_by_the_files_own_column_order(landing, engine):
+    # The file starts with PROGRAM; the feed declares NIK_KPM and NAMA_KPM first. "JUMLAH" is the
+    # row's first field in the file, "128 KPM" would be first in the declared order.
+    file_order = ["PROGRAM", "PERIODE", "NIK_KPM", "NO_KK", "NAMA_KPM", "ALAMAT", "KODE_DESA", "NAMA_DESA",
+                  "NOMINAL"]
+    good = record("bansos")
+    totals = {h: "" for h in file_order} | {"PROGRAM": "JUMLAH", "NAMA_KPM": "128 KPM", "NOMINAL": "96000000"}
+    write(landing, "bansos", "PKH.csv", csv_bytes([file_order, [good[h] for h in file_order],
+                                                   [totals[h] for h in file_order]], sep=";"))
+    t4 = good | {"PERIODE": "2026-T4"}  # another period: both files stay in force
+    write_xlsx(landing, "bansos", "PKH_2026-T4.xlsx", file_order,
+               [[t4[h] for h in file_order], [totals[h] or None for h in file_order]])
+    result = run_feed(engine, landing, "bansos")
+    _conserved(result)
+    assert result.quarantine[["source_file", "source_row", "reason"]].values.tolist() == [
+        ["bansos/PKH.csv", 2, "SUMMARY_ROW"], ["bansos/PKH_2026-T4.xlsx", 2, "SUMMARY_ROW"]]
