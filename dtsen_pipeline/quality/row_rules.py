@@ -24,7 +24,6 @@ from dtsen_pipeline.quality import rules
 
 # E: quarantine reasons added by these rules (the row is not staged).
 ROW_QUARANTINE_REASONS: dict[str, str] = {
-    "NIK_COLLISION": "NIK-11",
     "BAD_DESIL": "PRG-01",
     "REGION_HIERARCHY": "REG-04",
 }
@@ -33,6 +32,7 @@ ROW_FLAGS: dict[str, tuple[str, str]] = {
     "NIK_KAB_70": ("NIK-04", "W"),
     "NIK_REGION_UNKNOWN": ("NIK-05", "W"),
     "EXACT_DUPLICATE_ROW": ("NIK-11", "W"),
+    "NIK_COLLISION": ("NIK-11", "E"),  # the NIK is withdrawn (nik_issue), the row stays for review
     "KK_REGION_UNKNOWN": ("KK-02", "W"),
     "PERSON_IN_MULTIPLE_KK": ("KK-04", "E"),
     "KK_NO_HEAD": ("KK-05", "E"),
@@ -94,11 +94,14 @@ def _quarantine_codes(frame: pd.DataFrame, raw: pd.DataFrame, spec, group: list[
         bad = ~rules.region_hierarchy(frame["kode_desa"], parents) & reason.isna()
         reason = reason.mask(bad, "REGION_HIERARCHY")
         detail = detail.mask(bad, "village code outside the row's own " + "/".join(parents) + " code")
-    if spec.entity == "person" and "nik" in frame.columns:
-        bad = ~rules.nik_collision(frame, group) & reason.isna()
-        reason = reason.mask(bad, "NIK_COLLISION")
-        detail = detail.mask(bad, "NIK shared in one snapshot by records with a different name, birth date or sex")
     return reason, detail
+
+
+def _collisions(frame: pd.DataFrame, spec, group: list[str]) -> pd.Series:
+    """NIK-11: rows whose NIK is shared in one snapshot by a different person (name, birth date, sex)."""
+    if spec.entity != "person" or "nik" not in frame.columns:
+        return pd.Series(False, index=frame.index)
+    return ~rules.nik_collision(frame, group)
 
 
 def _flag_codes(frame: pd.DataFrame, spec, group: list[str], as_of: dt.date) -> list[pd.Series]:
@@ -154,10 +157,18 @@ def apply_row_rules(out: pd.DataFrame, raw: pd.DataFrame, spec, as_of: dt.date,
     frame = out.loc[candidates.fillna(False).astype(bool)]
     reason, detail = _quarantine_codes(frame, raw, spec, group)
     kept = frame.loc[reason.isna()]
-    flags = _join(_flag_codes(kept, spec, group, as_of), index)
+    # A colliding NIK cannot say who is who: it is withdrawn from the rows (never a linkage key),
+    # which stay staged, flagged for review, so duplicates among them can still be found.
+    collision = _collisions(kept, spec, group).reindex(index, fill_value=False).astype(bool)
+    columns = _lineage(out, raw, spec)
+    if collision.any():
+        columns["nik"] = out["nik"].mask(collision)
+        issue = out["nik_issue"] if "nik_issue" in out else pd.Series(pd.NA, index=index, dtype="str")
+        columns["nik_issue"] = issue.mask(collision, "NIK_COLLISION")
+    flags = _join([*_flag_codes(kept, spec, group, as_of), _code(collision, "NIK_COLLISION")], index)
     return RowRuleResult(
         reason=reason.reindex(index).astype("str"),
         detail=detail.reindex(index).astype("str"),
         flags=flags,
-        columns=_lineage(out, raw, spec),
+        columns=columns,
     )

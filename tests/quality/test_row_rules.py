@@ -40,16 +40,17 @@ def run(frame, raw, spec, candidates=None):
     return apply_row_rules(frame, raw, spec, AS_OF, candidates)
 
 
-def test_nik_collision_quarantines_both_records_without_values():
+def test_nik_collision_withdraws_the_nik_and_flags_both_records():
     frame = staged([
         {"nik": "1806014107850001", "name_key": "BUDI SANTOSO", "jenis_kelamin": "L", "hubungan": "ANAK"},
         {"nik": "1806014107850001", "name_key": "SITI AMINAH", "hubungan": "PASANGAN"},
         {"nik": "1806014107850002", "name_key": "MUHAMMAD ALI"},
     ])
     result = run(frame, raw_for(frame), SPECS["pekon"])
-    assert list(result.reason.fillna("")) == ["NIK_COLLISION", "NIK_COLLISION", ""]
-    assert "1806014107850001" not in " ".join(result.detail.dropna())
-    assert "SITI" not in " ".join(result.detail.dropna())
+    assert result.reason.isna().all()  # the records stay staged, for review
+    assert [("NIK_COLLISION" in c) for c in codes(result.flags)] == [True, True, False]
+    assert result.columns["nik"].isna().tolist() == [True, True, False]
+    assert result.columns["nik_issue"].tolist()[:2] == ["NIK_COLLISION", "NIK_COLLISION"]
 
 
 def test_same_person_twice_is_not_a_collision_but_an_exact_duplicate():
@@ -141,5 +142,6 @@ def test_rows_already_quarantined_are_not_judged_and_lineage_travels():
 
 
 def test_every_code_names_a_rule():
-    assert set(ROW_QUARANTINE_REASONS.values()) == {"NIK-11", "PRG-01", "REG-04"}
+    assert set(ROW_QUARANTINE_REASONS.values()) == {"PRG-01", "REG-04"}
+    assert ROW_FLAGS["NIK_COLLISION"] == ("NIK-11", "E")
     assert all(severity in ("E", "W") for _, severity in ROW_FLAGS.values())
