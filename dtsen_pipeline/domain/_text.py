@@ -55,3 +55,18 @@ def take_text(table: list[str | None], codes: np.ndarray, index: pd.Index) -> pd
     codes = np.where(codes < 0, len(table), codes)
     taken = values.take(pa.array(codes))
     return taken.to_pandas(types_mapper=_STR_TYPES.get).set_axis(index)
+
+
+def join_columns(columns: list[pd.Series], index: pd.Index, sep: str) -> pd.Series:
+    """Element-wise join of text columns with `sep`, missing as '', in Arrow (no per-row Python)."""
+    import pyarrow.compute as pc
+
+    if not columns or not len(index):
+        return pd.Series("", index=index, dtype="str")
+    arrays = []
+    for column in columns:
+        values = column.reindex(index).astype("str").fillna("")
+        array = pa.array(values.array, pa.string())
+        arrays.append(array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array)
+    joined = pc.binary_join_element_wise(*arrays, sep)
+    return pd.Series(pd.array(joined.to_pandas(), dtype="str"), index=index)

@@ -16,6 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dtsen_pipeline.domain import dates, identifiers, names, regions
+from dtsen_pipeline.domain._text import join_columns
 from dtsen_pipeline.ingest.feeds import FeedSpec
 from dtsen_pipeline.ingest.raw import JUNK_COLUMN, NON_VALUE_COLUMNS, OVERFLOW_COLUMN
 from dtsen_pipeline.quality.row_rules import ROW_QUARANTINE_REASONS, apply_row_rules
@@ -234,12 +235,8 @@ def _first_reason(reason: pd.Series, condition: pd.Series, code: str) -> pd.Seri
 
 def _join_flags(flag_columns: list[pd.Series], index: pd.Index) -> pd.Series:
     """';'-joined warning codes per row ('' when none); column-wise, no per-row Python."""
-    if not flag_columns:
-        return pd.Series("", index=index, dtype="str")
-    arrays = [_arrow_text(f.fillna("").astype("str")) for f in flag_columns]
-    joined = pc.binary_join_element_wise(*arrays, ";")
-    joined = pc.utf8_trim(pc.replace_substring_regex(joined, r";{2,}", ";"), ";")
-    return pd.Series(pd.array(joined.to_pandas(), dtype="str"), index=index)
+    joined = join_columns(flag_columns, index, ";")
+    return joined.str.replace(r";{2,}", ";", regex=True).str.strip(";").astype("str")
 
 
 def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) -> StagingResult:

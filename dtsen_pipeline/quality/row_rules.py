@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
+from dtsen_pipeline.domain._text import join_columns
 from dtsen_pipeline.quality import rules
 
 # E: quarantine reasons added by these rules (the row is not staged).
@@ -71,11 +72,8 @@ def snapshot_columns(frame: pd.DataFrame, snapshot_scope: tuple[str, ...]) -> li
 
 
 def _join(codes: list[pd.Series], index: pd.Index) -> pd.Series:
-    if not codes:
-        return pd.Series("", index=index, dtype="str")
-    frame = pd.concat([c.reindex(index).fillna("").astype("str") for c in codes], axis=1)
-    joined = frame.agg(";".join, axis=1).str.replace(r";{2,}", ";", regex=True).str.strip(";")
-    return joined.astype("str")
+    joined = join_columns(codes, index, ";")
+    return joined.str.replace(r";{2,}", ";", regex=True).str.strip(";").astype("str")
 
 
 def _code(failed: pd.Series, code: str) -> pd.Series:
@@ -137,7 +135,7 @@ def _flag_codes(frame: pd.DataFrame, spec, group: list[str], as_of: dt.date) -> 
 def _lineage(frame: pd.DataFrame, raw: pd.DataFrame, spec) -> dict[str, pd.Series]:
     """REG-01 / REG-07: the delivered village code, its code system and vintage travel with the row."""
     headers = [h for h in spec.region_headers if h in raw.columns]
-    source = raw[headers].astype("str").fillna("").agg(".".join, axis=1) if headers else pd.Series("", index=raw.index)
+    source = join_columns([raw[h] for h in headers], raw.index, ".")
     source = source.str.strip(".").replace("", pd.NA)
     return {
         "kode_desa_source": source.reindex(frame.index).astype("str"),

@@ -146,7 +146,9 @@ def nik_collision(frame: pd.DataFrame, group: Sequence[str] = (), nik: str = "ni
             distinct = sub.groupby(keys, dropna=False)[column].transform("nunique")
             conflict |= distinct > 1
     if name in sub.columns:
-        for _, rows in sub.groupby(keys, dropna=False)[name]:
+        # Only NIKs carried under more than one name need a pairwise look (most carry one).
+        several = sub.groupby(keys, dropna=False)[name].transform("nunique") > 1
+        for _, rows in sub[several].groupby(keys, dropna=False)[name]:
             values = [v for v in rows.dropna().unique().tolist()]
             if any(jaro_winkler(x, y) < threshold for i, x in enumerate(values) for y in values[i + 1:]):
                 conflict[rows.index] = True
