@@ -8,15 +8,26 @@ Removing a file starts nothing: the landing folder is an inbox, deliveries stay 
 """
 
 
+import datetime as dt
+import getpass
 import json
 import time
 
-from dagster import DefaultSensorStatus, RunRequest, SensorEvaluationContext, SkipReason, sensor
+from dagster import (
+    DefaultSensorStatus,
+    RunFailureSensorContext,
+    RunRequest,
+    SensorEvaluationContext,
+    SkipReason,
+    run_failure_sensor,
+    sensor,
+)
 
 from assets.ingest import FEEDS
 from assets.jobs import nightly_refresh
 from dtsen_pipeline.ingest.landing import changed_files, landing_listing, listing_key
-from dtsen_pipeline.resources import PipelineSettings
+from dtsen_pipeline.publish.audit import RunInfo, describe_trigger, record_failed_run
+from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
 
 SETTLE_SECONDS = 60
 
@@ -43,3 +54,20 @@ def landing_sensor(context: SensorEvaluationContext, pipeline: PipelineSettings)
         tags={"dtsen/trigger": "landing_sensor", "dtsen/changed_files": str(len(changed)),
               "dtsen/feeds": ",".join(feeds)},
     )
+
+
+@run_failure_sensor(
+    name="audit_failed_runs",
+    monitored_jobs=[nightly_refresh],
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Writes audit.run_failure for a nightly_refresh run that failed before publishing.",
+)
+def audit_failed_runs(context: RunFailureSensorContext, warehouse: WarehouseResource) -> None:
+    run = context.dagster_run
+    stats = context.instance.get_run_stats(run.run_id)
+    started = dt.datetime.fromtimestamp(stats.start_time or time.time(), dt.UTC).replace(tzinfo=None)
+    info = RunInfo(run_id=run.run_id, job_name=run.job_name, started_at=started,
+                   triggered_by=describe_trigger(run.tags, getpass.getuser()))
+    steps = [event.step_key for event in context.get_step_failure_events() if event.step_key]
+    record_failed_run(warehouse.engine(), info, dt.datetime.now(dt.UTC).replace(tzinfo=None), steps)
+    context.log.info(f"audit: run {run.run_id} failed in {len(steps)} step(s)")

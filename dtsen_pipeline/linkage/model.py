@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import logging
 import os
+import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -197,7 +198,9 @@ def new_linker(records: pd.DataFrame, settings_or_model: SettingsCreator | dict 
     than let a regency-sized prediction take the machine's memory.
     """
     limit = os.environ.get("DTSEN_LINKAGE_MEMORY_LIMIT", "3GB")
-    db_api = DuckDBAPI(connection=duckdb.connect(":memory:", config={"memory_limit": limit}))
+    spill = Path(tempfile.gettempdir()) / "dtsen_linkage_spill"
+    db_api = DuckDBAPI(connection=duckdb.connect(":memory:", config={"memory_limit": limit,
+                                                                     "temp_directory": str(spill)}))
     table = db_api.register(records, dataset_display_name="persons")
     return Linker(table, settings_or_model, log_level=None)
 

@@ -162,3 +162,22 @@ def kept_runs(conn: sa.Connection, history_runs: int) -> list[str]:
     return list(conn.execute(sa.text(
         f"SELECT run_id FROM {qualified(AUDIT_SCHEMA, 'run')} WHERE status = 'PUBLISHED' "
         "ORDER BY finished_at DESC, run_id DESC LIMIT :n"), {"n": history_runs}).scalars())
+
+
+def record_failed_run(engine: sa.Engine, run: RunInfo, failed_at: dt.datetime, failed_steps: list[str]) -> None:
+    """`audit.run_failure`: a run that failed before publishing (Pasal 31: every processing run).
+
+    Only step names are kept, never error messages (they may quote input values).
+    """
+    with engine.begin() as conn:
+        conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {quote(AUDIT_SCHEMA)}")
+        conn.exec_driver_sql(
+            f"CREATE TABLE IF NOT EXISTS {qualified(AUDIT_SCHEMA, 'run_failure')} ("
+            "run_id VARCHAR PRIMARY KEY, job_name VARCHAR, started_at TIMESTAMP, failed_at TIMESTAMP, "
+            "triggered_by VARCHAR, failed_steps VARCHAR)")
+        conn.execute(sa.text(f"DELETE FROM {qualified(AUDIT_SCHEMA, 'run_failure')} WHERE run_id = :r"),
+                     {"r": run.run_id})
+        conn.execute(
+            sa.text(f"INSERT INTO {qualified(AUDIT_SCHEMA, 'run_failure')} VALUES (:r, :j, :s, :f, :t, :steps)"),
+            {"r": run.run_id, "j": run.job_name, "s": run.started_at, "f": failed_at, "t": run.triggered_by,
+             "steps": json.dumps(sorted(set(failed_steps)))})
