@@ -1,5 +1,8 @@
 """Helpers the pipeline tests share: settings for a temporary deployment and one nightly run."""
 
+import os
+import uuid
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -26,3 +29,42 @@ def run_nightly(settings, instance) -> tuple[str, bool]:
     job = build_definitions(settings).resolve_job_def("nightly_refresh")
     result = job.execute_in_process(instance=instance, raise_on_error=False)
     return result.run_id, result.success
+
+
+PG_ADMIN_URL = os.environ.get("DTSEN_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+def pg_admin_engine():
+    """The PostgreSQL server's admin connection (autocommit).
+
+    Without a server the calling test skips, saying so, when CI is unset; under CI it fails.
+    """
+    import pytest
+    import sqlalchemy as sa
+
+    engine = sa.create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with engine.connect() as conn:
+            conn.exec_driver_sql("select 1")
+    except sa.exc.OperationalError as exc:
+        engine.dispose()
+        message = f"no PostgreSQL server at {PG_ADMIN_URL.split('@')[-1]}: {type(exc.orig).__name__}"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (CI is set: PostgreSQL is required)")
+        pytest.skip(message + " (skipped because CI is unset)")
+    return engine
+
+
+@contextmanager
+def temporary_database(prefix: str):
+    """A fresh database on the server for one test module; yields its SQLAlchemy URL, drops it after."""
+    admin = pg_admin_engine()
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as conn:
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    try:
+        yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    finally:
+        with admin.connect() as conn:
+            conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        admin.dispose()

@@ -4,41 +4,22 @@ Needs the server at 127.0.0.1:5432 (trust auth); skips without one only when CI 
 """
 
 import datetime as dt
-import os
-import uuid
 
 import pytest
 import sqlalchemy as sa
 
 from dtsen_pipeline.ingest.store import count_in_force, count_raw, load_registry
 from tests.ingest.helpers import csv_bytes, feed_csv, man_nik, record, run_feed, write
+from tests.support import temporary_database
 
 pytestmark = pytest.mark.postgres
 
-ADMIN_URL = os.environ.get("DTSEN_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
-
-
 @pytest.fixture(scope="module")
 def pg_engine():
-    admin = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as conn:
-            conn.exec_driver_sql("select 1")
-    except sa.exc.OperationalError as exc:
-        admin.dispose()
-        message = f"no PostgreSQL server at {ADMIN_URL.split('@')[-1]}: {type(exc.orig).__name__}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI is set: PostgreSQL is required)")
-        pytest.skip(message + " (skipped because CI is unset)")
-    name = f"dtsen_ingest_{uuid.uuid4().hex[:10]}"
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    engine = sa.create_engine(ADMIN_URL.rsplit("/", 1)[0] + f"/{name}")
-    yield engine
-    engine.dispose()
-    with admin.connect() as conn:
-        conn.exec_driver_sql(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-    admin.dispose()
+    with temporary_database("dtsen_ingest") as url:
+        engine = sa.create_engine(url)
+        yield engine
+        engine.dispose()
 
 
 def test_snapshot_history_duplicates_and_new_columns_on_postgres(pg_engine, tmp_path):

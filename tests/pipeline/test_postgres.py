@@ -4,7 +4,6 @@ Needs the server at 127.0.0.1:5432 (trust auth). Without one the test skips only
 unset and says so; under CI a missing server fails the test.
 """
 
-import os
 import uuid
 
 import pandas as pd
@@ -12,25 +11,15 @@ import pytest
 import sqlalchemy as sa
 from dagster import DagsterInstance
 
-from tests.support import make_settings, run_nightly
+from tests.support import PG_ADMIN_URL, make_settings, pg_admin_engine, run_nightly
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
-ADMIN_URL = os.environ.get("DTSEN_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = PG_ADMIN_URL
 
 
 def _admin_engine() -> sa.Engine:
-    engine = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("select 1")
-    except sa.exc.OperationalError as exc:
-        engine.dispose()
-        message = f"no PostgreSQL server at {ADMIN_URL.split('@')[-1]}: {type(exc.orig).__name__}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI is set: PostgreSQL is required)")
-        pytest.skip(message + " (skipped because CI is unset)")
-    return engine
+    return pg_admin_engine()
 
 
 @pytest.fixture(scope="module")

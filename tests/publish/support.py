@@ -3,35 +3,24 @@
 from __future__ import annotations
 
 import datetime as dt
-import os
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-import pytest
 import sqlalchemy as sa
 
 from dtsen_pipeline.publish import RunInfo
 from dtsen_pipeline.warehouse import ensure_schema, load_frame, read_table
+from tests.support import PG_ADMIN_URL, pg_admin_engine
 
-ADMIN_URL = os.environ.get("DTSEN_TEST_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+ADMIN_URL = PG_ADMIN_URL
 BUILD_TABLES = ("person", "person_source", "household")
 TEST_KEY = "test-only-pseudonym-key-0123456789abcdef"  # a test key, not a real one
 
 
 def admin_engine() -> sa.Engine:
     """The server's admin connection; skips without a server unless CI is set (then fails)."""
-    engine = sa.create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
-    try:
-        with engine.connect() as conn:
-            conn.exec_driver_sql("select 1")
-    except sa.exc.OperationalError as exc:
-        engine.dispose()
-        message = f"no PostgreSQL server at {ADMIN_URL.split('@')[-1]}: {type(exc.orig).__name__}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI is set: PostgreSQL is required)")
-        pytest.skip(message + " (skipped because CI is unset)")
-    return engine
+    return pg_admin_engine()
 
 
 def url_for(database: str, user: str = "postgres") -> str:
