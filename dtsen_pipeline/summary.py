@@ -5,6 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from dtsen_pipeline.ingest.feeds import load_feed_specs
+from dtsen_pipeline.ingest.store import count_in_force
 from dtsen_pipeline.warehouse import count_rows, read_sql, table_exists
 
 HOUSEHOLD_FLAGS = (
@@ -19,7 +20,7 @@ def summary_lines(engine: sa.Engine) -> list[str]:
         if not table_exists(engine, "raw", feed):
             lines.append(f"  {feed:<9} not ingested")
             continue
-        raw = count_rows(engine, "raw", feed)
+        raw = count_in_force(engine, feed)  # deliveries in force, not superseded ones
         staged = count_rows(engine, "staging", feed)
         quarantined = count_rows(engine, "quality", f"quarantine__{feed}")
         lines.append(f"  {feed:<9} {raw:>9,} -> {staged:>9,} + {quarantined:>7,}")
