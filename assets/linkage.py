@@ -20,7 +20,7 @@ from dtsen_pipeline.linkage.review import level_labels, review_pairs, review_que
 from dtsen_pipeline.linkage.run import run_linkage
 from dtsen_pipeline.linkage.truth import load_record_truth
 from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
-from dtsen_pipeline.warehouse import read_table, replace_table, table_exists
+from dtsen_pipeline.warehouse import append_table, read_table, read_table_if_exists, replace_table
 
 MODEL_KEY = AssetKey(["linkage", "person_model"])
 PAIRS_KEY = AssetKey(["linkage", "person_pairs"])
@@ -28,20 +28,6 @@ CLUSTER_KEY = AssetKey(["linkage", "person_cluster"])
 REVIEW_KEY = AssetKey(["linkage", "review_queue"])
 EVALUATION_KEY = AssetKey(["linkage", "evaluation"])
 STAGING_DEPS = [AssetKey(["staging", feed]) for feed in (*PERSON_FEEDS, "verval")]
-
-
-def _history(engine, table: str) -> pd.DataFrame | None:
-    return read_table(engine, "linkage", table) if table_exists(engine, "linkage", table) else None
-
-
-def _append(engine, table: str, frame: pd.DataFrame, key: list[str] | None = None) -> None:
-    """Keep earlier rows (evaluations per run, review pairs ever queued) and add this run's."""
-    history = _history(engine, table)
-    if history is not None and len(history):
-        frame = pd.concat([history, frame], ignore_index=True)
-        if key:
-            frame = frame.drop_duplicates(key, keep="first")
-    replace_table(engine, frame, "linkage", table)
 
 
 def _evaluate(context, engine, clusters: pd.DataFrame, truth: pd.DataFrame) -> dict[str, object]:
@@ -60,7 +46,7 @@ def _evaluate(context, engine, clusters: pd.DataFrame, truth: pd.DataFrame) -> d
     rows += [{"run_id": context.run_id, "evaluated_at": now, "scope": f"{r.feed_a}-{r.feed_b}",
               "level": "pairwise", "precision": r.precision, "recall": r.recall, "f1": r.f1,
               "clusters": None, "true_persons": None} for r in by_feed.itertuples() if r.true_pairs]
-    _append(engine, "evaluation", pd.DataFrame(rows))
+    append_table(engine, pd.DataFrame(rows), "linkage", "evaluation")
     return {"pairwise": pairwise.as_dict(), "cluster": cluster.as_dict(),
             "by_feed_pair": by_feed.to_dict(orient="records")}
 
@@ -88,7 +74,7 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
     staged = pd.concat([read_table(engine, "staging", feed) for feed in PERSON_FEEDS], ignore_index=True)
     verval = read_table(engine, "staging", "verval")
     records = linkage_input(staged)
-    known_pairs = _history(engine, "review_pair")
+    known_pairs = read_table_if_exists(engine, "linkage", "review_pair")
     must_link, cannot_link = verval_constraints(verval, records, known_pairs)
 
     run_folder = pipeline.artifacts / "linkage" / context.run_id
@@ -117,7 +103,9 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
 
     queued = review_pairs(run.pairs, run.refused_edges, config)
     queue = review_queue(queued, staged, run.clusters, level_labels(model_path))
-    _append(engine, "review_pair", queued[["pair_id", "unique_id_l", "unique_id_r"]], key=["pair_id"])
+    # Every pair ever queued stays known, so a decision returned months later still applies.
+    append_table(engine, queued[["pair_id", "unique_id_l", "unique_id_r"]], "linkage", "review_pair",
+                 unique_by=["pair_id"])
     period = dt.date.today().strftime("%Y-%m")
     files = write_review_files(queue, run_folder / "review", period)
     yield MaterializeResult(asset_key=REVIEW_KEY, metadata={

@@ -31,7 +31,11 @@ from dtsen_pipeline.ingest.feeds import load_feed_specs
 from dtsen_pipeline.quality import scorecard as sc
 from dtsen_pipeline.quality.gx_suites import read_suite_file, results_markdown, run_suite
 from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
-from dtsen_pipeline.warehouse import read_table, replace_table, table_exists
+from dtsen_pipeline.warehouse import (
+    read_table,
+    read_table_if_exists,
+    replace_table,
+)
 
 DOCS_FOLDER = "data_docs"
 
@@ -115,8 +119,7 @@ def scorecard(context: AssetExecutionContext, warehouse: WarehouseResource) -> M
     names = {c: kecamatan_name(c) for c in codes}
     card = sc.scorecard(records, context.run.run_id, dt.datetime.now(dt.UTC).replace(tzinfo=None), names)
     rows = replace_table(engine, card, "quality", "scorecard")
-    history = read_table(engine, "quality", "scorecard_history") if table_exists(engine, "quality",
-                                                                                  "scorecard_history") else None
+    history = read_table_if_exists(engine, "quality", "scorecard_history")
     history_rows = replace_table(engine, sc.append_history(history, card), "quality", "scorecard_history")
     feed_rows = card[card["level"] == "feed"]
     return MaterializeResult(metadata={

@@ -24,7 +24,10 @@ from dtsen_pipeline.golden.evaluate import load_truth, score_flags
 from dtsen_pipeline.reports.summary_html import ReportContext, render_report
 from dtsen_pipeline.reports.worklists import write_worklists
 from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
-from dtsen_pipeline.warehouse import read_table, replace_table, table_exists
+from dtsen_pipeline.warehouse import (
+    append_table,
+    read_table,
+)
 
 EVALUATION_KEY = AssetKey(["evaluation", "flag"])
 PUBLISHED = [AssetKey(["golden", "person"]), AssetKey(["golden", "household"]), AssetKey(["golden", "flag"])]
@@ -93,9 +96,7 @@ def flag_evaluation(context: AssetExecutionContext, warehouse: WarehouseResource
                          dict(zip(rules["program"], rules["max_desil"].astype(int), strict=True)))
     scores.insert(0, "evaluated_at", dt.datetime.now(dt.UTC).replace(tzinfo=None))
     scores.insert(0, "run_id", context.run_id)
-    history = read_table(engine, "evaluation", "flag") if table_exists(engine, "evaluation", "flag") else None
-    frame = pd.concat([history, scores], ignore_index=True) if history is not None and len(history) else scores
-    replace_table(engine, frame, "evaluation", "flag")
+    append_table(engine, scores, "evaluation", "flag")
     metadata = {f"{r.level}/{r.flag}": MetadataValue.json({"precision": r.precision, "recall": r.recall,
                                                           "truth": int(r.truth), "flagged": int(r.flagged)})
                 for r in scores.itertuples()}

@@ -144,6 +144,22 @@ def read_table(engine: sa.Engine, schema: str, table: str, columns: Iterable[str
         return pd.read_sql(sa.text(f"SELECT {cols} FROM {qualified(schema, table)}"), conn)
 
 
+def read_table_if_exists(engine: sa.Engine, schema: str, table: str) -> pd.DataFrame | None:
+    """The table, or None before its first run (history tables, registries)."""
+    return read_table(engine, schema, table) if table_exists(engine, schema, table) else None
+
+
+def append_table(engine: sa.Engine, frame: pd.DataFrame, schema: str, table: str,
+                 unique_by: Sequence[str] = ()) -> int:
+    """Add rows to a table kept across runs, rewritten atomically; earlier rows win on `unique_by`."""
+    history = read_table_if_exists(engine, schema, table)
+    if history is not None and len(history):
+        frame = pd.concat([history, frame], ignore_index=True)
+        if unique_by:
+            frame = frame.drop_duplicates(list(unique_by), keep="first")
+    return replace_table(engine, frame, schema, table)
+
+
 def read_sql(engine: sa.Engine, sql: str, **params: object) -> pd.DataFrame:
     with engine.connect() as conn:
         return pd.read_sql(sa.text(sql), conn, params=params)

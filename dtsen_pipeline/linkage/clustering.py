@@ -151,13 +151,6 @@ class GuardedClusterer:
         self.union(ra, rb)
         return True
 
-    def clusters(self) -> pd.DataFrame:
-        roots = np.array([self.find(i) for i in range(len(self.ids))])
-        frame = pd.DataFrame({"unique_id": self.ids, "root": roots})
-        # A cluster is named by its smallest record id: deterministic for the same input.
-        frame["cluster_id"] = frame.groupby("root")["unique_id"].transform("min")
-        return frame[["unique_id", "cluster_id"]]
-
 
 def _links(frame: pd.DataFrame | None, index: dict[str, int]) -> np.ndarray:
     """Known record pairs as an (n, 2) array of record indices (unknown ids dropped)."""
