@@ -70,3 +70,36 @@ def join_columns(columns: list[pd.Series], index: pd.Index, sep: str) -> pd.Seri
         arrays.append(array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array)
     joined = pc.binary_join_element_wise(*arrays, sep)
     return pd.Series(pd.array(joined.to_pandas(), dtype="str"), index=index)
+
+
+def _code_labels(column: pd.Series, index: pd.Index) -> tuple[np.ndarray, list[str]]:
+    """A code column as small integers aligned with `index` (0 = no code) and their labels."""
+    if pd.api.types.is_bool_dtype(column.dtype):
+        codes = column.to_numpy(dtype=bool, na_value=False).astype(np.int64)
+        labels = ["", str(column.name)]
+    else:
+        found, uniques = pd.factorize(column, use_na_sentinel=True)
+        codes, labels = found.astype(np.int64) + 1, ["", *(str(u) for u in uniques)]
+    if not column.index.equals(index):
+        codes = pd.Series(codes, index=column.index).reindex(index, fill_value=0).to_numpy()
+    return codes, labels
+
+
+def join_codes(columns: list[pd.Series], index: pd.Index, sep: str = ";") -> pd.Series:
+    """Per row, the non-empty codes of `columns` joined with `sep` ('' when none).
+
+    A column is either boolean (True = the row carries the code named by the column's name)
+    or text (the row's code, '' or missing for none). Rows share few distinct combinations
+    of codes, so each row gets an integer key for its combination and each distinct
+    combination is joined once: no per-row Python, no string building per row.
+    """
+    if not len(index):
+        return pd.Series([], index=index, dtype="str")
+    key = np.zeros(len(index), dtype=np.int64)
+    combos: list[tuple[str, ...]] = [()]  # the labels behind each value of `key`
+    for column in columns:
+        codes, labels = _code_labels(column, index)
+        key, uniques = pd.factorize(key * len(labels) + codes)
+        combos = [(*combos[k // len(labels)], labels[k % len(labels)]) for k in uniques.tolist()]
+    texts = [sep.join(x for label in combo for x in label.split(sep) if x) for combo in combos]
+    return take_text(texts, key, index)

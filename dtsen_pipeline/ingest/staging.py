@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dtsen_pipeline.domain import dates, identifiers, names, regions
-from dtsen_pipeline.domain._text import join_columns
+from dtsen_pipeline.domain._text import join_codes
 from dtsen_pipeline.ingest.feeds import FeedSpec
 from dtsen_pipeline.ingest.raw import JUNK_COLUMN, NON_VALUE_COLUMNS, OVERFLOW_COLUMN
 from dtsen_pipeline.quality.row_rules import ROW_QUARANTINE_REASONS, apply_row_rules
@@ -233,12 +233,6 @@ def _first_reason(reason: pd.Series, condition: pd.Series, code: str) -> pd.Seri
     return reason.mask(reason.isna() & condition.fillna(False).astype(bool), code)
 
 
-def _join_flags(flag_columns: list[pd.Series], index: pd.Index) -> pd.Series:
-    """';'-joined warning codes per row ('' when none); column-wise, no per-row Python."""
-    joined = join_columns(flag_columns, index, ";")
-    return joined.str.replace(r";{2,}", ";", regex=True).str.strip(";").astype("str")
-
-
 def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) -> StagingResult:
     """Stage one feed's raw records; every record lands in `staged` or `quarantine`."""
     raw = raw.reset_index(drop=True)
@@ -275,8 +269,7 @@ def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) ->
     out["in_scope"] = regions.in_scope(region["kode_desa"], scope).fillna(False).astype(bool)
     for code in ("REGION_MISSING", "REGION_BAD_FORMAT", "REGION_UNKNOWN"):
         reason = _first_reason(reason, region["issue"] == code, code)
-    flags.append(pd.Series(np.where(out["in_scope"] | out["kode_desa"].isna(), "", "OUT_OF_SCOPE"),
-                           index=raw.index))
+    flags.append((~out["in_scope"] & out["kode_desa"].notna()).rename("OUT_OF_SCOPE"))
 
     if spec.entity == "person":
         reason = _first_reason(reason, out["nama_norm"].isna(), "MISSING_NAME")
@@ -290,7 +283,7 @@ def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) ->
         for column, flag in (("jenis_kelamin", "SEX_UNKNOWN_CODE"), ("hubungan", "RELATIONSHIP_UNKNOWN_CODE")):
             mapped, unknown = _map_values(_source(raw, spec.columns.get(column)), spec.values.get(column, {}))
             out[column] = mapped
-            flags.append(pd.Series(np.where(unknown, flag, ""), index=raw.index))
+            flags.append(unknown.rename(flag))
         flags.append(identifiers.nik_warnings(out["nik"], out["jenis_kelamin"], out["tgl_lahir"]))
         out["alamat"] = _source(raw, spec.columns.get("alamat"))
         out["rt"] = _source(raw, spec.columns.get("rt"))
@@ -314,7 +307,7 @@ def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) ->
     flags.append(rule.flags)
     out = out.assign(**rule.columns)
 
-    out["flags"] = _join_flags(flags, raw.index)
+    out["flags"] = join_codes(flags, raw.index)
     quarantined = reason.notna()
     quarantine = pd.DataFrame({
         "feed": spec.name,

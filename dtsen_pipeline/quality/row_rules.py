@@ -17,10 +17,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 
-from dtsen_pipeline.domain._text import join_columns
+from dtsen_pipeline.domain._text import join_codes, join_columns
 from dtsen_pipeline.quality import rules
 
 # E: quarantine reasons added by these rules (the row is not staged).
@@ -52,6 +51,8 @@ ROW_FLAGS: dict[str, tuple[str, str]] = {
 # Columns compared for an exact duplicate (NIK-11 W): the whole person payload.
 PAYLOAD_COLUMNS = ("nik", "no_kk", "nama", "tgl_lahir", "jenis_kelamin", "hubungan", "kode_desa", "alamat",
                    "rt", "rw", "desil", "program", "periode")
+_GROUP_RULE_COLUMNS = (*PAYLOAD_COLUMNS, "name_key", "hubungan")
+SNAPSHOT = "_snapshot"  # the integer snapshot id the group rules group by (see `keyed_by_snapshot`)
 _REGION_PARENTS = {"kode_prov": "prov", "kode_kab": "kab", "kode_kec": "kec"}
 _PROGRAMME_COLUMNS = {"pkh": "PKH", "bpnt": "BPNT", "pbi_jk": "PBI-JK"}
 
@@ -71,13 +72,9 @@ def snapshot_columns(frame: pd.DataFrame, snapshot_scope: tuple[str, ...]) -> li
     return [c for c in ("source_file", *snapshot_scope) if c in frame.columns]
 
 
-def _join(codes: list[pd.Series], index: pd.Index) -> pd.Series:
-    joined = join_columns(codes, index, ";")
-    return joined.str.replace(r";{2,}", ";", regex=True).str.strip(";").astype("str")
-
-
 def _code(failed: pd.Series, code: str) -> pd.Series:
-    return pd.Series(np.where(failed.fillna(False).astype(bool), code, ""), index=failed.index, dtype="str")
+    """The rows carrying `code`, as a boolean column named after it (see `join_codes`)."""
+    return pd.Series(failed.to_numpy(dtype=bool, na_value=False), index=failed.index, name=code)
 
 
 def _quarantine_codes(frame: pd.DataFrame, raw: pd.DataFrame, spec, group: list[str]) -> tuple[pd.Series, pd.Series]:
@@ -95,30 +92,43 @@ def _quarantine_codes(frame: pd.DataFrame, raw: pd.DataFrame, spec, group: list[
     return reason, detail
 
 
-def _collisions(frame: pd.DataFrame, spec, group: list[str]) -> pd.Series:
+def _collisions(keyed: pd.DataFrame, spec, group: list[str]) -> pd.Series:
     """NIK-11: rows whose NIK is shared in one snapshot by a different person (name, birth date, sex)."""
-    if spec.entity != "person" or "nik" not in frame.columns:
-        return pd.Series(False, index=frame.index)
-    return ~rules.nik_collision(frame, group)
+    if spec.entity != "person" or "nik" not in keyed.columns:
+        return pd.Series(False, index=keyed.index)
+    return ~rules.nik_collision(keyed, group)
 
 
-def _flag_codes(frame: pd.DataFrame, spec, group: list[str], as_of: dt.date) -> list[pd.Series]:
+def keyed_by_snapshot(frame: pd.DataFrame, group: list[str]) -> tuple[pd.DataFrame, list[str]]:
+    """`frame` for the group rules: its snapshot as one integer column and its text columns as
+    categories. Each text column is then hashed once, not once per rule that groups by it;
+    equal values stay equal, so every rule gives the same answer."""
+    keyed = frame.copy(deep=False)
+    keyed[SNAPSHOT] = frame.groupby(group, dropna=False, sort=False).ngroup() if group else 0
+    for column in frame.columns:
+        if isinstance(frame[column].dtype, pd.StringDtype):
+            codes, uniques = pd.factorize(frame[column])  # ~8x faster than astype("category")
+            keyed[column] = pd.Categorical.from_codes(codes, categories=pd.Index(uniques, dtype=object))
+    return keyed, [SNAPSHOT]
+
+
+def _flag_codes(frame: pd.DataFrame, keyed: pd.DataFrame, spec, group: list[str], as_of: dt.date) -> list[pd.Series]:
     codes: list[pd.Series] = []
     if spec.entity != "person":
         return codes
     codes.append(_code(~rules.nik_kabupaten_not_70(frame["nik"]), "NIK_KAB_70"))
     codes.append(_code(~rules.known_kecamatan_prefix(frame["nik"]), "NIK_REGION_UNKNOWN"))
-    codes.append(_code(~rules.exact_duplicate(frame, [*group, *PAYLOAD_COLUMNS]), "EXACT_DUPLICATE_ROW"))
     codes.append(_code(~rules.known_kecamatan_prefix(frame["no_kk"]), "KK_REGION_UNKNOWN"))
-    codes.append(_code(~rules.person_in_one_kk(frame, group), "PERSON_IN_MULTIPLE_KK"))
+    codes.append(_code(~rules.exact_duplicate(keyed, [*group, *PAYLOAD_COLUMNS]), "EXACT_DUPLICATE_ROW"))
+    codes.append(_code(~rules.person_in_one_kk(keyed, group), "PERSON_IN_MULTIPLE_KK"))
     if "hubungan" in spec.columns:
-        heads = rules.kk_head_count(frame, group)
+        heads = rules.kk_head_count(keyed, group)
         codes.append(_code(heads == 0, "KK_NO_HEAD"))
         codes.append(_code(heads > 1, "KK_MULTIPLE_HEADS"))
         if "tgl_lahir" in spec.columns:
-            codes.append(rules.family_age_codes(frame, as_of, group))
+            codes.append(rules.family_age_codes(keyed, as_of, group))
     if "desil" in frame.columns:
-        codes.append(_code(~rules.constant_within_group(frame, [*group, "no_kk"], "desil"), "KK_DESIL_INCONSISTENT"))
+        codes.append(_code(~rules.constant_within_group(keyed, [*group, "no_kk"], "desil"), "KK_DESIL_INCONSISTENT"))
         codes.append(_code(~rules.recipient_within_ceiling(frame, rules.current_ceilings()), "INCLUSION_CANDIDATE"))
     if "nama_desa" in frame.columns:
         codes.append(_code(~rules.village_name_matches(frame["kode_desa"], frame["nama_desa"]),
@@ -157,13 +167,15 @@ def apply_row_rules(out: pd.DataFrame, raw: pd.DataFrame, spec, as_of: dt.date,
     kept = frame.loc[reason.isna()]
     # A colliding NIK cannot say who is who: it is withdrawn from the rows (never a linkage key),
     # which stay staged, flagged for review, so duplicates among them can still be found.
-    collision = _collisions(kept, spec, group).reindex(index, fill_value=False).astype(bool)
+    keyed, keyed_group = keyed_by_snapshot(kept[[c for c in kept.columns if c in _GROUP_RULE_COLUMNS or c in group]],
+                                           group)
+    collision = _collisions(keyed, spec, keyed_group).reindex(index, fill_value=False).astype(bool)
     columns = _lineage(out, raw, spec)
     if collision.any():
         columns["nik"] = out["nik"].mask(collision)
         issue = out["nik_issue"] if "nik_issue" in out else pd.Series(pd.NA, index=index, dtype="str")
         columns["nik_issue"] = issue.mask(collision, "NIK_COLLISION")
-    flags = _join([*_flag_codes(kept, spec, group, as_of), _code(collision, "NIK_COLLISION")], index)
+    flags = join_codes([*_flag_codes(kept, keyed, spec, keyed_group, as_of), _code(collision, "NIK_COLLISION")], index)
     return RowRuleResult(
         reason=reason.reindex(index).astype("str"),
         detail=detail.reindex(index).astype("str"),

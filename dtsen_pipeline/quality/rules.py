@@ -136,23 +136,27 @@ def nik_collision(frame: pd.DataFrame, group: Sequence[str] = (), nik: str = "ni
     if not has.any():
         return ok
     sub = frame.loc[has, [*keys, *(c for c in (name, dob, sex) if c in frame.columns)]]
-    size = sub.groupby(keys, dropna=False)[nik].transform("size")
-    sub = sub[size > 1]
+    holder = sub.groupby(keys, dropna=False, sort=False).ngroup().to_numpy()  # one NIK in one snapshot
+    shared = np.bincount(holder)[holder] > 1
+    sub, holder = sub[shared], holder[shared]
     if sub.empty:
         return ok
-    conflict = pd.Series(False, index=sub.index)
+    conflict = np.zeros(len(sub), dtype=bool)
     for column in (dob, sex):
         if column in sub.columns:
-            distinct = sub.groupby(keys, dropna=False)[column].transform("nunique")
-            conflict |= distinct > 1
+            conflict |= (sub[column].groupby(holder).transform("nunique") > 1).to_numpy()
     if name in sub.columns:
         # Only NIKs carried under more than one name need a pairwise look (most carry one).
-        several = sub.groupby(keys, dropna=False)[name].transform("nunique") > 1
-        for _, rows in sub[several].groupby(keys, dropna=False)[name]:
-            values = [v for v in rows.dropna().unique().tolist()]
-            if any(jaro_winkler(x, y) < threshold for i, x in enumerate(values) for y in values[i + 1:]):
-                conflict[rows.index] = True
-    ok[conflict[conflict].index] = False
+        carried = pd.DataFrame({"holder": holder, "name": sub[name].astype("str").to_numpy()}).dropna()
+        carried = carried.drop_duplicates()
+        carried = carried[carried.duplicated("holder", keep=False)]
+        names_of: dict[int, list[str]] = {}
+        for h, value in carried.itertuples(index=False, name=None):
+            names_of.setdefault(h, []).append(value)
+        different = [h for h, values in names_of.items()
+                     if any(jaro_winkler(x, y) < threshold for i, x in enumerate(values) for y in values[i + 1:])]
+        conflict |= np.isin(holder, different)
+    ok[sub.index[conflict]] = False
     return ok
 
 
