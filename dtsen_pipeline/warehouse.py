@@ -61,10 +61,21 @@ def _kind(series: pd.Series) -> str:
     return "str"
 
 
+def _arrow_or_frame(df: pd.DataFrame) -> object:
+    """The frame as an Arrow table when it converts (DuckDB scans Arrow about twice as fast as
+    pandas' Arrow-backed strings), else the frame itself (object columns of mixed values)."""
+    import pyarrow as pa
+
+    try:
+        return pa.Table.from_pandas(df, preserve_index=False)
+    except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):
+        return df
+
+
 def _load_duckdb(conn: sa.Connection, df: pd.DataFrame, target: str, date_columns: Sequence[str]) -> None:
     raw = conn.connection.driver_connection
     view = "__dtsen_frame"
-    raw.register(view, df)
+    raw.register(view, _arrow_or_frame(df))
     try:
         select = "*"
         if date_columns:

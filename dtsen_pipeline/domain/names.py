@@ -204,6 +204,26 @@ def name_key_alt(key: str) -> str:
     return key.replace("J", "Y")
 
 
+# Folded parts of names already seen in this process: the feeds of one delivery name the same
+# people (DTSEN, Dukcapil, pekon, bansos), so most names of the second feed on are folded once.
+# Bounded (a name is ~300 bytes here); cleared whole when full, which only costs recomputation.
+_FOLDED: dict[str, tuple[str | None, str | None, str | None, str | None]] = {}
+_FOLDED_MAX = 2_000_000
+_NO_NAME: tuple[None, None, None, None] = (None, None, None, None)
+
+
+def _folded(raw: str) -> tuple[str | None, str | None, str | None, str | None]:
+    """(nama_norm, gelar, name_key, nama_ayah) of one raw name, computed once per process."""
+    parts = _FOLDED.get(raw)
+    if parts is None:
+        nama_norm, titles, diri, father = _split(raw)
+        parts = (nama_norm, titles, name_key(diri), father or None) if nama_norm else _NO_NAME
+        if len(_FOLDED) >= _FOLDED_MAX:
+            _FOLDED.clear()
+        _FOLDED[raw] = parts
+    return parts
+
+
 def name_columns(values: pd.Series) -> pd.DataFrame:
     """`nama_norm`, `gelar`, `name_key`, `nama_ayah` for raw names, computed once per unique value.
 
@@ -211,21 +231,7 @@ def name_columns(values: pd.Series) -> pd.DataFrame:
     `gelar` is '' when there are no titles, `nama_ayah` NA when there is no BIN/BINTI.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    norm: list[str | None] = []
-    gelar: list[str | None] = []
-    key: list[str | None] = []
-    ayah: list[str | None] = []
-    for raw in uniques:
-        nama_norm, titles, diri, father = _split(raw)
-        if nama_norm:
-            norm.append(nama_norm)
-            gelar.append(titles)
-            key.append(name_key(diri))
-            ayah.append(father or None)
-        else:
-            norm.append(None)
-            gelar.append(None)
-            key.append(None)
-            ayah.append(None)
-    columns = {"nama_norm": norm, "gelar": gelar, "name_key": key, "nama_ayah": ayah}
-    return pd.DataFrame({name: take_text(table, codes, values.index) for name, table in columns.items()})
+    folded = [_folded(raw) for raw in uniques.tolist()]
+    tables = list(zip(*folded, strict=True)) if folded else [(), (), (), ()]
+    columns = dict(zip(("nama_norm", "gelar", "name_key", "nama_ayah"), tables, strict=True))
+    return pd.DataFrame({name: take_text(list(table), codes, values.index) for name, table in columns.items()})

