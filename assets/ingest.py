@@ -1,9 +1,13 @@
 """raw/<feed> and staging/<feed> assets, the quarantine table, and the no-row-lost checks.
 
-The work itself lives in dtsen_pipeline.ingest (intake: deliveries; staged: staging); these
-functions only wire it to Dagster and turn its counts into metadata (never record values).
+The work itself lives in dtsen_pipeline.ingest (intake: deliveries; staged: staging; runner:
+feeds side by side); these functions only wire it to Dagster and turn its counts into metadata
+(never record values). One multi-asset computes every raw/<feed> and staging/<feed> so the feeds
+can share the machine's cores; each key remains its own asset, and any subset can be run.
 """
 
+
+from collections.abc import Iterator
 
 import pandas as pd
 from dagster import (
@@ -11,16 +15,18 @@ from dagster import (
     AssetCheckSeverity,
     AssetExecutionContext,
     AssetKey,
-    AssetsDefinition,
+    AssetSpec,
     MaterializeResult,
     MetadataValue,
     asset,
     asset_check,
+    multi_asset,
 )
 
 from dtsen_pipeline.ingest.feeds import FeedSpec, load_feed_specs
-from dtsen_pipeline.ingest.intake import ingest_feed
-from dtsen_pipeline.ingest.staged import quarantine_part, stage_in_force
+from dtsen_pipeline.ingest.intake import IntakeResult
+from dtsen_pipeline.ingest.runner import run_feeds, workers_from_env
+from dtsen_pipeline.ingest.staged import StagedFeed, quarantine_part
 from dtsen_pipeline.ingest.staging import empty_quarantine
 from dtsen_pipeline.ingest.store import count_in_force, count_raw
 from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
@@ -30,81 +36,119 @@ FEEDS: dict[str, FeedSpec] = load_feed_specs()
 PERSON_FEEDS = tuple(name for name, spec in FEEDS.items() if spec.entity == "person")
 OWNERS = ["team:data-engineering"]
 
-__all__ = ["FEEDS", "PERSON_FEEDS", "conservation_checks", "quarantine", "quarantine_part", "raw_assets",
-           "staging_assets"]
+__all__ = ["FEEDS", "PERSON_FEEDS", "conservation_checks", "ingest_and_stage_feeds", "quarantine",
+           "quarantine_part"]
 
 
-def _raw_asset(spec: FeedSpec) -> AssetsDefinition:
-    @asset(
-        key=AssetKey(["raw", spec.name]),
+def _raw_key(spec: FeedSpec) -> AssetKey:
+    return AssetKey(["raw", spec.name])
+
+
+def _staging_key(spec: FeedSpec) -> AssetKey:
+    return AssetKey(["staging", spec.name])
+
+
+def _raw_spec(spec: FeedSpec) -> AssetSpec:
+    return AssetSpec(
+        _raw_key(spec),
         group_name="ingest",
         kinds={"python", "csv", "xlsx"},
         owners=OWNERS,
+        skippable=True,
         description=f"Every record of every delivery loaded from <landing>/{spec.name}/ (kept as text with "
         f"provenance and delivery_id; raw.delivery says which deliveries are in force). {spec.description}.",
     )
-    def raw_feed(context: AssetExecutionContext, warehouse: WarehouseResource,
-                 pipeline: PipelineSettings) -> MaterializeResult:
-        engine = warehouse.engine()
-        result = ingest_feed(engine, pipeline.landing, spec, run_id=context.run_id)
-        for report in result.problems:
-            context.log.warning(f"feed {spec.name}: {report.status}: {report.problem}")
-        for report in result.reports:
-            if report.note:
-                context.log.info(f"feed {spec.name}: file {report.source_file}: {report.note}")
-        summary = result.summary()
-        if result.problems and result.in_force:
-            kept = ", ".join(d["source_file"] for d in summary["in_force"])
-            context.log.warning(f"feed {spec.name}: {len(result.problems)} delivery(ies) not loaded; "
-                                f"still in force: {kept}")
-        context.log.info(f"feed {spec.name}: {result.rows_added} records added from {len(result.reports)} "
-                         f"new file(s); {summary['rows_in_force']} records in force")
-        return MaterializeResult(metadata={
-            "dagster/row_count": count_raw(engine, spec.name),
-            "dagster/table_name": f"raw.{spec.name}",
-            "rows_in_force": summary["rows_in_force"],
-            "rows_added": result.rows_added,
-            "files_examined": summary["files_examined"],
-            "deliveries_loaded": summary["deliveries_loaded"],
-            "deliveries_duplicate": summary["deliveries_duplicate"],
-            "deliveries_not_loaded": summary["deliveries_not_loaded"],
-            "deliveries_in_force": MetadataValue.json(summary["in_force"]),
-            "file_report": MetadataValue.json([r.as_dict() for r in result.reports]),
-            "problems": MetadataValue.md("\n".join(f"- `{r.status}` {r.problem}" for r in result.problems)
-                                         or "none"),
-        })
-
-    return raw_feed
 
 
-def _staging_asset(spec: FeedSpec) -> AssetsDefinition:
-    @asset(
-        key=AssetKey(["staging", spec.name]),
-        deps=[AssetKey(["raw", spec.name])],
+def _staging_spec(spec: FeedSpec) -> AssetSpec:
+    return AssetSpec(
+        _staging_key(spec),
+        deps=[_raw_key(spec)],
         group_name="staging",
         kinds={"python", "pandas"},
         owners=OWNERS,
+        skippable=True,
         description=f"{spec.name} records of the deliveries in force, typed and normalised to the canonical "
         "schema; rows that cannot be staged go to the quarantine with a reason.",
     )
-    def staging_feed(context: AssetExecutionContext, warehouse: WarehouseResource,
-                     pipeline: PipelineSettings) -> MaterializeResult:
-        result = stage_in_force(warehouse.engine(), spec, scope=pipeline.scope, as_of=pipeline.as_of())
-        context.log.info(f"feed {spec.name}: {result.rows_in} in, {result.rows_staged} staged, "
-                         f"{result.rows_quarantined} quarantined, {result.rows_out_of_scope} outside "
-                         f"scope {pipeline.scope} (staged and flagged)")
-        return MaterializeResult(metadata={
-            "dagster/row_count": result.rows_staged,
-            "dagster/table_name": f"staging.{spec.name}",
-            "rows_in": result.rows_in,
-            "rows_staged": result.rows_staged,
-            "rows_quarantined": result.rows_quarantined,
-            "rows_out_of_scope": result.rows_out_of_scope,
-            "quarantined_by_reason": MetadataValue.json(result.by_reason),
-            "quarantined_by_file_reason": MetadataValue.json(result.by_file_reason),
-        })
 
-    return staging_feed
+
+def _raw_result(context: AssetExecutionContext, engine, spec: FeedSpec, result: IntakeResult) -> MaterializeResult:
+    for report in result.problems:
+        context.log.warning(f"feed {spec.name}: {report.status}: {report.problem}")
+    for report in result.reports:
+        if report.note:
+            context.log.info(f"feed {spec.name}: file {report.source_file}: {report.note}")
+    summary = result.summary()
+    if result.problems and result.in_force:
+        kept = ", ".join(d["source_file"] for d in summary["in_force"])
+        context.log.warning(f"feed {spec.name}: {len(result.problems)} delivery(ies) not loaded; "
+                            f"still in force: {kept}")
+    context.log.info(f"feed {spec.name}: {result.rows_added} records added from {len(result.reports)} "
+                     f"new file(s); {summary['rows_in_force']} records in force")
+    return MaterializeResult(asset_key=_raw_key(spec), metadata={
+        "dagster/row_count": count_raw(engine, spec.name),
+        "dagster/table_name": f"raw.{spec.name}",
+        "rows_in_force": summary["rows_in_force"],
+        "rows_added": result.rows_added,
+        "files_examined": summary["files_examined"],
+        "deliveries_loaded": summary["deliveries_loaded"],
+        "deliveries_duplicate": summary["deliveries_duplicate"],
+        "deliveries_not_loaded": summary["deliveries_not_loaded"],
+        "deliveries_in_force": MetadataValue.json(summary["in_force"]),
+        "file_report": MetadataValue.json([r.as_dict() for r in result.reports]),
+        "problems": MetadataValue.md("\n".join(f"- `{r.status}` {r.problem}" for r in result.problems)
+                                     or "none"),
+    })
+
+
+def _staging_result(context: AssetExecutionContext, spec: FeedSpec, scope: str,
+                    result: StagedFeed) -> MaterializeResult:
+    context.log.info(f"feed {spec.name}: {result.rows_in} in, {result.rows_staged} staged, "
+                     f"{result.rows_quarantined} quarantined, {result.rows_out_of_scope} outside "
+                     f"scope {scope} (staged and flagged)")
+    return MaterializeResult(asset_key=_staging_key(spec), metadata={
+        "dagster/row_count": result.rows_staged,
+        "dagster/table_name": f"staging.{spec.name}",
+        "rows_in": result.rows_in,
+        "rows_staged": result.rows_staged,
+        "rows_quarantined": result.rows_quarantined,
+        "rows_out_of_scope": result.rows_out_of_scope,
+        "quarantined_by_reason": MetadataValue.json(result.by_reason),
+        "quarantined_by_file_reason": MetadataValue.json(result.by_file_reason),
+    })
+
+
+@multi_asset(
+    name="ingest_and_stage_feeds",
+    specs=[s for spec in FEEDS.values() for s in (_raw_spec(spec), _staging_spec(spec))],
+    can_subset=True,
+    description="raw/<feed> and staging/<feed> of every feed, feeds side by side on "
+    "DTSEN_INGEST_WORKERS threads (dtsen_pipeline.ingest.runner); any subset can be materialized.",
+)
+def ingest_and_stage_feeds(context: AssetExecutionContext, warehouse: WarehouseResource,
+                           pipeline: PipelineSettings) -> Iterator[MaterializeResult]:
+    engine = warehouse.engine()
+    selected = context.selected_asset_keys
+    specs = list(FEEDS.values())
+    outcomes = run_feeds(engine, pipeline.landing, specs,
+                         ingest={s.name for s in specs if _raw_key(s) in selected},
+                         stage={s.name for s in specs if _staging_key(s) in selected},
+                         scope=pipeline.scope, as_of=pipeline.as_of(), run_id=context.run_id,
+                         workers=workers_from_env())
+    failed = []
+    for name, outcome in outcomes.items():
+        spec = FEEDS[name]
+        if outcome.intake is not None:
+            yield _raw_result(context, engine, spec, outcome.intake)
+        if outcome.staged is not None:
+            yield _staging_result(context, spec, pipeline.scope, outcome.staged)
+        if outcome.error is not None:
+            context.log.error(f"feed {name}: failed with {type(outcome.error).__name__}; the other feeds "
+                              "went on and are published")
+            failed.append(outcome)
+    if failed:  # after the other feeds' results, so only what depends on the failed feed waits
+        raise RuntimeError(f"feed(s) {', '.join(o.feed for o in failed)} failed") from failed[0].error
 
 
 def _conservation_check(spec: FeedSpec):
@@ -158,6 +202,4 @@ def quarantine(warehouse: WarehouseResource) -> MaterializeResult:
     })
 
 
-raw_assets = [_raw_asset(spec) for spec in FEEDS.values()]
-staging_assets = [_staging_asset(spec) for spec in FEEDS.values()]
 conservation_checks = [_conservation_check(spec) for spec in FEEDS.values()]

@@ -8,9 +8,11 @@ through `to_sql` cannot carry a regency's nightly volume.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import math
-from collections.abc import Iterable, Sequence
+import threading
+from collections.abc import Iterable, Iterator, Sequence
 
 import pandas as pd
 import sqlalchemy as sa
@@ -29,6 +31,20 @@ _PG_TYPES = {
 def engine_for(url: str) -> sa.Engine:
     """One engine per URL and process: DuckDB allows a single configuration per file."""
     return sa.create_engine(url)
+
+
+# Write transactions of one process take turns: feeds are ingested and staged on threads, and
+# DuckDB refuses two concurrent transactions that both change its catalog (CREATE SCHEMA IF NOT
+# EXISTS, CREATE/DROP/RENAME TABLE) with a write-write conflict. The writes are the short part
+# of each feed's work; the reading, parsing and staging around them still run side by side.
+_WRITES = threading.RLock()
+
+
+@contextlib.contextmanager
+def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """`engine.begin()`, one writer of this process at a time."""
+    with _WRITES, engine.begin() as conn:
+        yield conn
 
 
 def quote(name: str) -> str:
@@ -130,7 +146,7 @@ def replace_table(engine: sa.Engine, df: pd.DataFrame, schema: str, table: str,
                   date_columns: Sequence[str] = ()) -> int:
     """Publish `df` as `schema.table` atomically; returns the row count written."""
     staging_name = f"{table}__new"
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         ensure_schema(conn, schema)
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(schema, staging_name)}")
         load_frame(conn, df, schema, staging_name, date_columns)
@@ -141,7 +157,7 @@ def replace_table(engine: sa.Engine, df: pd.DataFrame, schema: str, table: str,
 def replace_table_from_sql(engine: sa.Engine, schema: str, table: str, select_sql: str) -> int:
     """Materialize a SELECT as `schema.table` atomically; returns the row count."""
     staging_name = f"{table}__new"
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         ensure_schema(conn, schema)
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(schema, staging_name)}")
         conn.exec_driver_sql(f"CREATE TABLE {qualified(schema, staging_name)} AS {select_sql}")

@@ -103,3 +103,10 @@ def join_codes(columns: list[pd.Series], index: pd.Index, sep: str = ";") -> pd.
         combos = [(*combos[k // len(labels)], labels[k % len(labels)]) for k in uniques.tolist()]
     texts = [sep.join(x for label in combo for x in label.split(sep) if x) for combo in combos]
     return take_text(texts, key, index)
+
+
+def rows_where(frame: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
+    """`frame.loc[keep]` (NA = drop), without copying every column when every row is kept (the
+    usual case: a clean delivery)."""
+    mask = keep.to_numpy(dtype=bool, na_value=False)
+    return frame if mask.all() else frame.loc[mask]

@@ -18,7 +18,7 @@ from dtsen_pipeline.ingest.feeds import FeedSpec
 from dtsen_pipeline.ingest.raw import INT_COLUMNS, empty_raw_frame
 from dtsen_pipeline.ingest.staging import StagingResult, empty_quarantine, stage_feed
 from dtsen_pipeline.ingest.store import read_in_force
-from dtsen_pipeline.warehouse import ensure_schema, load_frame, qualified, swap_in
+from dtsen_pipeline.warehouse import ensure_schema, load_frame, qualified, swap_in, write_transaction
 
 DATE_COLUMNS = ("tgl_lahir", "tgl_mati", "tanggal")
 
@@ -42,7 +42,7 @@ class StagedFeed:
 
 
 def _replace_together(engine: sa.Engine, tables: list[tuple[pd.DataFrame, str, str, tuple[str, ...]]]) -> None:
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         for frame, schema, table, dates in tables:
             ensure_schema(conn, schema)
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(schema, table + '__new')}")

@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dtsen_pipeline.domain import dates, identifiers, names, regions
-from dtsen_pipeline.domain._text import join_codes
+from dtsen_pipeline.domain._text import join_codes, rows_where
 from dtsen_pipeline.ingest.feeds import FeedSpec
 from dtsen_pipeline.ingest.raw import JUNK_COLUMN, NON_VALUE_COLUMNS, OVERFLOW_COLUMN
 from dtsen_pipeline.quality.row_rules import ROW_QUARANTINE_REASONS, apply_row_rules
@@ -316,7 +316,7 @@ def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) ->
         "reason": reason[quarantined],
         "detail": detail[quarantined],
     }, columns=list(QUARANTINE_COLUMNS)).reset_index(drop=True)
-    staged = out.loc[~quarantined].reset_index(drop=True)
+    staged = rows_where(out, ~quarantined).reset_index(drop=True)
     if spec.entity == "person":
         ordered = [c for c in PERSON_COLUMNS if c in staged.columns]
         staged = staged[ordered + [c for c in staged.columns if c not in ordered]]

@@ -16,7 +16,7 @@ import sqlalchemy as sa
 from dtsen_pipeline.ingest.deliveries import Delivery, registry_frame, registry_from_frame
 from dtsen_pipeline.ingest.feeds import FeedSpec
 from dtsen_pipeline.ingest.raw import INT_COLUMNS, JUNK_COLUMN, STR_DTYPE, empty_raw_frame
-from dtsen_pipeline.warehouse import ensure_schema, load_frame, qualified, quote
+from dtsen_pipeline.warehouse import ensure_schema, load_frame, qualified, quote, write_transaction
 
 RAW_SCHEMA = "raw"
 REGISTRY_TABLE = "delivery"
@@ -80,7 +80,7 @@ def _insert(conn: sa.Connection, frame: pd.DataFrame, table: str) -> None:
 def reset_if_outdated(engine: sa.Engine, feed: str) -> bool:
     """Drop raw.<feed> and the feed's registry rows when the table predates the registry or the
     stored junk reasons, so the landing folder is read again; True when it did."""
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         if not _has_table(conn, feed) or set(REQUIRED_RAW_COLUMNS) <= set(_columns(conn, feed)):
             return False
         conn.exec_driver_sql(f"DROP TABLE {qualified(RAW_SCHEMA, feed)}")
@@ -104,7 +104,7 @@ def _prepare_raw_table(conn: sa.Connection, spec: FeedSpec, frames: list[pd.Data
 
 def save_feed(engine: sa.Engine, spec: FeedSpec, registry: list[Delivery], frames: list[pd.DataFrame]) -> int:
     """Append the new deliveries' records and replace the feed's registry rows, in one transaction."""
-    with engine.begin() as conn:
+    with write_transaction(engine) as conn:
         _ensure_registry(conn)
         _prepare_raw_table(conn, spec, frames)
         if frames:  # one insert: many small files (one per pekon) cost one statement each otherwise

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from dtsen_pipeline.domain._text import join_codes, join_columns
+from dtsen_pipeline.domain._text import join_codes, join_columns, rows_where
 from dtsen_pipeline.quality import rules
 
 # E: quarantine reasons added by these rules (the row is not staged).
@@ -81,7 +81,8 @@ def _quarantine_codes(frame: pd.DataFrame, raw: pd.DataFrame, spec, group: list[
     reason = pd.Series(pd.NA, index=frame.index, dtype="str")
     detail = pd.Series(pd.NA, index=frame.index, dtype="str")
     if "desil" in spec.extras and spec.extras["desil"] in raw.columns:
-        bad = ~rules.desil_valid(raw.loc[frame.index, spec.extras["desil"]])
+        delivered = raw[spec.extras["desil"]]
+        bad = ~rules.desil_valid(delivered if len(delivered) == len(frame) else delivered.loc[frame.index])
         reason = reason.mask(bad, "BAD_DESIL")
         detail = detail.mask(bad, "desil is not empty and not an integer 1-10")
     parents = {level: frame[col] for col, level in _REGION_PARENTS.items() if col in frame.columns}
@@ -162,9 +163,9 @@ def apply_row_rules(out: pd.DataFrame, raw: pd.DataFrame, spec, as_of: dt.date,
     """
     index = out.index
     group = snapshot_columns(out, spec.snapshot_scope)
-    frame = out.loc[candidates.fillna(False).astype(bool)]
+    frame = rows_where(out, candidates)
     reason, detail = _quarantine_codes(frame, raw, spec, group)
-    kept = frame.loc[reason.isna()]
+    kept = rows_where(frame, reason.isna())
     # A colliding NIK cannot say who is who: it is withdrawn from the rows (never a linkage key),
     # which stay staged, flagged for review, so duplicates among them can still be found.
     keyed, keyed_group = keyed_by_snapshot(kept[[c for c in kept.columns if c in _GROUP_RULE_COLUMNS or c in group]],

@@ -295,19 +295,16 @@ def village_name_matches(kode_desa: pd.Series, nama_desa: pd.Series,
                          threshold: float = VILLAGE_NAME_SIMILARITY) -> pd.Series:
     """REG-05 (W): the delivered village name equals the reference name, or is Jaro-Winkler >= threshold."""
     given = normalise_village_name(nama_desa)
-    pairs = pd.DataFrame({"code": as_text(kode_desa), "name": given}).dropna().drop_duplicates()
-    ok = pd.Series(True, index=kode_desa.index)
-    verdict = {}
-    for code, name in pairs.itertuples(index=False, name=None):
-        reference = regions.village_name(code)
+    code = as_text(kode_desa)
+    pair, uniques = pd.factorize(pd.MultiIndex.from_arrays([code, given]))  # a pekon file names few villages
+    verdict = np.ones(len(uniques) + 1, dtype=bool)  # the last slot: rows without a code or a name (pass)
+    for i, (village, name) in enumerate(uniques):
+        reference = regions.village_name(village) if isinstance(village, str) and isinstance(name, str) else None
         if reference is None:
             continue
         ref = normalise_village_name(pd.Series([reference])).iloc[0]
-        verdict[(code, name)] = name == ref or jaro_winkler(name, ref) >= threshold
-    if verdict:
-        keys = list(zip(as_text(kode_desa), given, strict=True))
-        ok = pd.Series([verdict.get(k, True) for k in keys], index=kode_desa.index, dtype=bool)
-    return ok
+        verdict[i] = name == ref or jaro_winkler(name, ref) >= threshold
+    return pd.Series(verdict[pair], index=kode_desa.index, dtype=bool)
 
 
 # --- Names and birth dates (§8.4, §8.5) -------------------------------------------------------

@@ -75,14 +75,14 @@ def test_the_sensor_targets_the_nightly_job():
 def test_the_sensor_loads_with_the_ingest_assets_and_the_job(tmp_path):
     from dagster import Definitions
 
-    from assets.ingest import conservation_checks, quarantine, raw_assets, staging_assets
+    from assets.ingest import conservation_checks, ingest_and_stage_feeds, quarantine
     from assets.jobs import nightly_refresh
     from dtsen_pipeline.config import Settings
     from dtsen_pipeline.resources import default_resources
 
     settings = Settings(warehouse_url=f"duckdb:///{tmp_path / 'w.duckdb'}", landing_dir=tmp_path,
                         artifacts_dir=tmp_path, truth_dir=tmp_path, scope="18.06")
-    defs = Definitions(assets=[*raw_assets, *staging_assets, quarantine], asset_checks=conservation_checks,
+    defs = Definitions(assets=[ingest_and_stage_feeds, quarantine], asset_checks=conservation_checks,
                        jobs=[nightly_refresh], sensors=[landing_sensor], resources=default_resources(settings))
     Definitions.validate_loadable(defs)
     assert defs.resolve_sensor_def("landing_sensor").job_name == "nightly_refresh"
