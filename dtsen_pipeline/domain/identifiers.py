@@ -245,23 +245,25 @@ def nik_warnings(nik: pd.Series, sex: pd.Series, dob: pd.Series) -> pd.Series:
     """
     if not len(nik) == len(sex) == len(dob):
         raise ValueError("nik, sex and dob must have the same length")
-    recorded_sex = as_text(sex).str.upper().to_numpy(dtype=object, na_value=None)
-    encoded_sex = nik_sex(nik).to_numpy(dtype=object, na_value=None)
-    sex_known = pd.notna(recorded_sex) & pd.notna(encoded_sex) & np.isin(recorded_sex, ["L", "P"])
-    sex_bad = sex_known & (recorded_sex != encoded_sex)
+    pos, digits = _valid_digits(nik)  # rows whose NIK is 16 digits; the others cannot be judged
+    digits = digits.astype(np.int64)
+    day = digits[:, 6] * 10 + digits[:, 7]
+    recorded = as_text(sex).str.upper()
+    male = (recorded == "L").to_numpy(dtype=bool, na_value=False)[pos]
+    female = (recorded == "P").to_numpy(dtype=bool, na_value=False)[pos]
+    sex_bad = np.zeros(len(nik), dtype=bool)
+    sex_bad[pos] = (male & (day > 40)) | (female & (day <= 40))
 
-    parts = nik_birth_parts(nik)
-    dates = pd.to_datetime(pd.Series(dob.to_numpy(), index=nik.index), errors="coerce")
-    dob_bad = (
-        parts["day"].notna()
-        & dates.notna()
-        & (
-            (parts["day"] != dates.dt.day)
-            | (parts["month"] != dates.dt.month)
-            | (parts["yy"] != dates.dt.year % 100)
-        )
-    ).to_numpy(dtype=bool, na_value=False)
+    dates = pd.to_datetime(pd.Series(dob.to_numpy(), index=nik.index), errors="coerce").iloc[pos]
+    dated = dates.notna().to_numpy()
+    encoded = (np.where(day > 40, day - 40, day), digits[:, 8] * 10 + digits[:, 9], digits[:, 10] * 10 + digits[:, 11])
+    recorded_parts = (dates.dt.day, dates.dt.month, dates.dt.year % 100)
+    differs = np.zeros(len(pos), dtype=bool)
+    for from_nik, from_dob in zip(encoded, recorded_parts, strict=True):
+        differs |= from_nik != from_dob.fillna(-1).to_numpy(dtype=np.int64)
+    dob_bad = np.zeros(len(nik), dtype=bool)
+    dob_bad[pos] = dated & differs
 
-    labels = np.array(["", NIK_WARNINGS[0], NIK_WARNINGS[1], ";".join(NIK_WARNINGS)], dtype=object)
-    index = sex_bad.astype(np.int8) + 2 * dob_bad.astype(np.int8)
-    return pd.Series(labels[index], index=nik.index, dtype="str", name="nik_warnings")
+    labels = ["", NIK_WARNINGS[0], NIK_WARNINGS[1], ";".join(NIK_WARNINGS)]
+    index = sex_bad.astype(np.int64) + 2 * dob_bad.astype(np.int64)
+    return take_text(labels, index, nik.index).rename("nik_warnings")
