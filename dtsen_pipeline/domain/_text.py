@@ -51,9 +51,13 @@ def take_text(table: list[str | None], codes: np.ndarray, index: pd.Index) -> pd
 
     Built in Arrow: converting a million-row object array to `str` is ~15x slower.
     """
-    values = pa.array([*table, None], type=pa.large_string())
-    codes = np.where(codes < 0, len(table), codes)
-    taken = values.take(pa.array(codes))
+    return take_array(pa.array(table, type=pa.large_string()), codes, index)
+
+
+def take_array(values: pa.Array, codes: np.ndarray, index: pd.Index) -> pd.Series:
+    """`values[codes]` (an Arrow string array) as a `str` Series; code -1 gives NA."""
+    values = pa.concat_arrays([values.cast(pa.large_string()), pa.nulls(1, pa.large_string())])
+    taken = values.take(pa.array(np.where(codes < 0, len(values) - 1, codes)))
     return taken.to_pandas(types_mapper=_STR_TYPES.get).set_axis(index)
 
 

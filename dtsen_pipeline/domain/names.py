@@ -14,9 +14,12 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from ._text import take_text
+from ._text import take_array
 
 LEADING_TITLES: frozenset[str] = frozenset(
     {
@@ -224,14 +227,44 @@ def _folded(raw: str) -> tuple[str | None, str | None, str | None, str | None]:
     return parts
 
 
+# A name needing no folding, once uppercased: ASCII words of letters with single spaces, and none
+# of what `split_name`/`name_key` act on (`_FOLDING`). For such a name nama_norm = name_key = the
+# uppercased name, gelar = '' and no father's name; tests check this against `split_name`.
+_PLAIN = r"^[A-Z]+(?: [A-Z]+)*$"
+_FOLDING = "|".join([
+    rf"^(?:{'|'.join(sorted(LEADING_TITLES | MUHAMMAD_VARIANTS | SITI_VARIANTS | {'K'}))})(?: |$)",  # first token
+    rf"(?:^| )(?:{'|'.join(sorted(FATHER_MARKERS | {'ABD'}))})(?: |$)",  # BIN/BINTI anywhere, ABD -> ABDUL
+    _OLD_SPELLING_RE.pattern,  # OE, DJ, TJ, SJ, NJ, CH
+    _TAIL_DEGREE.pattern,  # a trailing degree (", S.PD", " SE")
+])
+
+
+def _plain_names(raw: pa.Array) -> tuple[pa.Array, np.ndarray]:
+    """The uppercased names and which of them need no folding, with Arrow's regex kernels."""
+    upper = pc.utf8_upper(raw)
+    plain = pc.and_kleene(pc.and_kleene(pc.string_is_ascii(raw), pc.match_substring_regex(upper, _PLAIN)),
+                          pc.invert(pc.match_substring_regex(upper, _FOLDING)))
+    return upper, pc.fill_null(plain, False).to_numpy(zero_copy_only=False)
+
+
 def name_columns(values: pd.Series) -> pd.DataFrame:
     """`nama_norm`, `gelar`, `name_key`, `nama_ayah` for raw names, computed once per unique value.
 
     Blank or missing names give NA in every column (the caller quarantines MISSING_NAME);
     `gelar` is '' when there are no titles, `nama_ayah` NA when there is no BIN/BINTI.
+    Plain names (most of them) are handled by Arrow kernels; the rest go through `split_name`.
     """
     codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    folded = [_folded(raw) for raw in uniques.tolist()]
-    tables = list(zip(*folded, strict=True)) if folded else [(), (), (), ()]
-    columns = dict(zip(("nama_norm", "gelar", "name_key", "nama_ayah"), tables, strict=True))
-    return pd.DataFrame({name: take_text(list(table), codes, values.index) for name, table in columns.items()})
+    raw = pa.array(uniques, pa.string())
+    raw = raw.combine_chunks() if isinstance(raw, pa.ChunkedArray) else raw
+    upper, plain = _plain_names(raw)
+    folded = [_folded(name) for name in raw.filter(pa.array(~plain)).to_pylist()]
+    tables = [pa.array(part, pa.string()) for part in zip(*folded, strict=True)] if folded else [
+        pa.array([], pa.string())] * 4
+    mask = pa.array(~plain)
+    norm = pc.replace_with_mask(upper, mask, tables[0])
+    gelar = pc.replace_with_mask(pa.array([""] * len(raw), pa.string()), mask, tables[1])
+    key = pc.replace_with_mask(upper, mask, tables[2])
+    ayah = pc.replace_with_mask(pa.nulls(len(raw), pa.string()), mask, tables[3])
+    columns = {"nama_norm": norm, "gelar": gelar, "name_key": key, "nama_ayah": ayah}
+    return pd.DataFrame({name: take_array(array, codes, values.index) for name, array in columns.items()})

@@ -15,18 +15,21 @@ from __future__ import annotations
 
 import datetime as dt
 import os
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TypeVar
 
 import sqlalchemy as sa
 
 from dtsen_pipeline.ingest.feeds import FeedSpec
 from dtsen_pipeline.ingest.intake import IntakeResult, ingest_feed
 from dtsen_pipeline.ingest.staged import StagedFeed, stage_in_force
+from dtsen_pipeline.ingest.store import count_in_force
 
 DEFAULT_WORKERS = 2
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -49,41 +52,61 @@ def workers_from_env() -> int:
     return int(value)
 
 
-def _landing_bytes(landing_dir: Path, spec: FeedSpec) -> int:
+_XLSX_EXPANSION = 8  # a workbook is zipped XML: its bytes hold about 8x the cells of CSV bytes
+
+
+def _landing_work(landing_dir: Path, spec: FeedSpec) -> int:
+    """A feed's ingestion work, estimated from its landing folder (text bytes; workbooks weighed up)."""
     folder = landing_dir / spec.name
-    return sum(p.stat().st_size for p in folder.rglob("*") if p.is_file()) if folder.is_dir() else 0
+    if not folder.is_dir():
+        return 0
+    return sum(p.stat().st_size * (_XLSX_EXPANSION if p.suffix.lower() in (".xlsx", ".xlsm") else 1)
+               for p in folder.rglob("*") if p.is_file())
 
 
-def _largest_first(specs: Iterable[FeedSpec], landing_dir: Path) -> list[FeedSpec]:
-    """Big feeds start first, so the small ones fill in at the end (longest-job-first balance)."""
-    return sorted(specs, key=lambda spec: _landing_bytes(landing_dir, spec), reverse=True)
+def _longest_first(items: list[T], work: Callable[[T], int]) -> list[T]:
+    """Largest jobs start first, so the small ones fill in at the end (longest-processing-time rule)."""
+    return sorted(items, key=work, reverse=True)
 
 
 def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *, ingest: set[str],
               stage: set[str], scope: str, as_of: dt.date, run_id: str,
               workers: int = DEFAULT_WORKERS) -> dict[str, FeedOutcome]:
-    """For each feed: ingest it when its name is in `ingest`, then stage it when in `stage`.
+    """Ingest the feeds named in `ingest`, then stage those named in `stage`.
 
-    Returns the outcomes by feed name, in the order of `specs`.
+    Two rounds on one pool of `workers` threads, each round's feeds biggest first: ingestion
+    (work estimated from the landing folder), then staging (work = the feed's records in force,
+    known once ingestion is done), so no thread is left alone with a big feed at the end. A feed
+    whose ingestion failed is not staged. Returns the outcomes in the order of `specs`.
     """
-    specs = list(specs)
-
-    def one(spec: FeedSpec) -> FeedOutcome:
-        intake = staged = None
-        try:
-            if spec.name in ingest:
-                intake = ingest_feed(engine, landing_dir, spec, run_id=run_id)
-            if spec.name in stage:
-                staged = stage_in_force(engine, spec, scope=scope, as_of=as_of)
-        except Exception as error:  # reported by the caller after the other feeds are published
-            return FeedOutcome(spec.name, intake, staged, error)
-        return FeedOutcome(spec.name, intake, staged)
-
     chosen = [s for s in specs if s.name in ingest or s.name in stage]
-    if workers <= 1 or len(chosen) <= 1:
-        outcomes = [one(spec) for spec in chosen]
-    else:
-        with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feed") as pool:
-            outcomes = list(pool.map(one, _largest_first(chosen, landing_dir)))
-    by_name = {o.feed: o for o in outcomes}
-    return {s.name: by_name[s.name] for s in chosen}
+    outcomes = {s.name: FeedOutcome(s.name) for s in chosen}
+
+    def ingest_one(spec: FeedSpec) -> None:
+        try:
+            outcomes[spec.name] = replace(outcomes[spec.name], intake=ingest_feed(engine, landing_dir, spec,
+                                                                                  run_id=run_id))
+        except Exception as error:  # reported by the caller after the other feeds are published
+            outcomes[spec.name] = replace(outcomes[spec.name], error=error)
+
+    def stage_one(spec: FeedSpec) -> None:
+        try:
+            outcomes[spec.name] = replace(outcomes[spec.name], staged=stage_in_force(engine, spec, scope=scope,
+                                                                                     as_of=as_of))
+        except Exception as error:
+            outcomes[spec.name] = replace(outcomes[spec.name], error=error)
+
+    to_ingest = _longest_first([s for s in chosen if s.name in ingest], lambda s: _landing_work(landing_dir, s))
+    _run_all(ingest_one, to_ingest, workers)
+    to_stage = [s for s in chosen if s.name in stage and outcomes[s.name].error is None]
+    _run_all(stage_one, _longest_first(to_stage, lambda s: count_in_force(engine, s.name)), workers)
+    return outcomes
+
+
+def _run_all(task: Callable[[T], None], items: list[T], workers: int) -> None:
+    if workers <= 1 or len(items) <= 1:
+        for item in items:
+            task(item)
+        return
+    with ThreadPoolExecutor(max_workers=workers, thread_name_prefix="feed") as pool:
+        list(pool.map(task, items))

@@ -165,3 +165,22 @@ def test_name_columns_maps_unique_values_back() -> None:
 def test_name_columns_empty_and_all_missing() -> None:
     assert len(name_columns(pd.Series([], dtype="str"))) == 0
     assert name_columns(pd.Series([None, None], dtype="str")).isna().all().all()
+
+
+NEAR_PLAIN = [
+    "SUTRISNO", "Ani Sari", "RINA WATI", "DEWI LESTARI PUTRI",  # plain: folded by Arrow kernels
+    "RINA WATI SE", "ANDI PRATAMA ST", "BUDI SH", "YUNI AMD",  # trailing degree tokens
+    "H ABDULLAH", "HJ RUKMINI", "K H MUIS", "DR LESTARI",  # leading titles
+    "AHMAD BIN ABDULLAH", "SITI AMINAH BT YUSUF", "ABD MUIS", "MUH RIZKI", "ST NURHAYATI", "M ALI",
+    "DJOKO", "SOEKARNO", "TJAHJONO", "SJAHRIR", "NJOMAN", "RACHMAT",  # old spelling
+    "ANI  SARI", " ANI", "ANI-SARI", "ANI 2", "ÁNI SARI", "ani sari", "BINTANG", "HARTONO", "ABDI",
+]
+
+
+def test_name_columns_plain_path_equals_split_name() -> None:
+    result = name_columns(pd.Series(NEAR_PLAIN, dtype="str"))
+    for raw, row in zip(NEAR_PLAIN, result.itertuples(index=False), strict=True):
+        parts = split_name(raw)
+        expected = (parts.nama_norm, parts.gelar, name_key(parts.nama_diri), parts.nama_ayah or None)
+        got = (row.nama_norm, row.gelar, row.name_key, None if pd.isna(row.nama_ayah) else row.nama_ayah)
+        assert got == expected, raw
