@@ -53,6 +53,9 @@ ROW_FLAGS: dict[str, tuple[str, str]] = {
 PAYLOAD_COLUMNS = ("nik", "no_kk", "nama", "tgl_lahir", "jenis_kelamin", "hubungan", "kode_desa", "alamat",
                    "rt", "rw", "desil", "program", "periode")
 _GROUP_RULE_COLUMNS = (*PAYLOAD_COLUMNS, "name_key", "hubungan")
+# Every staged column a rule reads (the rules see only these, so clean rows are not all copied).
+_RULE_COLUMNS = frozenset({*_GROUP_RULE_COLUMNS, "umur", "pkh", "bpnt", "pbi_jk", "jkn_segmen", "nama_desa",
+                           "kode_prov", "kode_kab", "kode_kec"})
 _TEXT_READ = ("name_key", "hubungan")  # compared with names and with relationship codes
 SNAPSHOT = "_snapshot"  # the integer snapshot id the group rules group by (see `keyed_by_snapshot`)
 _REGION_PARENTS = {"kode_prov": "prov", "kode_kab": "kab", "kode_kec": "kec"}
@@ -166,7 +169,7 @@ def apply_row_rules(out: pd.DataFrame, raw: pd.DataFrame, spec, as_of: dt.date,
     """
     index = out.index
     group = snapshot_columns(out, spec.snapshot_scope)
-    frame = rows_where(out, candidates)
+    frame = rows_where(out[[c for c in out.columns if c in _RULE_COLUMNS or c in group]], candidates)
     reason, detail = _quarantine_codes(frame, raw, spec, group)
     kept = rows_where(frame, reason.isna())
     # A colliding NIK cannot say who is who: it is withdrawn from the rows (never a linkage key),
