@@ -114,3 +114,10 @@ def rows_where(frame: pd.DataFrame, keep: pd.Series) -> pd.DataFrame:
     usual case: a clean delivery)."""
     mask = keep.to_numpy(dtype=bool, na_value=False)
     return frame if mask.all() else frame.loc[mask]
+
+
+def constant_text(value: str, index: pd.Index) -> pd.Series:
+    """A `str` column holding one value (feed name, code system): Arrow repeats it ~100x faster
+    than pandas converts a broadcast object array."""
+    array = pa.repeat(pa.scalar(value, pa.large_string()), len(index))
+    return array.to_pandas(types_mapper=_STR_TYPES.get).set_axis(index)

@@ -101,9 +101,9 @@ def raw_frame(spec: FeedSpec, file: FileRecords, delivery_id: str, source_file: 
     n = len(file)
     header = canonical_headers(file.header, spec)
     arrays = {
-        "feed": pa.array(np.full(n, spec.name, dtype=object), pa.string()),
-        "delivery_id": pa.array(np.full(n, delivery_id, dtype=object), pa.string()),
-        "source_file": pa.array(np.full(n, source_file, dtype=object), pa.string()),
+        "feed": pa.repeat(pa.scalar(spec.name, pa.string()), n),
+        "delivery_id": pa.repeat(pa.scalar(delivery_id, pa.string()), n),
+        "source_file": pa.repeat(pa.scalar(source_file, pa.string()), n),
         "source_row": pa.array(np.arange(1, n + 1, dtype=np.int64)),
         "n_fields": pa.array(file.n_fields.astype(np.int64)),
         "header_fields": pa.array(np.full(n, len(header), dtype=np.int64)),

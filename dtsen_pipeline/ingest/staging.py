@@ -16,7 +16,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dtsen_pipeline.domain import dates, identifiers, names, regions
-from dtsen_pipeline.domain._text import join_codes, rows_where
+from dtsen_pipeline.domain._text import constant_text, join_codes, rows_where
 from dtsen_pipeline.ingest.feeds import FeedSpec
 from dtsen_pipeline.ingest.raw import JUNK_COLUMN, NON_VALUE_COLUMNS, OVERFLOW_COLUMN
 from dtsen_pipeline.quality.row_rules import ROW_QUARANTINE_REASONS, apply_row_rules
@@ -246,7 +246,7 @@ def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) ->
 
     out = pd.DataFrame(index=raw.index)
     out["record_id"] = make_record_id(spec.name, raw["source_file"], raw["source_row"])
-    out["feed"] = spec.name
+    out["feed"] = constant_text(spec.name, raw.index)
     out["source_file"] = raw["source_file"]
     out["source_row"] = raw["source_row"].astype("int64")
     flags: list[pd.Series] = []

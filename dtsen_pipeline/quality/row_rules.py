@@ -20,7 +20,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from dtsen_pipeline.domain._text import join_codes, join_columns, rows_where
+from dtsen_pipeline.domain._text import constant_text, join_codes, join_columns, rows_where
 from dtsen_pipeline.quality import rules
 
 # E: quarantine reasons added by these rules (the row is not staged).
@@ -156,8 +156,8 @@ def _lineage(frame: pd.DataFrame, raw: pd.DataFrame, spec) -> dict[str, pd.Serie
     source = source.str.strip(".").replace("", pd.NA)
     return {
         "kode_desa_source": source.reindex(frame.index).astype("str"),
-        "region_code_system": pd.Series(spec.region.code_system, index=frame.index, dtype="str"),
-        "region_vintage": pd.Series(spec.region.vintage, index=frame.index, dtype="str"),
+        "region_code_system": constant_text(spec.region.code_system, frame.index),
+        "region_vintage": constant_text(spec.region.vintage, frame.index),
     }
 
 
