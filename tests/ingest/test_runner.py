@@ -1,0 +1,132 @@
+"""Feeds ingested and staged side by side (ingest.runner): same tables as one at a time, a failing
+feed does not stop the others, and the Dagster multi-asset can run any subset."""
+
+import datetime as dt
+import shutil
+
+import pytest
+import sqlalchemy as sa
+
+import dtsen_pipeline.ingest.runner as runner
+from dtsen_pipeline.ingest.feeds import load_feed_specs
+from dtsen_pipeline.ingest.runner import run_feeds, workers_from_env
+from dtsen_pipeline.ingest.staged import quarantine_part
+from dtsen_pipeline.warehouse import read_table
+
+SPECS = load_feed_specs()
+AS_OF = dt.date(2026, 11, 30)
+
+
+def _run(tmp_path, landing, name: str, workers: int, **kwargs):
+    engine = sa.create_engine(f"duckdb:///{tmp_path / f'{name}.duckdb'}")
+    outcomes = run_feeds(engine, landing, SPECS.values(), ingest=set(SPECS), stage=set(SPECS), scope="18.06",
+                         as_of=AS_OF, run_id=name, workers=workers, **kwargs)
+    return engine, outcomes
+
+
+def _tables(engine, feed: str):
+    staged = read_table(engine, "staging", feed).sort_values("record_id", ignore_index=True)
+    quarantine = read_table(engine, "quality", quarantine_part(feed))
+    return staged, quarantine.sort_values(["source_file", "source_row"], ignore_index=True)
+
+
+def test_two_workers_give_the_same_tables_as_one(tmp_path, sample_landing):
+    one, outcomes_one = _run(tmp_path, sample_landing, "one", workers=1)
+    two, outcomes_two = _run(tmp_path, sample_landing, "two", workers=2)
+    assert list(outcomes_two) == list(SPECS)  # in declaration order, whatever order they ran in
+    for name in SPECS:
+        assert outcomes_one[name].error is None and outcomes_two[name].error is None, name
+        assert outcomes_two[name].staged.rows_in == outcomes_one[name].staged.rows_in > 0
+        for left, right in zip(_tables(one, name), _tables(two, name), strict=True):
+            assert left.equals(right), name
+
+
+def test_a_failing_feed_does_not_stop_the_others(tmp_path, sample_landing, monkeypatch):
+    real = runner.stage_in_force
+
+    def failing_for_pekon(engine, spec, **kwargs):
+        if spec.name == "pekon":
+            raise ValueError("staging failed")
+        return real(engine, spec, **kwargs)
+
+    monkeypatch.setattr(runner, "stage_in_force", failing_for_pekon)
+    engine, outcomes = _run(tmp_path, sample_landing, "failing", workers=2)
+    assert isinstance(outcomes["pekon"].error, ValueError)
+    assert outcomes["pekon"].intake is not None and outcomes["pekon"].staged is None
+    for name in SPECS.keys() - {"pekon"}:
+        assert outcomes[name].error is None and outcomes[name].staged.rows_staged > 0, name
+        assert len(read_table(engine, "staging", name)) == outcomes[name].staged.rows_staged
+
+
+def test_a_feed_whose_ingestion_failed_is_not_staged(tmp_path, sample_landing, monkeypatch):
+    real = runner.ingest_feed
+
+    def failing_for_bansos(engine, landing, spec, **kwargs):
+        if spec.name == "bansos":
+            raise OSError("landing folder unreadable")
+        return real(engine, landing, spec, **kwargs)
+
+    monkeypatch.setattr(runner, "ingest_feed", failing_for_bansos)
+    engine, outcomes = _run(tmp_path, sample_landing, "no_bansos", workers=2)
+    assert isinstance(outcomes["bansos"].error, OSError) and outcomes["bansos"].staged is None
+    assert not sa.inspect(engine).has_table("bansos", schema="staging")
+    assert outcomes["dtsen"].staged.rows_staged > 0
+
+
+def test_workers_from_env(monkeypatch):
+    monkeypatch.delenv("DTSEN_INGEST_WORKERS", raising=False)
+    assert workers_from_env() == 2
+    monkeypatch.setenv("DTSEN_INGEST_WORKERS", "1")
+    assert workers_from_env() == 1
+    for bad in ("0", "two", "-1"):
+        monkeypatch.setenv("DTSEN_INGEST_WORKERS", bad)
+        with pytest.raises(ValueError, match="DTSEN_INGEST_WORKERS"):
+            workers_from_env()
+
+
+def test_the_multi_asset_materializes_a_subset(tmp_path, sample_landing):
+    from dagster import AssetKey, materialize
+
+    from assets.ingest import ingest_and_stage_feeds
+    from dtsen_pipeline.resources import default_resources
+    from tests.support import make_settings
+
+    landing = tmp_path / "landing"
+    shutil.copytree(sample_landing / "verval", landing / "verval")
+    shutil.copytree(sample_landing / "bansos", landing / "bansos")
+    settings = make_settings(tmp_path, landing, f"duckdb:///{tmp_path / 'subset.duckdb'}")
+    selection = [AssetKey(["raw", "verval"]), AssetKey(["staging", "verval"]), AssetKey(["raw", "bansos"])]
+    result = materialize([ingest_and_stage_feeds], selection=selection, resources=default_resources(settings))
+    assert result.success
+    done = {event.asset_key for event in result.get_asset_materialization_events()}
+    assert done == set(selection)
+    engine = sa.create_engine(settings.warehouse_url)
+    assert sa.inspect(engine).has_table("verval", schema="staging")
+    assert not sa.inspect(engine).has_table("bansos", schema="staging")  # raw only: not selected
+    assert sa.inspect(engine).has_table("bansos", schema="raw")
+
+
+def test_the_multi_asset_publishes_the_other_feeds_then_fails(tmp_path, sample_landing, monkeypatch):
+    from dagster import AssetKey, materialize
+
+    from assets.ingest import ingest_and_stage_feeds
+    from dtsen_pipeline.resources import default_resources
+    from tests.support import make_settings
+
+    real = runner.stage_in_force
+
+    def failing_for_bansos(engine, spec, **kwargs):
+        if spec.name == "bansos":
+            raise ValueError("staging failed")
+        return real(engine, spec, **kwargs)
+
+    monkeypatch.setattr(runner, "stage_in_force", failing_for_bansos)
+    settings = make_settings(tmp_path, sample_landing, f"duckdb:///{tmp_path / 'fails.duckdb'}")
+    selection = [AssetKey([layer, feed]) for layer in ("raw", "staging") for feed in ("verval", "bansos")]
+    result = materialize([ingest_and_stage_feeds], selection=selection, resources=default_resources(settings),
+                         raise_on_error=False)
+    assert not result.success
+    done = {event.asset_key for event in result.get_asset_materialization_events()}
+    assert done == set(selection) - {AssetKey(["staging", "bansos"])}
+    (failure,) = [e for e in result.all_events if e.is_step_failure]
+    assert "feed(s) bansos failed" in failure.step_failure_data.error.cause.message
