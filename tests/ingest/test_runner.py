@@ -8,7 +8,7 @@ import pytest
 import sqlalchemy as sa
 
 import dtsen_pipeline.ingest.runner as runner
-from dtsen_pipeline.ingest.feeds import load_feed_specs
+from dtsen_pipeline.ingest.feeds import FeedSpec, load_feed_specs
 from dtsen_pipeline.ingest.runner import run_feeds, workers_from_env
 from dtsen_pipeline.ingest.staged import quarantine_part
 from dtsen_pipeline.warehouse import read_table
@@ -41,15 +41,20 @@ def test_two_workers_give_the_same_tables_as_one(tmp_path, sample_landing):
             assert left.equals(right), name
 
 
+def _fail(monkeypatch, step: str, feed: str, error: Exception) -> None:
+    """Make the runner's `step` (ingest_feed or stage_in_force) raise `error` for one feed only."""
+    real = getattr(runner, step)
+
+    def failing(*args, **kwargs):
+        if any(isinstance(a, FeedSpec) and a.name == feed for a in args):
+            raise error
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(runner, step, failing)
+
+
 def test_a_failing_feed_does_not_stop_the_others(tmp_path, sample_landing, monkeypatch):
-    real = runner.stage_in_force
-
-    def failing_for_pekon(engine, spec, **kwargs):
-        if spec.name == "pekon":
-            raise ValueError("staging failed")
-        return real(engine, spec, **kwargs)
-
-    monkeypatch.setattr(runner, "stage_in_force", failing_for_pekon)
+    _fail(monkeypatch, "stage_in_force", "pekon", ValueError("staging failed"))
     engine, outcomes = _run(tmp_path, sample_landing, "failing", workers=2)
     assert isinstance(outcomes["pekon"].error, ValueError)
     assert outcomes["pekon"].intake is not None and outcomes["pekon"].staged is None
@@ -59,14 +64,7 @@ def test_a_failing_feed_does_not_stop_the_others(tmp_path, sample_landing, monke
 
 
 def test_a_feed_whose_ingestion_failed_is_not_staged(tmp_path, sample_landing, monkeypatch):
-    real = runner.ingest_feed
-
-    def failing_for_bansos(engine, landing, spec, **kwargs):
-        if spec.name == "bansos":
-            raise OSError("landing folder unreadable")
-        return real(engine, landing, spec, **kwargs)
-
-    monkeypatch.setattr(runner, "ingest_feed", failing_for_bansos)
+    _fail(monkeypatch, "ingest_feed", "bansos", OSError("landing folder unreadable"))
     engine, outcomes = _run(tmp_path, sample_landing, "no_bansos", workers=2)
     assert isinstance(outcomes["bansos"].error, OSError) and outcomes["bansos"].staged is None
     assert not sa.inspect(engine).has_table("bansos", schema="staging")
@@ -113,14 +111,7 @@ def test_the_multi_asset_publishes_the_other_feeds_then_fails(tmp_path, sample_l
     from dtsen_pipeline.resources import default_resources
     from tests.support import make_settings
 
-    real = runner.stage_in_force
-
-    def failing_for_bansos(engine, spec, **kwargs):
-        if spec.name == "bansos":
-            raise ValueError("staging failed")
-        return real(engine, spec, **kwargs)
-
-    monkeypatch.setattr(runner, "stage_in_force", failing_for_bansos)
+    _fail(monkeypatch, "stage_in_force", "bansos", ValueError("staging failed"))
     settings = make_settings(tmp_path, sample_landing, f"duckdb:///{tmp_path / 'fails.duckdb'}")
     selection = [AssetKey([layer, feed]) for layer in ("raw", "staging") for feed in ("verval", "bansos")]
     result = materialize([ingest_and_stage_feeds], selection=selection, resources=default_resources(settings),
