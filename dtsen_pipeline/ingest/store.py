@@ -80,8 +80,14 @@ def _insert(conn: sa.Connection, frame: pd.DataFrame, table: str) -> None:
 def reset_if_outdated(engine: sa.Engine, feed: str) -> bool:
     """Drop raw.<feed> and the feed's registry rows when the table predates the registry or the
     stored junk reasons, so the landing folder is read again; True when it did."""
+    def current(conn: sa.Connection) -> bool:
+        return not _has_table(conn, feed) or set(REQUIRED_RAW_COLUMNS) <= set(_columns(conn, feed))
+
+    with engine.connect() as conn:  # the usual answer, without queueing behind other feeds' writes
+        if current(conn):
+            return False
     with write_transaction(engine) as conn:
-        if not _has_table(conn, feed) or set(REQUIRED_RAW_COLUMNS) <= set(_columns(conn, feed)):
+        if current(conn):
             return False
         conn.exec_driver_sql(f"DROP TABLE {qualified(RAW_SCHEMA, feed)}")
         if _has_table(conn, REGISTRY_TABLE):
