@@ -9,7 +9,7 @@ deliveries stay in force when a new one is rejected.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
@@ -40,6 +40,9 @@ class IntakeResult:
     reports: list[FileReport]  # files examined by this run (new or still unusable)
     registry: list[Delivery]  # every delivery the feed has received, `in_force` set
     rows_added: int
+    # The records loaded by this run, by delivery_id, as saved to raw.<feed>: staging in the same
+    # process can take them from here instead of reading them back (`store.read_in_force`).
+    loaded: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
     @property
     def in_force(self) -> list[Delivery]:
@@ -125,4 +128,5 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
     registry = select_in_force([*final, *retry.values(), *entries], spec.delivery_mode,
                                scoped=bool(spec.snapshot_scope))
     rows = save_feed(engine, spec, registry, frames)
-    return IntakeResult(feed=spec.name, reports=reports, registry=registry, rows_added=rows)
+    return IntakeResult(feed=spec.name, reports=reports, registry=registry, rows_added=rows,
+                        loaded={str(f["delivery_id"].iloc[0]): f for f in frames})

@@ -95,8 +95,11 @@ def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *
 
     def stage_one(spec: FeedSpec) -> None:
         try:
-            outcomes[spec.name] = replace(outcomes[spec.name], staged=stage_in_force(engine, spec, scope=scope,
-                                                                                     as_of=as_of))
+            intake = outcomes[spec.name].intake
+            staged = stage_in_force(engine, spec, scope=scope, as_of=as_of, loaded=intake.loaded if intake else None)
+            # The records loaded this run are staged: let them go before the next feed is.
+            outcomes[spec.name] = replace(outcomes[spec.name], staged=staged,
+                                          intake=replace(intake, loaded={}) if intake else None)
         except Exception as error:
             outcomes[spec.name] = replace(outcomes[spec.name], error=error)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pandas as pd
@@ -66,9 +67,11 @@ def _stage(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) -> Sta
     return StagingResult(staged=shape.staged.iloc[:0], quarantine=empty_quarantine())
 
 
-def stage_in_force(engine: sa.Engine, spec: FeedSpec, scope: str, as_of: dt.date) -> StagedFeed:
-    """Read the deliveries in force, stage them, publish staging.<feed> and its quarantine part."""
-    raw = read_in_force(engine, spec)
+def stage_in_force(engine: sa.Engine, spec: FeedSpec, scope: str, as_of: dt.date,
+                   loaded: Mapping[str, pd.DataFrame] | None = None) -> StagedFeed:
+    """Read the deliveries in force (those this process just loaded from `loaded`, see
+    `store.read_in_force`), stage them, publish staging.<feed> and its quarantine part."""
+    raw = read_in_force(engine, spec, loaded)
     result = _stage(raw, spec, scope, as_of)
     dates = tuple(c for c in DATE_COLUMNS if c in result.staged.columns)
     quarantine = result.quarantine if len(result.quarantine) else empty_quarantine()

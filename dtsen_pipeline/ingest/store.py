@@ -9,6 +9,8 @@ other dialect goes through SQLAlchemy.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+
 import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
@@ -125,27 +127,48 @@ def _in_force_filter(placeholder: str = ":feed") -> str:
     return f"delivery_id IN (SELECT delivery_id FROM {_registry()} WHERE feed = {placeholder} AND in_force)"
 
 
-def read_in_force(engine: sa.Engine, spec: FeedSpec) -> pd.DataFrame:
-    """The raw records of the feed's deliveries in force, in file and row order."""
+def read_in_force(engine: sa.Engine, spec: FeedSpec, loaded: Mapping[str, pd.DataFrame] | None = None
+                  ) -> pd.DataFrame:
+    """The raw records of the feed's deliveries in force, in file and row order.
+
+    `loaded`: records this process has just saved (`IntakeResult.loaded`, by delivery_id); those
+    in force are taken from memory, the rest read from the warehouse. Same result either way.
+    """
+    loaded = loaded or {}
     with engine.connect() as conn:
         if not (_has_table(conn, spec.name) and _has_table(conn, REGISTRY_TABLE)):
             return empty_raw_frame(spec)
-    with engine.connect() as conn:
-        duckdb = conn.dialect.name == "duckdb"
-        where = _in_force_filter("$feed" if duckdb else ":feed")
-        sql = f"SELECT * FROM {qualified(RAW_SCHEMA, spec.name)} WHERE {where} ORDER BY source_file, source_row"
-        if duckdb:
-            driver = conn.connection.driver_connection
-            table = driver.sql(sql, params={"feed": spec.name}).to_arrow_table()
-            frame = table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
-        else:
-            frame = pd.read_sql(sa.text(sql), conn, params={"feed": spec.name})
+        columns = _columns(conn, spec.name)
+        in_force = [r[0] for r in conn.execute(sa.text(f"SELECT delivery_id FROM {_registry()} "
+                                                        "WHERE feed = :feed AND in_force"), {"feed": spec.name})]
+    fresh = sorted((loaded[d] for d in in_force if d in loaded), key=lambda f: str(f["source_file"].iloc[0]))
+    stored = [d for d in in_force if d not in loaded]
+    if stored or not fresh:
+        blocks = [*fresh, _read_stored(engine, spec, stored)]
+        frame = pd.concat(blocks, ignore_index=True) if fresh else blocks[0]
+        if fresh:  # deliveries are whole files: order by file, each file in its row order
+            frame = frame.sort_values(["source_file", "source_row"], kind="stable", ignore_index=True)
+    else:  # each loaded delivery is one file, already in row order
+        frame = fresh[0] if len(fresh) == 1 else pd.concat(fresh, ignore_index=True)
+    frame = frame.reindex(columns=columns)
     for column in frame.columns:
         if column in INT_COLUMNS:
             frame[column] = frame[column].astype("int64")
         elif frame[column].dtype != STR_DTYPE:
             frame[column] = frame[column].astype(STR_DTYPE)
     return frame
+
+
+def _read_stored(engine: sa.Engine, spec: FeedSpec, delivery_ids: list[str]) -> pd.DataFrame:
+    """Records of these deliveries from raw.<feed>, in file and row order."""
+    listed = ", ".join("'" + d.replace("'", "''") + "'" for d in delivery_ids) or "NULL"
+    sql = (f"SELECT * FROM {qualified(RAW_SCHEMA, spec.name)} WHERE delivery_id IN ({listed}) "
+           "ORDER BY source_file, source_row")
+    with engine.connect() as conn:
+        if conn.dialect.name == "duckdb":
+            table = conn.connection.driver_connection.sql(sql).to_arrow_table()
+            return table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+        return pd.read_sql(sa.text(sql), conn)
 
 
 def count_in_force(engine: sa.Engine, feed: str) -> int:

@@ -121,3 +121,25 @@ def test_the_multi_asset_publishes_the_other_feeds_then_fails(tmp_path, sample_l
     assert done == set(selection) - {AssetKey(["staging", "bansos"])}
     (failure,) = [e for e in result.all_events if e.is_step_failure]
     assert "feed(s) bansos failed" in failure.step_failure_data.error.cause.message
+
+
+@pytest.mark.parametrize("feed", ["pekon", "dtsen", "bansos"])
+def test_records_just_loaded_read_as_from_the_warehouse(tmp_path, sample_landing, feed):
+    from dtsen_pipeline.ingest.intake import ingest_feed
+    from dtsen_pipeline.ingest.store import read_in_force
+
+    spec = SPECS[feed]
+    landing = tmp_path / "landing"
+    files = sorted((sample_landing / feed).iterdir())
+    (landing / feed).mkdir(parents=True)
+    engine = sa.create_engine(f"duckdb:///{tmp_path / 'loaded.duckdb'}")
+    half = max(1, len(files) // 2)
+    for batch in [b for b in (files[:half], files[half:]) if b]:  # a second run adds the rest
+        for path in batch:
+            shutil.copy(path, landing / feed / path.name)
+        intake = ingest_feed(engine, landing, spec, run_id="r")
+        assert 0 < len(intake.loaded) <= len(batch)  # empty and duplicate files are not loaded
+        from_memory, from_warehouse = read_in_force(engine, spec, intake.loaded), read_in_force(engine, spec)
+        assert len(from_warehouse) == sum(d.records for d in intake.in_force) > 0
+        assert from_memory.equals(from_warehouse)
+        assert list(from_memory.dtypes) == list(from_warehouse.dtypes)
