@@ -8,7 +8,6 @@ import datetime as dt
 import os
 
 import pandas as pd
-import pytest
 
 from dtsen_pipeline.ingest.deliveries import Delivery, record_file_name, scope_key, select_in_force
 from dtsen_pipeline.ingest.staging import make_record_id
@@ -19,7 +18,6 @@ from tests.ingest.helpers import (
     SPECS,
     VILLAGE,
     csv_bytes,
-    engine_at,
     feed_csv,
     man_nik,
     record,
@@ -69,18 +67,6 @@ def test_a_reused_file_name_gets_its_content_id_in_the_provenance():
 
 
 # --- intake over a landing folder --------------------------------------------------------------
-
-@pytest.fixture
-def landing(tmp_path):
-    return tmp_path / "landing"
-
-
-@pytest.fixture
-def engine(tmp_path):
-    eng = engine_at(tmp_path / "w.duckdb")
-    yield eng
-    eng.dispose()
-
 
 def _run(engine, landing, feed, day: int):
     return run_feed(engine, landing, feed, run_id=f"run-{day}", now=dt.datetime(2026, 11, day, 1))

@@ -17,7 +17,6 @@ from tests.ingest.helpers import (
     VILLAGE,
     WOMAN_NIK,
     csv_bytes,
-    engine_at,
     feed_csv,
     man_nik,
     record,
@@ -25,18 +24,6 @@ from tests.ingest.helpers import (
     write,
     write_xlsx,
 )
-
-
-@pytest.fixture
-def landing(tmp_path):
-    return tmp_path / "landing"
-
-
-@pytest.fixture
-def engine(tmp_path):
-    eng = engine_at(tmp_path / "w.duckdb")
-    yield eng
-    eng.dispose()
 
 
 def _conserved(result) -> None:
