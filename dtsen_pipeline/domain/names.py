@@ -209,8 +209,9 @@ def name_key_alt(key: str) -> str:
 
 # Folded parts of names already seen in this process: the feeds of one delivery name the same
 # people (DTSEN, Dukcapil, pekon, bansos), so most names of the second feed on are folded once.
-# Bounded: about 400 bytes a name, so at most ~400 MB (Tanggamus has ~220,000 distinct names, ~90 MB);
-# cleared whole when full, which only costs recomputation.
+# Only names that need folding get here (plain ones take the Arrow path in `name_columns`).
+# Bounded: about 320 bytes a name with its key, so at most ~320 MB (the 640,000-person sample has
+# ~90,000 such names, ~30 MB); cleared whole when full, which only costs recomputation.
 _FOLDED: dict[str, tuple[str | None, str | None, str | None, str | None]] = {}
 _FOLDED_MAX = 1_000_000
 _NO_NAME: tuple[None, None, None, None] = (None, None, None, None)
