@@ -3,9 +3,10 @@
 Feeds are independent until linkage, and much of their work (Arrow CSV parsing, Arrow string
 kernels, NumPy, DuckDB) runs outside Python's global interpreter lock, so on the two cores of a
 kabupaten server two feeds on two threads finish in about 0.7 of the time one after the other
-takes. Threads, not processes: a process would have to ship each feed's two million cells to
-and fro, and DuckDB admits a single writing process per file. Warehouse writes take turns
-(`warehouse.write_transaction`).
+takes. Threads, not processes: DuckDB admits a single writing process per file, so a worker
+process would have to hand each feed's two million cells back to this one, and measured on the
+640,000-person sample, staging in worker processes was no faster (both cores are already busy).
+Warehouse writes take turns (`warehouse.write_transaction`).
 
 A feed that fails does not stop the others: its outcome carries the exception, and the caller
 publishes what succeeded before it reports the failure.
@@ -25,6 +26,7 @@ import sqlalchemy as sa
 
 from dtsen_pipeline.ingest.feeds import FeedSpec
 from dtsen_pipeline.ingest.intake import IntakeResult, ingest_feed
+from dtsen_pipeline.ingest.raw import discover_files
 from dtsen_pipeline.ingest.staged import StagedFeed, stage_in_force
 from dtsen_pipeline.ingest.store import count_in_force
 
@@ -60,12 +62,9 @@ _PER_FILE = 600_000
 
 
 def _landing_work(landing_dir: Path, spec: FeedSpec) -> int:
-    """A feed's ingestion work, estimated from its landing folder."""
-    folder = landing_dir / spec.name
-    if not folder.is_dir():
-        return 0
+    """A feed's ingestion work, estimated from the files ingestion will look at."""
     return sum(p.stat().st_size * (_XLSX_BYTE if p.suffix.lower() in (".xlsx", ".xlsm") else 1) + _PER_FILE
-               for p in folder.rglob("*") if p.is_file())
+               for p in discover_files(landing_dir, spec))
 
 
 def _longest_first(items: list[T], work: Callable[[T], int]) -> list[T]:
@@ -88,8 +87,10 @@ def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *
 
     def ingest_one(spec: FeedSpec) -> None:
         try:
-            outcomes[spec.name] = replace(outcomes[spec.name], intake=ingest_feed(engine, landing_dir, spec,
-                                                                                  run_id=run_id))
+            intake = ingest_feed(engine, landing_dir, spec, run_id=run_id)
+            # The records just loaded are kept in memory only for a feed staged next.
+            outcomes[spec.name] = replace(outcomes[spec.name],
+                                          intake=intake if spec.name in stage else replace(intake, loaded={}))
         except Exception as error:  # reported by the caller after the other feeds are published
             outcomes[spec.name] = replace(outcomes[spec.name], error=error)
 
