@@ -15,6 +15,7 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 
 import pandas as pd
+import pyarrow as pa
 import sqlalchemy as sa
 
 _PG_TYPES = {
@@ -80,8 +81,6 @@ def _kind(series: pd.Series) -> str:
 def _arrow_or_frame(df: pd.DataFrame) -> object:
     """The frame as an Arrow table when it converts (DuckDB scans Arrow about twice as fast as
     pandas' Arrow-backed strings), else the frame itself (object columns of mixed values)."""
-    import pyarrow as pa
-
     try:
         return pa.Table.from_pandas(df, preserve_index=False)
     except (pa.ArrowInvalid, pa.ArrowTypeError, pa.ArrowNotImplementedError):

@@ -94,7 +94,7 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
 
     reports: list[FileReport] = []
     entries: list[Delivery] = []
-    frames: list[pd.DataFrame] = []
+    frames: dict[str, pd.DataFrame] = {}  # by delivery_id
     for path in discover_files(landing_dir, spec):
         relative = path.relative_to(landing_dir).as_posix()
         stat = path.stat()
@@ -123,10 +123,9 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
         reports.append(report)
         if report.status == ACCEPTED:
             loaded[delivery_id] = entry
-            frames.append(frame)
+            frames[delivery_id] = frame
     # Unusable entries whose file is gone stay in the registry as a record of what came.
     registry = select_in_force([*final, *retry.values(), *entries], spec.delivery_mode,
                                scoped=bool(spec.snapshot_scope))
-    rows = save_feed(engine, spec, registry, frames)
-    return IntakeResult(feed=spec.name, reports=reports, registry=registry, rows_added=rows,
-                        loaded={str(f["delivery_id"].iloc[0]): f for f in frames})
+    rows = save_feed(engine, spec, registry, list(frames.values()))
+    return IntakeResult(feed=spec.name, reports=reports, registry=registry, rows_added=rows, loaded=frames)

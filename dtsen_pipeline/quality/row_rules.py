@@ -52,7 +52,7 @@ ROW_FLAGS: dict[str, tuple[str, str]] = {
 # Columns compared for an exact duplicate (NIK-11 W): the whole person payload.
 PAYLOAD_COLUMNS = ("nik", "no_kk", "nama", "tgl_lahir", "jenis_kelamin", "hubungan", "kode_desa", "alamat",
                    "rt", "rw", "desil", "program", "periode")
-_GROUP_RULE_COLUMNS = (*PAYLOAD_COLUMNS, "name_key", "hubungan")
+_GROUP_RULE_COLUMNS = (*PAYLOAD_COLUMNS, "name_key")  # the payload holds hubungan
 # Every staged column a rule reads (the rules see only these, so clean rows are not all copied).
 _RULE_COLUMNS = frozenset({*_GROUP_RULE_COLUMNS, "umur", "pkh", "bpnt", "pbi_jk", "jkn_segmen", "nama_desa",
                            "kode_prov", "kode_kab", "kode_kec"})
@@ -87,7 +87,7 @@ def _quarantine_codes(frame: pd.DataFrame, raw: pd.DataFrame, spec, group: list[
     detail = pd.Series(pd.NA, index=frame.index, dtype="str")
     if "desil" in spec.extras and spec.extras["desil"] in raw.columns:
         delivered = raw[spec.extras["desil"]]
-        bad = ~rules.desil_valid(delivered if len(delivered) == len(frame) else delivered.loc[frame.index])
+        bad = ~rules.desil_valid(delivered if delivered.index.equals(frame.index) else delivered.loc[frame.index])
         reason = reason.mask(bad, "BAD_DESIL")
         detail = detail.mask(bad, "desil is not empty and not an integer 1-10")
     parents = {level: frame[col] for col, level in _REGION_PARENTS.items() if col in frame.columns}
