@@ -16,6 +16,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from dtsen_pipeline.cli import write_instance_config
+
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -42,9 +44,7 @@ def run(persons: int, seed: int, work: Path) -> None:
         started = time.perf_counter()
         generate(persons=persons, seed=seed, out_dir=landing)
         print(f"sample: {persons:,} persons in {time.perf_counter() - started:.0f} s")
-    home = work / "dagster_home"
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    home = write_instance_config(work / "dagster_home")
     settings = Settings(warehouse_url=f"duckdb:///{work / 'warehouse.duckdb'}", landing_dir=landing,
                         artifacts_dir=work / "artifacts", truth_dir=landing / "_truth", scope="18.06")
     job = build_definitions(settings).resolve_job_def("nightly_refresh")

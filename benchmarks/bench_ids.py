@@ -18,6 +18,8 @@ from pathlib import Path
 
 import pandas as pd
 
+from dtsen_pipeline.cli import write_instance_config
+
 OLD_DTSEN, NEW_DTSEN = "DTSEN_1806_202611.csv", "DTSEN_1806_202612.csv"
 
 
@@ -48,9 +50,7 @@ def run_once(work: Path, landing: Path, label: str):
     from dtsen_pipeline.config import Settings
     from dtsen_pipeline.definitions import build_definitions
 
-    home = work / f"dagster_home_{label}"
-    home.mkdir(parents=True, exist_ok=True)
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    home = write_instance_config(work / f"dagster_home_{label}")
     settings = Settings(warehouse_url=f"duckdb:///{work / 'warehouse.duckdb'}", landing_dir=landing,
                         artifacts_dir=work / "artifacts", truth_dir=landing / "_truth", scope="18.06")
     started = time.perf_counter()

@@ -22,12 +22,17 @@ telemetry:
 """
 
 
-def ensure_dagster_home() -> Path:
-    home = Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home")))
+def write_instance_config(home: Path) -> Path:
+    """A local Dagster instance folder (SQLite storage, no telemetry): `home`, made if missing."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
         config.write_text(INSTANCE_YAML)
+    return home
+
+
+def ensure_dagster_home() -> Path:
+    home = write_instance_config(Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))))
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     return home
 

@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from dtsen_pipeline.cli import write_instance_config
 from tests.support import PipelineRun, make_settings, run_nightly
 
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
@@ -31,9 +32,7 @@ def duckdb_run(tmp_path_factory, sample_landing) -> PipelineRun:
     from dagster import DagsterInstance
 
     tmp = tmp_path_factory.mktemp("run")
-    home = tmp / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    home = write_instance_config(tmp / "dagster_home")
     settings = make_settings(tmp, sample_landing, f"duckdb:///{tmp / 'warehouse.duckdb'}")
     instance = DagsterInstance.from_config(str(home))
     run_id, success = run_nightly(settings, instance)

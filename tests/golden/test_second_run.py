@@ -13,6 +13,7 @@ import pytest
 import sqlalchemy as sa
 from dagster import DagsterInstance
 
+from dtsen_pipeline.cli import write_instance_config
 from dtsen_pipeline.golden.evaluate import load_truth, subject_maps
 from dtsen_pipeline.warehouse import engine_for, read_table
 from tests.support import make_settings, run_nightly
@@ -53,9 +54,7 @@ def two_runs(duckdb_run, tmp_path_factory):
     tmp = tmp_path_factory.mktemp("second_run")
     shutil.copy(first_url.removeprefix("duckdb:///"), tmp / "warehouse.duckdb")
     removed = _next_month_landing(duckdb_run.landing, tmp / "landing")
-    home = tmp / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    home = write_instance_config(tmp / "dagster_home")
     settings = make_settings(tmp, tmp / "landing", f"duckdb:///{tmp / 'warehouse.duckdb'}")
     run_id, success = run_nightly(settings, DagsterInstance.from_config(str(home)))
     first = sa.create_engine(first_url)

@@ -10,6 +10,7 @@ import pytest
 import sqlalchemy as sa
 from dagster import DagsterEventType, DagsterInstance
 
+from dtsen_pipeline.cli import write_instance_config
 from dtsen_pipeline.warehouse import count_rows, read_sql
 from tests.support import make_settings, run_nightly
 
@@ -38,9 +39,7 @@ def test_a_broken_delivery_keeps_the_previous_one_and_the_run_publishes(tmp_path
 
     landing = tmp_path / "landing"
     generate(persons=PERSONS, seed=5, out_dir=landing)
-    home = tmp_path / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    home = write_instance_config(tmp_path / "dagster_home")
     settings = make_settings(tmp_path, landing, f"duckdb:///{tmp_path / 'warehouse.duckdb'}")
     instance = DagsterInstance.from_config(str(home))
 

@@ -12,6 +12,8 @@ from pathlib import Path
 
 import pytest
 
+from dtsen_pipeline.cli import write_instance_config
+
 ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
@@ -30,9 +32,7 @@ def _get(url: str, data: bytes | None = None) -> bytes:
 
 def test_dagster_dev_serves_the_workspace(tmp_path):
     port = _free_port()
-    home = tmp_path / "home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    home = write_instance_config(tmp_path / "home")
     env = {**os.environ, "DAGSTER_HOME": str(home), "DAGSTER_DISABLE_TELEMETRY": "1",
            "DTSEN_LANDING_DIR": str(tmp_path / "landing"),
            "DTSEN_WAREHOUSE_URL": f"duckdb:///{tmp_path / 'w.duckdb'}"}

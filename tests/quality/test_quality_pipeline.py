@@ -15,6 +15,7 @@ import pytest
 import sqlalchemy as sa
 from dagster import DagsterEventType
 
+from dtsen_pipeline.cli import write_instance_config
 from dtsen_pipeline.quality.data_docs import remote_asset_links
 from dtsen_pipeline.quality.row_rules import ROW_FLAGS
 from dtsen_pipeline.warehouse import read_table
@@ -67,9 +68,7 @@ def two_runs(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("quality_run")
     landing = tmp / "landing"
     generate(persons=PERSONS, seed=11, out_dir=landing)
-    home = tmp / "dagster_home"
-    home.mkdir()
-    (home / "dagster.yaml").write_text("telemetry:\n  enabled: false\n")
+    home = write_instance_config(tmp / "dagster_home")
     settings = make_settings(tmp, landing, f"duckdb:///{tmp / 'warehouse.duckdb'}")
     instance = DagsterInstance.from_config(str(home))
     engine = sa.create_engine(settings.warehouse_url)
