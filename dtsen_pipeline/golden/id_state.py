@@ -19,6 +19,7 @@ from dtsen_pipeline.golden.identity import (
     CHANGE_COLUMNS,
     REGISTRY_COLUMNS,
     STATE_COLUMNS,
+    Assignment,
     assign_ids,
     empty_changes,
     empty_registry,
@@ -72,10 +73,18 @@ def _previous(engine: sa.Engine, subject: str) -> tuple[pd.DataFrame, pd.DataFra
     return state.astype({"key": "object", "id": "object"}), registry
 
 
-def _write_outcome(engine: sa.Engine, subject: str, out) -> None:
+def _assign_and_write(engine: sa.Engine, subject: str, units: pd.DataFrame, run_id: str, group_column: str,
+                      id_column: str) -> Assignment:
+    """Ids for this run's units against the last published state, written to identity.<id_column>
+    (one row per group) with the new keys, registry and changes."""
+    state, registry = _previous(engine, subject)
+    out = assign_ids(units, state, registry, prefix=PREFIX[subject], run_id=run_id)
+    ids = out.ids.rename(columns={"group": group_column, "id": id_column})
+    replace_table(engine, _text(ids), IDENTITY_SCHEMA, id_column)
     replace_table(engine, _text(out.state), IDENTITY_SCHEMA, _STATE_TABLE[subject])
     replace_table(engine, _text(out.registry, ints=("seq",)), IDENTITY_SCHEMA, _REGISTRY_TABLE[subject])
     replace_table(engine, _text(out.changes, ints=("units",)), IDENTITY_SCHEMA, _CHANGE_TABLE[subject])
+    return out
 
 
 def _staged_keys(engine: sa.Engine, feeds: tuple[str, ...]) -> str:
@@ -92,12 +101,7 @@ def person_identity(engine: sa.Engine, run_id: str, feeds: tuple[str, ...]) -> d
                        f"FROM linkage.person_cluster AS c LEFT JOIN ({_staged_keys(engine, feeds)}) AS s "
                        "ON s.record_id = c.record_id")
     records = records.astype({"record_id": "object", "cluster_id": "object", "nik": "object"})
-    state, registry = _previous(engine, PERSON)
-    out = assign_ids(person_units(records), state, registry, prefix=PREFIX[PERSON], run_id=run_id)
-    ids = out.ids.rename(columns={"group": "cluster_id", "id": "person_id"})
-    replace_table(engine, _text(ids), IDENTITY_SCHEMA, "person_id")
-    _write_outcome(engine, PERSON, out)
-    return out.stats()
+    return _assign_and_write(engine, PERSON, person_units(records), run_id, "cluster_id", "person_id").stats()
 
 
 def household_identity(engine: sa.Engine, run_id: str) -> dict[str, int]:
@@ -108,11 +112,7 @@ def household_identity(engine: sa.Engine, run_id: str) -> dict[str, int]:
                        f"ON k.person_id = r.person_id LEFT JOIN ({_staged_keys(engine, PERSON_FEEDS)}) AS s "
                        "ON s.record_id = r.record_id")
     records = records.astype({"record_id": "object", "nik": "object", "no_kk": "object"})
-    state, registry = _previous(engine, HOUSEHOLD)
-    out = assign_ids(household_units(records), state, registry, prefix=PREFIX[HOUSEHOLD], run_id=run_id)
-    ids = out.ids.rename(columns={"group": "no_kk", "id": "household_id"})
-    replace_table(engine, _text(ids), IDENTITY_SCHEMA, "household_id")
-    _write_outcome(engine, HOUSEHOLD, out)
+    out = _assign_and_write(engine, HOUSEHOLD, household_units(records), run_id, "no_kk", "household_id")
     replace_table(engine, _cumulative_changes(engine, out.changes), IDENTITY_SCHEMA, "id_change")
     return out.stats()
 
