@@ -19,29 +19,7 @@ from pathlib import Path
 import pandas as pd
 
 from dtsen_pipeline.cli import write_instance_config
-
-OLD_DTSEN, NEW_DTSEN = "DTSEN_1806_202611.csv", "DTSEN_1806_202612.csv"
-
-
-def next_month(landing: Path) -> None:
-    """Rename and correct the DTSEN extract; shorten the largest junk-free pekon file by three rows."""
-    old = landing / "dtsen" / OLD_DTSEN
-    lines = old.read_text(encoding="utf-8-sig").splitlines(keepends=True)
-    fields = lines[1].split(";")
-    fields[4] += " "
-    lines[1] = ";".join(fields)
-    (landing / "dtsen" / NEW_DTSEN).write_text("".join(lines), encoding="utf-8-sig")
-    old.unlink()
-    junk = set(pd.read_csv(landing / "_truth" / "junk.csv", dtype=str)["source_file"])
-    pekon = max((p for p in (landing / "pekon").glob("*.csv") if f"pekon/{p.name}" not in junk),
-                key=lambda p: p.stat().st_size)
-    raw = pekon.read_bytes()
-    newline = b"\r\n" if b"\r\n" in raw else b"\n"
-    rows = raw.rstrip(newline).split(newline)
-    pekon.write_bytes(newline.join(rows[:-3]) + newline)
-    records = pd.read_csv(landing / "_truth" / "records.csv", dtype=str)
-    records["source_file"] = records["source_file"].replace(f"dtsen/{OLD_DTSEN}", f"dtsen/{NEW_DTSEN}")
-    records.to_csv(landing / "_truth" / "records.csv", index=False, lineterminator="\n")
+from dtsen_pipeline.sample.next_month import next_month
 
 
 def run_once(work: Path, landing: Path, label: str):

@@ -8,42 +8,22 @@ generator's truth, must keep their ids; the changes recorded must be few and wel
 
 import shutil
 
-import pandas as pd
 import pytest
 import sqlalchemy as sa
 from dagster import DagsterInstance
 
 from dtsen_pipeline.cli import write_instance_config
 from dtsen_pipeline.golden.evaluate import load_truth, subject_maps
+from dtsen_pipeline.sample.next_month import next_month
 from dtsen_pipeline.warehouse import engine_for, read_table
 from tests.support import make_settings, run_nightly
 
 pytestmark = pytest.mark.slow
-OLD_DTSEN, NEW_DTSEN = "dtsen/DTSEN_1806_202611.csv", "dtsen/DTSEN_1806_202612.csv"
 
 
 def _next_month_landing(landing, target):
     shutil.copytree(landing, target)
-    old = target / OLD_DTSEN
-    lines = old.read_text(encoding="utf-8-sig").splitlines(keepends=True)
-    first = lines[1].split(";")
-    first[4] = first[4] + " "  # a corrected name (trailing blank): the file's content changes
-    lines[1] = ";".join(first)
-    (target / NEW_DTSEN).write_text("".join(lines), encoding="utf-8-sig")
-    old.unlink()
-    junk = set(pd.read_csv(target / "_truth" / "junk.csv", dtype=str)["source_file"])
-    pekon = max((p for p in (target / "pekon").glob("*.csv") if f"pekon/{p.name}" not in junk),
-                key=lambda p: p.stat().st_size)
-    raw = pekon.read_bytes()
-    newline = b"\r\n" if b"\r\n" in raw else b"\n"
-    lines = raw.rstrip(newline).split(newline)
-    pekon.write_bytes(newline.join(lines[:-3]) + newline)  # the pekon's next snapshot: 3 residents gone
-    relative = pekon.relative_to(target).as_posix()
-    removed = [f"pekon:{relative}#{n}" for n in range(len(lines) - 3, len(lines))]
-    records = pd.read_csv(target / "_truth" / "records.csv", dtype=str)
-    records["source_file"] = records["source_file"].replace(OLD_DTSEN, NEW_DTSEN)
-    records.to_csv(target / "_truth" / "records.csv", index=False, lineterminator="\n")
-    return removed
+    return next_month(target)
 
 
 @pytest.fixture(scope="module")

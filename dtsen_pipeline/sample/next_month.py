@@ -1,0 +1,40 @@
+"""Next month's delivery on a generated landing folder: what id stability is tested against.
+
+The DTSEN extract comes renamed with one name corrected (a trailing blank: its content changes,
+so every DTSEN record id changes), and the largest junk-free pekon file comes as a new snapshot
+three residents shorter; everything else is unchanged. The truth table follows the rename.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pandas as pd
+
+OLD_DTSEN, NEW_DTSEN = "dtsen/DTSEN_1806_202611.csv", "dtsen/DTSEN_1806_202612.csv"
+RESIDENTS_GONE = 3
+
+
+def next_month(landing: Path) -> list[str]:
+    """Turn `landing` (a generated sample) into next month's delivery; returns the record ids of
+    the pekon records that are gone (`pekon:<file>#<row>`)."""
+    old = landing / OLD_DTSEN
+    lines = old.read_text(encoding="utf-8-sig").splitlines(keepends=True)
+    first = lines[1].split(";")
+    first[4] += " "  # a corrected name: the file's content changes
+    lines[1] = ";".join(first)
+    (landing / NEW_DTSEN).write_text("".join(lines), encoding="utf-8-sig")
+    old.unlink()
+    junk = set(pd.read_csv(landing / "_truth" / "junk.csv", dtype=str)["source_file"])
+    pekon = max((p for p in (landing / "pekon").glob("*.csv") if f"pekon/{p.name}" not in junk),
+                key=lambda p: p.stat().st_size)
+    raw = pekon.read_bytes()
+    newline = b"\r\n" if b"\r\n" in raw else b"\n"
+    rows = raw.rstrip(newline).split(newline)  # the header, then one row per record
+    pekon.write_bytes(newline.join(rows[:-RESIDENTS_GONE]) + newline)
+    relative = pekon.relative_to(landing).as_posix()
+    gone = [f"pekon:{relative}#{n}" for n in range(len(rows) - RESIDENTS_GONE, len(rows))]
+    records = pd.read_csv(landing / "_truth" / "records.csv", dtype=str)
+    records["source_file"] = records["source_file"].replace(OLD_DTSEN, NEW_DTSEN)
+    records.to_csv(landing / "_truth" / "records.csv", index=False, lineterminator="\n")
+    return gone
