@@ -293,17 +293,32 @@ def normalise_village_name(values: pd.Series) -> pd.Series:
 
 def village_name_matches(kode_desa: pd.Series, nama_desa: pd.Series,
                          threshold: float = VILLAGE_NAME_SIMILARITY) -> pd.Series:
-    """REG-05 (W): the delivered village name equals the reference name, or is Jaro-Winkler >= threshold."""
-    given = normalise_village_name(nama_desa)
-    code = as_text(kode_desa)
-    pair, uniques = pd.factorize(pd.MultiIndex.from_arrays([code, given]))  # a pekon file names few villages
-    verdict = np.ones(len(uniques) + 1, dtype=bool)  # the last slot: rows without a code or a name (pass)
-    for i, (village, name) in enumerate(uniques):
-        reference = regions.village_name(village) if isinstance(village, str) and isinstance(name, str) else None
-        if reference is None:
+    """REG-05 (W): the delivered village name equals the reference name, or is Jaro-Winkler >= threshold.
+
+    A delivery names few villages, each the same way on thousands of rows: codes and names are
+    normalised once per distinct value and judged once per distinct (code, name) pair.
+    """
+    code_ids, code_values = pd.factorize(kode_desa)
+    name_ids, name_values = pd.factorize(nama_desa)
+    codes = as_text(pd.Series(code_values, dtype=object)).tolist()
+    given = normalise_village_name(pd.Series(name_values, dtype=object)).tolist()
+    width = len(name_values) + 1  # ids shifted by one: 0 stands for a missing code or name
+    pair, uniques = pd.factorize((code_ids.astype(np.int64) + 1) * width + name_ids + 1)
+    verdict = np.ones(len(uniques), dtype=bool)  # a row without a code or a name passes
+    references: dict[str, str | None] = {}
+    for i, key in enumerate(uniques.tolist()):
+        code_id, name_id = divmod(key, width)
+        village = codes[code_id - 1] if code_id else None
+        name = given[name_id - 1] if name_id else None
+        if not isinstance(village, str) or not isinstance(name, str):
             continue
-        ref = normalise_village_name(pd.Series([reference])).iloc[0]
-        verdict[i] = name == ref or jaro_winkler(name, ref) >= threshold
+        if village not in references:
+            reference = regions.village_name(village)
+            references[village] = (None if reference is None
+                                   else normalise_village_name(pd.Series([reference])).iloc[0])
+        ref = references[village]
+        if ref is not None:
+            verdict[i] = name == ref or jaro_winkler(name, ref) >= threshold
     return pd.Series(verdict[pair], index=kode_desa.index, dtype=bool)
 
 
