@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TypeVar
+
 import numpy as np
 import pandas as pd
 import pyarrow as pa
@@ -11,6 +14,7 @@ import pyarrow as pa
 # in CSV and spreadsheet exports.
 _STR_TYPES = {pa.large_string(): pd.StringDtype("pyarrow", na_value=np.nan)}
 WHITESPACE = " \t\r\n\u00a0\u2007\u202f\ufeff"
+Result = TypeVar("Result", pd.Series, pd.DataFrame)
 
 
 def as_text(values: pd.Series) -> pd.Series:
@@ -121,3 +125,18 @@ def constant_text(value: str, index: pd.Index) -> pd.Series:
     than pandas converts a broadcast object array."""
     array = pa.repeat(pa.scalar(value, pa.large_string()), len(index))
     return array.to_pandas(types_mapper=_STR_TYPES.get).set_axis(index)
+
+
+def by_distinct(values: pd.Series, transform: Callable[[pd.Series], Result]) -> Result:
+    """`transform(values)` for an element-wise `transform`, computed once per distinct value.
+
+    Agency codes (sex, relationship, programme, yes/no, decile) repeat on every row: hashing the
+    column once and converting its few distinct values is ~5x faster than converting every row.
+    `transform` returns a Series or a DataFrame aligned with its input; the result is aligned
+    with `values` (missing values are transformed as one missing value).
+    """
+    codes, uniques = pd.factorize(values, use_na_sentinel=True)
+    distinct = pd.Series(uniques, dtype=values.dtype).reindex(range(len(uniques) + 1))  # last: missing
+    result = transform(distinct)
+    positions = np.where(codes < 0, len(uniques), codes)
+    return result.take(positions).set_axis(values.index)

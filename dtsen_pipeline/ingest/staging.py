@@ -8,7 +8,9 @@ must fix; they never carry the offending values.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TypeVar
 
 import numpy as np
 import pandas as pd
@@ -16,7 +18,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dtsen_pipeline.domain import dates, identifiers, names, regions
-from dtsen_pipeline.domain._text import constant_text, join_codes, rows_where
+from dtsen_pipeline.domain._text import by_distinct, constant_text, join_codes, rows_where
 from dtsen_pipeline.ingest.feeds import FeedSpec
 from dtsen_pipeline.ingest.raw import JUNK_COLUMN, NON_VALUE_COLUMNS, OVERFLOW_COLUMN
 from dtsen_pipeline.quality.row_rules import ROW_QUARANTINE_REASONS, apply_row_rules
@@ -40,6 +42,10 @@ QUARANTINE_REASONS = (
 
 _SUMMARY_PATTERN = r"^\s*(?:JUMLAH|TOTAL|GRAND\s+TOTAL|SUB\s*TOTAL)\b"
 _PROGRAM_ALIASES = {"PBI JK": "PBI-JK", "PBI_JK": "PBI-JK", "PBIJK": "PBI-JK", "SEMBAKO": "BPNT"}
+# Extras typed value by value (no conversion looks at the whole column), so by distinct value.
+_CODED_EXTRAS = ("desil", "pkh", "bpnt", "pbi_jk", "status_padan", "status_hidup", "status_dasar", "periode",
+                 "hasil", "tingkat", "program")
+Result = TypeVar("Result", pd.Series, pd.DataFrame)
 
 
 def make_record_id(feed: pd.Series | str, source_file: pd.Series, source_row: pd.Series) -> pd.Series:
@@ -63,6 +69,14 @@ def _source(raw: pd.DataFrame, header: str | None) -> pd.Series:
     if header is None or header not in raw.columns:
         return pd.Series(pd.NA, index=raw.index, dtype="str")
     return _text(raw[header])
+
+
+def _source_coded(raw: pd.DataFrame, header: str | None, transform: Callable[[pd.Series], Result]) -> Result:
+    """`transform(_source(raw, header))` for a column of few distinct values (codes, flags,
+    periods), converted once per distinct value (`by_distinct`)."""
+    if header is None or header not in raw.columns:
+        return transform(_source(raw, header))
+    return by_distinct(raw[header], lambda values: transform(_text(values)))
 
 
 def _arrow_text(values: pd.Series) -> pa.Array:
@@ -164,7 +178,7 @@ def scope_values(raw: pd.DataFrame, spec: FeedSpec, junk: pd.Series | None = Non
             village = _region(raw, spec)["kode_desa"]
             values = village if name == "kode_desa" else regions.kecamatan_code(village)
         elif name in spec.extras:
-            values = _typed_extra(name, _source(raw, spec.extras[name]))
+            values = _extra(raw, name, spec.extras[name])
         else:
             values = _source(raw, spec.columns.get(name))
         out[name] = values.astype("str").mask(junk)
@@ -182,15 +196,21 @@ def _code_text(values: pd.Series) -> pd.Series:
     return pd.Series(out.to_numpy(), index=values.index, dtype="str")
 
 
-def _map_values(values: pd.Series, mapping: dict[str, str]) -> tuple[pd.Series, pd.Series]:
-    """Unify agency codes; returns the mapped values and a mask of unknown non-empty codes."""
+def _map_values(values: pd.Series, mapping: dict[str, str]) -> pd.DataFrame:
+    """Unify agency codes: the mapped values (`value`) and a mask of unknown non-empty codes
+    (`unknown`). Without a mapping the values pass as they are."""
     if not mapping:
-        return values, pd.Series(False, index=values.index)
+        return pd.DataFrame({"value": values, "unknown": False}, index=values.index)
     upper = {k.upper(): v for k, v in mapping.items()}
-    keys = _code_text(values)
-    mapped = keys.map(upper).astype("str")
-    unknown = values.notna() & mapped.isna()
-    return mapped, unknown
+    mapped = _code_text(values).map(upper).astype("str")
+    return pd.DataFrame({"value": mapped, "unknown": values.notna() & mapped.isna()}, index=values.index)
+
+
+def _extra(raw: pd.DataFrame, name: str, header: str | None) -> pd.Series:
+    """The extra column `name`, typed (`_typed_extra`) from the delivered column `header`."""
+    if name in _CODED_EXTRAS:
+        return _source_coded(raw, header, lambda values: _typed_extra(name, values))
+    return _typed_extra(name, _source(raw, header))
 
 
 def _region(raw: pd.DataFrame, spec: FeedSpec) -> pd.DataFrame:
@@ -281,16 +301,17 @@ def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) ->
         out["dob_imprecise"] = dates.is_imprecise_dob(out["tgl_lahir"]).fillna(False).astype(bool)
         out["tempat_lahir"] = _source(raw, spec.columns.get("tempat_lahir"))
         for column, flag in (("jenis_kelamin", "SEX_UNKNOWN_CODE"), ("hubungan", "RELATIONSHIP_UNKNOWN_CODE")):
-            mapped, unknown = _map_values(_source(raw, spec.columns.get(column)), spec.values.get(column, {}))
-            out[column] = mapped
-            flags.append(unknown.rename(flag))
+            mapped = _source_coded(raw, spec.columns.get(column),
+                                   lambda values, column=column: _map_values(values, spec.values.get(column, {})))
+            out[column] = mapped["value"]
+            flags.append(mapped["unknown"].astype(bool).rename(flag))
         flags.append(identifiers.nik_warnings(out["nik"], out["jenis_kelamin"], out["tgl_lahir"]))
         out["alamat"] = _source(raw, spec.columns.get("alamat"))
         out["rt"] = _source(raw, spec.columns.get("rt"))
         out["rw"] = _source(raw, spec.columns.get("rw"))
 
     for name, header in spec.extras.items():
-        out[name] = _typed_extra(name, _source(raw, header))
+        out[name] = _extra(raw, name, header)
 
     if "program" in spec.extras:
         reason = _first_reason(reason, ~out["program"].isin(PROGRAMS), "BAD_PROGRAM")
