@@ -33,6 +33,7 @@ ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
 # identifier rules can see the damage. Shorter numbers (RT, amounts, date serials) stay plain.
 _LONG_NUMBER = 10**10
 _NEWLINE = re.compile(r"\r\n|\r|\n")
+_NEWLINE_BYTES = re.compile(rb"\r\n|\r|\n")
 _FIELD_SEPARATOR = "\x1f"  # joins the fields beyond the header in `overflow`
 
 
@@ -44,15 +45,16 @@ class UnreadableFileError(Exception):
 class FileRecords:
     """The header and the data records of one file, column by column.
 
-    `columns[i]` holds the i-th field of every record (null where a record is shorter),
+    `columns[i]` holds the i-th field of every record (null where a record is shorter; chunked
+    as the parser delivered it),
     `n_fields` how many fields each record had, `overflow` the fields beyond the header
     joined by U+001F (null when none). `encoding`/`separator` say how the file was read.
     """
 
     header: list[str]
-    columns: list[pa.Array]
+    columns: list[pa.Array | pa.ChunkedArray]
     n_fields: np.ndarray
-    overflow: pa.Array
+    overflow: pa.Array | pa.ChunkedArray
     encoding: str
     separator: str | None
 
@@ -148,6 +150,8 @@ def _physical_lines(body: bytes) -> int:
     """Lines as the CSV parsers count them: \\r\\n, \\r and \\n each end one."""
     if not body:
         return 0
+    if b"\r" not in body:  # the usual case: one pass instead of three
+        return body.count(b"\n") + (0 if body.endswith(b"\n") else 1)
     ends = body.count(b"\n") + body.count(b"\r") - body.count(b"\r\n")
     return ends + (0 if body.endswith((b"\n", b"\r")) else 1)
 
@@ -214,13 +218,16 @@ def _arrow_records(body: bytes, separator: str, width: int) -> tuple[pa.Table, l
 
 
 def _merge(table: pa.Table, rejected: list[tuple[int, str]], separator: str, width: int
-           ) -> tuple[list[pa.Array], np.ndarray, pa.Array]:
-    """Put the rejected rows back in their place among the parsed ones (slices, not a gather:
-    rejected rows are few, and most often one truncated last line)."""
+           ) -> tuple[list[pa.ChunkedArray], np.ndarray, pa.ChunkedArray]:
+    """Put the rejected rows back in their place among the parsed ones.
+
+    Columns stay chunked: slices of the parsed blocks with the rejected rows between them, no
+    copy of the file's text (rejected rows are few, and most often one truncated last line).
+    """
     n_good = table.num_rows
-    good = [table.column(i).combine_chunks() for i in range(width)]
+    good = [table.column(i) for i in range(width)]
     if not rejected:
-        return good, np.full(n_good, width, dtype=np.int64), pa.nulls(n_good, pa.string())
+        return good, np.full(n_good, width, dtype=np.int64), pa.chunked_array([pa.nulls(n_good, pa.string())])
     rejected = sorted(rejected)
     extra = from_records([""] * width, [_parse_line(text, separator) for _, text in rejected], "", None)
     # Line numbers are 1-based and count every row; the k-th rejected row (0-based) at line L
@@ -228,23 +235,70 @@ def _merge(table: pa.Table, rejected: list[tuple[int, str]], separator: str, wid
     cuts = [number - 1 - k for k, (number, _) in enumerate(rejected)]
     bounds = list(zip([0, *cuts], [*cuts, n_good], strict=True))
 
-    def interleave(parsed: pa.Array, inserted: pa.Array) -> pa.Array:
-        pieces = []
+    def interleave(parsed: pa.ChunkedArray, inserted: pa.Array) -> pa.ChunkedArray:
+        pieces: list[pa.Array] = []
         for k, (start, end) in enumerate(bounds):
-            pieces.append(parsed.slice(start, end - start))
+            pieces.extend(parsed.slice(start, end - start).chunks)
             if k < len(rejected):
                 pieces.append(inserted.slice(k, 1))
-        return pa.concat_arrays(pieces)
+        return pa.chunked_array(pieces, type=inserted.type)
 
     columns = [interleave(good[i], extra.columns[i]) for i in range(width)]
-    n_fields = interleave(pa.array(np.full(n_good, width, dtype=np.int64)), pa.array(extra.n_fields))
-    overflow = interleave(pa.nulls(n_good, pa.string()), extra.overflow)
+    n_fields = interleave(pa.chunked_array([np.full(n_good, width, dtype=np.int64)]), pa.array(extra.n_fields))
+    overflow = interleave(pa.chunked_array([pa.nulls(n_good, pa.string())]), extra.overflow)
     return columns, n_fields.to_numpy(), overflow
+
+
+def _clean_utf8(data: bytes, encoding: str) -> bool:
+    """True when the file is UTF-8 with nothing to repair: it can be parsed from its bytes."""
+    if encoding not in ("utf-8", "utf-8-sig") or b"\x00" in data:
+        return False
+    if data.isascii():
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    return True
+
+
+def _read_clean_utf8(data: bytes, encoding: str, separator: str | None) -> FileRecords | None:
+    """Most deliveries: clean UTF-8, one record per line. The header is found in the bytes and
+    the body handed to pyarrow as it lies on disk, without decoding the whole file to text and
+    encoding it back. None when the text path must read the file (no header, a single column,
+    records spanning lines): it then reads it exactly as before."""
+    pos = len(codecs.BOM_UTF8) if encoding == "utf-8-sig" and data.startswith(codecs.BOM_UTF8) else 0
+    while pos < len(data):
+        match = _NEWLINE_BYTES.search(data, pos)
+        end, after = (match.start(), match.end()) if match else (len(data), len(data))
+        line = data[pos:end].decode("utf-8")
+        sep = separator or detect_separator(line)
+        cells = next(csv.reader([line], delimiter=sep), [])
+        if any(cell.strip() for cell in cells):
+            width = len(cells)
+            fast = _arrow_records(data[after:], sep, width) if width > 1 else None
+            if fast is None:
+                return None
+            columns, n_fields, overflow = _merge(*fast, sep, width)
+            return FileRecords([cell.strip() for cell in cells], columns, n_fields, overflow, encoding, sep)
+        pos = after
+    return None
 
 
 def read_csv_records(path: Path, encoding: str | None = None, separator: str | None = None) -> FileRecords:
     """A delimited text file: encoding and separator detected unless the feed declares them."""
-    text, encoding = decode(path.read_bytes(), encoding)
+    data = path.read_bytes()
+    encoding = encoding or detect_encoding(data)
+    if _clean_utf8(data, encoding):
+        records = _read_clean_utf8(data, encoding, separator)
+        if records is not None:
+            return records
+    return _read_text(data, encoding, separator)
+
+
+def _read_text(data: bytes, encoding: str, separator: str | None) -> FileRecords:
+    """Any file: decoded to text (undecodable bytes and NULs replaced), then parsed."""
+    text, encoding = decode(data, encoding)
     split = _split_header(text, separator)
     if split is None:
         return _empty(encoding, separator)

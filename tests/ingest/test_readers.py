@@ -5,8 +5,13 @@ from pathlib import Path
 
 import pytest
 import xlsxwriter
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from dtsen_pipeline.ingest.readers import (
+    _clean_utf8,
+    _read_clean_utf8,
+    _read_text,
     cell_text,
     detect_encoding,
     detect_separator,
@@ -99,3 +104,41 @@ def test_corrupt_xlsx_is_reported_not_crashed(tmp_path):
     path.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(UnreadableFileError):
         read_xlsx_records(path, None)
+
+
+_FIELD = st.text(alphabet="ab1 Ééç’;,\"'\t", max_size=6)
+_LINE_END = st.sampled_from(["\n", "\r\n", "\r"])
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    rows=st.lists(st.lists(_FIELD, min_size=0, max_size=5), min_size=1, max_size=8),
+    ends=st.lists(_LINE_END, min_size=9, max_size=9),
+    blank_lines=st.integers(min_value=0, max_value=2),
+    bom=st.booleans(),
+    sep=st.sampled_from([";", ","]),
+    final_end=st.booleans(),
+)
+def test_utf8_byte_path_reads_what_the_text_path_reads(rows, ends, blank_lines, bom, sep, final_end):
+    """Clean UTF-8 is parsed from its bytes (`_read_clean_utf8`); whenever it answers, it gives
+    the records, header, encoding and separator the text path gives for the same bytes."""
+    lines = [""] * blank_lines + [sep.join(row) for row in [["NIK", "NAMA", "ALAMAT"], *rows]]
+    text = "".join(line + end for line, end in zip(lines, ends * 2, strict=False))
+    if not final_end:
+        text = text.rstrip("\r\n")
+    data = (codecs.BOM_UTF8 if bom else b"") + text.encode("utf-8")
+    encoding = detect_encoding(data)
+    assert _clean_utf8(data, encoding)
+    fast = _read_clean_utf8(data, encoding, None)
+    if fast is None:  # records spanning lines, a single column: the text path decides alone
+        return
+    exact = _read_text(data, encoding, None)
+    assert (fast.header, fast.records, fast.encoding, fast.separator) == (
+        exact.header, exact.records, exact.encoding, exact.separator)
+
+
+def test_damaged_utf8_is_not_read_from_bytes():
+    assert not _clean_utf8(b"NIK;NAMA\n1;SITI\n\xff\n", "utf-8")
+    assert not _clean_utf8(b"NIK;NAMA\n1;SI\x00TI\n", "utf-8")
+    assert not _clean_utf8("NIK;NAMA\n1;MA’RUF\n".encode("cp1252"), "cp1252")
+    assert _clean_utf8("NIK;NAMA\n1;MA’RUF\n".encode(), "utf-8")
