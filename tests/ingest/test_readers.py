@@ -1,6 +1,8 @@
 """The file readers keep every record as text, whatever the encoding, separator or file type."""
 
 import codecs
+import gc
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import pytest
@@ -104,6 +106,36 @@ def test_corrupt_xlsx_is_reported_not_crashed(tmp_path):
     path.write_bytes(b"PK\x03\x04 not really a zip")
     with pytest.raises(UnreadableFileError):
         read_xlsx_records(path, None)
+    assert gc.isenabled()  # the collector paused for the workbook runs again after a failure
+
+
+def test_workbook_cells_as_text_and_the_collector_resumed(tmp_path):
+    """Text cells: empty ones missing; mixed columns through `cell_text`. Workbooks read on two
+    threads at once leave Python's collector as they found it (on, or off if it was off)."""
+    path = tmp_path / "kpm.xlsx"
+    workbook = xlsxwriter.Workbook(str(path))
+    sheet = workbook.add_worksheet()
+    sheet.write_row(0, 0, ["NIK_KPM", "NAMA_KPM", "RT"])
+    for row in range(1, 400):
+        sheet.write_string(row, 0, f"18060141078{row:05d}")
+        sheet.write_string(row, 1, "" if row % 7 == 0 else f"NAMA {row}")
+        if row % 3:
+            sheet.write_number(row, 2, row % 20)
+        else:
+            sheet.write_string(row, 2, f"{row % 20:03d}")
+    workbook.close()
+    for enabled in (True, False):
+        (gc.enable if enabled else gc.disable)()
+        try:
+            with ThreadPoolExecutor(2) as pool:
+                results = list(pool.map(lambda _: read_xlsx_records(path, None), range(6)))
+            assert gc.isenabled() is enabled
+        finally:
+            gc.enable()
+    records = results[0].records
+    assert all(r.records == records for r in results)
+    assert records[6] == ["1806014107800007", None, "7"]  # row 7: empty name, number cell
+    assert records[5] == ["1806014107800006", "NAMA 6", "006"]  # text cell kept as written
 
 
 _FIELD = st.text(alphabet="ab1 Ééç’;,\"'\t", max_size=6)
