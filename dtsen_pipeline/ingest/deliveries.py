@@ -81,18 +81,27 @@ def record_file_name(source_file: str, delivery_id: str, registry: list[Delivery
 
 def scope_key(values: pd.DataFrame) -> str:
     """The scope most data records name (`PKH|2026-10`, `18.06.01.2001`); '' when none does."""
+    return scope_keys(values, pd.Series("", index=values.index)).get("", UNNAMED_SCOPE)
+
+
+def scope_keys(values: pd.DataFrame, delivery: pd.Series) -> dict[str, str]:
+    """`scope_key` of each delivery's records, for many deliveries at once (181 pekon files
+    are one pass, not 181): `delivery` names each record's delivery. A delivery none of whose
+    records names a complete scope is left out."""
     if values.shape[1] == 0:
-        return UNNAMED_SCOPE
+        return {}
     complete = values.dropna()
     if complete.empty:
-        return UNNAMED_SCOPE
+        return {}
     columns = [complete[c].astype("str") for c in complete.columns]
     keys = columns[0]
     for column in columns[1:]:  # column-wise concatenation: no per-row Python
         keys = keys + _SCOPE_JOIN + column
-    counts = keys.value_counts()
-    top = counts[counts == counts.iloc[0]].index
-    return str(min(top))  # a tie goes to the smallest value, so the choice is reproducible
+    counts = pd.DataFrame({"delivery": delivery.loc[complete.index].astype("str"), "key": keys}).value_counts()
+    ranked = counts.rename("n").reset_index().sort_values(["delivery", "n", "key"], ascending=[True, False, True])
+    # The key most records name; a tie goes to the smallest value, so the choice is reproducible.
+    first = ranked.drop_duplicates("delivery")
+    return dict(zip(first["delivery"].tolist(), first["key"].astype("str").tolist(), strict=True))
 
 
 def _newest_first(deliveries: list[Delivery]) -> list[Delivery]:

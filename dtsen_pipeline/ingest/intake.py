@@ -21,7 +21,7 @@ from dtsen_pipeline.ingest.deliveries import (
     Delivery,
     content_id,
     record_file_name,
-    scope_key,
+    scope_keys,
     select_in_force,
 )
 from dtsen_pipeline.ingest.feeds import FeedSpec
@@ -66,19 +66,63 @@ class IntakeResult:
         }
 
 
-def _checked(spec: FeedSpec, report: FileReport, frame: pd.DataFrame | None) -> tuple[FileReport, str]:
-    """A loaded file with no data record is `empty`; a snapshot delivery gets its scope."""
-    if frame is None:
-        return report, UNNAMED_SCOPE
-    junk = classify_junk(frame, spec)  # in the file's column order (see classify_junk)
-    frame[JUNK_COLUMN] = junk
-    if junk.notna().all():
-        problem = f"file {report.source_file}: no data records ({len(frame)} junk record(s))"
-        return FileReport(report.feed, report.source_file, "empty", report.records, report.encoding,
-                          report.separator, problem=problem), UNNAMED_SCOPE
-    if spec.delivery_mode != "snapshot" or not spec.snapshot_scope:
-        return report, UNNAMED_SCOPE
-    return report, scope_key(scope_values(frame, spec, junk))
+@dataclass(frozen=True)
+class _Read:
+    """A new file read ahead of the registry decisions, with its junk reasons and scope."""
+
+    report: FileReport
+    frame: pd.DataFrame | None
+    scope: str = UNNAMED_SCOPE
+
+
+def _empty_report(report: FileReport, records: int) -> FileReport:
+    problem = f"file {report.source_file}: no data records ({records} junk record(s))"
+    return FileReport(report.feed, report.source_file, "empty", report.records, report.encoding,
+                      report.separator, problem=problem)
+
+
+def _classified(spec: FeedSpec, reads: dict[str, _Read]) -> dict[str, _Read]:
+    """Each loaded file's junk reasons (column `_junk`), `empty` when it holds no data record,
+    and a snapshot delivery's scope.
+
+    Files are classified together, not one by one: a pekon delivery is 181 small files, and
+    the fixed cost of each column operation would otherwise be paid 181 times. Files with the
+    same columns in the same order are concatenated (junk rules read the file's column order),
+    classified, and split back.
+    """
+    loaded = {d: r for d, r in reads.items() if r.frame is not None}
+    layouts: dict[tuple[str, ...], list[str]] = {}
+    for delivery_id, read in loaded.items():
+        layouts.setdefault(tuple(read.frame.columns), []).append(delivery_id)
+    scoped = spec.delivery_mode == "snapshot" and bool(spec.snapshot_scope)
+    out = dict(reads)
+    for delivery_ids in layouts.values():
+        frames = [loaded[d].frame for d in delivery_ids]
+        batch = frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True)
+        junk = classify_junk(batch, spec)
+        data = junk.isna().groupby(batch["delivery_id"], sort=False).sum()
+        scopes = scope_keys(scope_values(batch, spec, junk), batch["delivery_id"]) if scoped else {}
+        start = 0
+        for delivery_id, frame in zip(delivery_ids, frames, strict=True):
+            frame[JUNK_COLUMN] = junk.iloc[start:start + len(frame)].set_axis(frame.index)
+            start += len(frame)
+            report = loaded[delivery_id].report
+            if not data.get(delivery_id, 0):
+                out[delivery_id] = _Read(_empty_report(report, len(frame)), None)
+            else:
+                out[delivery_id] = _Read(report, frame, scopes.get(delivery_id, UNNAMED_SCOPE))
+    return out
+
+
+def _read_new_files(landing_dir: Path, spec: FeedSpec, files: list[tuple[Path, str, str]],
+                    known: set[str]) -> dict[str, _Read]:
+    """Read each new content once (contents loaded before are not read again), classified."""
+    reads: dict[str, _Read] = {}
+    for path, relative, delivery_id in files:
+        if delivery_id in known or delivery_id in reads:
+            continue
+        reads[delivery_id] = _Read(*read_delivery(path, landing_dir, spec, delivery_id, relative))
+    return _classified(spec, reads)
 
 
 def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: str,
@@ -92,16 +136,20 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
     retry = {(d.source_file, d.delivery_id): d for d in previous if d.status not in _FINAL}
     loaded = {d.delivery_id: d for d in final if d.status == ACCEPTED}
 
+    new_files = []
+    for path in discover_files(landing_dir, spec):
+        relative = path.relative_to(landing_dir).as_posix()
+        delivery_id = content_id(path)
+        if (relative, delivery_id) not in seen:
+            new_files.append((path, relative, delivery_id))
+    reads = _read_new_files(landing_dir, spec, new_files, set(loaded))
+
     reports: list[FileReport] = []
     entries: list[Delivery] = []
     frames: dict[str, pd.DataFrame] = {}  # by delivery_id
-    for path in discover_files(landing_dir, spec):
-        relative = path.relative_to(landing_dir).as_posix()
+    for path, relative, delivery_id in new_files:
         stat = path.stat()
-        delivery_id = content_id(path)
         key = (relative, delivery_id)
-        if key in seen:
-            continue
         before = retry.pop(key, None)
         first_seen, first_run = (before.first_seen, before.first_run) if before else (now_ts, run_id)
         common = dict(feed=spec.name, delivery_id=delivery_id, source_file=relative, size=stat.st_size,
@@ -115,10 +163,15 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
             reports.append(report)
             continue
         record_file = record_file_name(relative, delivery_id, [*final, *entries])
-        report, frame = read_delivery(path, landing_dir, spec, delivery_id, record_file)
-        report, scope = _checked(spec, report, frame)
+        read = reads[delivery_id]
+        if read.report.source_file != relative:  # same content as an earlier file that was not usable
+            read = _classified(spec, {delivery_id: _Read(*read_delivery(path, landing_dir, spec, delivery_id))})[
+                delivery_id]
+        report, frame = read.report, read.frame
+        if frame is not None and record_file != relative:  # a name reused for other content
+            frame["source_file"] = record_file
         entry = Delivery(**common, record_file=record_file, status=report.status, records=report.records,
-                         scope=scope, problem=report.problem, note=report.note)
+                         scope=read.scope, problem=report.problem, note=report.note)
         entries.append(entry)
         reports.append(report)
         if report.status == ACCEPTED:

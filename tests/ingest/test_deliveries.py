@@ -146,6 +146,38 @@ def test_snapshot_per_pekon_whatever_the_code_spelling(landing, engine):
         "pekon/pekon_a_desember.csv": 1, "pekon/pekon_b.csv": 2}
 
 
+def test_many_files_of_one_run_are_judged_each_on_its_own(landing, engine):
+    """A pekon delivery is many files, classified together (`intake._classified`): each file
+    still gets its own scope, its own junk reasons by its own column order, and its own status;
+    a copy of an unusable file is reported under its own name."""
+    rows_a = [record("pekon", nik=man_nik(i), nama=f"WARGA {i}") for i in range(1, 4)]
+    rows_b = [record("pekon", nik=man_nik(i), nama=f"WARGA {i}", _village=OTHER_VILLAGE) for i in range(5, 7)]
+    header = list(rows_a[0])
+    shuffled = [header[-1], *header[:-1]]  # the other pekon's export puts its last column first
+    totals = ["JUMLAH", *[""] * (len(header) - 1)]
+    only_junk = csv_bytes([header, totals, [""] * len(header)])
+    write(landing, "pekon", "pekon_a.csv", feed_csv("pekon", rows_a))
+    write(landing, "pekon", "pekon_a_copy.csv", feed_csv("pekon", rows_a))
+    b_totals = {shuffled[0]: "JUMLAH", header[1]: "2"}  # first in pekon_b's order, last in pekon_a's
+    write(landing, "pekon", "pekon_b.csv", csv_bytes([shuffled, *[[r[h] for h in shuffled] for r in rows_b],
+                                                      [b_totals.get(h, "") for h in shuffled]]))
+    write(landing, "pekon", "pekon_c_kosong.csv", only_junk)
+    write(landing, "pekon", "pekon_d_kosong.csv", only_junk)
+    result = _run(engine, landing, "pekon", 1)
+    status = {r.source_file.removeprefix("pekon/"): r.status for r in result.intake.reports}
+    assert status == {"pekon_a.csv": "loaded", "pekon_a_copy.csv": "duplicate", "pekon_b.csv": "loaded",
+                      "pekon_c_kosong.csv": "empty", "pekon_d_kosong.csv": "empty"}
+    problems = {r.source_file: r.problem for r in result.intake.reports if r.status == "empty"}
+    assert all(name in problem and "2 junk record(s)" in problem for name, problem in problems.items())
+    scopes = {d.source_file: d.scope for d in result.intake.registry if d.status == "loaded"}
+    assert scopes == {"pekon/pekon_a.csv": VILLAGE, "pekon/pekon_b.csv": OTHER_VILLAGE}
+    # pekon_b's totals row starts in its own first column, which is not pekon_a's first column
+    assert result.quarantine.groupby(["source_file", "reason"]).size().to_dict() == {
+        ("pekon/pekon_b.csv", "SUMMARY_ROW"): 1}
+    assert result.staged.groupby("source_file").size().to_dict() == {"pekon/pekon_a.csv": 3, "pekon/pekon_b.csv": 2}
+    _conserved(engine, "pekon", result)
+
+
 def test_append_adds_every_delivery(landing, engine):
     def decisions(tier, n, offset):
         rows = [record("verval", tingkat=tier, nik=man_nik(offset + i), nama=f"W {i}") for i in range(n)]
