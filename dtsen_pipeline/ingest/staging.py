@@ -89,6 +89,24 @@ def _arrow_text(values: pd.Series) -> pa.Array:
     return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
 
 
+def _arrow_chunks(values: pd.Series) -> pa.ChunkedArray:
+    """A column as Arrow strings, as it is held (chunked, no copy) when it is already text."""
+    if not isinstance(values.dtype, pd.StringDtype):
+        values = values.astype("str")
+    array = pa.array(values.array, pa.string())
+    return array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array], pa.string())
+
+
+def _header_characters(header_keys: pa.Array) -> str:
+    """A regular expression matched by every value whose header key (`_header_keys`) can be one
+    of `header_keys`: made only of their characters (either case), separators and padding."""
+    allowed = {" ", ".", "-", "_", "\t", "\r", "\n", "\ufeff"}
+    for key in header_keys.to_pylist():
+        allowed.update(key)
+        allowed.update(ch.lower() for ch in key if "A" <= ch <= "Z")
+    return "^[" + "".join(f"\\x{{{ord(ch):x}}}" for ch in sorted(allowed)) + "]+$"
+
+
 def _header_keys(text: pa.Array) -> pa.Array:
     """Header keys of text values (as `feeds.header_key`: case, spaces, dots, dashes and
     underscores do not count), with cheap kernels: this runs on every record's first value."""
@@ -129,34 +147,45 @@ def classify_junk(raw: pd.DataFrame, spec: FeedSpec) -> pd.Series:
         return raw[JUNK_COLUMN].astype("str")
     value_cols = [c for c in raw.columns if c not in NON_VALUE_COLUMNS]
     n = len(raw)
-    filled_count = np.zeros(n, dtype=np.int64)
+    texts = [_arrow_chunks(raw[column]) for column in value_cols]
+    # Each record's first filled column. Almost every record is settled by its first column,
+    # so each further column is looked at only on the records still without a filled value.
     first_col = np.full(n, -1, dtype=np.int64)
-    texts = []
-    for i, column in enumerate(value_cols):
-        text = _arrow_text(raw[column])
-        texts.append(text)
-        filled = ~_blank(text)
-        filled_count += filled
-        first_col[(first_col < 0) & filled] = i
+    open_rows = np.arange(n)
+    for i, text in enumerate(texts):
+        if not len(open_rows):
+            break
+        filled = ~_blank(text if len(open_rows) == n else text.take(pa.array(open_rows)))
+        first_col[open_rows[filled]] = i
+        open_rows = open_rows[~filled]
     first = pa.nulls(n, pa.string())
     pieces = [(text, np.flatnonzero(first_col == i)) for i, text in enumerate(texts)]
     pieces = [(text, rows) for text, rows in pieces if len(rows)]
     if pieces:  # gather each record's first filled value from the column that holds it
-        values = pa.concat_arrays([text.take(pa.array(rows)) for text, rows in pieces])
+        values = pa.concat_arrays([text.take(pa.array(rows)).combine_chunks() for text, rows in pieces])
         where = np.full(n, -1, dtype=np.int64)
         where[np.concatenate([rows for _, rows in pieces])] = np.arange(len(values))
         first = values.take(pa.array(where, mask=where < 0))
 
     header_names = _header_keys(pa.array(value_cols, pa.string())) if value_cols else pa.array([], pa.string())
-    candidate = pc.fill_null(pc.is_in(_header_keys(first), value_set=header_names), False)
+    # Header keys are computed only for first values made of characters a header key can come
+    # from (one cheap pass; a NIK or an ID never is), then compared with the feed's headers.
+    maybe = np.flatnonzero(pc.fill_null(pc.match_substring_regex(first, _header_characters(header_names)),
+                                        False).to_numpy(zero_copy_only=False))
+    candidate = np.zeros(n, dtype=bool)
+    if len(maybe):
+        keys = _header_keys(first.take(pa.array(maybe)))
+        candidate[maybe] = pc.fill_null(pc.is_in(keys, value_set=header_names), False).to_numpy(zero_copy_only=False)
     header_count = np.zeros(n, dtype=np.int64)
-    rows = np.flatnonzero(candidate.to_numpy(zero_copy_only=False))
+    filled_count = np.zeros(n, dtype=np.int64)  # needed only where a repeated header is possible
+    rows = np.flatnonzero(candidate)
     if len(rows):
         header_count[rows] = _header_counts(raw.iloc[rows], value_cols)
+        filled_count[rows] = sum(~_blank(text.take(pa.array(rows))) for text in texts)
 
     overflow = raw[OVERFLOW_COLUMN].isna().to_numpy() if OVERFLOW_COLUMN in raw.columns else np.ones(n, bool)
-    empty = (filled_count == 0) & overflow
-    repeated = header_count >= np.maximum(2, (filled_count + 1) // 2)
+    empty = (first_col < 0) & overflow  # no field filled
+    repeated = candidate & (header_count >= np.maximum(2, (filled_count + 1) // 2))
     upper = pc.ascii_upper(pc.utf8_trim_whitespace(first))
     summary = pc.fill_null(pc.match_substring_regex(upper, _SUMMARY_PATTERN), False)
     malformed = (raw["n_fields"] != raw["header_fields"]).to_numpy(dtype=bool, na_value=True)
