@@ -305,18 +305,20 @@ def village_name_matches(kode_desa: pd.Series, nama_desa: pd.Series,
     width = len(name_values) + 1  # ids shifted by one: 0 stands for a missing code or name
     pair, uniques = pd.factorize((code_ids.astype(np.int64) + 1) * width + name_ids + 1)
     verdict = np.ones(len(uniques), dtype=bool)  # a row without a code or a name passes
-    references: dict[str, str | None] = {}
+    judged = []  # (pair, village code, given name)
     for i, key in enumerate(uniques.tolist()):
         code_id, name_id = divmod(key, width)
         village = codes[code_id - 1] if code_id else None
         name = given[name_id - 1] if name_id else None
-        if not isinstance(village, str) or not isinstance(name, str):
-            continue
-        if village not in references:
-            reference = regions.village_name(village)
-            references[village] = (None if reference is None
-                                   else normalise_village_name(pd.Series([reference])).iloc[0])
-        ref = references[village]
+        if isinstance(village, str) and isinstance(name, str):
+            judged.append((i, village, name))
+    villages = sorted({village for _, village, _ in judged})
+    names = [regions.village_name(village) for village in villages]
+    known = [(village, name) for village, name in zip(villages, names, strict=True) if name is not None]
+    normalised = normalise_village_name(pd.Series([name for _, name in known], dtype=object)).tolist()
+    references = {village: ref for (village, _), ref in zip(known, normalised, strict=True)}
+    for i, village, name in judged:
+        ref = references.get(village)
         if ref is not None:
             verdict[i] = name == ref or jaro_winkler(name, ref) >= threshold
     return pd.Series(verdict[pair], index=kode_desa.index, dtype=bool)
