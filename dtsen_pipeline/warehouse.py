@@ -34,18 +34,36 @@ def engine_for(url: str) -> sa.Engine:
     return sa.create_engine(url)
 
 
-# Write transactions of one process take turns: feeds are ingested and staged on threads, and
-# DuckDB refuses two concurrent transactions that both change its catalog (CREATE SCHEMA IF NOT
-# EXISTS, CREATE/DROP/RENAME TABLE) with a write-write conflict. The writes are the short part
-# of each feed's work; the reading, parsing and staging around them still run side by side.
+# Catalog changes of one process take turns: feeds are ingested and staged on threads, and DuckDB
+# refuses two concurrent transactions that create the same catalog entry (measured: two
+# `CREATE SCHEMA IF NOT EXISTS staging` at once, a write-write conflict). Transactions that only
+# write tables no other running transaction writes may run side by side (`table_transaction`).
 _WRITES = threading.RLock()
 
 
 @contextlib.contextmanager
 def write_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
-    """`engine.begin()`, one writer of this process at a time."""
+    """`engine.begin()`, one writer of this process at a time: for catalog changes (schemas,
+    shared tables, new columns) and for writers that do not know what runs beside them."""
     with _WRITES, engine.begin() as conn:
         yield conn
+
+
+@contextlib.contextmanager
+def table_transaction(engine: sa.Engine) -> Iterator[sa.Connection]:
+    """`engine.begin()` beside other writers, for a transaction that creates, fills, drops or
+    renames only tables of its own and appends or deletes only its own rows of shared tables,
+    in schemas that already exist (`ensure_schemas` first). A feed's large loads then no longer
+    wait for another feed's (measured on the 640,000-person delivery: 3.3 s of waiting)."""
+    with engine.begin() as conn:
+        yield conn
+
+
+def ensure_schemas(engine: sa.Engine, schemas: Iterable[str]) -> None:
+    """Create the schemas that do not exist yet, taking turns with other catalog changes."""
+    with write_transaction(engine) as conn:
+        for schema in dict.fromkeys(schemas):
+            ensure_schema(conn, schema)
 
 
 def quote(name: str) -> str:

@@ -6,7 +6,8 @@ kabupaten server two feeds on two threads finish in about 0.7 of the time one af
 takes. Threads, not processes: DuckDB admits a single writing process per file, so a worker
 process would have to hand each feed's two million cells back to this one, and measured on the
 640,000-person sample, staging in worker processes was no faster (both cores are already busy).
-Warehouse writes take turns (`warehouse.write_transaction`).
+Catalog changes take turns (`warehouse.write_transaction`); each feed's own table loads run side by
+side (`warehouse.table_transaction`).
 
 A feed that fails does not stop the others: its outcome carries the exception, and the caller
 publishes what succeeded before it reports the failure.

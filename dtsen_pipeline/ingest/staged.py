@@ -19,7 +19,7 @@ from dtsen_pipeline.ingest.feeds import FeedSpec
 from dtsen_pipeline.ingest.raw import INT_COLUMNS, empty_raw_frame
 from dtsen_pipeline.ingest.staging import StagingResult, empty_quarantine, stage_feed
 from dtsen_pipeline.ingest.store import read_in_force
-from dtsen_pipeline.warehouse import ensure_schema, load_frame, qualified, swap_in, write_transaction
+from dtsen_pipeline.warehouse import ensure_schemas, load_frame, qualified, swap_in, table_transaction
 
 DATE_COLUMNS = ("tgl_lahir", "tgl_mati", "tanggal")
 
@@ -43,9 +43,11 @@ class StagedFeed:
 
 
 def _replace_together(engine: sa.Engine, tables: list[tuple[pd.DataFrame, str, str, tuple[str, ...]]]) -> None:
-    with write_transaction(engine) as conn:
+    """Load each table as `<table>__new` and swap them all in, in one transaction. The tables
+    are the feed's own, so other feeds' loads run beside this one (`table_transaction`)."""
+    ensure_schemas(engine, [schema for _, schema, _, _ in tables])
+    with table_transaction(engine) as conn:
         for frame, schema, table, dates in tables:
-            ensure_schema(conn, schema)
             conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(schema, table + '__new')}")
             load_frame(conn, frame, schema, table + "__new", dates)
         for _, schema, table, _ in tables:

@@ -18,7 +18,14 @@ import sqlalchemy as sa
 from dtsen_pipeline.ingest.deliveries import Delivery, registry_frame, registry_from_frame
 from dtsen_pipeline.ingest.feeds import FeedSpec
 from dtsen_pipeline.ingest.raw import INT_COLUMNS, JUNK_COLUMN, STR_DTYPE, empty_raw_frame
-from dtsen_pipeline.warehouse import ensure_schema, load_frame, qualified, quote, write_transaction
+from dtsen_pipeline.warehouse import (
+    ensure_schema,
+    load_frame,
+    qualified,
+    quote,
+    table_transaction,
+    write_transaction,
+)
 
 RAW_SCHEMA = "raw"
 REGISTRY_TABLE = "delivery"
@@ -111,10 +118,15 @@ def _prepare_raw_table(conn: sa.Connection, spec: FeedSpec, frames: list[pd.Data
 
 
 def save_feed(engine: sa.Engine, spec: FeedSpec, registry: list[Delivery], frames: list[pd.DataFrame]) -> int:
-    """Append the new deliveries' records and replace the feed's registry rows, in one transaction."""
+    """Append the new deliveries' records and replace the feed's registry rows, in one transaction.
+
+    The tables (and columns new deliveries bring) are created first, taking turns with other
+    catalog changes; the records, this feed's own, are then written beside other feeds' writes.
+    """
     with write_transaction(engine) as conn:
         _ensure_registry(conn)
         _prepare_raw_table(conn, spec, frames)
+    with table_transaction(engine) as conn:
         if frames:  # one insert: many small files (one per pekon) cost one statement each otherwise
             _insert(conn, frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True), spec.name)
         conn.execute(sa.text(f"DELETE FROM {_registry()} WHERE feed = :feed"), {"feed": spec.name})

@@ -43,3 +43,32 @@ def test_snapshot_history_duplicates_and_new_columns_on_postgres(pg_engine, tmp_
     assert registry["dtsen/DTSEN_1806_202611.csv"].in_force
     assert registry["dtsen/copy.csv"].status == "duplicate"
     assert registry["dtsen/DTSEN_1806_202610.csv"].first_run == "r1"
+
+
+def test_feeds_side_by_side_on_a_fresh_postgres_warehouse(tmp_path, sample_landing):
+    """Two workers on an empty PostgreSQL database: schemas and the registry are created taking
+    turns, each feed's loads run beside the other's, and the tables equal one worker's on DuckDB."""
+    from dtsen_pipeline.ingest.feeds import load_feed_specs
+    from dtsen_pipeline.ingest.runner import run_feeds
+    from dtsen_pipeline.ingest.staged import quarantine_part
+    from dtsen_pipeline.warehouse import read_table
+
+    specs = load_feed_specs()
+
+    def run(engine, workers):
+        outcomes = run_feeds(engine, sample_landing, specs.values(), ingest=set(specs), stage=set(specs),
+                             scope="18.06", as_of=dt.date(2026, 11, 30), run_id="side-by-side", workers=workers)
+        assert all(o.error is None for o in outcomes.values()), {k: o.error for k, o in outcomes.items()}
+        return {feed: (sorted(read_table(engine, "staging", feed)["record_id"]),
+                       sorted(read_table(engine, "quality", quarantine_part(feed))[["source_file", "source_row",
+                                                                                   "reason"]].itertuples(index=False)))
+                for feed in specs}
+
+    reference = run(sa.create_engine(f"duckdb:///{tmp_path / 'one.duckdb'}"), workers=1)
+    with temporary_database("dtsen_side_by_side") as url:
+        engine = sa.create_engine(url)
+        try:
+            assert run(engine, workers=2) == reference
+            assert len(load_registry(engine, "pekon")) > 100  # one registry, every feed's rows
+        finally:
+            engine.dispose()
