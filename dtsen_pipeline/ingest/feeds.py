@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import codecs
 import fnmatch
+import functools
 import re
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -59,8 +60,12 @@ class FeedSpec:
 
     def declared_header(self, header: str) -> str | None:
         """The declared spelling of a delivered header, or None when the feed does not use it."""
-        wanted = {header_key(h): h for h in (*self.source_columns.values(), *self.region_headers)}
-        return wanted.get(header_key(header))
+        return self._declared_by_key.get(header_key(header))
+
+    @functools.cached_property
+    def _declared_by_key(self) -> dict[str, str]:
+        """Declared headers by `header_key` (asked for every header of every delivered file)."""
+        return {header_key(h): h for h in (*self.source_columns.values(), *self.region_headers)}
 
     def matches(self, file_name: str) -> bool:
         return any(fnmatch.fnmatch(file_name.lower(), p.lower()) for p in self.files)
