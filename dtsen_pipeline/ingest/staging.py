@@ -79,16 +79,6 @@ def _source_coded(raw: pd.DataFrame, header: str | None, transform: Callable[[pd
     return by_distinct(raw[header], lambda values: transform(_text(values)))
 
 
-def _arrow_text(values: pd.Series) -> pa.Array:
-    """A column as an Arrow string array (nulls kept), whatever dtype the warehouse returned."""
-    if not isinstance(values.dtype, pd.StringDtype):
-        values = values.astype("str")
-    if not len(values):
-        return pa.array([], pa.string())
-    array = pa.array(values.array, pa.string())
-    return array.combine_chunks() if isinstance(array, pa.ChunkedArray) else array
-
-
 def _arrow_chunks(values: pd.Series) -> pa.ChunkedArray:
     """A column as Arrow strings, as it is held (chunked, no copy) when it is already text."""
     if not isinstance(values.dtype, pd.StringDtype):
@@ -124,11 +114,12 @@ def _blank(text: pa.Array) -> np.ndarray:
     return pc.fill_null(blank, True).to_numpy(zero_copy_only=False)
 
 
-def _header_counts(raw: pd.DataFrame, value_cols: list[str]) -> np.ndarray:
-    """How many fields of each record equal their own column's header."""
-    count = np.zeros(len(raw), dtype=np.int64)
-    for column in value_cols:
-        same = pc.equal(_header_keys(_arrow_text(raw[column])), _header_keys(pa.array([column]))[0])
+def _header_counts(texts: list[pa.ChunkedArray], header_keys: pa.Array, rows: np.ndarray) -> np.ndarray:
+    """How many fields of each of `rows` equal their own column's header (`texts[i]` is the
+    column whose header key is `header_keys[i]`)."""
+    count = np.zeros(len(rows), dtype=np.int64)
+    for text, key in zip(texts, header_keys, strict=True):
+        same = pc.equal(_header_keys(text.take(pa.array(rows))), key)
         count += pc.fill_null(same, False).to_numpy(zero_copy_only=False)
     return count
 
@@ -180,7 +171,7 @@ def classify_junk(raw: pd.DataFrame, spec: FeedSpec) -> pd.Series:
     filled_count = np.zeros(n, dtype=np.int64)  # needed only where a repeated header is possible
     rows = np.flatnonzero(candidate)
     if len(rows):
-        header_count[rows] = _header_counts(raw.iloc[rows], value_cols)
+        header_count[rows] = _header_counts(texts, header_names, rows)
         filled_count[rows] = sum(~_blank(text.take(pa.array(rows))) for text in texts)
 
     overflow = raw[OVERFLOW_COLUMN].isna().to_numpy() if OVERFLOW_COLUMN in raw.columns else np.ones(n, bool)
@@ -215,14 +206,9 @@ def scope_values(raw: pd.DataFrame, spec: FeedSpec, junk: pd.Series | None = Non
 
 
 def _code_text(values: pd.Series) -> pd.Series:
-    """Upper case, runs of whitespace as one space: how agency codes are compared. Codes repeat
-    (two sexes, eight relationships), so each distinct value is normalised once."""
-    codes, uniques = pd.factorize(values, use_na_sentinel=True)
-    if not len(uniques):
-        return pd.Series(pd.NA, index=values.index, dtype="str")
-    normal = pd.Series(uniques, dtype="str").str.upper().str.replace(r"\s+", " ", regex=True)
-    out = normal.take(np.where(codes < 0, 0, codes)).where(codes >= 0)
-    return pd.Series(out.to_numpy(), index=values.index, dtype="str")
+    """Upper case, runs of whitespace as one space: how agency codes are compared. Callers pass
+    the distinct values of a column (`_source_coded`), so this runs on a handful of values."""
+    return values.astype("str").str.upper().str.replace(r"\s+", " ", regex=True)
 
 
 def _map_values(values: pd.Series, mapping: dict[str, str]) -> pd.DataFrame:
