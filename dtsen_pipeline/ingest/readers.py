@@ -138,14 +138,20 @@ def decode(data: bytes, encoding: str | None = None) -> tuple[str, str]:
     return text, encoding
 
 
-def _split_header(text: str, separator: str | None) -> tuple[list[str], str, str] | None:
-    """(header cells, separator, text after the header line), skipping blank leading lines."""
-    pos = 0
+def _split_header(text: str | bytes, separator: str | None, start: int = 0
+                  ) -> tuple[list[str], str, str | bytes] | None:
+    """(header cells, separator, what follows the header line), skipping blank leading lines.
+
+    `text` is the decoded file, or the bytes of a clean UTF-8 file (lines decoded one by one,
+    the rest returned as bytes); reading starts at `start` (after a byte-order mark)."""
+    newline = _NEWLINE_BYTES if isinstance(text, bytes) else _NEWLINE
+    pos = start
     while pos < len(text):
-        match = _NEWLINE.search(text, pos)
+        match = newline.search(text, pos)
         end = match.start() if match else len(text)
         after = match.end() if match else len(text)
         line = text[pos:end]
+        line = line.decode("utf-8") if isinstance(line, bytes) else line
         sep = separator or detect_separator(line)
         cells = next(csv.reader([line], delimiter=sep), [])
         if any(cell.strip() for cell in cells):
@@ -275,22 +281,16 @@ def _read_clean_utf8(data: bytes, encoding: str, separator: str | None) -> FileR
     the body handed to pyarrow as it lies on disk, without decoding the whole file to text and
     encoding it back. None when the text path must read the file (no header, a single column,
     records spanning lines): it then reads it exactly as before."""
-    pos = len(codecs.BOM_UTF8) if encoding == "utf-8-sig" and data.startswith(codecs.BOM_UTF8) else 0
-    while pos < len(data):
-        match = _NEWLINE_BYTES.search(data, pos)
-        end, after = (match.start(), match.end()) if match else (len(data), len(data))
-        line = data[pos:end].decode("utf-8")
-        sep = separator or detect_separator(line)
-        cells = next(csv.reader([line], delimiter=sep), [])
-        if any(cell.strip() for cell in cells):
-            width = len(cells)
-            fast = _arrow_records(data[after:], sep, width) if width > 1 else None
-            if fast is None:
-                return None
-            columns, n_fields, overflow = _merge(*fast, sep, width)
-            return FileRecords([cell.strip() for cell in cells], columns, n_fields, overflow, encoding, sep)
-        pos = after
-    return None
+    start = len(codecs.BOM_UTF8) if encoding == "utf-8-sig" and data.startswith(codecs.BOM_UTF8) else 0
+    split = _split_header(data, separator, start)
+    if split is None:
+        return None
+    header, sep, body = split
+    fast = _arrow_records(body, sep, len(header)) if len(header) > 1 else None
+    if fast is None:
+        return None
+    columns, n_fields, overflow = _merge(*fast, sep, len(header))
+    return FileRecords(header, columns, n_fields, overflow, encoding, sep)
 
 
 def read_csv_records(path: Path, encoding: str | None = None, separator: str | None = None) -> FileRecords:
