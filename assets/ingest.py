@@ -11,8 +11,10 @@ from collections.abc import Iterator
 
 import pandas as pd
 from dagster import (
+    AssetCheckKey,
     AssetCheckResult,
     AssetCheckSeverity,
+    AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
@@ -23,18 +25,23 @@ from dagster import (
     multi_asset,
 )
 
+from assets.quality import DOCS_FOLDER, n_error_expectations, record_decisions, suite_check_results
 from dtsen_pipeline.ingest.feeds import FeedSpec, load_feed_specs
 from dtsen_pipeline.ingest.intake import IntakeResult
 from dtsen_pipeline.ingest.runner import run_feeds, workers_from_env
 from dtsen_pipeline.ingest.staged import StagedFeed, quarantine_part
 from dtsen_pipeline.ingest.staging import empty_quarantine
 from dtsen_pipeline.ingest.store import count_in_force, count_raw
+from dtsen_pipeline.quality import gate
+from dtsen_pipeline.quality.gate import StagingGate
 from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
 from dtsen_pipeline.warehouse import count_rows, read_sql, read_table, replace_table, table_exists
 
 FEEDS: dict[str, FeedSpec] = load_feed_specs()
 PERSON_FEEDS = tuple(name for name, spec in FEEDS.items() if spec.entity == "person")
 OWNERS = ["team:data-engineering"]
+HELD_BACK_TAG = "dtsen/held_back_feeds"  # `feed:RULE,RULE;...` on a run that held back a feed's deliveries
+REQUIRED_CHECK = "in_force_for_publication"
 
 __all__ = ["FEEDS", "PERSON_FEEDS", "conservation_checks", "ingest_and_stage_feeds", "quarantine",
            "quarantine_part"]
@@ -119,12 +126,60 @@ def _staging_result(context: AssetExecutionContext, spec: FeedSpec, scope: str,
     })
 
 
+def _gate_check_specs(spec: FeedSpec) -> list[AssetCheckSpec]:
+    """The staging suite's checks, evaluated inside this step before the feed is published."""
+    key = _staging_key(spec)
+    specs = [
+        AssetCheckSpec("gx_suite", asset=key, blocking=False,
+                       description=f"Great Expectations suite staging__{spec.name}.json "
+                       f"({n_error_expectations('staging', spec.name)} error-severity expectations) and QUAR-01, "
+                       "judged before the feed is published: a failure holds back the feed's new deliveries "
+                       "(red here), the deliveries in force before the run stay and the other feeds publish."),
+        AssetCheckSpec("gx_warnings", asset=key, blocking=False,
+                       description=f"Warning-severity expectations of staging__{spec.name}.json: reported."),
+    ]
+    if spec.required_for_publication:
+        specs.append(AssetCheckSpec(
+            REQUIRED_CHECK, asset=key, blocking=True,
+            description=f"{spec.name} is required for publication: fails (and blocks the golden tables) when "
+            "the gate held back its only deliveries, leaving nothing in force."))
+    return specs
+
+
+def _gate_results(context: AssetExecutionContext, spec: FeedSpec, decision: gate.GateDecision,
+                  results: list[AssetCheckResult]) -> Iterator[AssetCheckResult]:
+    selected = context.selected_asset_check_keys
+    for result in results:
+        if AssetCheckKey(_staging_key(spec), result.check_name) in selected:
+            yield result
+    if AssetCheckKey(_staging_key(spec), REQUIRED_CHECK) in selected:
+        yield AssetCheckResult(asset_key=_staging_key(spec), check_name=REQUIRED_CHECK,
+                               passed=decision.decision != gate.BLOCKED, severity=AssetCheckSeverity.ERROR,
+                               description=decision.message if decision.decision == gate.BLOCKED else None,
+                               metadata={"decision": decision.decision})
+
+
+def _report_gate(context: AssetExecutionContext, engine, decisions: list[gate.GateDecision]) -> None:
+    """Log every failing rule, keep the decisions in quality.gate, tag a run that held a feed back."""
+    for decision in decisions:
+        if decision.decision in (gate.HELD_BACK, gate.BLOCKED):
+            context.log.error(decision.message)
+        elif decision.decision == gate.FAILED:
+            context.log.warning(decision.message)
+    record_decisions(engine, decisions, context.run_id)
+    tag = gate.held_back_tag(decisions)
+    if tag:
+        context.instance.add_run_tags(context.run_id, {HELD_BACK_TAG: tag})
+
+
 @multi_asset(
     name="ingest_and_stage_feeds",
     specs=[s for spec in FEEDS.values() for s in (_raw_spec(spec), _staging_spec(spec))],
+    check_specs=[c for spec in FEEDS.values() for c in _gate_check_specs(spec)],
     can_subset=True,
     description="raw/<feed> and staging/<feed> of every feed, feeds side by side on "
-    "DTSEN_INGEST_WORKERS threads (dtsen_pipeline.ingest.runner); any subset can be materialized.",
+    "DTSEN_INGEST_WORKERS threads (dtsen_pipeline.ingest.runner), each behind its staging suite "
+    "(dtsen_pipeline.ingest.gated); any subset can be materialized.",
 )
 def ingest_and_stage_feeds(context: AssetExecutionContext, warehouse: WarehouseResource,
                            pipeline: PipelineSettings) -> Iterator[MaterializeResult]:
@@ -135,7 +190,9 @@ def ingest_and_stage_feeds(context: AssetExecutionContext, warehouse: WarehouseR
                          ingest={s.name for s in specs if _raw_key(s) in selected},
                          stage={s.name for s in specs if _staging_key(s) in selected},
                          scope=pipeline.scope, as_of=pipeline.as_of(), run_id=context.run_id,
-                         workers=workers_from_env())
+                         workers=workers_from_env(),
+                         gate=StagingGate(docs_dir=pipeline.artifacts / DOCS_FOLDER / context.run_id))
+    _report_gate(context, engine, [o.gated.decision for o in outcomes.values() if o.gated is not None])
     failed = []
     for name, outcome in outcomes.items():
         spec = FEEDS[name]
@@ -143,6 +200,11 @@ def ingest_and_stage_feeds(context: AssetExecutionContext, warehouse: WarehouseR
             yield _raw_result(context, engine, spec, outcome.intake)
         if outcome.staged is not None:
             yield _staging_result(context, spec, pipeline.scope, outcome.staged)
+        if outcome.gated is not None:
+            decision = outcome.gated.decision
+            failed_gate = decision.decision != gate.PASSED
+            yield from _gate_results(context, spec, decision, list(
+                suite_check_results(_staging_key(spec), outcome.gated.suite, decision, failed=failed_gate)))
         if outcome.error is not None:
             context.log.error(f"feed {name}: failed with {type(outcome.error).__name__}; the other feeds "
                               "went on and are published")

@@ -1,15 +1,20 @@
-"""Great Expectations checks: one pair per suite file in expectations/ (<schema>__<table>.json).
+"""Great Expectations checks and the quality gate's wiring.
 
-`gx_suite` is blocking: a failing error-severity expectation fails it, Dagster then skips
-everything downstream, so the golden tables are not republished and the last published ones
-stay. `gx_warnings` (severity WARN, not blocking) fails when a warning-severity expectation
-misses its threshold. Both come from one validation. Metadata holds per-expectation rule ids,
-counts and percentages, never values, and links the run's offline Data Docs
-(<artifacts>/data_docs/<run_id>/).
+Staging suites (`expectations/staging__<feed>.json`) run inside the ingest step, before a feed is
+published (`dtsen_pipeline.ingest.gated`): their `gx_suite` check is red when a feed's new
+deliveries were held back, and does not block the other feeds. Build suites
+(`expectations/build__<table>.json`) judge our own candidate golden tables: their `gx_suite` check
+is blocking, and a failure also fails its step with a message naming every failing rule, so the
+golden tables are not republished and the run's failure can raise an alert. `gx_warnings`
+(severity WARN, not blocking) fails when a warning-severity expectation misses its threshold.
+Metadata holds per-expectation rule ids, counts and percentages, never values, and links the
+run's offline Data Docs (<artifacts>/data_docs/<run_id>/). Every decision is kept in
+`quality.gate`.
 """
 
 
 import datetime as dt
+from collections.abc import Iterator
 
 from dagster import (
     AssetCheckExecutionContext,
@@ -19,6 +24,7 @@ from dagster import (
     AssetCheckSpec,
     AssetExecutionContext,
     AssetKey,
+    Failure,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -28,70 +34,103 @@ from dagster import (
 from dtsen_pipeline.config import EXPECTATIONS_DIR
 from dtsen_pipeline.domain.regions import kecamatan_name
 from dtsen_pipeline.ingest.feeds import load_feed_specs
+from dtsen_pipeline.quality import gate
 from dtsen_pipeline.quality import scorecard as sc
-from dtsen_pipeline.quality.gx_suites import read_suite_file, results_markdown, run_suite
+from dtsen_pipeline.quality.gx_suites import SuiteOutcome, read_suite_file, results_markdown, run_suite
 from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
 from dtsen_pipeline.warehouse import (
+    append_table,
     read_table,
     read_table_if_exists,
     replace_table,
 )
 
 DOCS_FOLDER = "data_docs"
+GATE_TABLE = ("quality", "gate")
+
+
+def n_error_expectations(schema: str, table: str) -> int:
+    declared = read_suite_file(EXPECTATIONS_DIR / f"{schema}__{table}.json")["expectations"]
+    return sum(1 for e in declared if e.get("meta", {}).get("severity", "error") == "error")
+
+
+def suite_check_results(key: AssetKey, outcome: SuiteOutcome, decision: gate.GateDecision,
+                        failed: bool) -> Iterator[AssetCheckResult]:
+    """`gx_suite` and `gx_warnings` results of one validation; `failed` says whether the gate's
+    decision makes `gx_suite` red (a held-back delivery fails it though the table in force passes)."""
+    rows = [o.as_dict() for o in outcome.outcomes]
+    common = {
+        "suite": f"{outcome.suite}.json",
+        "rows_validated": outcome.rows,
+        "expectations": len(rows),
+        "results": MetadataValue.md(results_markdown(outcome)),
+        "results_json": MetadataValue.json(rows),
+        "decision": decision.decision,
+    }
+    if outcome.docs_index is not None:
+        common["data_docs"] = MetadataValue.path(str(outcome.docs_index))
+    if outcome.docs_page is not None:
+        common["data_docs_validation"] = MetadataValue.path(str(outcome.docs_page))
+    yield AssetCheckResult(
+        asset_key=key, check_name="gx_suite", passed=not failed, severity=AssetCheckSeverity.ERROR,
+        description=decision.message if failed else None,
+        metadata={**common, "errors_failed": len(decision.failures), "failed_rules": ", ".join(decision.rules),
+                  "failures": MetadataValue.md("\n".join(f"- {line}" for line in decision.failures) or "none")},
+    )
+    yield AssetCheckResult(
+        asset_key=key, check_name="gx_warnings", passed=not outcome.warnings_failed,
+        severity=AssetCheckSeverity.WARN,
+        metadata={**common, "warnings_failed": len(outcome.warnings_failed),
+                  "failed_rules": ", ".join(sorted({o.rule or o.expectation for o in outcome.warnings_failed}))},
+    )
+
+
+def record_decisions(engine, decisions: list[gate.GateDecision], run_id: str) -> None:
+    """Append this run's gate decisions to `quality.gate` (the summary, audit and alerts read it)."""
+    if decisions:
+        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        append_table(engine, gate.decision_frame(decisions, run_id, now), *GATE_TABLE)
 
 
 def _gx_checks(schema: str, table: str) -> AssetChecksDefinition:
     path = EXPECTATIONS_DIR / f"{schema}__{table}.json"
-    declared = read_suite_file(path)["expectations"]
-    n_errors = sum(1 for e in declared if e.get("meta", {}).get("severity", "error") == "error")
     key = AssetKey([schema, table])
 
     @multi_asset_check(
         name=f"gx__{schema}__{table}",
         specs=[
             AssetCheckSpec("gx_suite", asset=key, blocking=True,
-                           description=f"Great Expectations suite {path.name}: {n_errors} error-severity "
-                           "expectations; a failure blocks publication of the golden tables."),
+                           description=f"Great Expectations suite {path.name}: {n_error_expectations(schema, table)} "
+                           "error-severity expectations on our own output; a failure blocks publication of the "
+                           "golden tables."),
             AssetCheckSpec("gx_warnings", asset=key, blocking=False,
                            description=f"Warning-severity expectations of {path.name}: reported, not blocking."),
         ],
     )
     def gx_checks(context: AssetCheckExecutionContext, warehouse: WarehouseResource,
                   pipeline: PipelineSettings):
-        df = read_table(warehouse.engine(), schema, table)
-        docs_dir = pipeline.artifacts / DOCS_FOLDER / context.run.run_id
-        outcome = run_suite(df, path, docs_dir=docs_dir)
-        rows = [o.as_dict() for o in outcome.outcomes]
-        errors_failed = [o for o in outcome.failed if o.severity == "error"]
-        common = {
-            "suite": path.name,
-            "rows_validated": outcome.rows,
-            "expectations": len(rows),
-            "results": MetadataValue.md(results_markdown(outcome)),
-            "results_json": MetadataValue.json(rows),
-            "data_docs": MetadataValue.path(str(outcome.docs_index)),
-        }
-        if outcome.docs_page is not None:
-            common["data_docs_validation"] = MetadataValue.path(str(outcome.docs_page))
-        context.log.info(f"{schema}.{table}: {len(errors_failed)} error and {len(outcome.warnings_failed)} warning "
-                         f"expectation(s) failed of {len(rows)}")
-        yield AssetCheckResult(
-            asset_key=key, check_name="gx_suite", passed=outcome.success, severity=AssetCheckSeverity.ERROR,
-            metadata={**common, "errors_failed": len(errors_failed),
-                      "failed_rules": ", ".join(sorted({o.rule or o.expectation for o in errors_failed}))},
-        )
-        yield AssetCheckResult(
-            asset_key=key, check_name="gx_warnings", passed=not outcome.warnings_failed,
-            severity=AssetCheckSeverity.WARN,
-            metadata={**common, "warnings_failed": len(outcome.warnings_failed),
-                      "failed_rules": ", ".join(sorted({o.rule or o.expectation for o in outcome.warnings_failed}))},
-        )
+        engine = warehouse.engine()
+        df = read_table(engine, schema, table)
+        outcome = run_suite(df, path, docs_dir=pipeline.artifacts / DOCS_FOLDER / context.run.run_id)
+        decision = gate.GateDecision(
+            gate="build", target=f"{schema}.{table}", suite=outcome.suite,
+            decision=gate.PASSED if outcome.success else gate.BLOCKED, rows_validated=outcome.rows,
+            failures=gate.failure_lines(outcome), rules=gate.failed_rules(outcome),
+            data_docs=str(outcome.docs_page or outcome.docs_index or "") or None)
+        record_decisions(engine, [decision], context.run.run_id)
+        context.log.info(f"{schema}.{table}: {len(decision.failures)} error and {len(outcome.warnings_failed)} "
+                         f"warning expectation(s) failed of {len(outcome.outcomes)}")
+        yield from suite_check_results(key, outcome, decision, failed=not outcome.success)
+        if not outcome.success:
+            context.log.error(decision.message)
+            raise Failure(description=decision.message, metadata={"failed_rules": ", ".join(decision.rules)})
 
     return gx_checks
 
 
-def suite_targets() -> list[tuple[str, str]]:
-    return [tuple(p.stem.split("__", 1)) for p in sorted(EXPECTATIONS_DIR.glob("*__*.json"))]
+def suite_targets(schema: str = "build") -> list[tuple[str, str]]:
+    """The suites of one schema's tables (`build`: checks here; `staging`: the ingest step's gate)."""
+    return [tuple(p.stem.split("__", 1)) for p in sorted(EXPECTATIONS_DIR.glob(f"{schema}__*.json"))]
 
 
 gx_checks = [_gx_checks(schema, table) for schema, table in suite_targets()]

@@ -14,6 +14,35 @@ HOUSEHOLD_FLAGS = (
 )
 
 
+_DECISION_TEXT = {
+    "held_back": "HELD BACK ({held} new delivery(ies); the deliveries in force before stay)",
+    "blocked": "PUBLICATION BLOCKED",
+    "failed": "FAILED (nothing new to hold back)",
+}
+
+
+def gate_lines(engine: sa.Engine) -> list[str]:
+    """The quality gate's decisions of the latest run that made any (`quality.gate`): every feed held
+    back and every suite that failed, with its rules, shares and thresholds; counts only."""
+    if not table_exists(engine, "quality", "gate"):
+        return []
+    rows = read_sql(engine, "SELECT * FROM quality.gate WHERE run_id = (SELECT run_id FROM quality.gate "
+                            "ORDER BY decided_at DESC LIMIT 1) ORDER BY gate DESC, target")
+    if rows.empty:
+        return []
+    lines = [f"Quality gate (run {rows['run_id'].iloc[0]}):"]
+    passed = rows[rows["decision"] == "passed"]
+    if len(passed):
+        lines.append(f"  passed: {', '.join(passed['target'])}")
+    for r in rows[rows["decision"] != "passed"].itertuples():
+        what = _DECISION_TEXT.get(r.decision, r.decision).format(held=int(r.deliveries_held))
+        lines.append(f"  {r.gate} {r.target}: {what}; rules {r.failed_rules or '-'}")
+        lines += [f"    - {line}" for line in str(r.failures or "").splitlines() if line]
+        if isinstance(r.data_docs, str) and r.data_docs:
+            lines.append(f"    Data Docs: {r.data_docs}")
+    return lines
+
+
 def summary_lines(engine: sa.Engine) -> list[str]:
     lines = ["Rows per stage (raw -> staged + quarantined):"]
     for feed in load_feed_specs():
@@ -24,6 +53,7 @@ def summary_lines(engine: sa.Engine) -> list[str]:
         staged = count_rows(engine, "staging", feed)
         quarantined = count_rows(engine, "quality", f"quarantine__{feed}")
         lines.append(f"  {feed:<9} {raw:>9,} -> {staged:>9,} + {quarantined:>7,}")
+    lines += gate_lines(engine)
     if table_exists(engine, "quality", "quarantine"):
         lines.append("Quarantined rows by reason:")
         reasons = read_sql(engine, "SELECT reason, count(*) AS n FROM quality.quarantine GROUP BY reason ORDER BY n DESC")

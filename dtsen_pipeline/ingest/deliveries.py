@@ -7,8 +7,10 @@ one entry per (file name, content) the pipeline has seen, with a status:
 - `loaded`: records are in `raw.<feed>`; the delivery takes part in the in-force selection.
 - `duplicate`: the content was already loaded under another name; nothing is read again.
 - `rejected`, `unreadable`, `empty`: not usable; the feed keeps what was in force before.
-  These are examined again on every run while the file is in the landing folder (a fixed
-  feed declaration can then accept them); loaded deliveries are never read twice.
+- `held_back`: loaded, but the feed's staging suite failed on it (`quality.gate`); its records
+  are taken out of raw again and the feed keeps what was in force before.
+  These four are examined again on every run while the file is in the landing folder (a fixed
+  feed declaration or threshold can then accept them); loaded deliveries are never read twice.
 
 In force (`snapshot_scope` in the feed's YAML):
 - `append`: every loaded delivery.
@@ -31,7 +33,8 @@ from pathlib import Path
 import pandas as pd
 
 ACCEPTED = "loaded"
-STATUSES = ("loaded", "duplicate", "rejected", "unreadable", "empty")
+HELD_BACK = "held_back"
+STATUSES = ("loaded", "duplicate", "rejected", "unreadable", "empty", HELD_BACK)
 UNNAMED_SCOPE = ""  # scope of a snapshot delivery whose records name no scope value
 _SCOPE_JOIN = "|"
 
@@ -122,6 +125,15 @@ def select_in_force(registry: list[Delivery], delivery_mode: str, scoped: bool) 
                 seen_scopes.add(scope)
                 chosen.add(d.delivery_id)
     return [replace(d, in_force=d.status == ACCEPTED and d.delivery_id in chosen) for d in registry]
+
+
+def hold_back(registry: list[Delivery], delivery_ids: set[str], problems: dict[str, str],
+              delivery_mode: str, scoped: bool) -> list[Delivery]:
+    """The registry with these loaded deliveries `held_back` (their problem says which rules
+    failed) and the in-force selection made again without them."""
+    held = [replace(d, status=HELD_BACK, problem=problems.get(d.delivery_id), in_force=False)
+            if d.status == ACCEPTED and d.delivery_id in delivery_ids else d for d in registry]
+    return select_in_force(held, delivery_mode, scoped)
 
 
 def registry_frame(registry: list[Delivery]) -> pd.DataFrame:

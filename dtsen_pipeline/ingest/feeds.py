@@ -57,6 +57,9 @@ class FeedSpec:
     encoding: str | None = None  # reader override; detected when None
     separator: str | None = None  # reader override; detected when None
     date_format: str | None = None  # documentation only: every date value is parsed by its shape
+    # Golden tables without this feed are of no use: when its staging suite holds back its only
+    # deliveries (nothing left in force), publication is blocked instead (quality.gate).
+    required_for_publication: bool = False
 
     def declared_header(self, header: str) -> str | None:
         """The declared spelling of a delivered header, or None when the feed does not use it."""
@@ -123,6 +126,7 @@ def _spec_from_dict(data: dict) -> FeedSpec:
         encoding=reader.get("encoding"),
         separator=reader.get("separator"),
         date_format=data.get("date_format"),
+        required_for_publication=bool(data.get("required_for_publication", False)),
     )
 
 

@@ -40,6 +40,8 @@ class IntakeResult:
     reports: list[FileReport]  # files examined by this run (new or still unusable)
     registry: list[Delivery]  # every delivery the feed has received, `in_force` set
     rows_added: int
+    # Deliveries whose records this run loaded (new, or examined again): what the gate may hold back.
+    added: frozenset[str] = frozenset()
     # The records loaded by this run, by delivery_id, as saved to raw.<feed>: staging in the same
     # process can take them from here instead of reading them back (`store.read_in_force`).
     loaded: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
@@ -181,4 +183,5 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
     registry = select_in_force([*final, *retry.values(), *entries], spec.delivery_mode,
                                scoped=bool(spec.snapshot_scope))
     rows = save_feed(engine, spec, registry, list(frames.values()))
-    return IntakeResult(feed=spec.name, reports=reports, registry=registry, rows_added=rows, loaded=frames)
+    return IntakeResult(feed=spec.name, reports=reports, registry=registry, rows_added=rows,
+                        added=frozenset(frames), loaded=frames)

@@ -26,10 +26,12 @@ from typing import TypeVar
 import sqlalchemy as sa
 
 from dtsen_pipeline.ingest.feeds import FeedSpec
+from dtsen_pipeline.ingest.gated import GatedFeed, stage_and_gate
 from dtsen_pipeline.ingest.intake import IntakeResult, ingest_feed
 from dtsen_pipeline.ingest.raw import discover_files
 from dtsen_pipeline.ingest.staged import StagedFeed, stage_in_force
-from dtsen_pipeline.ingest.store import count_in_force
+from dtsen_pipeline.ingest.store import count_in_force, load_registry
+from dtsen_pipeline.quality.gate import StagingGate
 
 DEFAULT_WORKERS = 2
 T = TypeVar("T")
@@ -42,6 +44,7 @@ class FeedOutcome:
     feed: str
     intake: IntakeResult | None = None
     staged: StagedFeed | None = None
+    gated: GatedFeed | None = None  # the quality gate's decision, when the run stages behind it
     error: BaseException | None = None
 
 
@@ -75,13 +78,15 @@ def _longest_first(items: list[T], work: Callable[[T], int]) -> list[T]:
 
 def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *, ingest: set[str],
               stage: set[str], scope: str, as_of: dt.date, run_id: str,
-              workers: int = DEFAULT_WORKERS) -> dict[str, FeedOutcome]:
+              workers: int = DEFAULT_WORKERS, gate: StagingGate | None = None) -> dict[str, FeedOutcome]:
     """Ingest the feeds named in `ingest`, then stage those named in `stage`.
 
     Two rounds on one pool of `workers` threads, each round's feeds biggest first: ingestion
     (work estimated from the landing folder), then staging (work = the feed's records in force,
     known once ingestion is done), so no thread is left alone with a big feed at the end. A feed
-    whose ingestion failed is not staged. Returns the outcomes in the order of `specs`.
+    whose ingestion failed is not staged. With a `gate`, each feed is validated before it is
+    published and the deliveries this run loaded are held back when it fails (`ingest.gated`).
+    Returns the outcomes in the order of `specs`.
     """
     chosen = [s for s in specs if s.name in ingest or s.name in stage]
     outcomes = {s.name: FeedOutcome(s.name) for s in chosen}
@@ -98,9 +103,19 @@ def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *
     def stage_one(spec: FeedSpec) -> None:
         try:
             intake = outcomes[spec.name].intake
-            staged = stage_in_force(engine, spec, scope=scope, as_of=as_of, loaded=intake.loaded if intake else None)
+            loaded = intake.loaded if intake else None
+            gated = None
+            if gate is None:
+                staged = stage_in_force(engine, spec, scope=scope, as_of=as_of, loaded=loaded)
+            else:
+                gated = stage_and_gate(engine, spec, scope=scope, as_of=as_of, validate=gate.validate(spec.name),
+                                       new_deliveries=intake.added if intake else frozenset(),
+                                       staged_share=gate.staged_share(spec.name), loaded=loaded)
+                staged = gated.staged
+                if gated.decision.deliveries_held and intake is not None:  # raw metadata: what is in force now
+                    intake = replace(intake, registry=load_registry(engine, spec.name))
             # The records loaded this run are staged: let them go before the next feed is.
-            outcomes[spec.name] = replace(outcomes[spec.name], staged=staged,
+            outcomes[spec.name] = replace(outcomes[spec.name], staged=staged, gated=gated,
                                           intake=replace(intake, loaded={}) if intake else None)
         except Exception as error:
             outcomes[spec.name] = replace(outcomes[spec.name], error=error)

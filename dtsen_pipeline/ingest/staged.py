@@ -69,12 +69,16 @@ def _stage(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) -> Sta
     return StagingResult(staged=shape.staged.iloc[:0], quarantine=empty_quarantine())
 
 
-def stage_in_force(engine: sa.Engine, spec: FeedSpec, scope: str, as_of: dt.date,
-                   loaded: Mapping[str, pd.DataFrame] | None = None) -> StagedFeed:
-    """Read the deliveries in force (those this process just loaded from `loaded`, see
-    `store.read_in_force`), stage them, publish staging.<feed> and its quarantine part."""
+def stage_records(engine: sa.Engine, spec: FeedSpec, scope: str, as_of: dt.date,
+                  loaded: Mapping[str, pd.DataFrame] | None = None) -> tuple[pd.DataFrame, StagingResult]:
+    """The deliveries in force (those this process just loaded from `loaded`, see
+    `store.read_in_force`) and what staging makes of them; nothing is written."""
     raw = read_in_force(engine, spec, loaded)
-    result = _stage(raw, spec, scope, as_of)
+    return raw, _stage(raw, spec, scope, as_of)
+
+
+def publish_staged(engine: sa.Engine, spec: FeedSpec, raw: pd.DataFrame, result: StagingResult) -> StagedFeed:
+    """Publish staging.<feed> and its quarantine part together; the counts of what was published."""
     dates = tuple(c for c in DATE_COLUMNS if c in result.staged.columns)
     quarantine = result.quarantine if len(result.quarantine) else empty_quarantine()
     _replace_together(engine, [(result.staged, "staging", spec.name, dates),
@@ -92,3 +96,10 @@ def stage_in_force(engine: sa.Engine, spec: FeedSpec, scope: str, as_of: dt.date
         by_file_reason=[{"source_file": str(r.source_file), "reason": str(r.reason), "rows": int(r.rows)}
                         for r in per_file.itertuples()],
     )
+
+
+def stage_in_force(engine: sa.Engine, spec: FeedSpec, scope: str, as_of: dt.date,
+                   loaded: Mapping[str, pd.DataFrame] | None = None) -> StagedFeed:
+    """Stage the deliveries in force and publish staging.<feed> with its quarantine part (no gate)."""
+    raw, result = stage_records(engine, spec, scope, as_of, loaded)
+    return publish_staged(engine, spec, raw, result)

@@ -135,6 +135,19 @@ def save_feed(engine: sa.Engine, spec: FeedSpec, registry: list[Delivery], frame
     return sum(len(f) for f in frames)
 
 
+def hold_back_deliveries(engine: sa.Engine, spec: FeedSpec, registry: list[Delivery],
+                         delivery_ids: set[str]) -> None:
+    """Write the registry after a hold-back (`deliveries.hold_back`) and take the held deliveries'
+    records out of raw.<feed>, in one transaction: a held-back file still in the landing folder is
+    read again next run, as a rejected one is, and must not be there twice."""
+    listed = ", ".join("'" + d.replace("'", "''") + "'" for d in sorted(delivery_ids)) or "NULL"
+    with table_transaction(engine) as conn:
+        conn.exec_driver_sql(f"DELETE FROM {qualified(RAW_SCHEMA, spec.name)} WHERE delivery_id IN ({listed})")
+        conn.execute(sa.text(f"DELETE FROM {_registry()} WHERE feed = :feed"), {"feed": spec.name})
+        if registry:
+            _insert(conn, registry_frame(registry), REGISTRY_TABLE)
+
+
 def _in_force_filter(placeholder: str = ":feed") -> str:
     return f"delivery_id IN (SELECT delivery_id FROM {_registry()} WHERE feed = {placeholder} AND in_force)"
 

@@ -60,6 +60,8 @@ def ensure_audit_tables(conn: sa.Connection) -> None:
         "run_id VARCHAR PRIMARY KEY, job_name VARCHAR, started_at TIMESTAMP, finished_at TIMESTAMP, "
         "triggered_by VARCHAR, status VARCHAR, row_counts VARCHAR, deliveries BIGINT, delivered_rows BIGINT, "
         "history_runs INTEGER, pseudonym_key_id VARCHAR)")
+    # Feeds whose new deliveries the quality gate held back (`feed:RULE,...;...`): added later.
+    conn.exec_driver_sql(f"ALTER TABLE {qualified(AUDIT_SCHEMA, 'run')} ADD COLUMN IF NOT EXISTS held_back VARCHAR")
     conn.exec_driver_sql(
         f"CREATE TABLE IF NOT EXISTS {qualified(AUDIT_SCHEMA, 'run_delivery')} ("
         "run_id VARCHAR NOT NULL, feed VARCHAR NOT NULL, source_file VARCHAR NOT NULL, row_count BIGINT, detail VARCHAR)")
@@ -136,6 +138,16 @@ def deliveries(conn: sa.Connection) -> pd.DataFrame:
     return result.sort_values(["feed", "source_file"], ignore_index=True)
 
 
+def held_back_feeds(conn: sa.Connection, run_id: str) -> str:
+    """`feed:RULE,RULE;...` of the feeds whose new deliveries this run's gate held back (quality.gate)."""
+    if not _columns(conn, "quality", "gate"):
+        return ""
+    rows = conn.execute(sa.text(
+        f"SELECT target, failed_rules FROM {qualified('quality', 'gate')} WHERE run_id = :r AND gate = 'staging' "
+        "AND decision = 'held_back' ORDER BY target"), {"r": run_id}).all()
+    return ";".join(f"{target}:{rules}" for target, rules in rows)
+
+
 def write_audit(conn: sa.Connection, run: RunInfo, finished_at: dt.datetime, row_counts: dict[str, int],
                 delivered: pd.DataFrame, history_runs: int, key_id: str) -> None:
     """Replace this run's audit rows (a re-published run id keeps one record)."""
@@ -143,11 +155,12 @@ def write_audit(conn: sa.Connection, run: RunInfo, finished_at: dt.datetime, row
         conn.execute(sa.text(f"DELETE FROM {qualified(AUDIT_SCHEMA, table)} WHERE run_id = :r"), {"r": run.run_id})
     conn.execute(sa.text(
         f"INSERT INTO {qualified(AUDIT_SCHEMA, 'run')} (run_id, job_name, started_at, finished_at, triggered_by, "
-        "status, row_counts, deliveries, delivered_rows, history_runs, pseudonym_key_id) VALUES "
-        "(:run_id, :job, :started, :finished, :who, 'PUBLISHED', :counts, :n, :rows, :history, :key_id)"),
+        "status, row_counts, deliveries, delivered_rows, history_runs, pseudonym_key_id, held_back) VALUES "
+        "(:run_id, :job, :started, :finished, :who, 'PUBLISHED', :counts, :n, :rows, :history, :key_id, :held)"),
         {"run_id": run.run_id, "job": run.job_name, "started": run.started_at, "finished": finished_at,
          "who": run.triggered_by, "counts": json.dumps(row_counts, sort_keys=True), "n": len(delivered),
-         "rows": int(delivered["row_count"].fillna(0).sum()) if len(delivered) else 0, "history": history_runs, "key_id": key_id})
+         "rows": int(delivered["row_count"].fillna(0).sum()) if len(delivered) else 0, "history": history_runs,
+         "key_id": key_id, "held": held_back_feeds(conn, run.run_id) or None})
     if len(delivered):
         conn.execute(sa.text(
             f"INSERT INTO {qualified(AUDIT_SCHEMA, 'run_delivery')} (run_id, feed, source_file, row_count, detail) "
