@@ -21,6 +21,8 @@ PERSON_COLUMNS: tuple[str, ...] = (
     "gelar",  # titles and degrees moved out of the name
     "tgl_lahir",  # DATE
     "dob_imprecise",  # birth date is a registry default (1 Jan, 1 Jul, 31 Dec, day 15)
+    "birth_year",  # Int: the birth year when credible (also of a year-only or year-month date)
+    "dob_precision",  # day | month | year: how much of the birth date is known (null: nothing)
     "jenis_kelamin",  # L / P
     "hubungan",  # canonical relationship code (KEPALA_KELUARGA, PASANGAN, ANAK, ...)
     "kode_desa",  # canonical Kemendagri village code 18.06.01.2001

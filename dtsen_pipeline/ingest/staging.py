@@ -32,7 +32,6 @@ QUARANTINE_REASONS = (
     "REGION_BAD_FORMAT",
     "REGION_UNKNOWN",
     "MISSING_NAME",
-    "BAD_BIRTH_DATE",
     "BAD_PROGRAM",
     "BAD_DECISION",
     "BAD_TIER",
@@ -264,6 +263,14 @@ def _typed_extra(name: str, values: pd.Series) -> pd.Series:
     return values
 
 
+def _birth_dates(raw: pd.DataFrame, spec: FeedSpec, as_of: dt.date) -> pd.DataFrame:
+    """`dates.parse_birth_dates` of the feed's birth-date column (all missing when it has none)."""
+    header = spec.columns.get("tgl_lahir")
+    if header is None or header not in raw.columns:
+        return dates.parse_birth_dates(pd.Series(pd.NA, index=raw.index, dtype="str"), as_of)
+    return dates.parse_birth_dates(raw[header], as_of)
+
+
 def _first_reason(reason: pd.Series, condition: pd.Series, code: str) -> pd.Series:
     return reason.mask(reason.isna() & condition.fillna(False).astype(bool), code)
 
@@ -308,11 +315,11 @@ def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) ->
 
     if spec.entity == "person":
         reason = _first_reason(reason, out["nama_norm"].isna(), "MISSING_NAME")
-        parsed = dates.parse_dates(_source(raw, spec.columns.get("tgl_lahir")))
-        dob_issue = parsed["issue"].fillna(dates.birth_date_issues(parsed["date"], as_of))
-        reason = _first_reason(reason, dob_issue.notna(), "BAD_BIRTH_DATE")
-        detail = detail.mask(detail.isna() & (reason == "BAD_BIRTH_DATE"), dob_issue)
-        out["tgl_lahir"] = parsed["date"].where(dob_issue.isna())
+        # A birth date never costs the person (issue #10): what is unusable is nulled and flagged
+        # (DOB_PARTIAL, DOB_MONTH_FIRST, DOB_IMPOSSIBLE, ...), a credible year is kept.
+        born = _birth_dates(raw, spec, as_of)
+        out["tgl_lahir"], out["birth_year"], out["dob_precision"] = born["date"], born["birth_year"], born["precision"]
+        flags.append(born["flag"].rename("dob_flag"))
         out["dob_imprecise"] = dates.is_imprecise_dob(out["tgl_lahir"]).fillna(False).astype(bool)
         out["tempat_lahir"] = _source(raw, spec.columns.get("tempat_lahir"))
         for column, flag in (("jenis_kelamin", "SEX_UNKNOWN_CODE"), ("hubungan", "RELATIONSHIP_UNKNOWN_CODE")):

@@ -45,6 +45,14 @@ ROW_FLAGS: dict[str, tuple[str, str]] = {
     "REGION_NAME_MISMATCH": ("REG-05", "W"),
     "NAME_TOO_LONG": ("NAME-07", "W"),
     "DOB_IMPRECISE": ("DOB-02", "W"),
+    # DOB-01: a birth date that is not a usable full date never quarantines the person (issue
+    # #10); staging nulls what is unusable, keeps a credible year (`birth_year`) and flags it.
+    "DOB_PARTIAL": ("DOB-01", "W"),
+    "DOB_MONTH_FIRST": ("DOB-01", "W"),
+    "DOB_UNPARSEABLE": ("DOB-01", "W"),
+    "DOB_IMPOSSIBLE": ("DOB-01", "W"),
+    "DOB_IN_FUTURE": ("DOB-01", "W"),
+    "DOB_TOO_OLD": ("DOB-01", "W"),
     "AGE_MISMATCH": ("DOB-03", "W"),
     "INCLUSION_CANDIDATE": ("PRG-02", "W"),
     "JKN_MULTI_SEGMENT": ("PRG-03", "W"),

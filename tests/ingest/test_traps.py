@@ -270,14 +270,26 @@ def test_dates_in_workbooks_as_date_cells_and_excel_serials(landing, engine):
     assert len(result.staged) == 4 and _reason(result, 5) == "BAD_DECISION_DATE"
 
 
-def test_impossible_and_implausible_birth_dates_are_quarantined(landing, engine):
-    rows = [record("pekon", tgl_lahir=v, nik=man_nik(i + 2))
-            for i, v in enumerate(("31/02/1990", "1/1/2030", "01/01/1890", "kemarin"))]
+def test_unusable_birth_dates_keep_the_person(landing, engine):
+    """Issue #10: an impossible, implausible or unreadable birth date is nulled and flagged; the
+    person is staged (a named person with a NIK is never lost for a repairable field)."""
+    values = ("31/02/1990", "1/1/2030", "01/01/1890", "kemarin", "00/00/1985", "00/07/1985", "1985",
+              "07/25/1985")
+    rows = [record("pekon", tgl_lahir=v, nik=man_nik(i + 2)) for i, v in enumerate(values)]
     write(landing, "pekon", "p.csv", feed_csv("pekon", rows))
     result = run_feed(engine, landing, "pekon")
-    detail = result.quarantine.set_index("source_row")["detail"].to_dict()
-    assert set(result.quarantine["reason"]) == {"BAD_BIRTH_DATE"}
-    assert detail == {1: "DATE_IMPOSSIBLE", 2: "DOB_IN_FUTURE", 3: "DOB_TOO_OLD", 4: "DATE_UNPARSEABLE"}
+    _conserved(result)
+    assert result.quarantine.empty and len(result.staged) == len(values)
+    staged = result.staged.set_index("source_row")
+    flags = staged["flags"].str.split(";").map(lambda codes: [c for c in codes if c.startswith("DOB_")])
+    assert flags.to_dict() == {1: ["DOB_IMPOSSIBLE"], 2: ["DOB_IN_FUTURE"], 3: ["DOB_TOO_OLD"],
+                               4: ["DOB_UNPARSEABLE"], 5: ["DOB_PARTIAL"], 6: ["DOB_PARTIAL"],
+                               7: ["DOB_PARTIAL"], 8: ["DOB_MONTH_FIRST"]}
+    assert staged["tgl_lahir"].isna().tolist() == [True] * 7 + [False]
+    assert [None if pd.isna(v) else int(v) for v in staged["birth_year"]] == [1990, None, None, None, 1985, 1985,
+                                                                            1985, 1985]
+    assert [None if pd.isna(v) else v for v in staged["dob_precision"]] == ["year", None, None, None, "year",
+                                                                           "month", "year", "day"]
 
 
 # --- region codes ------------------------------------------------------------------------------
