@@ -4,7 +4,9 @@
 -- programme list); then the more complete record; then the smallest record id. Exceptions:
 -- no_kk (intermediate.person_kk: an established No. KK first), kode_desa (a village inside the
 -- deployment's scope first), desil (DTSEN records only). The <field>_source columns name the
--- record (feed:file#row) each value came from.
+-- record (feed:file#row) each value came from. birth_year and dob_precision come from the record
+-- with the most precise birth date (day, then month, then year), so a person known by a year-only
+-- record keeps that year; where a full date survives they come from the same record as tgl_lahir.
 -- Life status (status_keberadaan): a verification decision about the person is above all (the
 -- one in force: higher tier, then later date): MENINGGAL -> MATI, PINDAH -> PINDAH,
 -- TIDAK_DITEMUKAN -> HILANG, LAYAK / TIDAK_LAYAK / USULAN_BARU -> HIDUP (assessed in person);
@@ -17,7 +19,8 @@ with ranked as (
     select r.*,
            row_number() over (
                partition by person_id order by source_priority, recency desc, completeness desc, record_id
-           ) as pref
+           ) as pref,
+           case dob_precision when 'day' then 0 when 'month' then 1 when 'year' then 2 else 3 end as precision_rank
     from intermediate.person_record as r
 ),
 fields as (
@@ -30,6 +33,10 @@ fields as (
            first_value(tgl_lahir) over (partition by person_id order by tgl_lahir is null, pref) as tgl_lahir,
            first_value(dob_imprecise) over (partition by person_id order by tgl_lahir is null, pref) as dob_imprecise,
            first_value(record_id) over (partition by person_id order by tgl_lahir is null, pref) as tgl_lahir_source,
+           first_value(birth_year) over (partition by person_id order by precision_rank, pref) as birth_year,
+           first_value(dob_precision) over (partition by person_id order by precision_rank, pref) as dob_precision,
+           first_value(case when birth_year is not null then record_id end)
+               over (partition by person_id order by precision_rank, pref) as birth_year_source,
            first_value(jenis_kelamin) over (partition by person_id order by jenis_kelamin is null, pref) as jenis_kelamin,
            first_value(record_id) over (partition by person_id order by jenis_kelamin is null, pref)
                as jenis_kelamin_source,
@@ -119,6 +126,9 @@ person as (
            s.tgl_lahir,
            s.dob_imprecise,
            s.tgl_lahir_source,
+           s.birth_year,
+           s.dob_precision,
+           s.birth_year_source,
            s.jenis_kelamin,
            s.jenis_kelamin_source,
            s.hubungan,
@@ -176,7 +186,8 @@ family_registered as (
     select distinct household_id, true as in_dtsen from intermediate.family_registration
 )
 select p.person_id, p.household_id, p.nik, p.nik_source, p.no_kk, p.no_kk_source, p.nama, p.nama_source,
-       p.identity_source_record, p.tgl_lahir, p.dob_imprecise, p.tgl_lahir_source, p.jenis_kelamin,
+       p.identity_source_record, p.tgl_lahir, p.dob_imprecise, p.tgl_lahir_source, p.birth_year,
+       p.dob_precision, p.birth_year_source, p.jenis_kelamin,
        p.jenis_kelamin_source, p.hubungan, p.hubungan_source, p.kode_desa, p.kode_kecamatan, p.kode_desa_source,
        p.source_records, p.source_feeds, p.in_dtsen, p.in_dukcapil, p.in_pekon, p.is_recipient, p.receives_pkh,
        p.receives_bpnt, p.receives_pbi_jk, p.desil, p.desil_source, p.status_keberadaan, p.status_source,

@@ -5,8 +5,10 @@
 -- completeness (filled identity fields), and for the No. KK whether it is established (on the
 -- civil registry, or on two or more records: a No. KK typed once is more likely a typo).
 -- is_current_list marks records of each programme's latest list (current recipients).
+-- birth_year / dob_precision: a partial birth date (only year, or year and month) keeps its year.
 with records as (
     select record_id, feed, source_file, source_row, nik, no_kk, nama, tgl_lahir, dob_imprecise,
+           cast(birth_year as integer) as birth_year, dob_precision,
            jenis_kelamin, hubungan, kode_desa, kode_kecamatan, in_scope, flags,
            1 as source_priority,
            status_hidup = 'MATI' as reported_dead,
@@ -19,17 +21,20 @@ with records as (
     from staging.dukcapil
     union all
     select record_id, feed, source_file, source_row, nik, no_kk, nama, tgl_lahir, dob_imprecise,
+           cast(birth_year as integer) as birth_year, dob_precision,
            jenis_kelamin, hubungan, kode_desa, kode_kecamatan, in_scope, flags,
            2, false, false, false, id_keluarga, cast(desil as integer), cast(null as varchar), cast(null as varchar)
     from staging.dtsen
     union all
     select record_id, feed, source_file, source_row, nik, no_kk, nama, tgl_lahir, dob_imprecise,
+           cast(birth_year as integer) as birth_year, dob_precision,
            jenis_kelamin, hubungan, kode_desa, kode_kecamatan, in_scope, flags,
            3, status_dasar = 'MATI', status_dasar = 'PINDAH', status_dasar = 'HILANG',
            cast(null as varchar), cast(null as integer), cast(null as varchar), cast(null as varchar)
     from staging.pekon
     union all
     select record_id, feed, source_file, source_row, nik, no_kk, nama, tgl_lahir, dob_imprecise,
+           cast(birth_year as integer) as birth_year, dob_precision,
            jenis_kelamin, hubungan, kode_desa, kode_kecamatan, in_scope, flags,
            4, false, false, false, cast(null as varchar), cast(null as integer), program, periode
     from staging.bansos

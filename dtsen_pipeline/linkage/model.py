@@ -26,7 +26,7 @@ BASE_DIALECT = "duckdb"
 
 
 # Bump when comparisons, blocking or training change: saved models say which version made them.
-MODEL_VERSION = "3"
+MODEL_VERSION = "4"
 
 
 @dataclass(frozen=True)
@@ -86,14 +86,15 @@ def name_comparison() -> cl.CustomComparison:
 
 
 def dob_comparison() -> cl.CustomComparison:
-    """Birth dates: registry default dates only count as the year agreeing."""
+    """Birth dates: registry default dates only count as the year agreeing. A record whose date is
+    known to the year only (`dob` null, `dob_year` set: a partial date) still compares on the year."""
     swapped = ("substr(dob_l, 1, 4) = substr(dob_r, 1, 4) AND substr(dob_l, 6, 2) = substr(dob_r, 9, 2) "
                "AND substr(dob_l, 9, 2) = substr(dob_r, 6, 2)")
     return cl.CustomComparison(
         output_column_name="dob",
         comparison_description="Birth date",
         comparison_levels=[
-            cll.NullLevel("dob"),
+            _custom("dob_year_l IS NULL OR dob_year_r IS NULL", "null").configure(is_null_level=True),
             _custom("dob_l = dob_r AND NOT dob_imprecise_l AND NOT dob_imprecise_r", "exact date"),
             _custom("dob_l = dob_r", "exact default date"),
             _custom(swapped, "day and month swapped"),

@@ -46,7 +46,9 @@ def linkage_input(staged: pd.DataFrame) -> pd.DataFrame:
     out = out.merge(token_frame, on="name_key", how="left")
     dob = pd.to_datetime(staged["tgl_lahir"]) if "tgl_lahir" in staged else pd.Series(pd.NaT, index=staged.index)
     out["dob"] = dob.dt.strftime("%Y-%m-%d").astype("str").values
-    out["dob_year"] = dob.dt.year.astype("Int64").values
+    # The year of a partial date (only year, or year and month, known) still links on year.
+    year = staged["birth_year"] if "birth_year" in staged else dob.dt.year
+    out["dob_year"] = pd.to_numeric(year).astype("Int64").fillna(dob.dt.year.astype("Int64")).values
     imprecise = staged["dob_imprecise"] if "dob_imprecise" in staged else pd.Series(False, index=staged.index)
     out["dob_imprecise"] = imprecise.fillna(False).astype(bool).values
     sex = staged["jenis_kelamin"] if "jenis_kelamin" in staged else pd.Series(pd.NA, index=staged.index)

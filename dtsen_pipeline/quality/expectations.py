@@ -106,6 +106,15 @@ class ColumnValuesPlausibleBirthDate(ColumnMapMetricProvider):
         return rules.plausible_birth_date(column, _as_of(as_of))
 
 
+class ColumnValuesPlausibleBirthYear(ColumnMapMetricProvider):
+    condition_metric_name = "column_values.dtsen_plausible_birth_year"
+    condition_value_keys = ("as_of",)
+
+    @column_condition_partial(engine=PandasExecutionEngine)
+    def _pandas(cls, column, as_of=None, **kwargs):
+        return rules.plausible_birth_year(column, _as_of(as_of))
+
+
 class ColumnValuesPreciseBirthDate(ColumnMapMetricProvider):
     condition_metric_name = "column_values.dtsen_precise_birth_date"
 
@@ -168,6 +177,14 @@ class ExpectColumnValuesToBePlausibleBirthDate(ColumnMapExpectation):
 
     as_of: str | None = None
     map_metric = "column_values.dtsen_plausible_birth_date"
+    success_keys = ("mostly", "as_of")
+
+
+class ExpectColumnValuesToBePlausibleBirthYear(ColumnMapExpectation):
+    """DOB-01: a birth year of which some day is a plausible birth date (age 0-120 on the snapshot date)."""
+
+    as_of: str | None = None
+    map_metric = "column_values.dtsen_plausible_birth_year"
     success_keys = ("mostly", "as_of")
 
 
@@ -405,7 +422,8 @@ class ExpectPbiJkWithoutOtherJknSegment(_MultiExpectation):
 CUSTOM_EXPECTATIONS: tuple[type[Any], ...] = (
     ExpectColumnValuesToBeValidNik, ExpectColumnValuesToBeValidKk, ExpectColumnValuesToHaveKnownKecamatanPrefix,
     ExpectColumnValuesToBeKemendagriVillage, ExpectColumnValuesToBeBpsVillage, ExpectColumnValuesToNotCarryCode,
-    ExpectColumnValuesToBePlausibleBirthDate, ExpectColumnValuesToBePreciseBirthDate, ExpectNikToAgreeWithSex,
+    ExpectColumnValuesToBePlausibleBirthDate, ExpectColumnValuesToBePlausibleBirthYear,
+    ExpectColumnValuesToBePreciseBirthDate, ExpectNikToAgreeWithSex,
     ExpectNikToAgreeWithBirthDate, ExpectNikToIdentifyOnePerson, ExpectPersonToHaveOneKk, ExpectKkToHaveOneHead,
     ExpectFamilyAgesToBePlausible, ExpectValuesToBeConstantWithinGroup, ExpectVillageNameToMatchReference,
     ExpectVillageCodeToMatchHierarchy, ExpectRecipientsWithinDesilCeiling, ExpectAgeToAgreeWithRecordedAge,

@@ -345,6 +345,11 @@ def plausible_birth_date(values: pd.Series, as_of: dt.date) -> pd.Series:
     return issue.isna() & ~unparsed
 
 
+def plausible_birth_year(values: pd.Series, as_of: dt.date) -> pd.Series:
+    """DOB-01 (E) for `birth_year`: some day of the year is a plausible birth date (missing passes)."""
+    return dates.plausible_birth_year(values, as_of)
+
+
 def precise_birth_date(values: pd.Series) -> pd.Series:
     """DOB-02 (W): not a registry default date (1 Jan, 1 Jul, 31 Dec, or day 15)."""
     return ~dates.is_imprecise_dob(pd.to_datetime(values, errors="coerce")).astype(bool)

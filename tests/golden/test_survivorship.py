@@ -65,6 +65,13 @@ def world(warehouse):
     r["hh_reg"] = w.add("dtsen", "head", no_kk="1806011701200010", desil=2, id_keluarga="77001", hubungan="KEPALA_KELUARGA")
     r["hh_reg2"] = w.add("dtsen", "wife", no_kk="1806011701200010", desil=2, id_keluarga="77001", hubungan="PASANGAN")
     r["hh_list"] = w.add("bansos", "wife", program="PBI-JK", periode="2026-11", no_kk=None)
+    # birth year (issue #10): a year-only record keeps its year; the most precise date wins
+    r["year_only"] = w.add("dukcapil", "year_only", nik=w.nik(), tgl_lahir=None, birth_year=1957,
+                           dob_precision="year", no_kk="1806011701200011", hubungan="KEPALA_KELUARGA")
+    r["year_month"] = w.add("dukcapil", "precise", nik=w.nik(), tgl_lahir=None, birth_year=1961,
+                            dob_precision="month", no_kk="1806011701200012", hubungan="KEPALA_KELUARGA")
+    r["full_date"] = w.add("bansos", "precise", tgl_lahir=D(1961, 4, 9), birth_year=1961, program="PKH",
+                           periode="2026-T4", no_kk="1806011701200012")
     w.build(warehouse)
     return Built(warehouse), r
 
@@ -151,3 +158,19 @@ def test_every_record_has_lineage_to_its_person_and_household(world):
     assert set(source["person_id"]) == set(persons["person_id"])
     merged = source.merge(persons[["person_id", "household_id"]], on="person_id", suffixes=("", "_p"))
     assert (merged["household_id"].fillna("") == merged["household_id_p"].fillna("")).all()
+
+
+def test_a_person_known_by_birth_year_only_keeps_the_year(world):
+    built, r = world
+    p = built.person_of(r["year_only"])
+    assert p["tgl_lahir"] is None or p["tgl_lahir"] != p["tgl_lahir"]  # null
+    assert p["birth_year"] == 1957 and p["dob_precision"] == "year" and p["birth_year_source"] == r["year_only"]
+    assert built.person_of(r["id_dtsen"])["birth_year"] == 1980  # a full date's own year and record
+    assert built.person_of(r["id_dtsen"])["birth_year_source"] == r["id_dukcapil"]
+
+
+def test_the_most_precise_birth_date_gives_the_year(world):
+    built, r = world
+    p = built.person_of(r["year_month"])  # the civil registry knows the month, a programme list the day
+    assert p["tgl_lahir"] == D(1961, 4, 9) and p["tgl_lahir_source"] == r["full_date"]
+    assert p["dob_precision"] == "day" and p["birth_year_source"] == r["full_date"]

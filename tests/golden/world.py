@@ -26,6 +26,7 @@ PERSON_FEEDS = ("dukcapil", "dtsen", "pekon", "bansos")
 COMMON = {
     "nik": None, "nik_issue": None, "no_kk": None, "kk_issue": None, "nama": "NAMA", "nama_norm": "NAMA",
     "name_key": "NAMA", "gelar": "", "tgl_lahir": dt.date(1980, 5, 17), "dob_imprecise": False,
+    "birth_year": 1980, "dob_precision": "day",
     "jenis_kelamin": "L", "hubungan": "ANAK", "kode_desa": DESA, "kode_kecamatan": DESA[:8], "in_scope": True,
     "alamat": None, "rt": None, "rw": None, "flags": "", "tempat_lahir": None,
 }
@@ -42,7 +43,7 @@ VERVAL = {"record_id": None, "feed": "verval", "source_file": None, "source_row"
           "id_keluarga": None, "hasil": None, "nik_ganda": None, "tingkat": "PEKON", "tanggal": dt.date(2026, 11, 1),
           "petugas": "PS-180601-001", "catatan": None, "flags": ""}
 _DATES = ("tgl_lahir", "tgl_mati", "tanggal")
-_INTS = ("source_row", "desil")
+_INTS = ("source_row", "desil", "birth_year")
 
 
 @dataclass

@@ -80,3 +80,13 @@ def test_sex_kk_village_and_address_levels(linker):
     far = _gammas(linker, _record(), _record(kode_desa="18.06.02.2012", kode_kecamatan="18.06.02",
                                              alamat="Jl. Raya Pugung"))
     assert far["kode_desa"] == 0 and far["alamat_key"] == 0
+
+
+@pytest.mark.parametrize(("year", "level"), [(1985, 2), (1986, 1), (1990, 0), (None, -1)])
+def test_a_year_only_record_compares_on_its_year(linker, year, level):
+    """Issue #10: a partial birth date (only the year known) is staged with `birth_year` and a null
+    `tgl_lahir`; linkage takes `dob_year` from `birth_year`, so the record still links on year."""
+    partial = _record(tgl_lahir=pd.NaT, birth_year=year, dob_precision=None if year is None else "year")
+    assert partial["dob"] is None
+    assert partial["dob_year"] == year
+    assert _gammas(linker, _record(), partial)["dob"] == level
