@@ -56,7 +56,7 @@ def _worst_new_file(shares: pd.DataFrame, files: set[str], mostly: float) -> tup
     if new.empty:
         return gate.staged_share_outcome(0, 0, mostly), set()
     share = new["quarantined"] / new["data_records"]
-    failing = set(new.index[share > 1 - mostly])
+    failing = {f for f, s in share.items() if not gate.staged_enough(s, mostly)}
     worst = new.loc[share.idxmax()]
     return gate.staged_share_outcome(int(worst["data_records"]), int(worst["quarantined"]), mostly), failing
 
