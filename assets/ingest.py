@@ -27,6 +27,7 @@ from dagster import (
 
 from assets.quality import DOCS_FOLDER, n_error_expectations, record_decisions, suite_check_results
 from dtsen_pipeline.ingest.feeds import FeedSpec, load_feed_specs
+from dtsen_pipeline.ingest.gated import GatedFeed
 from dtsen_pipeline.ingest.intake import IntakeResult
 from dtsen_pipeline.ingest.runner import run_feeds, workers_from_env
 from dtsen_pipeline.ingest.staged import StagedFeed, quarantine_part
@@ -159,13 +160,18 @@ def _gate_results(context: AssetExecutionContext, spec: FeedSpec, decision: gate
                                metadata={"decision": decision.decision})
 
 
-def _report_gate(context: AssetExecutionContext, engine, decisions: list[gate.GateDecision]) -> None:
-    """Log every failing rule, keep the decisions in quality.gate, tag a run that held a feed back."""
+def _report_gate(context: AssetExecutionContext, engine, gated: list[GatedFeed]) -> None:
+    """Log every failing rule (errors, then warnings), keep the decisions in quality.gate, tag a run
+    that held a feed back."""
+    decisions = [g.decision for g in gated]
     for decision in decisions:
         if decision.decision in (gate.HELD_BACK, gate.BLOCKED):
             context.log.error(decision.message)
         elif decision.decision == gate.FAILED:
             context.log.warning(decision.message)
+    for feed in gated:
+        for outcome in feed.suite.warnings_failed:
+            context.log.warning(f"feed {feed.decision.target}: warning {gate.failure_line(feed.suite.suite, outcome)}")
     record_decisions(engine, decisions, context.run_id)
     tag = gate.held_back_tag(decisions)
     if tag:
@@ -192,7 +198,7 @@ def ingest_and_stage_feeds(context: AssetExecutionContext, warehouse: WarehouseR
                          scope=pipeline.scope, as_of=pipeline.as_of(), run_id=context.run_id,
                          workers=workers_from_env(),
                          gate=StagingGate(docs_dir=pipeline.artifacts / DOCS_FOLDER / context.run_id))
-    _report_gate(context, engine, [o.gated.decision for o in outcomes.values() if o.gated is not None])
+    _report_gate(context, engine, [o.gated for o in outcomes.values() if o.gated is not None])
     failed = []
     for name, outcome in outcomes.items():
         spec = FEEDS[name]
