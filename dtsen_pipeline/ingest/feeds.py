@@ -57,6 +57,9 @@ class FeedSpec:
     encoding: str | None = None  # reader override; detected when None
     separator: str | None = None  # reader override; detected when None
     date_format: str | None = None  # documentation only: every date value is parsed by its shape
+    # Headers of free-text columns (address, names): where an unquoted separator can split a
+    # field in two, so a record one field too long may be repaired (ingest.repair).
+    free_text: tuple[str, ...] = ()
     # Golden tables without this feed are of no use: when its staging suite holds back its only
     # deliveries (nothing left in force), publication is blocked instead (quality.gate).
     required_for_publication: bool = False
@@ -126,6 +129,7 @@ def _spec_from_dict(data: dict) -> FeedSpec:
         encoding=reader.get("encoding"),
         separator=reader.get("separator"),
         date_format=data.get("date_format"),
+        free_text=tuple(data.get("free_text") or ()),
         required_for_publication=bool(data.get("required_for_publication", False)),
     )
 

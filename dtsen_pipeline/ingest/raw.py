@@ -19,13 +19,17 @@ import pyarrow as pa
 
 from dtsen_pipeline.ingest.feeds import FeedSpec, header_key
 from dtsen_pipeline.ingest.readers import FileRecords, UnreadableFileError, read_records
+from dtsen_pipeline.ingest.repair import repair_surplus_separator
 
 RAW_PROVENANCE = ("feed", "delivery_id", "source_file", "source_row", "n_fields", "header_fields")
 OVERFLOW_COLUMN = "_overflow"
 # The record's junk reason, decided at ingestion while the file's column order is known (a totals
 # row is told by its first filled field); staging reuses it. Null for a data record.
 JUNK_COLUMN = "_junk"
-NON_VALUE_COLUMNS = (*RAW_PROVENANCE, OVERFLOW_COLUMN, JUNK_COLUMN)
+# `ROW_REPAIRED_SEPARATOR` where one unquoted separator in a free-text field was repaired
+# (ingest.repair: decided here, where the file's column order is known); null otherwise.
+REPAIR_COLUMN = "_repair"
+NON_VALUE_COLUMNS = (*RAW_PROVENANCE, OVERFLOW_COLUMN, JUNK_COLUMN, REPAIR_COLUMN)
 INT_COLUMNS = ("source_row", "n_fields", "header_fields")
 STR_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str"
 _ARROW_TO_PANDAS = {pa.string(): STR_DTYPE, pa.large_string(): STR_DTYPE}
@@ -108,15 +112,18 @@ def raw_frame(spec: FeedSpec, file: FileRecords, delivery_id: str, source_file: 
         "n_fields": pa.array(file.n_fields.astype(np.int64)),
         "header_fields": pa.array(np.full(n, len(header), dtype=np.int64)),
     }
-    for name, column in zip(header, file.columns, strict=True):
+    columns, overflow, repaired = repair_surplus_separator(header, file.columns, file.n_fields, file.overflow,
+                                                          file.separator, spec)
+    for name, column in zip(header, columns, strict=True):
         arrays[name] = column
-    arrays[OVERFLOW_COLUMN] = file.overflow
+    arrays[OVERFLOW_COLUMN] = overflow
+    arrays[REPAIR_COLUMN] = repaired
     return pa.table(arrays).to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
 
 
 def empty_raw_frame(spec: FeedSpec) -> pd.DataFrame:
     columns = [*RAW_PROVENANCE, *dict.fromkeys([*spec.source_columns.values(), *spec.region_headers]),
-               OVERFLOW_COLUMN, JUNK_COLUMN]
+               OVERFLOW_COLUMN, JUNK_COLUMN, REPAIR_COLUMN]
     df = pd.DataFrame({c: pd.Series(dtype=STR_DTYPE) for c in columns})
     for c in INT_COLUMNS:
         df[c] = df[c].astype("int64")

@@ -20,7 +20,7 @@ import pyarrow.compute as pc
 from dtsen_pipeline.domain import dates, identifiers, names, regions
 from dtsen_pipeline.domain._text import by_distinct, constant_text, join_codes, rows_where
 from dtsen_pipeline.ingest.feeds import FeedSpec
-from dtsen_pipeline.ingest.raw import JUNK_COLUMN, NON_VALUE_COLUMNS, OVERFLOW_COLUMN
+from dtsen_pipeline.ingest.raw import JUNK_COLUMN, NON_VALUE_COLUMNS, OVERFLOW_COLUMN, REPAIR_COLUMN
 from dtsen_pipeline.quality.row_rules import ROW_QUARANTINE_REASONS, apply_row_rules
 from dtsen_pipeline.schema import PERSON_COLUMNS, PROGRAMS, QUARANTINE_COLUMNS, VERVAL_RESULTS, VERVAL_TIERS
 
@@ -179,6 +179,8 @@ def classify_junk(raw: pd.DataFrame, spec: FeedSpec) -> pd.Series:
     upper = pc.ascii_upper(pc.utf8_trim_whitespace(first))
     summary = pc.fill_null(pc.match_substring_regex(upper, _SUMMARY_PATTERN), False)
     malformed = (raw["n_fields"] != raw["header_fields"]).to_numpy(dtype=bool, na_value=True)
+    if REPAIR_COLUMN in raw.columns:  # one surplus separator repaired at ingestion (ingest.repair)
+        malformed = malformed & raw[REPAIR_COLUMN].isna().to_numpy()
     reason = np.select([empty, repeated, summary.to_numpy(zero_copy_only=False), malformed],
                        list(JUNK_REASONS), default=None)
     return pd.Series(reason, index=raw.index, dtype="str")
@@ -292,6 +294,8 @@ def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) ->
     out["source_file"] = raw["source_file"]
     out["source_row"] = raw["source_row"].astype("int64")
     flags: list[pd.Series] = []
+    if REPAIR_COLUMN in raw.columns:  # ROW_REPAIRED_SEPARATOR (ingest.repair)
+        flags.append(raw[REPAIR_COLUMN].astype("str").rename(REPAIR_COLUMN))
 
     nik = identifiers.check_nik(_source(raw, spec.columns.get("nik")))
     out["nik"], out["nik_issue"] = nik["nik"], nik["issue"]

@@ -53,6 +53,9 @@ ROW_FLAGS: dict[str, tuple[str, str]] = {
     "DOB_IMPOSSIBLE": ("DOB-01", "W"),
     "DOB_IN_FUTURE": ("DOB-01", "W"),
     "DOB_TOO_OLD": ("DOB-01", "W"),
+    # A record one field too long, repaired by joining a free-text field with its neighbour
+    # (ingest.repair); no rule of domain §8, so the code names the file damage itself.
+    "ROW_REPAIRED_SEPARATOR": ("FILE", "W"),
     "AGE_MISMATCH": ("DOB-03", "W"),
     "INCLUSION_CANDIDATE": ("PRG-02", "W"),
     "JKN_MULTI_SEGMENT": ("PRG-03", "W"),
