@@ -35,7 +35,7 @@ from dtsen_pipeline.ingest.staging import empty_quarantine
 from dtsen_pipeline.ingest.store import count_in_force, count_raw
 from dtsen_pipeline.quality import gate
 from dtsen_pipeline.quality.gate import StagingGate
-from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
+from dtsen_pipeline.resources import PipelineSettings, RunLockResource, WarehouseResource
 from dtsen_pipeline.warehouse import count_rows, read_sql, read_table, replace_table, table_exists
 
 FEEDS: dict[str, FeedSpec] = load_feed_specs()
@@ -188,7 +188,8 @@ def _report_gate(context: AssetExecutionContext, engine, gated: list[GatedFeed])
     "(dtsen_pipeline.ingest.gated); any subset can be materialized.",
 )
 def ingest_and_stage_feeds(context: AssetExecutionContext, warehouse: WarehouseResource,
-                           pipeline: PipelineSettings) -> Iterator[MaterializeResult]:
+                           pipeline: PipelineSettings,
+                           run_lock: RunLockResource) -> Iterator[MaterializeResult]:  # held for the whole run
     engine = warehouse.engine()
     selected = context.selected_asset_keys
     specs = list(FEEDS.values())
