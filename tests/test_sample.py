@@ -221,7 +221,11 @@ def test_dtsen_is_semicolon_utf8_with_bom(root: Path) -> None:
     header, rows = read_records(root, "dtsen/DTSEN_1806_202611.csv")
     assert header == DTSEN_HEADER
     data = [r for r in rows if len(r) == len(header) and r[0] not in ("ID_KELUARGA", "JUMLAH")]
-    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2}", r[5]) for r in data)
+    # ISO; partial (1985-00-00, 1985, 1985-07-00, 1985-07) and other orders (1985/07/25, 19850725)
+    forms = r"\d{4}-\d{2}-\d{2}|\d{4}|\d{4}-\d{2}|\d{4}/\d{2}/\d{2}|\d{8}"
+    assert all(re.fullmatch(forms, r[5]) for r in data)
+    iso = sum(bool(re.fullmatch(r"\d{4}-(?!00)\d{2}-(?!00)\d{2}", r[5])) for r in data)
+    assert 0.95 * len(data) < iso < len(data)
     assert {r[6] for r in data} == {"1", "2"}
     assert {r[7] for r in data} <= set("12345678")
     assert all(re.fullmatch(r"\d{10}", r[8]) for r in data)
@@ -296,7 +300,7 @@ def test_pekon_files_lowercase_cp1252_and_empty_files(root: Path) -> None:
             sizes["header_only"] += 1
         for r in rows:
             if len(r) == len(header) and r[0] not in ("nik", "JUMLAH") and any(r):
-                assert re.fullmatch(r"\d{2}/\d{2}/\d{4}", r[4]) and r[5] in ("1", "2")
+                assert re.fullmatch(r"\d{2}/\d{2}/\d{4}|--/--/\d{4}|\d{4}|\d{2}/\d{4}", r[4]) and r[5] in ("1", "2")
                 assert r[12] in ("HIDUP", "MATI", "PINDAH", "HILANG")
                 assert re.fullmatch(r"\d{2}\.\d{2}\.\d{2}\.\d{4}", r[11])
     assert sizes["zero"] == 1 and sizes["header_only"] >= 1 and sizes["cp1252"] >= 1
@@ -388,7 +392,8 @@ def test_truth_points_at_named_data_records(root: Path, truth: dict[str, pd.Data
         name_at = header.index(NAME_COLUMN[rel.split("/")[0]])
         for r in group.source_row.astype(int):
             row = rows[r - 1]
-            assert len(row) == len(header), (rel, r)
+            # one field more: an unquoted separator typed into the address (issue #10)
+            assert len(row) in (len(header), len(header) + 1), (rel, r)
             assert row[name_at] and row[name_at] != header[name_at] and row[0] != "JUMLAH", (rel, r)
     # and junk rows are junk
     for kind, rel, r in zip(junk.kind, junk.source_file, junk.source_row.astype(int), strict=True):
@@ -511,3 +516,39 @@ def test_cli_prints_counts_only(tmp_path: Path, capsys: pytest.CaptureFixture[st
     assert (tmp_path / "bansos/PKH_2026-T2.xlsx").exists() and (tmp_path / "bansos/PKH_2026-T3.xlsx").exists()
     assert main(["--persons", "1000", "--seed", "3", "--out", str(tmp_path)]) == 2
     assert main(["--persons", "1000", "--seed", "3", "--out", str(tmp_path), "--overwrite"]) == 0
+
+
+# --------------------------------------------------------------------------- damage scale
+def test_damage_scale_multiplies_record_damage_only() -> None:
+    from dtsen_pipeline.sample.rates import RATES, RECORD_DAMAGE
+
+    scaled = RATES.scaled(3)
+    assert {"name_variant", "dob_year_only", "dob_other_order", "alamat_separator", "csv_id_dot_zero"} <= set(
+        RECORD_DAMAGE)
+    for name in RECORD_DAMAGE:
+        assert getattr(scaled, name) == min(1.0, 3 * getattr(RATES, name)), name
+    assert scaled.xlsx_id_as_number_max == 1.0  # 0.45 * 3, clamped
+    assert scaled.dead == RATES.dead and scaled.pekon_villages == RATES.pekon_villages  # not record damage
+    assert RATES.scaled(1.0) == RATES
+    with pytest.raises(ValueError):
+        RATES.scaled(-1)
+
+
+def test_same_seed_and_scale_give_the_same_bytes(tmp_path: Path) -> None:
+    def files(out: Path) -> dict[str, bytes]:
+        return {str(p.relative_to(out)): p.read_bytes() for p in sorted(out.rglob("*")) if p.is_file()}
+
+    generate(1000, 5, tmp_path / "a", damage_scale=2.5)
+    generate(1000, 5, tmp_path / "b", damage_scale=2.5)
+    generate(1000, 5, tmp_path / "c")
+    assert files(tmp_path / "a") == files(tmp_path / "b")
+    assert files(tmp_path / "a") != files(tmp_path / "c")
+
+
+def test_cli_damage_scale(tmp_path: Path) -> None:
+    assert main(["--persons", "1000", "--seed", "3", "--out", str(tmp_path / "x"), "--damage-scale", "3"]) == 0
+    generate(1000, 3, tmp_path / "y", damage_scale=3)
+    rel = "dtsen/DTSEN_1806_202611.csv"
+    assert (tmp_path / "x" / rel).read_bytes() == (tmp_path / "y" / rel).read_bytes()
+    with pytest.raises(SystemExit):
+        main(["--persons", "1000", "--seed", "3", "--out", str(tmp_path / "z"), "--damage-scale", "-1"])

@@ -1,4 +1,4 @@
-"""CLI: python -m dtsen_pipeline.sample --persons N --seed S --out DIR [--as-of YYYY-MM-DD].
+"""CLI: python -m dtsen_pipeline.sample --persons N --seed S --out DIR [--as-of YYYY-MM-DD] [--damage-scale F].
 
 Prints counts only; the files it writes are synthetic but shaped like personal data, so
 nothing from them is echoed to the terminal or logs.
@@ -26,6 +26,12 @@ def _parser() -> argparse.ArgumentParser:
         help=f"reference date of the extracts (default {DEFAULT_AS_OF.isoformat()})",
     )
     p.add_argument(
+        "--damage-scale",
+        type=float,
+        default=1.0,
+        help="multiply every record-damage rate (typos, partial dates, separators...; at most 1 each); default 1",
+    )
+    p.add_argument(
         "--overwrite", action="store_true", help="replace feed folders and _truth/ already present in --out"
     )
     return p
@@ -36,9 +42,12 @@ def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     if not 1 <= args.persons <= 1_000_000:
         _parser().error("--persons must be between 1 and 1,000,000")
+    if args.damage_scale < 0:
+        _parser().error("--damage-scale must not be negative")
     start = time.perf_counter()
     try:
-        summary = generate(args.persons, args.seed, args.out, args.as_of, overwrite=args.overwrite)
+        summary = generate(args.persons, args.seed, args.out, args.as_of, overwrite=args.overwrite,
+                           damage_scale=args.damage_scale)
     except FileExistsError as exc:
         print(f"error: {exc}")
         return 2

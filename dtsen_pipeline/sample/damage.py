@@ -28,6 +28,21 @@ class Dob:
     d: np.ndarray
 
 
+@dataclass
+class DobShape:
+    """Per written birth date: `precision` 0 full, 1 year and month, 2 year only; `other` written
+    in another order than the feed's usual one; `variant` which spelling (0-2) of the shape."""
+
+    precision: np.ndarray
+    other: np.ndarray
+    variant: np.ndarray
+
+
+# What follows a separator typed into an address: words, so the record stays repairable (the
+# field after ALAMAT, an RT number, tells where the surplus field came from).
+ALAMAT_SUFFIXES = ("GG. MELATI", "DEKAT MASJID", "BLOK B", "SEBELAH BALAI PEKON", "JL. RAYA")
+
+
 def _month_length(y: np.ndarray, m: np.ndarray) -> np.ndarray:
     first = ((y - 1970) * 12 + (m - 1)).astype("datetime64[M]")
     return ((first + 1).astype("datetime64[D]") - first.astype("datetime64[D]")).astype(int)
@@ -82,6 +97,18 @@ class Damager:
         feb29 = (m == 2) & (d == 29) & ~((y % 4 == 0) & ((y % 100 != 0) | (y % 400 == 0)))
         d[feb29] = 28
         return Dob(y, m, d)
+
+    def dob_shape(self, n: int, year_only: float, year_month: float, other_order: float) -> DobShape:
+        """How much of each written birth date the agency knew, and which it wrote in another order."""
+        u = self.rng.random(n)
+        precision = np.where(u < year_only, 2, np.where(u < year_only + year_month, 1, 0))
+        other = (precision == 0) & self.mask(n, other_order)
+        return DobShape(precision, other, self.rng.integers(0, 3, n))
+
+    def alamat_separator(self, n: int, rate: float) -> np.ndarray:
+        """Records whose address gets an unquoted separator (with a suffix chosen per record)."""
+        hit = self.mask(n, rate)
+        return np.where(hit, self.rng.integers(0, len(ALAMAT_SUFFIXES), n), -1)
 
     def ids(self, values: np.ndarray, typo: float, missing: float = 0.0) -> np.ndarray:
         """16-digit identifiers with one-digit typos; missing ones become ''."""

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from dtsen_pipeline.sample import odd_values
 from dtsen_pipeline.sample.context import Context, month_shift
 from dtsen_pipeline.sample.damage import Damager
 from dtsen_pipeline.sample.identifiers import excel_16th_digit_zero, excel_scientific
@@ -115,13 +116,16 @@ def build_bansos(ctx: Context) -> list[Table]:
         kode = np.where(dotted, code, [undotted(c) for c in code])
         prefix = np.where(rng.random(n) < 0.3, "PEKON ", "")
         nominal = _nominal(ctx, spec.program, fams)
+        alamat, split = pop.fam_alamat[fams], None
+        if spec.kind == "csv":  # a workbook has no separators to break
+            alamat, split = odd_values.split_addresses(ctx, tag, alamat, ";")
         columns: dict[str, list[object]] = {
             "PROGRAM": [spec.program] * n,
             "PERIODE": [spec.periode] * n,
             "NIK_KPM": nik_cells,
             "NO_KK": kk_cells,
             "NAMA_KPM": dmg.names(p, rates.name_variant).tolist(),
-            "ALAMAT": pop.fam_alamat[fams].tolist(),
+            "ALAMAT": alamat.tolist(),
             "KODE_DESA": kode.tolist(),
             "NAMA_DESA": [f"{a}{b.upper()}" for a, b in zip(prefix.tolist(), vname.tolist(), strict=True)],
             "NAMA_KEC": [k.upper() for k in kname.tolist()],
@@ -153,6 +157,8 @@ def build_bansos(ctx: Context) -> list[Table]:
                 sheet="KPM",
                 junk=junk,
                 created=ctx.created,
+                unquoted_column="ALAMAT" if split is not None else None,
+                unquoted_rows=split,
             )
         )
     return tables

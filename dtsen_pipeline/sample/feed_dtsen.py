@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from dtsen_pipeline.sample import formats
+from dtsen_pipeline.sample import formats, odd_values
 from dtsen_pipeline.sample.context import Context
 from dtsen_pipeline.sample.damage import Damager
 from dtsen_pipeline.sample.population import MATI, PINDAH
@@ -133,17 +133,18 @@ def build_dtsen(ctx: Context) -> DtsenResult:
     rt = formats.rt_rw(pop.fam_rt[lf], padded[uinv])
     rw = formats.rt_rw(pop.fam_rw[lf], padded[uinv])
 
+    alamat, split = odd_values.split_addresses(ctx, "dtsen", pop.fam_alamat[lf], ";")
     columns = {
         "ID_KELUARGA": id_kel[uinv],
         "ID_ART": id_art,
         "NIK": nik,
         "NO_KK": kk,
         "NAMA": names,
-        "TGL_LAHIR": formats.iso(dob.y, dob.m, dob.d),
+        "TGL_LAHIR": odd_values.birth_dates(ctx, "dtsen", dob, "iso", 1.0),
         "JENIS_KELAMIN": sex.astype(str),
         "HUB_KELUARGA": rel.astype(str),
         "KODE_WILAYAH": [undotted(c) for c in code[uinv]],
-        "ALAMAT": pop.fam_alamat[lf],
+        "ALAMAT": alamat,
         "RT": rt,
         "RW": rw,
         "DESIL_NASIONAL": desil_s[uinv],
@@ -168,6 +169,8 @@ def build_dtsen(ctx: Context) -> DtsenResult:
         sep=";",
         encoding="utf-8-sig",
         junk=junk,
+        unquoted_column="ALAMAT",
+        unquoted_rows=split,
     )
 
     # what verval needs

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dtsen_pipeline.sample import formats
+from dtsen_pipeline.sample import formats, odd_values
 from dtsen_pipeline.sample.context import Context
 from dtsen_pipeline.sample.damage import Damager
 from dtsen_pipeline.sample.population import date_parts
@@ -56,19 +56,20 @@ def build_dukcapil(ctx: Context) -> Table:
     dy, dm, dd = date_parts(np.where(dead, pop.death_date[p], np.datetime64("2000-01-01")))
     tgl_mati = np.where(dead, np.array(formats.dmy(dy, dm, dd, "-"), dtype=object), "")
     fam = pop.fam[p]
+    alamat, split = odd_values.split_addresses(ctx, "dukcapil", pop.fam_alamat[fam], ",", 0.5)
     columns = {
         "NIK": pop.nik[p],
         "NO_KK": kk,
         "NAMA_LGKP": names,
         "TMPT_LHR": pop.birthplace[p],
-        "TGL_LHR": formats.dmy(dob.y, dob.m, dob.d, "-"),
+        "TGL_LHR": odd_values.birth_dates(ctx, "dukcapil", dob, "dmy-", 0.1),
         "JENIS_KLMIN": np.where(sex == 1, "LAKI-LAKI", "PEREMPUAN"),
         "STAT_HBKEL": ctx.hubungan_text(p),
         "AGAMA": pop.fam_religion[fam],
         "STAT_KWN": pop.marital[p],
         "JENIS_PKRJN": pop.occupation[p],
         "NAMA_LGKP_IBU": pop.mother_name[p],
-        "ALAMAT": pop.fam_alamat[fam],
+        "ALAMAT": alamat,
         "NO_RT": [f"{v:03d}" for v in pop.fam_rt[fam].tolist()],
         "NO_RW": [f"{v:03d}" for v in pop.fam_rw[fam].tolist()],
         "NO_PROP": parts[:, 0].astype(str),
@@ -89,4 +90,6 @@ def build_dukcapil(ctx: Context) -> Table:
         sep=",",
         encoding="utf-8",
         junk=[Junk(MALFORMED_ROW)],
+        unquoted_column="ALAMAT",
+        unquoted_rows=split,
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from dtsen_pipeline.sample import formats
+from dtsen_pipeline.sample import odd_values
 from dtsen_pipeline.sample.context import Context
 from dtsen_pipeline.sample.damage import Damager
 from dtsen_pipeline.sample.identifiers import temporary_nik
@@ -104,15 +104,17 @@ def build_pekon(ctx: Context) -> list[Table]:
         if title_file:
             birthplace = np.array([title_case(x) for x in birthplace], dtype=object)
             dusun = np.array([title_case(x) for x in dusun], dtype=object)
+        stream = f"pekon.{undotted(pop.villages.code[v])}"
+        alamat, split = odd_values.split_addresses(ctx, stream, pop.fam_alamat[fam], ",")
         columns = {
             "nik": nik,
             "no_kk": kk,
             "nama": names,
             "tempat_lahir": birthplace,
-            "tanggal_lahir": formats.dmy(dob.y, dob.m, dob.d, "/"),
+            "tanggal_lahir": odd_values.birth_dates(ctx, stream, dob, "dmy/", 2.0),
             "sex": sex.astype(str),
             "hubungan": hub,
-            "alamat": pop.fam_alamat[fam],
+            "alamat": alamat,
             "rt": pop.fam_rt[fam].astype(str),
             "rw": pop.fam_rw[fam].astype(str),
             "dusun": dusun,
@@ -144,6 +146,8 @@ def build_pekon(ctx: Context) -> list[Table]:
                 newline="\r\n" if cp1252 else "\n",
                 junk=junk,
                 empty=empty,
+                unquoted_column="alamat",
+                unquoted_rows=split,
             )
         )
     return tables

@@ -69,9 +69,15 @@ def generate(
     *,
     overwrite: bool = False,
     rates: Rates = RATES,
+    damage_scale: float = 1.0,
 ) -> SampleSummary:
-    """Write a deterministic sample of the five feeds plus `_truth/` for `persons` people."""
+    """Write a deterministic sample of the five feeds plus `_truth/` for `persons` people.
+
+    `damage_scale` multiplies every record-damage rate (`Rates.scaled`), e.g. 3 to see the rarer
+    damage (partial dates, separators in addresses) often in a small sample."""
     out_dir = Path(out_dir)
+    if damage_scale != 1.0:
+        rates = rates.scaled(damage_scale)
     _prepare(out_dir, overwrite)
     pop = build_population(persons, seed, as_of, rates)
     ctx = Context(pop=pop, rates=rates, seed=seed, as_of=as_of)

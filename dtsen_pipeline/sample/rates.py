@@ -7,7 +7,7 @@ reason about in tests and lets the report quote them.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields, replace
 
 
 @dataclass(frozen=True)
@@ -72,6 +72,22 @@ class Rates:
     xlsx_id_as_number_max: float = 0.45
     xlsx_id_scientific: float = 0.02
     csv_id_dot_zero: float = 0.015
+    # Partial and odd birth dates (issue #10), for DTSEN; village systems write them twice as
+    # often, the civil registry a tenth as often (feed builders apply the factor).
+    dob_year_only: float = 0.008  # only the year known: 1985, 00-00-1985, --/--/1985, 1985-00-00
+    dob_year_month: float = 0.004  # year and month: 1985-07-00, 00/07/1985, 07/1985
+    dob_other_order: float = 0.004  # YYYY/MM/DD or YYYYMMDD (DTSEN); month first, MM/DD/YYYY (pekon)
+    alamat_separator: float = 0.002  # an unquoted separator inside ALAMAT (CSV feeds)
 
+    def scaled(self, factor: float) -> Rates:
+        """These rates with every record-damage rate multiplied by `factor` (probabilities at most 1)."""
+        if factor < 0:
+            raise ValueError("damage scale must not be negative")
+        return replace(self, **{name: min(1.0, getattr(self, name) * factor) for name in RECORD_DAMAGE})
+
+
+# The "record damage" section above: what `Rates.scaled` (`--damage-scale`) multiplies.
+_FIELDS = [f.name for f in fields(Rates)]
+RECORD_DAMAGE: tuple[str, ...] = tuple(_FIELDS[_FIELDS.index("name_variant"):])
 
 RATES = Rates()

@@ -51,6 +51,10 @@ class Table:
     junk: list[Junk] = field(default_factory=list)
     empty: str = ""  # '' | 'zero_bytes' | 'header_only'
     created: datetime = datetime(2026, 1, 1)
+    # CSV only: records (mask over the data records) whose `unquoted_column` value is written
+    # without quotes although it holds the separator: one field too many (issue #10).
+    unquoted_column: str | None = None
+    unquoted_rows: np.ndarray | None = None
 
 
 @dataclass
@@ -118,7 +122,7 @@ def _write_csv(table: Table, path: Path, n_data: int, malformed: bool) -> Writte
         w = csv.writer(fh, delimiter=table.sep, lineterminator=table.newline)
         w.writerow(table.header)
         for at, j in _segments(table, n_data):
-            w.writerows(zip(*(c[pos:at] for c in cols), strict=True))
+            _write_rows(fh, w, table, cols, pos, at)
             source_row[pos:at] = rownum + 1 + np.arange(at - pos)
             rownum += at - pos
             pos = at
@@ -141,6 +145,23 @@ def _write_csv(table: Table, path: Path, n_data: int, malformed: bool) -> Writte
     return Written(
         table.feed, table.relpath, source_row, table.person[:n_data], table.family[:n_data], junk, rownum
     )
+
+
+def _write_rows(fh, w, table: Table, cols: list[list[object]], start: int, end: int) -> None:
+    """Data records start..end-1; those in `table.unquoted_rows` with their free text unquoted."""
+    marked = [] if table.unquoted_rows is None else np.flatnonzero(table.unquoted_rows[start:end]) + start
+    pos = start
+    for i in [*marked, end]:
+        w.writerows(zip(*(c[pos:i] for c in cols), strict=True))
+        if i == end:
+            break
+        at = table.header.index(table.unquoted_column)
+        row = [c[i] for c in cols]
+        value, row[at] = str(row[at]), "\x00"
+        buf = io.StringIO()
+        csv.writer(buf, delimiter=table.sep, lineterminator=table.newline).writerow(row)
+        fh.write(buf.getvalue().replace("\x00", value))
+        pos = i + 1
 
 
 def _write_xlsx(table: Table, path: Path, n_data: int) -> Written:
