@@ -32,7 +32,6 @@ QUARANTINE_REASONS = (
     "REGION_BAD_FORMAT",
     "REGION_UNKNOWN",
     "MISSING_NAME",
-    "BAD_PROGRAM",
     "BAD_DECISION",
     "BAD_TIER",
     "BAD_DECISION_DATE",
@@ -339,8 +338,10 @@ def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) ->
     for name, header in spec.extras.items():
         out[name] = _extra(raw, name, header)
 
-    if "program" in spec.extras:
-        reason = _first_reason(reason, ~out["program"].isin(PROGRAMS), "BAD_PROGRAM")
+    if "program" in spec.extras:  # an unknown programme is not used; the recipient stays (flag)
+        bad_program = ~out["program"].isin(PROGRAMS)
+        out["program"] = out["program"].mask(bad_program)
+        flags.append(bad_program.rename("BAD_PROGRAM"))
     if spec.entity == "decision":
         reason = _first_reason(reason, ~out["hasil"].isin(VERVAL_RESULTS), "BAD_DECISION")
         reason = _first_reason(reason, ~out["tingkat"].isin(VERVAL_TIERS), "BAD_TIER")

@@ -25,7 +25,6 @@ from dtsen_pipeline.quality import rules
 
 # E: quarantine reasons added by these rules (the row is not staged).
 ROW_QUARANTINE_REASONS: dict[str, str] = {
-    "BAD_DESIL": "PRG-01",
     "REGION_HIERARCHY": "REG-04",
 }
 # Codes appended to `flags`, with their rule and severity (E = enforced on the asset, see above).
@@ -45,6 +44,11 @@ ROW_FLAGS: dict[str, tuple[str, str]] = {
     "REGION_NAME_MISMATCH": ("REG-05", "W"),
     "NAME_TOO_LONG": ("NAME-07", "W"),
     "DOB_IMPRECISE": ("DOB-02", "W"),
+    # PRG-01: a desil that is not empty and not 1-10 is not used (staging types only 1-10, so it
+    # is null); the person stays (issue #10: no person lost for a repairable field).
+    "BAD_DESIL": ("PRG-01", "W"),
+    # bansos: a programme that is not PKH, BPNT or PBI-JK is nulled; the recipient stays.
+    "BAD_PROGRAM": ("FEED", "W"),
     # DOB-01: a birth date that is not a usable full date never quarantines the person (issue
     # #10); staging nulls what is unusable, keeps a credible year (`birth_year`) and flags it.
     "DOB_PARTIAL": ("DOB-01", "W"),
@@ -93,14 +97,18 @@ def _code(failed: pd.Series, code: str) -> pd.Series:
     return pd.Series(failed.to_numpy(dtype=bool, na_value=False), index=failed.index, name=code)
 
 
+def _bad_desil(frame: pd.DataFrame, raw: pd.DataFrame, spec) -> pd.Series:
+    """PRG-01: the delivered desil is not empty and not an integer 1-10 (W: the value is not used)."""
+    if "desil" not in spec.extras or spec.extras["desil"] not in raw.columns:
+        return pd.Series(False, index=frame.index, name="BAD_DESIL")
+    delivered = raw[spec.extras["desil"]]
+    valid = rules.desil_valid(delivered if delivered.index.equals(frame.index) else delivered.loc[frame.index])
+    return _code(~valid, "BAD_DESIL")
+
+
 def _quarantine_codes(frame: pd.DataFrame, raw: pd.DataFrame, spec, group: list[str]) -> tuple[pd.Series, pd.Series]:
     reason = pd.Series(pd.NA, index=frame.index, dtype="str")
     detail = pd.Series(pd.NA, index=frame.index, dtype="str")
-    if "desil" in spec.extras and spec.extras["desil"] in raw.columns:
-        delivered = raw[spec.extras["desil"]]
-        bad = ~rules.desil_valid(delivered if delivered.index.equals(frame.index) else delivered.loc[frame.index])
-        reason = reason.mask(bad, "BAD_DESIL")
-        detail = detail.mask(bad, "desil is not empty and not an integer 1-10")
     parents = {level: frame[col] for col, level in _REGION_PARENTS.items() if col in frame.columns}
     if parents:
         bad = ~rules.region_hierarchy(frame["kode_desa"], parents) & reason.isna()
@@ -193,7 +201,8 @@ def apply_row_rules(out: pd.DataFrame, raw: pd.DataFrame, spec, as_of: dt.date,
         columns["nik"] = out["nik"].mask(collision)
         issue = out["nik_issue"] if "nik_issue" in out else pd.Series(pd.NA, index=index, dtype="str")
         columns["nik_issue"] = issue.mask(collision, "NIK_COLLISION")
-    flags = join_codes([*_flag_codes(kept, keyed, spec, keyed_group, as_of), _code(collision, "NIK_COLLISION")], index)
+    flags = join_codes([*_flag_codes(kept, keyed, spec, keyed_group, as_of), _code(collision, "NIK_COLLISION"),
+                        _bad_desil(kept, raw, spec)], index)
     return RowRuleResult(
         reason=reason.reindex(index).astype("str"),
         detail=detail.reindex(index).astype("str"),

@@ -373,3 +373,18 @@ def test_a_totals_row_is_told_by_the_files_own_column_order(landing, engine):
     _conserved(result)
     assert result.quarantine[["source_file", "source_row", "reason"]].values.tolist() == [
         ["bansos/PKH.csv", 2, "SUMMARY_ROW"], ["bansos/PKH_2026-T4.xlsx", 2, "SUMMARY_ROW"]]
+
+
+def test_a_bad_desil_or_programme_is_not_used_and_the_person_stays(landing, engine):
+    """Issue #10: PRG-01 (desil not 1-10) and an unknown programme null the value and flag it."""
+    write(landing, "dtsen", "d.csv", feed_csv("dtsen", [record("dtsen", desil="11"), record("dtsen", desil="3",
+                                                                                            nik=man_nik(2))],
+                                              sep=";"))
+    result = run_feed(engine, landing, "dtsen")
+    assert result.quarantine.empty
+    assert [None if pd.isna(v) else int(v) for v in result.staged["desil"]] == [None, 3]
+    assert [("BAD_DESIL" in f.split(";")) for f in result.staged["flags"]] == [True, False]
+    write(landing, "bansos", "BLT_2026-10.csv", feed_csv("bansos", [record("bansos", program="BLT DD")], sep=";"))
+    result = run_feed(engine, landing, "bansos")
+    assert result.quarantine.empty and pd.isna(result.staged["program"].iloc[0])
+    assert "BAD_PROGRAM" in result.staged["flags"].iloc[0].split(";")

@@ -61,12 +61,13 @@ def test_same_person_twice_is_not_a_collision_but_an_exact_duplicate():
     assert [("EXACT_DUPLICATE_ROW" in c) for c in codes(result.flags)] == [False, True, False]
 
 
-def test_bad_desil_is_quarantined_and_empty_desil_is_not():
+def test_bad_desil_is_flagged_not_quarantined_and_empty_desil_is_neither():
     frame = staged([{"nik": None}, {"nik": None, "no_kk": "1806010101200002"}, {"no_kk": "1806010101200003"}])
     frame["desil"] = pd.array([None, None, 3], dtype="Int64")
     raw = raw_for(frame, DESIL_NASIONAL=["11", "", "3"])
     result = run(frame, raw, SPECS["dtsen"])
-    assert list(result.reason.fillna("")) == ["BAD_DESIL", "", ""]
+    assert result.reason.isna().all()  # issue #10: the person stays, the desil is not used
+    assert [("BAD_DESIL" in c) for c in codes(result.flags)] == [True, False, False]
 
 
 def test_region_hierarchy_is_checked_when_a_feed_delivers_parent_codes():
@@ -142,6 +143,6 @@ def test_rows_already_quarantined_are_not_judged_and_lineage_travels():
 
 
 def test_every_code_names_a_rule():
-    assert set(ROW_QUARANTINE_REASONS.values()) == {"PRG-01", "REG-04"}
+    assert set(ROW_QUARANTINE_REASONS.values()) == {"REG-04"}
     assert ROW_FLAGS["NIK_COLLISION"] == ("NIK-11", "E")
     assert all(severity in ("E", "W") for _, severity in ROW_FLAGS.values())
