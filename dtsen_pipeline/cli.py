@@ -1,4 +1,5 @@
-"""`dtsen run` runs nightly_refresh once, recorded in the Dagster instance; `dtsen summary` reports.
+"""`dtsen run` runs nightly_refresh once, recorded in the Dagster instance; `dtsen summary` reports;
+`dtsen accept FEED FILE` lets a delivery held as suspect replace the one in force.
 
 `make run` calls `dtsen run`: it generates sample feeds when the landing folder is empty, so a
 fresh clone shows the whole pipeline working without any agency data.
@@ -73,6 +74,29 @@ def print_summary(settings: Settings) -> None:
     print("\n".join(summary_lines(engine_for(settings.warehouse_url))))
 
 
+def accept(feed: str, file: str) -> int:
+    """Record an operator's acceptance of the file's current content; the next run loads it."""
+    import getpass
+
+    from dtsen_pipeline.ingest.deliveries import content_id
+    from dtsen_pipeline.ingest.feeds import load_feed_specs
+    from dtsen_pipeline.ingest.store import accept_delivery
+    from dtsen_pipeline.warehouse import engine_for
+
+    settings = Settings.from_env()
+    if feed not in load_feed_specs():
+        print(f"error: unknown feed {feed!r}")
+        return 2
+    relative = file if file.startswith(f"{feed}/") else f"{feed}/{file}"
+    path = settings.landing_dir / relative
+    if not path.is_file():
+        print(f"error: no file {relative} in the landing folder {settings.landing_dir}")
+        return 2
+    accept_delivery(engine_for(settings.warehouse_url), feed, relative, content_id(path), getpass.getuser())
+    print(f"accepted {relative} (this content only); the next run loads it and it replaces the delivery in force")
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dtsen", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -80,9 +104,14 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--persons", type=int, default=DEFAULT_SAMPLE_PERSONS)
     run_parser.add_argument("--seed", type=int, default=1)
     sub.add_parser("summary", help="print the summary of the warehouse's current tables")
+    accept_parser = sub.add_parser("accept", help="accept a delivery held as suspect (status `suspect`)")
+    accept_parser.add_argument("feed", help="the feed, e.g. dtsen")
+    accept_parser.add_argument("file", help="the file as raw.delivery names it, e.g. dtsen/DTSEN_1806_202612.csv")
     args = parser.parse_args(argv)
     if args.command == "run":
         return run(args.persons, args.seed)
+    if args.command == "accept":
+        return accept(args.feed, args.file)
     print_summary(Settings.from_env())
     return 0
 

@@ -9,7 +9,9 @@ one entry per (file name, content) the pipeline has seen, with a status:
 - `rejected`, `unreadable`, `empty`: not usable; the feed keeps what was in force before.
 - `held_back`: loaded, but the feed's staging suite failed on it (`quality.gate`); its records
   are taken out of raw again and the feed keeps what was in force before.
-  These four are examined again on every run while the file is in the landing folder (a fixed
+- `suspect`: a snapshot much smaller than the delivery in force for its scope, or whose last
+  line is cut (an interrupted copy): not loaded until an operator accepts it (`dtsen accept`).
+  These five are examined again on every run while the file is in the landing folder (a fixed
   feed declaration or threshold can then accept them); loaded deliveries are never read twice.
 
 In force (`snapshot_scope` in the feed's YAML):
@@ -17,8 +19,10 @@ In force (`snapshot_scope` in the feed's YAML):
 - `snapshot`: per scope, the newest loaded delivery. A delivery's scope is the value of the
   feed's scope columns (canonical, as staged) shared by most of its data records: `bansos`
   (program, periode), `pekon` kode_desa; the whole feed when the feed declares none.
-  "Newest" is the delivery first seen by the latest run; deliveries first seen by the same run
-  are ordered by file modification time, then by file name.
+  "Newest" is the delivery that arrived last: first seen by the latest run, or delivered again
+  (the same content re-sent, under its own name with a newer modification time or under another
+  name: `arrived` is then set to that run), so re-sending a good file restores it; deliveries of
+  the same run are ordered by file modification time, then by file name.
 
 A loaded delivery stays in the registry and in raw even when its file is later removed from
 the landing folder: the landing folder is an inbox, not the archive.
@@ -34,7 +38,8 @@ import pandas as pd
 
 ACCEPTED = "loaded"
 HELD_BACK = "held_back"
-STATUSES = ("loaded", "duplicate", "rejected", "unreadable", "empty", HELD_BACK)
+SUSPECT = "suspect"
+STATUSES = ("loaded", "duplicate", "rejected", "unreadable", "empty", HELD_BACK, SUSPECT)
 UNNAMED_SCOPE = ""  # scope of a snapshot delivery whose records name no scope value
 _SCOPE_JOIN = "|"
 
@@ -57,6 +62,11 @@ class Delivery:
     problem: str | None = None
     note: str | None = None
     in_force: bool = False
+    arrived: pd.Timestamp | None = None  # when the content last arrived (None: at first_seen)
+
+    @property
+    def arrival(self) -> pd.Timestamp:
+        return self.first_seen if self.arrived is None or pd.isna(self.arrived) else self.arrived
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -108,7 +118,7 @@ def scope_keys(values: pd.DataFrame, delivery: pd.Series) -> dict[str, str]:
 
 
 def _newest_first(deliveries: list[Delivery]) -> list[Delivery]:
-    return sorted(deliveries, key=lambda d: (d.first_seen, d.mtime, d.source_file), reverse=True)
+    return sorted(deliveries, key=lambda d: (d.arrival, d.mtime, d.source_file), reverse=True)
 
 
 def select_in_force(registry: list[Delivery], delivery_mode: str, scoped: bool) -> list[Delivery]:
@@ -136,6 +146,22 @@ def hold_back(registry: list[Delivery], delivery_ids: set[str], problems: dict[s
     return select_in_force(held, delivery_mode, scoped)
 
 
+def delivered_again(registry: list[Delivery], delivery_id: str, now: pd.Timestamp) -> list[Delivery]:
+    """The registry with the loaded delivery of this content marked as arrived `now`."""
+    return [replace(d, arrived=now) if d.status == ACCEPTED and d.delivery_id == delivery_id else d
+            for d in registry]
+
+
+def shrink_problem(source_file: str, records: int, current: Delivery, limit: float) -> str | None:
+    """Why a snapshot is `suspect` when it holds fewer than `limit` of the records of the
+    delivery in force for its scope (None when it does not)."""
+    if current.records <= 0 or records >= limit * current.records:
+        return None
+    return (f"file {source_file}: {records:,} records, {records / current.records:.0%} of the {current.records:,} "
+            f"of {current.source_file} in force for its scope (a snapshot below {limit:.0%} is held as suspect); "
+            f"accept it with: dtsen accept {current.feed} {source_file}")
+
+
 def registry_frame(registry: list[Delivery]) -> pd.DataFrame:
     """The registry as a table (`raw.delivery` rows of one feed)."""
     columns = list(Delivery.__dataclass_fields__)
@@ -145,6 +171,7 @@ def registry_frame(registry: list[Delivery]) -> pd.DataFrame:
     frame["mtime"] = frame["mtime"].astype("float64")
     frame["in_force"] = frame["in_force"].astype(bool)
     frame["first_seen"] = pd.to_datetime(frame["first_seen"]).astype("datetime64[us]")
+    frame["arrived"] = pd.to_datetime(frame["arrived"]).astype("datetime64[us]")
     for name in ("feed", "delivery_id", "source_file", "record_file", "status", "first_run", "scope",
                  "problem", "note"):
         frame[name] = frame[name].astype("str")
@@ -164,5 +191,7 @@ def registry_from_frame(frame: pd.DataFrame) -> list[Delivery]:
             size=int(row["size"]), mtime=float(row["mtime"]), first_seen=pd.Timestamp(row["first_seen"]),
             first_run=str(row["first_run"]), scope=text("scope") or UNNAMED_SCOPE, problem=text("problem"),
             note=text("note"), in_force=bool(row["in_force"]),
+            arrived=pd.Timestamp(row["arrived"]) if row.get("arrived") is not None and not pd.isna(row["arrived"])
+            else None,
         ))
     return out

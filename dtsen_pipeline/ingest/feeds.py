@@ -63,6 +63,9 @@ class FeedSpec:
     # Golden tables without this feed are of no use: when its staging suite holds back its only
     # deliveries (nothing left in force), publication is blocked instead (quality.gate).
     required_for_publication: bool = False
+    # A snapshot holding fewer than this share of the records of the delivery in force for its
+    # scope is held as `suspect` (an interrupted copy, the wrong extract) until an operator accepts it.
+    suspect_below: float = 0.5
 
     def declared_header(self, header: str) -> str | None:
         """The declared spelling of a delivered header, or None when the feed does not use it."""
@@ -131,6 +134,7 @@ def _spec_from_dict(data: dict) -> FeedSpec:
         date_format=data.get("date_format"),
         free_text=tuple(data.get("free_text") or ()),
         required_for_publication=bool(data.get("required_for_publication", False)),
+        suspect_below=float(data.get("suspect_below", 0.5)),
     )
 
 

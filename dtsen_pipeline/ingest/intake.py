@@ -9,7 +9,7 @@ deliveries stay in force when a new one is rejected.
 from __future__ import annotations
 
 import datetime as dt
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pandas as pd
@@ -17,19 +17,25 @@ import sqlalchemy as sa
 
 from dtsen_pipeline.ingest.deliveries import (
     ACCEPTED,
+    SUSPECT,
     UNNAMED_SCOPE,
     Delivery,
     content_id,
+    delivered_again,
     record_file_name,
     scope_keys,
     select_in_force,
+    shrink_problem,
 )
 from dtsen_pipeline.ingest.feeds import FeedSpec
 from dtsen_pipeline.ingest.raw import JUNK_COLUMN, FileReport, discover_files, read_delivery
 from dtsen_pipeline.ingest.staging import classify_junk, scope_values
-from dtsen_pipeline.ingest.store import load_registry, reset_if_outdated, save_feed
+from dtsen_pipeline.ingest.store import accepted_deliveries, load_registry, reset_if_outdated, save_feed
 
 _FINAL = (ACCEPTED, "duplicate")  # entries never examined again
+# A snapshot with a cut last line is suspect when it has fewer records than this share of the one
+# in force: a month's churn stays above it, an interrupted copy does not.
+CUT_TOLERANCE = 0.98
 
 
 @dataclass(frozen=True)
@@ -127,6 +133,32 @@ def _read_new_files(landing_dir: Path, spec: FeedSpec, files: list[tuple[Path, s
     return _classified(spec, reads)
 
 
+def _last_line_cut(path: Path, frame: pd.DataFrame) -> bool:
+    """A CSV whose last record is short and not ended by a newline: a copy that was interrupted."""
+    if path.suffix.lower() != ".csv" or frame.empty or path.stat().st_size == 0:
+        return False
+    with path.open("rb") as fh:
+        fh.seek(-1, 2)
+        ended = fh.read(1) in (b"\n", b"\r")
+    last = frame.iloc[-1]
+    return not ended and int(last["n_fields"]) < int(last["header_fields"])
+
+
+def _suspicion(spec: FeedSpec, path: Path, relative: str, report: FileReport, frame: pd.DataFrame,
+               current: Delivery | None) -> str | None:
+    """Why a snapshot delivery must wait for an operator before it replaces `current`, the
+    delivery in force for its scope (None when it need not). A first delivery is never suspect:
+    it replaces nothing, and a cut last row is quarantined as MALFORMED_ROW like any other."""
+    if current is None:
+        return None
+    if _last_line_cut(path, frame) and report.records < CUT_TOLERANCE * current.records:
+        return (f"file {relative}: its last line is cut (no line end, too few fields) and it has fewer records "
+                f"({report.records:,}) than {current.source_file} in force ({current.records:,}): an interrupted "
+                f"copy is held as suspect; send the file again whole, or accept it with: "
+                f"dtsen accept {spec.name} {relative}")
+    return shrink_problem(relative, report.records, current, spec.suspect_below)
+
+
 def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: str,
                 now: dt.datetime | None = None) -> IntakeResult:
     """Register and load the feed's new deliveries; returns what was done and what is in force."""
@@ -134,16 +166,23 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
     reset_if_outdated(engine, spec.name)  # a raw table from an older layout is read again
     previous = load_registry(engine, spec.name)
     final = [d for d in previous if d.status in _FINAL]
-    seen = {(d.source_file, d.delivery_id) for d in final}
+    seen = {(d.source_file, d.delivery_id): d for d in final}
     retry = {(d.source_file, d.delivery_id): d for d in previous if d.status not in _FINAL}
-    loaded = {d.delivery_id: d for d in final if d.status == ACCEPTED}
+    scoped = bool(spec.snapshot_scope)
+    in_force = {(d.scope if scoped else UNNAMED_SCOPE): d for d in previous if d.in_force}
+    accepted = accepted_deliveries(engine, spec.name) if spec.delivery_mode == "snapshot" else set()
 
-    new_files = []
+    new_files, again = [], set()
     for path in discover_files(landing_dir, spec):
         relative = path.relative_to(landing_dir).as_posix()
         delivery_id = content_id(path)
-        if (relative, delivery_id) not in seen:
+        known = seen.get((relative, delivery_id))
+        if known is None:
             new_files.append((path, relative, delivery_id))
+        elif path.stat().st_mtime > known.mtime + 1e-3:  # the same content sent again: it arrives anew
+            again.add(delivery_id)
+            final = [replace(d, mtime=path.stat().st_mtime) if d is known else d for d in final]
+    loaded = {d.delivery_id: d for d in final if d.status == ACCEPTED}
     reads = _read_new_files(landing_dir, spec, new_files, set(loaded))
 
     reports: list[FileReport] = []
@@ -157,6 +196,7 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
         common = dict(feed=spec.name, delivery_id=delivery_id, source_file=relative, size=stat.st_size,
                       mtime=stat.st_mtime, first_seen=first_seen, first_run=first_run)
         if delivery_id in loaded:
+            again.add(delivery_id)
             original = loaded[delivery_id]
             report = FileReport(spec.name, relative, "duplicate", 0,
                                 problem=f"file {relative}: same content as {original.source_file}, not read again")
@@ -170,6 +210,12 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
             read = _classified(spec, {delivery_id: _Read(*read_delivery(path, landing_dir, spec, delivery_id))})[
                 delivery_id]
         report, frame = read.report, read.frame
+        if (report.status == ACCEPTED and spec.delivery_mode == "snapshot"
+                and (relative, delivery_id) not in accepted):
+            current = in_force.get(read.scope if scoped else UNNAMED_SCOPE)
+            problem = _suspicion(spec, path, relative, report, frame, current)
+            if problem:
+                report, frame = replace(report, status=SUSPECT, problem=problem), None
         if frame is not None and record_file != relative:  # a name reused for other content
             frame["source_file"] = record_file
         entry = Delivery(**common, record_file=record_file, status=report.status, records=report.records,
@@ -179,9 +225,10 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
         if report.status == ACCEPTED:
             loaded[delivery_id] = entry
             frames[delivery_id] = frame
+    for delivery_id in again:  # newest arrival wins: re-sending a good file restores it
+        final = delivered_again(final, delivery_id, now_ts)
     # Unusable entries whose file is gone stay in the registry as a record of what came.
-    registry = select_in_force([*final, *retry.values(), *entries], spec.delivery_mode,
-                               scoped=bool(spec.snapshot_scope))
+    registry = select_in_force([*final, *retry.values(), *entries], spec.delivery_mode, scoped=scoped)
     rows = save_feed(engine, spec, registry, list(frames.values()))
     return IntakeResult(feed=spec.name, reports=reports, registry=registry, rows_added=rows,
                         added=frozenset(frames), loaded=frames)

@@ -33,7 +33,9 @@ _REGISTRY_DDL = {
     "feed": "TEXT", "delivery_id": "TEXT", "source_file": "TEXT", "record_file": "TEXT", "status": "TEXT",
     "records": "BIGINT", "size": "BIGINT", "mtime": "DOUBLE PRECISION", "first_seen": "TIMESTAMP",
     "first_run": "TEXT", "scope": "TEXT", "problem": "TEXT", "note": "TEXT", "in_force": "BOOLEAN",
+    "arrived": "TIMESTAMP",
 }
+ACCEPTANCE_TABLE = "delivery_acceptance"  # suspect deliveries an operator accepted (`dtsen accept`)
 _ARROW_TO_PANDAS = {pa.string(): STR_DTYPE, pa.large_string(): STR_DTYPE}
 REQUIRED_RAW_COLUMNS = ("delivery_id", JUNK_COLUMN)
 
@@ -46,6 +48,10 @@ def _ensure_registry(conn: sa.Connection) -> None:
     ensure_schema(conn, RAW_SCHEMA)
     columns = ", ".join(f"{quote(c)} {t}" for c, t in _REGISTRY_DDL.items())
     conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {_registry()} ({columns})")
+    present = set(_columns(conn, REGISTRY_TABLE))
+    for column, kind in _REGISTRY_DDL.items():  # a registry written by an earlier version
+        if column not in present:
+            conn.exec_driver_sql(f"ALTER TABLE {_registry()} ADD COLUMN {quote(column)} {kind}")
 
 
 def _has_table(conn: sa.Connection, table: str) -> bool:
@@ -64,6 +70,30 @@ def load_registry(engine: sa.Engine, feed: str) -> list[Delivery]:
         frame = pd.read_sql(sa.text(f"SELECT * FROM {_registry()} WHERE feed = :feed"), conn,
                             params={"feed": feed})
     return registry_from_frame(frame)
+
+
+def accept_delivery(engine: sa.Engine, feed: str, source_file: str, delivery_id: str, accepted_by: str) -> None:
+    """Record that an operator accepts this content of this file although it looked suspect."""
+    table = qualified(RAW_SCHEMA, ACCEPTANCE_TABLE)
+    with write_transaction(engine) as conn:
+        ensure_schema(conn, RAW_SCHEMA)
+        conn.exec_driver_sql(f"CREATE TABLE IF NOT EXISTS {table} (feed TEXT, source_file TEXT, delivery_id TEXT, "
+                             "accepted_at TIMESTAMP, accepted_by TEXT)")
+        conn.execute(sa.text(f"DELETE FROM {table} WHERE feed = :f AND source_file = :s AND delivery_id = :d"),
+                     {"f": feed, "s": source_file, "d": delivery_id})
+        conn.execute(sa.text(f"INSERT INTO {table} VALUES (:f, :s, :d, :at, :by)"),
+                     {"f": feed, "s": source_file, "d": delivery_id, "by": accepted_by,
+                      "at": pd.Timestamp.now("UTC").tz_localize(None).to_pydatetime()})
+
+
+def accepted_deliveries(engine: sa.Engine, feed: str) -> set[tuple[str, str]]:
+    """(source_file, delivery_id) of the feed's deliveries an operator accepted."""
+    with engine.connect() as conn:
+        if not _has_table(conn, ACCEPTANCE_TABLE):
+            return set()
+        rows = conn.execute(sa.text(f"SELECT source_file, delivery_id FROM {qualified(RAW_SCHEMA, ACCEPTANCE_TABLE)} "
+                                    "WHERE feed = :f"), {"f": feed}).all()
+    return {(r[0], r[1]) for r in rows}
 
 
 def _insert(conn: sa.Connection, frame: pd.DataFrame, table: str) -> None:

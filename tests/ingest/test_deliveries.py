@@ -9,7 +9,13 @@ import os
 
 import pandas as pd
 
-from dtsen_pipeline.ingest.deliveries import Delivery, record_file_name, scope_key, select_in_force
+from dtsen_pipeline import cli
+from dtsen_pipeline.ingest.deliveries import (
+    Delivery,
+    record_file_name,
+    scope_key,
+    select_in_force,
+)
 from dtsen_pipeline.ingest.staging import make_record_id
 from dtsen_pipeline.ingest.store import count_in_force, count_raw, load_registry
 from dtsen_pipeline.warehouse import read_sql
@@ -123,13 +129,13 @@ def test_snapshot_per_programme_and_period(landing, engine):
     first = _run(engine, landing, "bansos", 1)
     assert first.staged.groupby("program").size().to_dict() == {"BPNT": 2, "PKH": 3}
     assert {d.scope for d in first.intake.in_force} == {"PKH|2026-10", "BPNT|2026-10"}
-    write(landing, "bansos", "PKH_2026-10_revisi.csv", kpm("pkh", "2026-10", 1, nominal="600000"))
+    write(landing, "bansos", "PKH_2026-10_revisi.csv", kpm("pkh", "2026-10", 2, nominal="600000"))
     write(landing, "bansos", "PKH_2026-11.csv", kpm("PKH", "2026-11", 2))
     second = _run(engine, landing, "bansos", 2)
     in_force = sorted(d.source_file for d in second.intake.in_force)
     assert in_force == ["bansos/BPNT_2026-10.csv", "bansos/PKH_2026-10_revisi.csv", "bansos/PKH_2026-11.csv"]
     assert second.staged.groupby(["program", "periode"]).size().to_dict() == {
-        ("BPNT", "2026-10"): 2, ("PKH", "2026-10"): 1, ("PKH", "2026-11"): 2}
+        ("BPNT", "2026-10"): 2, ("PKH", "2026-10"): 2, ("PKH", "2026-11"): 2}
     _conserved(engine, "bansos", second)
 
 
@@ -139,11 +145,12 @@ def test_snapshot_per_pekon_whatever_the_code_spelling(landing, engine):
     write(landing, "pekon", "pekon_a.csv", feed_csv("pekon", rows_a))
     write(landing, "pekon", "pekon_b.csv", feed_csv("pekon", rows_b))
     _run(engine, landing, "pekon", 1)
-    update = [record("pekon", nik=man_nik(1), nama="WARGA 1", _village=VILLAGE.replace(".", ""))]
+    update = [record("pekon", nik=man_nik(i), nama=f"WARGA {i}", _village=VILLAGE.replace(".", ""))
+              for i in range(1, 3)]
     write(landing, "pekon", "pekon_a_desember.csv", feed_csv("pekon", update))
     second = _run(engine, landing, "pekon", 2)
     assert second.staged.groupby("source_file").size().to_dict() == {
-        "pekon/pekon_a_desember.csv": 1, "pekon/pekon_b.csv": 2}
+        "pekon/pekon_a_desember.csv": 2, "pekon/pekon_b.csv": 2}
 
 
 def test_many_files_of_one_run_are_judged_each_on_its_own(landing, engine):
@@ -245,3 +252,93 @@ def test_every_feed_declares_a_known_delivery_mode():
     assert SPECS["verval"].delivery_mode == "append"
     assert SPECS["bansos"].snapshot_scope == ("program", "periode")
     assert SPECS["pekon"].snapshot_scope == ("kode_desa",)
+
+
+# --- suspect snapshots and re-deliveries (issue #11) --------------------------------------------
+
+def _dtsen_rows(n: int) -> list[dict[str, str]]:
+    return [record("dtsen", nik=man_nik(i), nama=f"ORANG {i}") for i in range(1, n + 1)]
+
+
+def _cut(data: bytes, keep_lines: int) -> bytes:
+    """The first `keep_lines` lines and half of the next: a copy interrupted mid-row."""
+    lines = data.split(b"\n")
+    return b"\n".join(lines[:keep_lines]) + b"\n" + lines[keep_lines][: len(lines[keep_lines]) // 2]
+
+
+def test_a_truncated_snapshot_is_held_as_suspect_and_replaces_nothing(landing, engine):
+    good = feed_csv("dtsen", _dtsen_rows(10), sep=";")
+    write(landing, "dtsen", "DTSEN_1806_202610.csv", good)
+    first = _run(engine, landing, "dtsen", 1)
+    write(landing, "dtsen", "DTSEN_1806_202611.csv", _cut(good, 8))  # header + 7 records + half a row
+    second = _run(engine, landing, "dtsen", 2)
+    (suspect,) = second.intake.problems
+    assert suspect.status == "suspect" and "last line is cut" in suspect.problem
+    assert "dtsen accept dtsen dtsen/DTSEN_1806_202611.csv" in suspect.problem
+    assert [d.source_file for d in second.intake.in_force] == ["dtsen/DTSEN_1806_202610.csv"]
+    pd.testing.assert_frame_equal(second.staged, first.staged)
+    assert count_raw(engine, "dtsen") == 10  # nothing of the suspect file was loaded
+    third = _run(engine, landing, "dtsen", 3)  # examined again while it is there
+    assert [r.status for r in third.intake.problems] == ["suspect"]
+
+
+def test_a_snapshot_much_smaller_than_the_one_in_force_is_suspect_until_accepted(landing, engine, tmp_path,
+                                                                                 monkeypatch, capsys):
+    write(landing, "dtsen", "DTSEN_1806_202610.csv", feed_csv("dtsen", _dtsen_rows(10), sep=";"))
+    _run(engine, landing, "dtsen", 1)
+    write(landing, "dtsen", "DTSEN_1806_202611.csv", feed_csv("dtsen", _dtsen_rows(4), sep=";"))
+    second = _run(engine, landing, "dtsen", 2)
+    (suspect,) = second.intake.problems
+    assert suspect.status == "suspect" and "4 records, 40% of the 10" in suspect.problem
+    assert len(second.staged) == 10
+    monkeypatch.setenv("DTSEN_LANDING_DIR", str(landing))
+    monkeypatch.setenv("DTSEN_WAREHOUSE_URL", str(engine.url))
+    assert cli.main(["accept", "dtsen", "DTSEN_1806_202612.csv"]) == 2  # no such file: nothing accepted
+    assert cli.main(["accept", "dtsen", "DTSEN_1806_202611.csv"]) == 0
+    assert "accepted dtsen/DTSEN_1806_202611.csv" in capsys.readouterr().out
+    third = _run(engine, landing, "dtsen", 3)
+    assert third.intake.problems == [] and [d.source_file for d in third.intake.in_force] == [
+        "dtsen/DTSEN_1806_202611.csv"]
+    assert len(third.staged) == 4
+
+
+def test_a_cut_last_line_in_a_full_size_export_is_not_suspect(landing, engine):
+    write(landing, "dtsen", "DTSEN_1806_202610.csv", feed_csv("dtsen", _dtsen_rows(10), sep=";"))
+    _run(engine, landing, "dtsen", 1)
+    whole = feed_csv("dtsen", _dtsen_rows(12), sep=";")
+    write(landing, "dtsen", "DTSEN_1806_202611.csv", _cut(whole, 12))  # 11 records and a cut 12th
+    second = _run(engine, landing, "dtsen", 2)
+    assert second.intake.problems == []
+    assert [d.source_file for d in second.intake.in_force] == ["dtsen/DTSEN_1806_202611.csv"]
+    assert len(second.staged) == 11 and list(second.quarantine["reason"]) == ["MALFORMED_ROW"]
+
+
+def test_sending_a_good_file_again_restores_it(landing, engine):
+    good = feed_csv("dtsen", _dtsen_rows(10), sep=";")
+    path = write(landing, "dtsen", "DTSEN_1806_202611.csv", good)
+    _run(engine, landing, "dtsen", 1)
+    bad = [record("dtsen", nik=man_nik(i), nama=f"SALAH {i}") for i in range(1, 10)]
+    write(landing, "dtsen", "DTSEN_1806_202611_salah.csv", feed_csv("dtsen", bad, sep=";"))
+    second = _run(engine, landing, "dtsen", 2)
+    assert [d.source_file for d in second.intake.in_force] == ["dtsen/DTSEN_1806_202611_salah.csv"]
+    (landing / "dtsen" / "DTSEN_1806_202611_salah.csv").unlink()  # the documented recovery:
+    path.write_bytes(good)  # remove the bad file, send the good one again
+    os.utime(path, (path.stat().st_atime, path.stat().st_mtime + 60))
+    third = _run(engine, landing, "dtsen", 3)
+    assert [d.source_file for d in third.intake.in_force] == ["dtsen/DTSEN_1806_202611.csv"]
+    assert set(third.staged["nama"]) == {f"ORANG {i}" for i in range(1, 11)}
+    assert count_raw(engine, "dtsen") == 19  # nothing read twice
+    fourth = _run(engine, landing, "dtsen", 4)  # an unchanged folder changes nothing
+    assert [d.source_file for d in fourth.intake.in_force] == ["dtsen/DTSEN_1806_202611.csv"]
+
+
+def test_the_same_content_under_a_new_name_restores_it_too(landing, engine):
+    good = feed_csv("dtsen", _dtsen_rows(10), sep=";")
+    write(landing, "dtsen", "DTSEN_1806_202611.csv", good)
+    _run(engine, landing, "dtsen", 1)
+    write(landing, "dtsen", "DTSEN_1806_202611_salah.csv", feed_csv("dtsen", _dtsen_rows(9), sep=";"))
+    _run(engine, landing, "dtsen", 2)
+    write(landing, "dtsen", "DTSEN_1806_202611_kirim_ulang.csv", good)
+    third = _run(engine, landing, "dtsen", 3)
+    assert [r.status for r in third.intake.reports] == ["duplicate"]
+    assert [d.source_file for d in third.intake.in_force] == ["dtsen/DTSEN_1806_202611.csv"]

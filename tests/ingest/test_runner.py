@@ -42,7 +42,8 @@ def test_two_workers_give_the_same_tables_as_one(tmp_path, sample_landing):
 
 
 def _fail(monkeypatch, step: str, feed: str, error: Exception) -> None:
-    """Make the runner's `step` (ingest_feed or stage_in_force) raise `error` for one feed only."""
+    """Make the runner's `step` (ingest_feed, stage_in_force, or stage_and_gate when it runs behind the
+    quality gate as in the asset) raise `error` for one feed only."""
     real = getattr(runner, step)
 
     def failing(*args, **kwargs):
@@ -111,7 +112,7 @@ def test_the_multi_asset_publishes_the_other_feeds_then_fails(tmp_path, sample_l
     from dtsen_pipeline.resources import default_resources
     from tests.support import make_settings
 
-    _fail(monkeypatch, "stage_in_force", "bansos", ValueError("staging failed"))
+    _fail(monkeypatch, "stage_and_gate", "bansos", ValueError("staging failed"))
     settings = make_settings(tmp_path, sample_landing, f"duckdb:///{tmp_path / 'fails.duckdb'}")
     selection = [AssetKey([layer, feed]) for layer in ("raw", "staging") for feed in ("verval", "bansos")]
     result = materialize([ingest_and_stage_feeds], selection=selection, resources=default_resources(settings),
