@@ -5,8 +5,9 @@
   broken ones: a civil-registry extract with 30% of its NIKs through Excel (`1.80601E+15`, NIK-02)
   and one pekon file with a shifted column (QUAR-01). Those two are held back, the feeds keep what
   was in force, and the run publishes with the good deliveries;
-- run C sees the same landing folder: the held-back files are examined again and held back again,
-  with no record loaded twice;
+- run C sees the same landing folder plus an interrupted copy of the DTSEN extract (10% of it, the
+  last line cut): the held-back files are examined again and held back again, with no record loaded
+  twice, and the cut extract is held as suspect, so the golden tables stay as run B published them;
 - run D has a build suite made to fail (KK-05 on build.person set to 1.0): publication is blocked
   whole, the step fails naming the rule, and golden.* stays as run C published it;
 - on a fresh warehouse, run E1's first DTSEN extract is broken: DTSEN is required, nothing is
@@ -136,6 +137,9 @@ def month(tmp_path_factory):
     out["summaryB"] = "\n".join(summary_lines(engine))
     out["auditB"] = read_sql(engine, "SELECT * FROM audit.run WHERE run_id = :r", r=out["B"])
 
+    lines = (landing / NEW_DTSEN).read_bytes().split(b"\n")
+    cut = b"\n".join(lines[: len(lines) // 10]) + b"\n" + lines[len(lines) // 10][:20]
+    (landing / "dtsen" / "DTSEN_1806_202612_salinan.csv").write_bytes(cut)
     out["C"], out["okC"] = run_nightly(settings, instance)
     out["goldenC"] = _golden(engine)
     out["raw_dukcapil_C"] = read_sql(engine, "SELECT count(*) AS n FROM raw.dukcapil")["n"].iloc[0]
@@ -211,6 +215,19 @@ def test_held_back_files_are_examined_again_without_loading_twice(month):
     tags = month["instance"].get_run_by_id(month["C"]).tags
     assert set(tags[HELD_TAG].split(";")) == {"dukcapil:NIK-02", "pekon:QUAR-01"}
     assert month["raw_dukcapil_C"] == month["raw_dukcapil_A"]  # the held records left raw again
+
+
+def _without_run(frames: dict[str, pd.DataFrame]) -> dict[str, pd.DataFrame]:
+    return {t: f.drop(columns=["run_id"]) for t, f in frames.items()}
+
+
+def test_an_interrupted_copy_is_suspect_and_the_golden_tables_stay(month):
+    dtsen = _registry(month["engine"], "dtsen").set_index("source_file")
+    suspect = dtsen.loc["dtsen/DTSEN_1806_202612_salinan.csv"]
+    assert suspect["status"] == "suspect" and not suspect["in_force"] and "last line is cut" in suspect["problem"]
+    assert dtsen.loc[NEW_DTSEN, "in_force"]
+    for table, before in _without_run(month["goldenB"]).items():
+        pd.testing.assert_frame_equal(_without_run(month["goldenC"])[table], before, obj=f"golden.{table}")
 
 
 def test_a_failing_build_suite_blocks_publication_whole(month):
