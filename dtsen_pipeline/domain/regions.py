@@ -158,6 +158,22 @@ def _kecamatan_code(kode_desa: pd.Series) -> pd.Series:
     return text.str.slice(0, 8).where(ok).rename("kode_kecamatan")
 
 
+def kecamatan_from_identifier(values: pd.Series) -> pd.Series:
+    """`18.06.01` from digits 1-6 of a 16-digit NIK or No. KK when they are a 2025 kecamatan, else NA.
+
+    Places a person whose village code is unusable: a No. KK's prefix is the kecamatan that issued
+    the card (a new card on moving), a NIK's the kecamatan of first registration. Once per
+    distinct value."""
+    def place(distinct: pd.Series) -> pd.Series:
+        text = as_text(distinct)
+        ok = text.str.fullmatch(r"[0-9]{16}").to_numpy(dtype=bool, na_value=False)
+        code = text.str.slice(0, 2) + "." + text.str.slice(2, 4) + "." + text.str.slice(4, 6)
+        known = code.isin(list(kecamatan_codes())).to_numpy(dtype=bool) & ok
+        return code.where(known).astype("str").rename("kode_kecamatan")
+
+    return by_distinct(values, place)
+
+
 def in_scope(kode_desa: pd.Series, scope: str = DEFAULT_SCOPE) -> pd.Series:
     """REG-06: the dotted code lies inside `scope` (e.g. "18.06" or "1806"); NA is out of scope."""
     prefix = normalize_wilayah_code(scope)

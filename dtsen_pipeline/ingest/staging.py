@@ -26,11 +26,10 @@ from dtsen_pipeline.schema import PERSON_COLUMNS, PROGRAMS, QUARANTINE_COLUMNS, 
 
 # Quarantine reason codes, in the order they are tested (the first that applies is recorded).
 JUNK_REASONS = ("EMPTY_ROW", "REPEATED_HEADER", "SUMMARY_ROW", "MALFORMED_ROW")
+REGION_REASONS = ("REGION_MISSING", "REGION_BAD_FORMAT", "REGION_UNKNOWN")
 QUARANTINE_REASONS = (
     *JUNK_REASONS,
-    "REGION_MISSING",
-    "REGION_BAD_FORMAT",
-    "REGION_UNKNOWN",
+    *REGION_REASONS,
     "MISSING_NAME",
     "BAD_DECISION",
     "BAD_TIER",
@@ -272,6 +271,21 @@ def _birth_dates(raw: pd.DataFrame, spec: FeedSpec, as_of: dt.date) -> pd.DataFr
     return dates.parse_birth_dates(raw[header], as_of)
 
 
+def identifies_person(out: pd.DataFrame, birth_year: pd.Series) -> pd.Series:
+    """Whether a record still identifies a person without its village: a name and a usable NIK,
+    No. KK or birth year (issue #10: such a record is staged, never lost for a repairable field)."""
+    other = out["nik"].notna() | out["no_kk"].notna() | birth_year.notna()
+    return (out["nama_norm"].notna() & other).astype(bool)
+
+
+def _fallback_kecamatan(out: pd.DataFrame, rows: pd.Series) -> pd.Series:
+    """For `rows` (no usable village), the kecamatan of the No. KK, else of the NIK (NA elsewhere)."""
+    subset = out.loc[rows.to_numpy(dtype=bool), ["no_kk", "nik"]]
+    kecamatan = regions.kecamatan_from_identifier(subset["no_kk"]).fillna(
+        regions.kecamatan_from_identifier(subset["nik"]))
+    return kecamatan.reindex(out.index)
+
+
 def _first_reason(reason: pd.Series, condition: pd.Series, code: str) -> pd.Series:
     return reason.mask(reason.isna() & condition.fillna(False).astype(bool), code)
 
@@ -308,19 +322,29 @@ def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) ->
     out["name_key"] = name_parts["name_key"]
     out["gelar"] = name_parts["gelar"]
 
+    # A birth date never costs the person (issue #10): what is unusable is nulled and flagged
+    # (DOB_PARTIAL, DOB_MONTH_FIRST, DOB_IMPOSSIBLE, ...), a credible year is kept.
+    born = _birth_dates(raw, spec, as_of) if spec.entity == "person" else None
     region = _region(raw, spec)
     out["kode_desa"] = region["kode_desa"]
     out["kode_kecamatan"] = regions.kecamatan_code(region["kode_desa"])
-    out["in_scope"] = regions.in_scope(region["kode_desa"], scope).fillna(False).astype(bool)
-    for code in ("REGION_MISSING", "REGION_BAD_FORMAT", "REGION_UNKNOWN"):
-        reason = _first_reason(reason, region["issue"] == code, code)
-    flags.append((~out["in_scope"] & out["kode_desa"].notna()).rename("OUT_OF_SCOPE"))
+    # Issue #10: a person record without a usable village code is staged when it still identifies
+    # the person (a name and a NIK, No. KK or birth year), flagged with the region code and placed
+    # in the kecamatan of its No. KK or NIK where that is known; else it is quarantined as before.
+    unplaced = region["issue"].isin(REGION_REASONS).to_numpy(dtype=bool)
+    placeless = pd.Series(False, index=raw.index)
+    if spec.entity == "person" and unplaced.any():
+        placeless = pd.Series(unplaced, index=raw.index) & identifies_person(out, born["birth_year"])
+        out["kode_kecamatan"] = out["kode_kecamatan"].fillna(_fallback_kecamatan(out, placeless))
+    out["in_scope"] = regions.in_scope(out["kode_desa"].fillna(out["kode_kecamatan"]), scope).fillna(False).astype(bool)
+    for code in REGION_REASONS:
+        reason = _first_reason(reason, (region["issue"] == code) & ~placeless, code)
+    flags.append(region["issue"].where(placeless).rename("region_flag"))
+    placed = out["kode_desa"].notna() | out["kode_kecamatan"].notna()
+    flags.append((~out["in_scope"] & placed).rename("OUT_OF_SCOPE"))
 
     if spec.entity == "person":
         reason = _first_reason(reason, out["nama_norm"].isna(), "MISSING_NAME")
-        # A birth date never costs the person (issue #10): what is unusable is nulled and flagged
-        # (DOB_PARTIAL, DOB_MONTH_FIRST, DOB_IMPOSSIBLE, ...), a credible year is kept.
-        born = _birth_dates(raw, spec, as_of)
         out["tgl_lahir"], out["birth_year"], out["dob_precision"] = born["date"], born["birth_year"], born["precision"]
         flags.append(born["flag"].rename("dob_flag"))
         out["dob_imprecise"] = dates.is_imprecise_dob(out["tgl_lahir"]).fillna(False).astype(bool)

@@ -47,6 +47,11 @@ ROW_FLAGS: dict[str, tuple[str, str]] = {
     # PRG-01: a desil that is not empty and not 1-10 is not used (staging types only 1-10, so it
     # is null); the person stays (issue #10: no person lost for a repairable field).
     "BAD_DESIL": ("PRG-01", "W"),
+    # REG-02: a person record without a usable village code, staged because it still identifies
+    # the person (name and NIK, No. KK or birth year); kode_desa null (ingest.staging).
+    "REGION_MISSING": ("REG-02", "W"),
+    "REGION_BAD_FORMAT": ("REG-02", "W"),
+    "REGION_UNKNOWN": ("REG-02", "W"),
     # bansos: a programme that is not PKH, BPNT or PBI-JK is nulled; the recipient stays.
     "BAD_PROGRAM": ("FEED", "W"),
     # DOB-01: a birth date that is not a usable full date never quarantines the person (issue

@@ -4,6 +4,11 @@
   (verval_status UNVERIFIED): the facilitators' ground checks.
 - A kecamatan's list holds the flags whose decision in force was taken at pekon tier: the
   kecamatan confirms or overturns them (its decision then takes precedence).
+- Flags of persons whose village is not known (a record kept without a usable village code,
+  issue #10) go to a pekon-tier list per kecamatan, "desa tidak diketahui"
+  (`PEKON_<kecamatan>_<period>`, placed by the No. KK's or NIK's kecamatan): the kecamatan's
+  facilitators find the village. Without a kecamatan either, they are in no list (the flag is
+  still in golden.flag).
 
 Each file is a valid `verval` delivery: the feed's columns first (ID_KELUARGA, NO_KK, NIK,
 NAMA, HASIL, NIK_GANDA, TINGKAT, TANGGAL, PETUGAS, KODE_DESA, CATATAN), with TINGKAT filled in
@@ -144,9 +149,16 @@ def write_worklists(flags: pd.DataFrame, persons: pd.DataFrame, households: pd.D
     written: list[WorklistFile] = []
     in_scope_desa = set(villages["kode_desa"])
     in_scope_kec = set(villages["kode_kecamatan"])
+    unknown_desa: set[str] = set()
     for tier, key, scope in ((PEKON, "KODE_DESA", in_scope_desa), (KECAMATAN, "kode_kecamatan", in_scope_kec)):
         rows = worklist_rows(flags, persons, households, tier)
-        for code, part in rows[rows[key].isin(scope)].groupby(key, sort=True):
+        place = rows[key]
+        if tier == PEKON:  # village unknown: the kecamatan's "desa tidak diketahui" list (KODE_DESA empty)
+            placeless = rows["KODE_DESA"].isna() & rows["kode_kecamatan"].isin(in_scope_kec)
+            place = place.where(~placeless, rows["kode_kecamatan"])
+            unknown_desa = set(place[placeless])
+            scope = scope | unknown_desa
+        for code, part in rows[place.isin(scope)].groupby(place[place.isin(scope)], sort=True):
             stem = file_stem(tier, str(code), period)
             part = part[list(WORKLIST_COLUMNS)].reset_index(drop=True)
             csv_path, xlsx_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.xlsx"
@@ -155,7 +167,12 @@ def write_worklists(flags: pd.DataFrame, persons: pd.DataFrame, households: pd.D
             written.append(WorklistFile(tier, str(code), len(part), csv_path, xlsx_path))
     names = {**dict(zip(villages["kode_desa"], villages["village_name"], strict=True)),
              **dict(zip(villages["kode_kecamatan"], villages["kecamatan_name"], strict=False))}
-    index = pd.DataFrame([{"tier": w.tier, "code": w.code, "name": names.get(w.code, ""), "rows": w.rows,
+    def place_name(w: WorklistFile) -> str:
+        if w.tier == PEKON and w.code in unknown_desa:
+            return f"{names.get(w.code, w.code)} (desa tidak diketahui)"
+        return names.get(w.code, "")
+
+    index = pd.DataFrame([{"tier": w.tier, "code": w.code, "name": place_name(w), "rows": w.rows,
                            "csv": w.csv.name, "xlsx": w.xlsx.name} for w in written],
                          columns=["tier", "code", "name", "rows", "csv", "xlsx"])
     index.to_csv(out_dir / f"INDEX_{period}.csv", index=False, encoding="utf-8", lineterminator="\n")

@@ -72,6 +72,10 @@ def world(warehouse):
                             dob_precision="month", no_kk="1806011701200012", hubungan="KEPALA_KELUARGA")
     r["full_date"] = w.add("bansos", "precise", tgl_lahir=D(1961, 4, 9), birth_year=1961, program="PKH",
                            periode="2026-T4", no_kk="1806011701200012")
+    # no usable village code (issue #10): kept, placed in the kecamatan staging derived
+    r["no_village"] = w.add("dukcapil", "no_village", nik=w.nik(), kode_desa=None, kode_kecamatan="18.06.02",
+                            in_scope=True, flags="REGION_UNKNOWN", no_kk="1806011701200013",
+                            hubungan="KEPALA_KELUARGA")
     w.build(warehouse)
     return Built(warehouse), r
 
@@ -174,3 +178,11 @@ def test_the_most_precise_birth_date_gives_the_year(world):
     p = built.person_of(r["year_month"])  # the civil registry knows the month, a programme list the day
     assert p["tgl_lahir"] == D(1961, 4, 9) and p["tgl_lahir_source"] == r["full_date"]
     assert p["dob_precision"] == "day" and p["birth_year_source"] == r["full_date"]
+
+
+def test_a_person_without_a_village_is_in_the_golden_tables(world):
+    built, r = world
+    p = built.person_of(r["no_village"])
+    assert p["kode_desa"] is None or p["kode_desa"] != p["kode_desa"]  # null
+    assert p["kode_kecamatan"] == "18.06.02" and "REGION_UNKNOWN" in p["quality_flags"].split(";")
+    assert built.household_of(r["no_village"])["kode_kecamatan"] == "18.06.02"

@@ -321,17 +321,27 @@ def test_region_parts_as_numbers_in_a_workbook(landing, engine, tmp_path):
 @pytest.mark.parametrize(("code", "expected"), [
     (VILLAGE, ("staged", VILLAGE)), (VILLAGE.replace(".", ""), ("staged", VILLAGE)),
     (" 1806012016 ", ("staged", VILLAGE)), ("1806012016.0", ("staged", VILLAGE)),
-    ("18.06.01.20", ("quarantined", "REGION_BAD_FORMAT")), ("18.06.01.2999", ("quarantined", "REGION_UNKNOWN")),
-    ("", ("quarantined", "REGION_MISSING"))])
+    ("18.06.01.20", ("placeless", "REGION_BAD_FORMAT")), ("18.06.01.2999", ("placeless", "REGION_UNKNOWN")),
+    ("", ("placeless", "REGION_MISSING"))])
 def test_dotted_and_undotted_village_codes(landing, engine, code, expected):
-    write(landing, "bansos", "PKH.csv", feed_csv("bansos", [record("bansos", _village=code)], sep=";"))
+    """Issue #10: a record without a usable village code that still identifies the person (name and
+    NIK, No. KK or birth year) is staged without a village, flagged and placed in its No. KK's
+    kecamatan; without such an identifier it is quarantined with the region reason."""
+    rows = [record("bansos", _village=code), record("bansos", _village=code, nik="", no_kk="")]
+    write(landing, "bansos", "PKH.csv", feed_csv("bansos", rows, sep=";"))
     result = run_feed(engine, landing, "bansos")
     _conserved(result)
     outcome, value = expected
     if outcome == "staged":
         assert _staged_value(result, 1, "kode_desa") == value
+        assert _staged_value(result, 2, "kode_desa") == value
     else:
-        assert _reason(result, 1) == value
+        assert pd.isna(_staged_value(result, 1, "kode_desa"))
+        assert _staged_value(result, 1, "kode_kecamatan") == "18.06.01"  # from the No. KK
+        assert bool(_staged_value(result, 1, "in_scope"))
+        assert value in _staged_value(result, 1, "flags").split(";")
+        assert "OUT_OF_SCOPE" not in _staged_value(result, 1, "flags").split(";")
+        assert list(result.quarantine["reason"]) == [value] and _reason(result, 2) == value
 
 
 def test_out_of_scope_rows_are_staged_flagged_and_counted(landing, engine):
