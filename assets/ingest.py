@@ -29,6 +29,7 @@ from assets.quality import DOCS_FOLDER, n_error_expectations, record_decisions, 
 from dtsen_pipeline.ingest.feeds import FeedSpec, load_feed_specs
 from dtsen_pipeline.ingest.gated import GatedFeed
 from dtsen_pipeline.ingest.intake import IntakeResult
+from dtsen_pipeline.ingest.raw import unknown_landing_entries
 from dtsen_pipeline.ingest.runner import run_feeds, workers_from_env
 from dtsen_pipeline.ingest.staged import StagedFeed, quarantine_part
 from dtsen_pipeline.ingest.staging import empty_quarantine
@@ -88,6 +89,9 @@ def _raw_result(context: AssetExecutionContext, engine, spec: FeedSpec, result: 
         if report.note:
             context.log.info(f"feed {spec.name}: file {report.source_file}: {report.note}")
     summary = result.summary()
+    if result.unclaimed:
+        context.log.warning(f"feed {spec.name}: {len(result.unclaimed)} entry(ies) in its folder the feed does not read "
+                            f"(not .csv/.xlsx as declared, or a folder), left alone: {', '.join(result.unclaimed)}")
     if result.problems and result.in_force:
         kept = ", ".join(d["source_file"] for d in summary["in_force"])
         context.log.warning(f"feed {spec.name}: {len(result.problems)} delivery(ies) not loaded; "
@@ -103,6 +107,7 @@ def _raw_result(context: AssetExecutionContext, engine, spec: FeedSpec, result: 
         "deliveries_loaded": summary["deliveries_loaded"],
         "deliveries_duplicate": summary["deliveries_duplicate"],
         "deliveries_not_loaded": summary["deliveries_not_loaded"],
+        "files_not_claimed": MetadataValue.json(summary["files_not_claimed"]),
         "deliveries_in_force": MetadataValue.json(summary["in_force"]),
         "file_report": MetadataValue.json([r.as_dict() for r in result.reports]),
         "problems": MetadataValue.md("\n".join(f"- `{r.status}` {r.problem}" for r in result.problems)
@@ -193,6 +198,10 @@ def ingest_and_stage_feeds(context: AssetExecutionContext, warehouse: WarehouseR
     engine = warehouse.engine()
     selected = context.selected_asset_keys
     specs = list(FEEDS.values())
+    unknown = unknown_landing_entries(pipeline.landing, set(FEEDS))
+    if unknown:
+        context.log.warning(f"landing folder: {len(unknown)} entry(ies) that belong to no feed, left alone: "
+                            f"{', '.join(unknown)}")
     outcomes = run_feeds(engine, pipeline.landing, specs,
                          ingest={s.name for s in specs if _raw_key(s) in selected},
                          stage={s.name for s in specs if _staging_key(s) in selected},

@@ -11,7 +11,8 @@ one entry per (file name, content) the pipeline has seen, with a status:
   are taken out of raw again and the feed keeps what was in force before.
 - `suspect`: a snapshot much smaller than the delivery in force for its scope, or whose last
   line is cut (an interrupted copy): not loaded until an operator accepts it (`dtsen accept`).
-  These five are examined again on every run while the file is in the landing folder (a fixed
+- `refused`: a link, or a path resolving outside the landing folder: never read.
+  These six are examined again on every run while the file is in the landing folder (a fixed
   feed declaration or threshold can then accept them); loaded deliveries are never read twice.
 
 In force (`snapshot_scope` in the feed's YAML):
@@ -39,7 +40,8 @@ import pandas as pd
 ACCEPTED = "loaded"
 HELD_BACK = "held_back"
 SUSPECT = "suspect"
-STATUSES = ("loaded", "duplicate", "rejected", "unreadable", "empty", HELD_BACK, SUSPECT)
+REFUSED = "refused"  # a link, or a path resolving outside the landing folder: never read
+STATUSES = ("loaded", "duplicate", "rejected", "unreadable", "empty", HELD_BACK, SUSPECT, REFUSED)
 UNNAMED_SCOPE = ""  # scope of a snapshot delivery whose records name no scope value
 _SCOPE_JOIN = "|"
 

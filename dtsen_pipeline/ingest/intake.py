@@ -9,6 +9,7 @@ deliveries stay in force when a new one is rejected.
 from __future__ import annotations
 
 import datetime as dt
+import hashlib
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 
@@ -17,6 +18,7 @@ import sqlalchemy as sa
 
 from dtsen_pipeline.ingest.deliveries import (
     ACCEPTED,
+    REFUSED,
     SUSPECT,
     UNNAMED_SCOPE,
     Delivery,
@@ -28,7 +30,14 @@ from dtsen_pipeline.ingest.deliveries import (
     shrink_problem,
 )
 from dtsen_pipeline.ingest.feeds import FeedSpec
-from dtsen_pipeline.ingest.raw import JUNK_COLUMN, FileReport, discover_files, read_delivery
+from dtsen_pipeline.ingest.raw import (
+    JUNK_COLUMN,
+    FileReport,
+    discover_files,
+    read_delivery,
+    refused_files,
+    unclaimed_files,
+)
 from dtsen_pipeline.ingest.staging import classify_junk, scope_values
 from dtsen_pipeline.ingest.store import accepted_deliveries, load_registry, reset_if_outdated, save_feed
 
@@ -48,6 +57,7 @@ class IntakeResult:
     rows_added: int
     # Deliveries whose records this run loaded (new, or examined again): what the gate may hold back.
     added: frozenset[str] = frozenset()
+    unclaimed: tuple[str, ...] = ()  # entries of the feed's folder it does not read (listed, never silent)
     # The records loaded by this run, by delivery_id, as saved to raw.<feed>: staging in the same
     # process can take them from here instead of reading them back (`store.read_in_force`).
     loaded: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
@@ -67,6 +77,7 @@ class IntakeResult:
             "deliveries_loaded": sum(r.status == ACCEPTED for r in self.reports),
             "deliveries_duplicate": sum(r.status == "duplicate" for r in self.reports),
             "deliveries_not_loaded": len(self.problems),
+            "files_not_claimed": list(self.unclaimed),
             "rows_added": self.rows_added,
             "rows_in_force": sum(d.records for d in self.in_force),
             "in_force": [{"source_file": d.record_file, "records": d.records, "scope": d.scope,
@@ -131,6 +142,26 @@ def _read_new_files(landing_dir: Path, spec: FeedSpec, files: list[tuple[Path, s
             continue
         reads[delivery_id] = _Read(*read_delivery(path, landing_dir, spec, delivery_id, relative))
     return _classified(spec, reads)
+
+
+def _refused(landing_dir: Path, spec: FeedSpec, retry: dict[tuple[str, str], Delivery], now_ts: pd.Timestamp,
+             run_id: str) -> tuple[list[FileReport], list[Delivery]]:
+    """Links and paths resolving outside the landing folder: registered as `refused`, never read
+    (their id is a digest of the name, not of content nobody may read)."""
+    reports, entries = [], []
+    for path in refused_files(landing_dir, spec):
+        relative = path.relative_to(landing_dir).as_posix()
+        delivery_id = hashlib.sha256(b"refused:" + relative.encode()).hexdigest()
+        before = retry.pop((relative, delivery_id), None)
+        report = FileReport(spec.name, relative, REFUSED, 0, problem=(
+            f"file {relative}: a link, or a path resolving outside the landing folder: refused, never read; "
+            "copy the file itself into the landing folder"))
+        reports.append(report)
+        entries.append(Delivery(feed=spec.name, delivery_id=delivery_id, source_file=relative, record_file=relative,
+                                status=REFUSED, records=0, size=0, mtime=path.lstat().st_mtime,
+                                first_seen=before.first_seen if before else now_ts,
+                                first_run=before.first_run if before else run_id, problem=report.problem))
+    return reports, entries
 
 
 def _last_line_cut(path: Path, frame: pd.DataFrame) -> bool:
@@ -225,10 +256,13 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
         if report.status == ACCEPTED:
             loaded[delivery_id] = entry
             frames[delivery_id] = frame
+    refused_reports, refused_entries = _refused(landing_dir, spec, retry, now_ts, run_id)
+    reports += refused_reports
+    entries += refused_entries
     for delivery_id in again:  # newest arrival wins: re-sending a good file restores it
         final = delivered_again(final, delivery_id, now_ts)
     # Unusable entries whose file is gone stay in the registry as a record of what came.
     registry = select_in_force([*final, *retry.values(), *entries], spec.delivery_mode, scoped=scoped)
     rows = save_feed(engine, spec, registry, list(frames.values()))
     return IntakeResult(feed=spec.name, reports=reports, registry=registry, rows_added=rows,
-                        added=frozenset(frames), loaded=frames)
+                        added=frozenset(frames), unclaimed=tuple(unclaimed_files(landing_dir, spec)), loaded=frames)

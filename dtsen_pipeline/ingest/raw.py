@@ -10,6 +10,8 @@ delivered values (a damaged header line can hold a record's values).
 
 from __future__ import annotations
 
+import hashlib
+import re
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
@@ -52,31 +54,98 @@ class FileReport:
         return asdict(self)
 
 
+def _visible(path: Path) -> bool:
+    return not path.name.startswith((".", "~$"))
+
+
+def _inside(path: Path, landing_dir: Path) -> bool:
+    """The path is a real file of the landing folder: not a link, not resolving elsewhere."""
+    if path.is_symlink():
+        return False
+    try:
+        return path.resolve().is_relative_to(landing_dir.resolve())
+    except OSError:
+        return False
+
+
 def discover_files(landing_dir: Path, spec: FeedSpec) -> list[Path]:
-    """The feed's files in a stable order (by name); hidden and temporary files are ignored."""
+    """The feed's files in a stable order (by name); hidden and temporary files, links and paths
+    that resolve outside the landing folder are not among them (see `refused_files`)."""
     folder = landing_dir / spec.name
-    if not folder.is_dir():
+    if not folder.is_dir() or not _inside(folder, landing_dir):
         return []
     return sorted(
         p for p in folder.iterdir()
-        if p.is_file() and not p.name.startswith((".", "~$")) and spec.matches(p.name)
+        if _visible(p) and _inside(p, landing_dir) and p.is_file() and spec.matches(p.name)
     )
 
 
+def refused_files(landing_dir: Path, spec: FeedSpec) -> list[Path]:
+    """Entries of the feed's folder that are links, or resolve outside the landing folder: never
+    read (a link to /etc/passwd, or to another office's share), registered as `refused`."""
+    folder = landing_dir / spec.name
+    if not folder.exists():
+        return []
+    if not _inside(folder, landing_dir):
+        return [folder]
+    return sorted(p for p in folder.iterdir() if _visible(p) and not _inside(p, landing_dir))
+
+
+def unclaimed_files(landing_dir: Path, spec: FeedSpec) -> list[str]:
+    """Visible entries of the feed's folder that the feed does not read (`.txt`, `.csv.gz`, `.xls`,
+    sub-folders), relative to the landing folder: listed in the log and metadata, never silently skipped."""
+    folder = landing_dir / spec.name
+    if not folder.is_dir() or not _inside(folder, landing_dir):
+        return []
+    return sorted(p.relative_to(landing_dir).as_posix() for p in folder.iterdir()
+                  if _visible(p) and _inside(p, landing_dir) and not (p.is_file() and spec.matches(p.name)))
+
+
+def unknown_landing_entries(landing_dir: Path, feeds: set[str]) -> list[str]:
+    """Top-level entries of the landing folder that belong to no feed (`_truth` of sample data aside)."""
+    if not landing_dir.is_dir():
+        return []
+    return sorted(p.name for p in landing_dir.iterdir()
+                  if _visible(p) and p.name not in feeds and p.name != "_truth")
+
+
+MAX_COLUMN_BYTES = 63  # PostgreSQL truncates longer identifiers: two long headers would become one
+
+
+def extra_column_name(header: str) -> str:
+    """The warehouse name of a column the feed does not declare: lower case, letters, digits and
+    `_` only (`Persentase bantuan (%)` -> `persentase_bantuan`), at most 63 bytes (a longer one
+    keeps a stable hash suffix), so it can neither break SQL nor collide by case with another."""
+    name = re.sub(r"[^0-9a-z]+", "_", header_key(header).lower()).strip("_") or "_blank"
+    if name[0].isdigit():
+        name = f"c_{name}"
+    if len(name.encode()) > MAX_COLUMN_BYTES:
+        digest = hashlib.sha1(header.encode()).hexdigest()[:8]
+        name = f"{name[:MAX_COLUMN_BYTES - 9]}_{digest}"
+    return name
+
+
 def canonical_headers(header: list[str], spec: FeedSpec) -> list[str]:
-    """Spell each header as the feed declares it; keep unknown ones; make every name unique."""
-    taken = set(NON_VALUE_COLUMNS)
+    """Spell each declared header as the feed declares it and every other one as
+    `extra_column_name` makes it; names are unique ignoring case, and none shadows a pipeline
+    column (`Source_File` becomes `_source_file`). A repeated header keeps its first copy under the
+    plain name (`header_note` says so)."""
+    taken = {c.lower() for c in NON_VALUE_COLUMNS}
     seen: dict[str, int] = {}
     out = []
     for raw in header:
-        name = spec.declared_header(raw) or raw or "_blank"
-        if name in taken and name not in seen:
+        name = spec.declared_header(raw) or extra_column_name(raw)
+        if name.lower() in taken and name.lower() not in seen:
             name = f"_{name}"  # a delivered column may not shadow provenance
-        if name in seen:
-            seen[name] += 1
-            name = f"{name}_{seen[name]}"
+        key = name.lower()
+        if key in seen:
+            seen[key] += 1
+            name = f"{name}_{seen[key]}"
+            while name.lower() in seen:
+                name = f"{name}_"
+            seen[name.lower()] = 0
         else:
-            seen[name] = 0
+            seen[key] = 0
         out.append(name)
     return out
 
@@ -92,7 +161,13 @@ def header_note(header: list[str], spec: FeedSpec) -> str | None:
     declared = dict.fromkeys((*spec.source_columns.values(), *spec.region_headers))
     missing = [h for h in declared if header_key(h) not in present]
     extra = sum(1 for h in header if spec.declared_header(h) is None)
+    keys = [header_key(h) for h in header]
+    repeated = [h for i, h in enumerate(header) if keys[i] in keys[:i] and spec.declared_header(h)]
     parts = []
+    for name in dict.fromkeys(repeated):
+        positions = [i + 1 for i, key in enumerate(keys) if key == header_key(name)]
+        parts.append(f"column {spec.declared_header(name)} delivered {len(positions)} times (columns "
+                     f"{', '.join(map(str, positions))}): the first is used, the others kept in raw only")
     if missing:
         parts.append(f"optional column(s) missing, staged as empty: {', '.join(missing)}")
     if extra:
@@ -147,7 +222,7 @@ def read_delivery(path: Path, landing_dir: Path, spec: FeedSpec, delivery_id: st
         file = read_records(path, spec.xlsx_sheet, spec.encoding, spec.separator)
     except UnreadableFileError as exc:
         return FileReport(spec.name, relative, "unreadable", 0, problem=f"file {relative}: {exc}"), None
-    except (OSError, UnicodeError, LookupError) as exc:
+    except Exception as exc:  # any reader failure registers this file alone; the message may quote data
         return FileReport(spec.name, relative, "unreadable", 0,
                           problem=f"file {relative}: cannot be read ({type(exc).__name__})"), None
     if not file.header:

@@ -31,8 +31,10 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
+from dtsen_pipeline.ingest.guards import UnreadableFileError, check_file_size, check_workbook
+
 SEPARATORS = (";", ",", "\t", "|")
-ENCODINGS = ("utf-8", "utf-8-sig", "cp1252")
+ENCODINGS = ("utf-8", "utf-8-sig", "cp1252", "utf-16")
 # Numbers of 11 or more digits are what a spreadsheet shows in scientific notation and
 # stores as a float, so such cells are rendered as a float ("1806014107850000.0") and the
 # identifier rules can see the damage. Shorter numbers (RT, amounts, date serials) stay plain.
@@ -43,10 +45,6 @@ _FIELD_SEPARATOR = "\x1f"  # joins the fields beyond the header in `overflow`
 _PAUSE_LOCK = threading.Lock()  # see _collector_paused
 _PAUSED = 0  # workbook readers running
 _RESUME = [True]  # whether the collector was enabled when the first of them started
-
-
-class UnreadableFileError(Exception):
-    """The file cannot be read at all (corrupt workbook, binary garbage)."""
 
 
 @dataclass(frozen=True)
@@ -102,7 +100,8 @@ def from_records(header: list[str], records: list[list[str | None]], encoding: s
 
 
 def detect_encoding(data: bytes) -> str:
-    """UTF-8 with BOM, UTF-8, or Windows-1252 (the three encodings agencies deliver).
+    """UTF-8 with BOM, UTF-8, or Windows-1252 (the three encodings agencies deliver), and UTF-16
+    (Excel's "Unicode text"), recognised by its byte-order mark or by a NUL in every other byte.
 
     A UTF-8 file with a few damaged bytes stays UTF-8 (the bytes become U+FFFD) as long as
     it holds at least as many well-formed multi-byte characters as broken bytes; reading it as cp1252
@@ -110,6 +109,11 @@ def detect_encoding(data: bytes) -> str:
     """
     if data.startswith(codecs.BOM_UTF8):
         return "utf-8-sig"
+    if data.startswith((codecs.BOM_UTF16_LE, codecs.BOM_UTF16_BE)):
+        return "utf-16"  # "Unicode text" as Excel saves it: the BOM says which byte order
+    sample = data[:4096]
+    if len(sample) >= 4 and sample.count(b"\x00") * 3 > len(sample):  # UTF-16 without a BOM
+        return "utf-16-le" if sample[1::2].count(b"\x00") > sample[0::2].count(b"\x00") else "utf-16-be"
     try:
         data.decode("utf-8")
         return "utf-8"
@@ -452,7 +456,10 @@ def _read_xlsx_records(path: Path, sheet: str | None) -> FileRecords:
 
 def read_records(path: Path, xlsx_sheet: str | None = None, encoding: str | None = None,
                  separator: str | None = None) -> FileRecords:
-    """Dispatch on the file type; anything that is not a workbook is read as delimited text."""
+    """Dispatch on the file type; anything that is not a workbook is read as delimited text.
+    The guards run first: a file too large, or a workbook too large to build, is refused unread."""
+    check_file_size(path)
     if path.suffix.lower() in (".xlsx", ".xlsm"):
+        check_workbook(path)
         return read_xlsx_records(path, xlsx_sheet)
     return read_csv_records(path, encoding, separator)

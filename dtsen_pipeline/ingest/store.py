@@ -138,13 +138,16 @@ def _prepare_raw_table(conn: sa.Connection, spec: FeedSpec, frames: list[pd.Data
     """Create raw.<feed>, then add the columns new deliveries bring, as text."""
     if not _has_table(conn, spec.name):
         load_frame(conn, empty_raw_frame(spec), RAW_SCHEMA, spec.name)
-    present = set(_columns(conn, spec.name))
+    # DuckDB matches column names ignoring case (PostgreSQL's quoted names do not): a raw table
+    # written before extra headers were normalised may hold `Keterangan` when `keterangan` comes.
+    fold = str.lower if conn.dialect.name == "duckdb" else str
+    present = {fold(c) for c in _columns(conn, spec.name)}
     for frame in frames:
         for column in frame.columns:
-            if column not in present:
+            if fold(column) not in present:
                 conn.exec_driver_sql(
                     f"ALTER TABLE {qualified(RAW_SCHEMA, spec.name)} ADD COLUMN {quote(column)} TEXT")
-                present.add(column)
+                present.add(fold(column))
 
 
 def save_feed(engine: sa.Engine, spec: FeedSpec, registry: list[Delivery], frames: list[pd.DataFrame]) -> int:

@@ -72,3 +72,20 @@ def test_feeds_side_by_side_on_a_fresh_postgres_warehouse(tmp_path, sample_landi
             assert len(load_registry(engine, "pekon")) > 100  # one registry, every feed's rows
         finally:
             engine.dispose()
+
+
+def test_headers_with_percent_signs_or_over_63_bytes_load_again_and_again_on_postgres(pg_engine, tmp_path):
+    landing = tmp_path / "landing_headers"
+    long_header = "Keterangan tambahan dari petugas pendamping sosial kecamatan " * 2
+    header = [*record("pekon"), "Persentase bantuan (%)", long_header]
+    for day, village in ((1, "18.06.01.2016"), (2, "18.06.01.2019")):  # two pekon: two snapshots in force
+        rows = [header, [*record("pekon", nik=man_nik(day), _village=village).values(), "50", "catatan"]]
+        write(landing, "pekon", f"pekon_{day}.csv", csv_bytes(rows))
+        result = run_feed(pg_engine, landing, "pekon", run_id=f"h{day}", now=dt.datetime(2026, 11, day))
+        assert [r.status for r in result.intake.reports] == ["loaded"], day
+    with pg_engine.connect() as conn:
+        columns = [c["name"] for c in sa.inspect(conn).get_columns("pekon", schema="raw")]
+    assert "persentase_bantuan" in columns
+    assert sum(c.startswith("keterangan_tambahan") for c in columns) == 1
+    assert all(len(c.encode()) <= 63 for c in columns)
+    assert count_raw(pg_engine, "pekon") == 2
