@@ -128,7 +128,8 @@ def detect_encoding(data: bytes) -> str:
 
 def detect_separator(first_line: str) -> str:
     """The separator that splits the header line into the most fields."""
-    counts = {sep: len(next(csv.reader([first_line], delimiter=sep))) for sep in SEPARATORS}
+    counts = {sep: len(next(csv.reader(io.StringIO(first_line, newline=""), delimiter=sep), []))
+              for sep in SEPARATORS}
     return max(SEPARATORS, key=lambda sep: (counts[sep], -SEPARATORS.index(sep)))
 
 
@@ -149,15 +150,20 @@ def _split_header(text: str | bytes, separator: str | None, start: int = 0
     `text` is the decoded file, or the bytes of a clean UTF-8 file (lines decoded one by one,
     the rest returned as bytes); reading starts at `start` (after a byte-order mark)."""
     newline = _NEWLINE_BYTES if isinstance(text, bytes) else _NEWLINE
+    quote = b'"' if isinstance(text, bytes) else '"'
     pos = start
     while pos < len(text):
         match = newline.search(text, pos)
+        # A header cell may hold a quoted line break (Alt+Enter in Excel): the line ends only
+        # where its quotes are balanced.
+        while match and text.count(quote, pos, match.start()) % 2:
+            match = newline.search(text, match.end())
         end = match.start() if match else len(text)
         after = match.end() if match else len(text)
         line = text[pos:end]
         line = line.decode("utf-8") if isinstance(line, bytes) else line
         sep = separator or detect_separator(line)
-        cells = next(csv.reader([line], delimiter=sep), [])
+        cells = next(csv.reader(io.StringIO(line, newline=""), delimiter=sep), [])
         if any(cell.strip() for cell in cells):
             return [cell.strip() for cell in cells], sep, text[after:]
         pos = after

@@ -174,3 +174,10 @@ def test_damaged_utf8_is_not_read_from_bytes():
     assert not _clean_utf8(b"NIK;NAMA\n1;SI\x00TI\n", "utf-8")
     assert not _clean_utf8("NIK;NAMA\n1;MA’RUF\n".encode("cp1252"), "cp1252")
     assert _clean_utf8("NIK;NAMA\n1;MA’RUF\n".encode(), "utf-8")
+
+
+def test_a_header_cell_with_a_quoted_line_break_is_one_header(tmp_path):
+    path = tmp_path / "f.csv"
+    path.write_bytes(b'NIK;"NAMA\r\nLENGKAP";DESA\r\n1;2;3\r\n4;5;6\r\n')
+    records = read_csv_records(path)
+    assert records.header == ["NIK", "NAMA\r\nLENGKAP", "DESA"] and records.records == [["1", "2", "3"], ["4", "5", "6"]]
