@@ -7,6 +7,7 @@ can share the machine's cores; each key remains its own asset, and any subset ca
 """
 
 
+import time
 from collections.abc import Iterator
 
 import pandas as pd
@@ -42,6 +43,8 @@ from dtsen_pipeline.warehouse import count_rows, read_sql, read_table, replace_t
 FEEDS: dict[str, FeedSpec] = load_feed_specs()
 PERSON_FEEDS = tuple(name for name, spec in FEEDS.items() if spec.entity == "person")
 OWNERS = ["team:data-engineering"]
+SETTLE_SECONDS = 60  # a file modified more recently may still be being copied (the sensor uses the same)
+SCHEDULE_TAG = "dagster/schedule_name"
 HELD_BACK_TAG = "dtsen/held_back_feeds"  # `feed:RULE,RULE;...` on a run that held back a feed's deliveries
 REQUIRED_CHECK = "in_force_for_publication"
 
@@ -89,6 +92,9 @@ def _raw_result(context: AssetExecutionContext, engine, spec: FeedSpec, result: 
         if report.note:
             context.log.info(f"feed {spec.name}: file {report.source_file}: {report.note}")
     summary = result.summary()
+    if result.settling:
+        context.log.warning(f"feed {spec.name}: {len(result.settling)} file(s) still changing (modified in the last "
+                            f"{SETTLE_SECONDS} s), left for the next run: {', '.join(result.settling)}")
     if result.unclaimed:
         context.log.warning(f"feed {spec.name}: {len(result.unclaimed)} entry(ies) in its folder the feed does not read "
                             f"(not .csv/.xlsx as declared, or a folder), left alone: {', '.join(result.unclaimed)}")
@@ -108,6 +114,7 @@ def _raw_result(context: AssetExecutionContext, engine, spec: FeedSpec, result: 
         "deliveries_duplicate": summary["deliveries_duplicate"],
         "deliveries_not_loaded": summary["deliveries_not_loaded"],
         "files_not_claimed": MetadataValue.json(summary["files_not_claimed"]),
+        "files_still_changing": MetadataValue.json(summary["files_still_changing"]),
         "deliveries_in_force": MetadataValue.json(summary["in_force"]),
         "file_report": MetadataValue.json([r.as_dict() for r in result.reports]),
         "problems": MetadataValue.md("\n".join(f"- `{r.status}` {r.problem}" for r in result.problems)
@@ -130,6 +137,15 @@ def _staging_result(context: AssetExecutionContext, spec: FeedSpec, scope: str,
         "quarantined_by_reason": MetadataValue.json(result.by_reason),
         "quarantined_by_file_reason": MetadataValue.json(result.by_file_reason),
     })
+
+
+def _settled_before(context: AssetExecutionContext) -> float | None:
+    """A scheduled run, like the landing sensor, takes only files that have stopped changing (not
+    modified for SETTLE_SECONDS): the schedule does not know whether a copy is still under way. A
+    run started by hand or by the sensor (which waits itself) takes every file."""
+    if context.run.tags.get(SCHEDULE_TAG):
+        return time.time() - SETTLE_SECONDS
+    return None
 
 
 def _gate_check_specs(spec: FeedSpec) -> list[AssetCheckSpec]:
@@ -207,7 +223,8 @@ def ingest_and_stage_feeds(context: AssetExecutionContext, warehouse: WarehouseR
                          stage={s.name for s in specs if _staging_key(s) in selected},
                          scope=pipeline.scope, as_of=pipeline.as_of(), run_id=context.run_id,
                          workers=workers_from_env(),
-                         gate=StagingGate(docs_dir=pipeline.artifacts / DOCS_FOLDER / context.run_id))
+                         gate=StagingGate(docs_dir=pipeline.artifacts / DOCS_FOLDER / context.run_id),
+                         settled_before=_settled_before(context))
     _report_gate(context, engine, [o.gated for o in outcomes.values() if o.gated is not None])
     failed = []
     for name, outcome in outcomes.items():

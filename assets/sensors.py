@@ -23,13 +23,11 @@ from dagster import (
     sensor,
 )
 
-from assets.ingest import FEEDS
+from assets.ingest import FEEDS, SETTLE_SECONDS
 from assets.jobs import nightly_refresh
 from dtsen_pipeline.ingest.landing import changed_files, landing_listing, listing_key
 from dtsen_pipeline.publish.audit import RunInfo, describe_trigger, record_failed_run
 from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
-
-SETTLE_SECONDS = 60
 
 
 @sensor(

@@ -58,6 +58,7 @@ class IntakeResult:
     # Deliveries whose records this run loaded (new, or examined again): what the gate may hold back.
     added: frozenset[str] = frozenset()
     unclaimed: tuple[str, ...] = ()  # entries of the feed's folder it does not read (listed, never silent)
+    settling: tuple[str, ...] = ()  # files still changing, left for the next run (scheduled runs)
     # The records loaded by this run, by delivery_id, as saved to raw.<feed>: staging in the same
     # process can take them from here instead of reading them back (`store.read_in_force`).
     loaded: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
@@ -78,6 +79,7 @@ class IntakeResult:
             "deliveries_duplicate": sum(r.status == "duplicate" for r in self.reports),
             "deliveries_not_loaded": len(self.problems),
             "files_not_claimed": list(self.unclaimed),
+            "files_still_changing": list(self.settling),
             "rows_added": self.rows_added,
             "rows_in_force": sum(d.records for d in self.in_force),
             "in_force": [{"source_file": d.record_file, "records": d.records, "scope": d.scope,
@@ -191,8 +193,11 @@ def _suspicion(spec: FeedSpec, path: Path, relative: str, report: FileReport, fr
 
 
 def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: str,
-                now: dt.datetime | None = None) -> IntakeResult:
-    """Register and load the feed's new deliveries; returns what was done and what is in force."""
+                now: dt.datetime | None = None, settled_before: float | None = None) -> IntakeResult:
+    """Register and load the feed's new deliveries; returns what was done and what is in force.
+
+    With `settled_before` (epoch seconds), a file modified after it may still be being copied: it
+    is left for the next run and listed (`settling`), as the landing sensor does."""
     now_ts = pd.Timestamp(now or dt.datetime.now(dt.UTC).replace(tzinfo=None)).as_unit("us")
     reset_if_outdated(engine, spec.name)  # a raw table from an older layout is read again
     previous = load_registry(engine, spec.name)
@@ -203,9 +208,12 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
     in_force = {(d.scope if scoped else UNNAMED_SCOPE): d for d in previous if d.in_force}
     accepted = accepted_deliveries(engine, spec.name) if spec.delivery_mode == "snapshot" else set()
 
-    new_files, again = [], set()
+    new_files, again, settling = [], set(), []
     for path in discover_files(landing_dir, spec):
         relative = path.relative_to(landing_dir).as_posix()
+        if settled_before is not None and path.stat().st_mtime > settled_before:
+            settling.append(relative)
+            continue
         delivery_id = content_id(path)
         known = seen.get((relative, delivery_id))
         if known is None:
@@ -265,4 +273,5 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
     registry = select_in_force([*final, *retry.values(), *entries], spec.delivery_mode, scoped=scoped)
     rows = save_feed(engine, spec, registry, list(frames.values()))
     return IntakeResult(feed=spec.name, reports=reports, registry=registry, rows_added=rows,
-                        added=frozenset(frames), unclaimed=tuple(unclaimed_files(landing_dir, spec)), loaded=frames)
+                        added=frozenset(frames), unclaimed=tuple(unclaimed_files(landing_dir, spec)),
+                        settling=tuple(settling), loaded=frames)

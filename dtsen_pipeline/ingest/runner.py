@@ -78,13 +78,15 @@ def _longest_first(items: list[T], work: Callable[[T], int]) -> list[T]:
 
 def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *, ingest: set[str],
               stage: set[str], scope: str, as_of: dt.date, run_id: str,
-              workers: int = DEFAULT_WORKERS, gate: StagingGate | None = None) -> dict[str, FeedOutcome]:
+              workers: int = DEFAULT_WORKERS, gate: StagingGate | None = None,
+              settled_before: float | None = None) -> dict[str, FeedOutcome]:
     """Ingest the feeds named in `ingest`, then stage those named in `stage`.
 
     Two rounds on one pool of `workers` threads, each round's feeds biggest first: ingestion
     (work estimated from the landing folder), then staging (work = the feed's records in force,
     known once ingestion is done), so no thread is left alone with a big feed at the end. A feed
-    whose ingestion failed is not staged. With a `gate`, each feed is validated before it is
+    whose ingestion failed is not staged. Files modified after `settled_before` are left for the
+    next run (`ingest_feed`). With a `gate`, each feed is validated before it is
     published and the deliveries this run loaded are held back when it fails (`ingest.gated`).
     Returns the outcomes in the order of `specs`.
     """
@@ -93,7 +95,7 @@ def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *
 
     def ingest_one(spec: FeedSpec) -> None:
         try:
-            intake = ingest_feed(engine, landing_dir, spec, run_id=run_id)
+            intake = ingest_feed(engine, landing_dir, spec, run_id=run_id, settled_before=settled_before)
             # The records just loaded are kept in memory only for a feed staged next.
             outcomes[spec.name] = replace(outcomes[spec.name],
                                           intake=intake if spec.name in stage else replace(intake, loaded={}))

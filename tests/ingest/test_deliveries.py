@@ -16,6 +16,7 @@ from dtsen_pipeline.ingest.deliveries import (
     scope_key,
     select_in_force,
 )
+from dtsen_pipeline.ingest.intake import ingest_feed
 from dtsen_pipeline.ingest.staging import make_record_id
 from dtsen_pipeline.ingest.store import count_in_force, count_raw, load_registry
 from dtsen_pipeline.warehouse import read_sql
@@ -342,3 +343,15 @@ def test_the_same_content_under_a_new_name_restores_it_too(landing, engine):
     third = _run(engine, landing, "dtsen", 3)
     assert [r.status for r in third.intake.reports] == ["duplicate"]
     assert [d.source_file for d in third.intake.in_force] == ["dtsen/DTSEN_1806_202611.csv"]
+
+
+def test_files_still_changing_are_left_for_the_next_run_when_asked(landing, engine):
+    old = write(landing, "pekon", "pekon_a.csv", feed_csv("pekon", [record("pekon")]))
+    os.utime(old, (old.stat().st_atime, old.stat().st_mtime - 600))
+    write(landing, "pekon", "pekon_b.csv", feed_csv("pekon", [record("pekon", _village=OTHER_VILLAGE)]))
+    cutoff = old.stat().st_mtime + 300  # pekon_b was modified after it: maybe still being copied
+    intake = ingest_feed(engine, landing, SPECS["pekon"], run_id="r1", settled_before=cutoff)
+    assert intake.settling == ("pekon/pekon_b.csv",) and [r.source_file for r in intake.reports] == ["pekon/pekon_a.csv"]
+    assert intake.summary()["files_still_changing"] == ["pekon/pekon_b.csv"]
+    later = ingest_feed(engine, landing, SPECS["pekon"], run_id="r2")  # settled (or a manual run): taken
+    assert [r.source_file for r in later.reports] == ["pekon/pekon_b.csv"] and later.settling == ()

@@ -144,3 +144,23 @@ def test_records_just_loaded_read_as_from_the_warehouse(tmp_path, sample_landing
         assert len(from_warehouse) == sum(d.records for d in intake.in_force) > 0
         assert from_memory.equals(from_warehouse)
         assert list(from_memory.dtypes) == list(from_warehouse.dtypes)
+
+
+def test_a_scheduled_run_takes_only_files_that_stopped_changing(tmp_path, sample_landing):
+    from dagster import AssetKey, materialize
+
+    from assets.ingest import ingest_and_stage_feeds
+    from dtsen_pipeline.resources import default_resources
+    from tests.support import make_settings
+
+    landing = tmp_path / "landing"
+    shutil.copytree(sample_landing / "verval", landing / "verval")  # copied just now: still "changing"
+    settings = make_settings(tmp_path, landing, f"duckdb:///{tmp_path / 'scheduled.duckdb'}")
+    selection = [AssetKey(["raw", "verval"])]
+    scheduled = materialize([ingest_and_stage_feeds], selection=selection, resources=default_resources(settings),
+                            tags={"dagster/schedule_name": "nightly_refresh_schedule"})
+    meta = scheduled.asset_materializations_for_node("ingest_and_stage_feeds")[0].metadata
+    assert meta["deliveries_loaded"].value == 0 and len(meta["files_still_changing"].value) >= 1
+    manual = materialize([ingest_and_stage_feeds], selection=selection, resources=default_resources(settings))
+    meta = manual.asset_materializations_for_node("ingest_and_stage_feeds")[0].metadata
+    assert meta["deliveries_loaded"].value >= 1 and meta["files_still_changing"].value == []
