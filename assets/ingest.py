@@ -19,6 +19,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    Failure,
     MaterializeResult,
     MetadataValue,
     asset,
@@ -244,6 +245,10 @@ def ingest_and_stage_feeds(context: AssetExecutionContext, warehouse: WarehouseR
             failed.append(outcome)
     if failed:  # after the other feeds' results, so only what depends on the failed feed waits
         raise RuntimeError(f"feed(s) {', '.join(o.feed for o in failed)} failed") from failed[0].error
+    blocked = [o.gated.decision for o in outcomes.values() if o.gated and o.gated.decision.decision == gate.BLOCKED]
+    if blocked:  # the step's failure message names every failing rule (the blocking check stops publication)
+        raise Failure(description="\n".join(d.message for d in blocked),
+                      metadata={"failed_rules": ", ".join(r for d in blocked for r in d.rules)})
 
 
 def _conservation_check(spec: FeedSpec):

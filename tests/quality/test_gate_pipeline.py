@@ -275,6 +275,8 @@ def test_a_broken_first_extract_of_a_required_feed_publishes_nothing(first_deliv
     blocked = checks[("staging/dtsen", "in_force_for_publication")]
     assert not blocked.passed and "required for publication" in blocked.description
     assert "staging dtsen: PUBLICATION BLOCKED" in first_delivery["summaryE1"]
+    (failure,) = _step_failures(first_delivery["instance"], first_delivery["E1"])
+    assert "required for publication" in failure and "staging__dtsen QUAR-01" in failure
     assert "QUAR-01" in first_delivery["summaryE1"]
 
 
