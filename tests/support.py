@@ -23,6 +23,33 @@ def make_settings(tmp: Path, landing: Path, warehouse_url: str):
                     truth_dir=landing / "_truth", scope="18.06")
 
 
+def sample_deployment(tmp: Path, persons: int, seed: int):
+    """A generated landing folder, settings on a DuckDB warehouse of its own and a local Dagster
+    instance under `tmp`: (landing, settings, instance)."""
+    from dagster import DagsterInstance
+
+    from dtsen_pipeline.cli import write_instance_config
+    from dtsen_pipeline.sample import generate
+
+    landing = tmp / "landing"
+    generate(persons=persons, seed=seed, out_dir=landing)
+    home = write_instance_config(tmp / "dagster_home")
+    settings = make_settings(tmp, landing, f"duckdb:///{tmp / 'warehouse.duckdb'}")
+    return landing, settings, DagsterInstance.from_config(str(home))
+
+
+def check_evaluations(instance, run_id: str) -> dict[tuple[str, str], object]:
+    """The run's asset check evaluations by (asset key, check name)."""
+    from dagster import DagsterEventType
+
+    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
+    out = {}
+    for r in records:
+        e = r.event_log_entry.dagster_event.event_specific_data
+        out[(e.asset_key.to_user_string(), e.check_name)] = e
+    return out
+
+
 def run_nightly(settings, instance) -> tuple[str, bool]:
     from dtsen_pipeline.definitions import build_definitions
 

@@ -6,8 +6,9 @@ metadata or the Data Docs. GX drops an invalid expectation with a log line inste
 error; `load_suite` refuses that.
 
 Each expectation's `meta` carries `severity` (error: blocks publication; warning: reported;
-info: counted only) and `rule` (the domain §8 rule id). `mostly` thresholds can be set per
-suite (so per feed) and rule in `expectations/thresholds.yaml`.
+info: counted only) and `rule` (the domain §8 rule id). The `mostly` of error-severity (gating)
+expectations is set per suite (so per feed) and rule in `expectations/thresholds.yaml`; warnings
+keep the `mostly` of their suite file.
 """
 
 from __future__ import annotations
@@ -101,7 +102,8 @@ def load_thresholds(path: Path | None = None) -> dict[str, dict[str, float]]:
 
 
 def read_suite_file(path: Path, thresholds: dict[str, dict[str, float]] | None = None) -> dict:
-    """The suite as declared, with the thresholds file's `mostly` applied to expectations that declare one."""
+    """The suite as declared, with the thresholds file's `mostly` applied to its error-severity
+    expectations that declare one."""
     with path.open(encoding="utf-8") as fh:
         data = json.load(fh)
     overrides = (load_thresholds() if thresholds is None else thresholds).get(data.get("name", path.stem), {})
@@ -111,7 +113,8 @@ def read_suite_file(path: Path, thresholds: dict[str, dict[str, float]] | None =
         if severity not in SEVERITIES:
             raise SuiteDefinitionError(f"{path.name}: severity must be one of {SEVERITIES}, got {severity!r}")
         rule = meta.get("rule")
-        if rule in overrides and "mostly" in exp.get("kwargs", {}):
+        # Only gating (error) thresholds are set there: a warning of the same rule keeps its own.
+        if rule in overrides and severity == "error" and "mostly" in exp.get("kwargs", {}):
             exp["kwargs"]["mostly"] = overrides[rule]
     return data
 

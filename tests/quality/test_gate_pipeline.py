@@ -22,14 +22,13 @@ import os
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from dagster import DagsterEventType, DagsterInstance
+from dagster import DagsterEventType
 
-from dtsen_pipeline.cli import write_instance_config
 from dtsen_pipeline.quality.gx_suites import THRESHOLDS_FILE
 from dtsen_pipeline.sample.next_month import NEW_DTSEN, OLD_DTSEN, next_month
 from dtsen_pipeline.summary import summary_lines
 from dtsen_pipeline.warehouse import read_sql, read_table, table_exists
-from tests.support import make_settings, run_nightly
+from tests.support import check_evaluations, run_nightly, sample_deployment
 
 pytestmark = pytest.mark.slow
 
@@ -84,15 +83,6 @@ def _registry(engine, feed) -> pd.DataFrame:
     return read_sql(engine, "SELECT * FROM raw.delivery WHERE feed = :f", f=feed)
 
 
-def _checks(instance, run_id) -> dict[tuple[str, str], object]:
-    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
-    out = {}
-    for r in records:
-        e = r.event_log_entry.dagster_event.event_specific_data
-        out[(e.asset_key.to_user_string(), e.check_name)] = e
-    return out
-
-
 def _messages(instance, run_id) -> str:
     return "\n".join(str(e.message or "") + str(e.dagster_event.event_specific_data or "") if e.dagster_event
                      else str(e.message or "") for e in instance.all_logs(run_id))
@@ -111,14 +101,8 @@ def _niks(engine) -> set[str]:
 
 @pytest.fixture(scope="module")
 def month(tmp_path_factory):
-    from dtsen_pipeline.sample import generate
-
     tmp = tmp_path_factory.mktemp("gate_run")
-    landing = tmp / "landing"
-    generate(persons=PERSONS, seed=23, out_dir=landing)
-    home = write_instance_config(tmp / "dagster_home")
-    settings = make_settings(tmp, landing, f"duckdb:///{tmp / 'warehouse.duckdb'}")
-    instance = DagsterInstance.from_config(str(home))
+    landing, settings, instance = sample_deployment(tmp, PERSONS, seed=23)
     engine = sa.create_engine(settings.warehouse_url)
     out = {"instance": instance, "settings": settings, "engine": engine}
 
@@ -187,7 +171,7 @@ def test_the_held_back_feeds_are_unmissable(month):
     instance, run = month["instance"], month["B"]
     tags = instance.get_run_by_id(run).tags
     assert set(tags[HELD_TAG].split(";")) == {"dukcapil:NIK-02", "pekon:QUAR-01"}
-    checks = _checks(instance, run)
+    checks = check_evaluations(instance, run)
     red = checks[("staging/dukcapil", "gx_suite")]
     assert not red.passed and "NIK-02" in red.description and "mostly 0.95" in red.description
     assert "observed 3" in red.description  # about 30% of the records, as a share
@@ -243,19 +227,13 @@ def test_a_failing_build_suite_blocks_publication_whole(month):
 
 @pytest.fixture(scope="module")
 def first_delivery(tmp_path_factory):
-    from dtsen_pipeline.sample import generate
-
     tmp = tmp_path_factory.mktemp("gate_first")
-    landing = tmp / "landing"
-    generate(persons=PERSONS, seed=29, out_dir=landing)
+    landing, settings, instance = sample_deployment(tmp, PERSONS, seed=29)
     good = landing / OLD_DTSEN
     parked = tmp / "DTSEN_good.csv"
     good.rename(parked)
     _rewrite_csv(parked, landing / "dtsen" / "DTSEN_1806_202610.csv", _shifted, encoding="utf-8-sig", delimiter=";")
     _damage_dukcapil(landing)
-    home = write_instance_config(tmp / "dagster_home")
-    settings = make_settings(tmp, landing, f"duckdb:///{tmp / 'warehouse.duckdb'}")
-    instance = DagsterInstance.from_config(str(home))
     engine = sa.create_engine(settings.warehouse_url)
     out = {"instance": instance, "engine": engine}
     out["E1"], out["okE1"] = run_nightly(settings, instance)
@@ -271,7 +249,7 @@ def first_delivery(tmp_path_factory):
 
 def test_a_broken_first_extract_of_a_required_feed_publishes_nothing(first_delivery):
     assert not first_delivery["okE1"] and not first_delivery["golden_after_E1"]
-    checks = _checks(first_delivery["instance"], first_delivery["E1"])
+    checks = check_evaluations(first_delivery["instance"], first_delivery["E1"])
     blocked = checks[("staging/dtsen", "in_force_for_publication")]
     assert not blocked.passed and "required for publication" in blocked.description
     assert "staging dtsen: PUBLICATION BLOCKED" in first_delivery["summaryE1"]

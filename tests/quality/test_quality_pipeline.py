@@ -8,13 +8,11 @@ import json
 import pandas as pd
 import pytest
 import sqlalchemy as sa
-from dagster import DagsterEventType
 
-from dtsen_pipeline.cli import write_instance_config
 from dtsen_pipeline.quality.data_docs import remote_asset_links
 from dtsen_pipeline.quality.row_rules import ROW_FLAGS
 from dtsen_pipeline.warehouse import read_table
-from tests.support import make_settings, run_nightly
+from tests.support import check_evaluations, run_nightly, sample_deployment
 
 pytestmark = pytest.mark.slow
 
@@ -23,27 +21,10 @@ KNOWN_FLAGS = set(ROW_FLAGS) | {"NIK_SEX_MISMATCH", "NIK_DOB_MISMATCH", "OUT_OF_
                                 "RELATIONSHIP_UNKNOWN_CODE"}
 
 
-def _checks(instance, run_id) -> dict[tuple[str, str], object]:
-    records = instance.get_records_for_run(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION).records
-    out = {}
-    for r in records:
-        e = r.event_log_entry.dagster_event.event_specific_data
-        out[(e.asset_key.to_user_string(), e.check_name)] = e
-    return out
-
-
 @pytest.fixture(scope="module")
 def one_run(tmp_path_factory):
-    from dagster import DagsterInstance
-
-    from dtsen_pipeline.sample import generate
-
     tmp = tmp_path_factory.mktemp("quality_run")
-    landing = tmp / "landing"
-    generate(persons=PERSONS, seed=11, out_dir=landing)
-    home = write_instance_config(tmp / "dagster_home")
-    settings = make_settings(tmp, landing, f"duckdb:///{tmp / 'warehouse.duckdb'}")
-    instance = DagsterInstance.from_config(str(home))
+    _, settings, instance = sample_deployment(tmp, PERSONS, seed=11)
     engine = sa.create_engine(settings.warehouse_url)
 
     run1, ok1 = run_nightly(settings, instance)
@@ -61,14 +42,14 @@ def one_run(tmp_path_factory):
 
 def test_first_run_publishes_with_every_check_passing(one_run):
     assert one_run["ok1"]
-    checks = _checks(one_run["instance"], one_run["run1"])
+    checks = check_evaluations(one_run["instance"], one_run["run1"])
     gx = {k: v for k, v in checks.items() if k[1] == "gx_suite"}
     assert len(gx) == 8 and all(e.passed for e in gx.values())
     assert {k[0] for k, v in checks.items() if k[1] == "gx_warnings"} == {k[0] for k in gx}
 
 
 def test_check_metadata_has_rule_counts_and_percentages(one_run):
-    checks = _checks(one_run["instance"], one_run["run1"])
+    checks = check_evaluations(one_run["instance"], one_run["run1"])
     meta = checks[("staging/dtsen", "gx_suite")].metadata
     rows = meta["results_json"].value
     assert len(rows) == meta["expectations"].value > 40
