@@ -16,59 +16,57 @@ Column-wise over the few records with exactly one surplus field.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from dtsen_pipeline.domain import dates
 from dtsen_pipeline.ingest.feeds import FeedSpec, header_key
 
 REPAIR_CODE = "ROW_REPAIRED_SEPARATOR"
 _FIELD_SEPARATOR = "\x1f"  # as readers.FileRecords.overflow joins fields beyond the header
 
-Check = Callable[[pd.Series], np.ndarray]
+Check = Callable[[str], bool]  # on a trimmed, non-blank value
 
 
 def _pattern(regex: str) -> Check:
-    def check(values: pd.Series) -> np.ndarray:
-        return values.str.fullmatch(regex, case=False).fillna(False).to_numpy(dtype=bool)
-    return check
+    compiled = re.compile(regex, re.IGNORECASE)
+    return lambda value: compiled.fullmatch(value) is not None
 
 
 def _one_of(codes: set[str]) -> Check:
-    def check(values: pd.Series) -> np.ndarray:
-        upper = values.str.upper().str.replace(r"\s+", " ", regex=True)
-        return upper.isin(codes).to_numpy(dtype=bool)
-    return check
+    return lambda value: re.sub(r"\s+", " ", value.upper()) in codes
 
 
-def _date(values: pd.Series) -> np.ndarray:
-    return (dates.parse_dates(values)["issue"] != "DATE_UNPARSEABLE").fillna(True).to_numpy(dtype=bool)
+_ID_NOISE = re.compile(r"^'|\.0+$|[ .\-]")
+_ID_DIGITS = re.compile(r"[0-9]{14,17}")
+_ID_SCIENTIFIC = re.compile(r"[0-9][.,][0-9]+E\+?[0-9]+", re.IGNORECASE)
 
 
-def _identifier(values: pd.Series) -> np.ndarray:
+def _identifier(value: str) -> bool:
     """A NIK or No. KK as agencies deliver one, damage included: 14-17 digits once spaces, dots
     and dashes are dropped (`.0` suffix, a lost digit), or scientific notation (`1.80601E+15`)."""
-    digits = values.str.replace(r"^'|\.0+$|[ .\-]", "", regex=True)
-    plain = digits.str.fullmatch(r"[0-9]{14,17}").fillna(False).to_numpy(dtype=bool)
-    return plain | _pattern(r"[0-9][.,][0-9]+E\+?[0-9]+")(values)
+    return _ID_DIGITS.fullmatch(_ID_NOISE.sub("", value)) is not None or _ID_SCIENTIFIC.fullmatch(value) is not None
 
 
+# The shape of any date form domain.dates reads (partial and placeholder ones included), or an
+# Excel serial: enough to tell a date from an address fragment, a code or a name.
+_date = _pattern(r"[0-9]{1,8}(?:\.0+)?|(?:[0-9]{1,4}|[-?X]{1,2})(?:[-/](?:[0-9]{1,4}|[-?X]{1,2})){1,2}"
+                 r"(?:[ T][0-9]{1,2}:[0-9]{2}(?::[0-9]{2}(?:\.[0-9]+)?)?)?")
 _IDENTIFIER = _identifier
 _WORDS = _pattern(r"[A-Z][A-Z _\-]*")
+_YES_NO = _pattern(r"Y|N|YA|T|TIDAK|1|0|TRUE|FALSE")
 # Shape of each canonical column (blank always passes); a column without a shape is not checked.
 _SHAPES: dict[str, Check] = {
     "nik": _IDENTIFIER, "no_kk": _IDENTIFIER, "nik_ganda": _IDENTIFIER,
     "tgl_lahir": _date, "tgl_mati": _date, "tanggal": _date,
     "rt": _pattern(r"[0-9]{1,3}|-"), "rw": _pattern(r"[0-9]{1,3}|-"),
     "desil": _pattern(r"(?:[0-9]|10)(?:\.0+)?"),
-    "pkh": _pattern(r"Y|N|YA|T|TIDAK|1|0|TRUE|FALSE"), "bpnt": _pattern(r"Y|N|YA|T|TIDAK|1|0|TRUE|FALSE"),
-    "pbi_jk": _pattern(r"Y|N|YA|T|TIDAK|1|0|TRUE|FALSE"),
+    "pkh": _YES_NO, "bpnt": _YES_NO, "pbi_jk": _YES_NO,
     "status_padan": _WORDS, "status_hidup": _WORDS, "status_dasar": _WORDS, "hasil": _WORDS, "tingkat": _WORDS,
-    "program": _pattern(r"[A-Z][A-Z _\-]*"), "periode": _pattern(r"[0-9]{4}-(?:[0-9]{1,2}|T[1-4])"),
+    "program": _WORDS, "periode": _pattern(r"[0-9]{4}-(?:[0-9]{1,2}|T[1-4])"),
     "nominal": _pattern(r"[0-9][0-9.,]*"),
     "id_keluarga": _pattern(r"[0-9A-Z./\-]+"), "id_art": _pattern(r"[0-9A-Z./\-]+"),
 }
@@ -102,36 +100,37 @@ def column_checks(header: list[str], spec: FeedSpec) -> list[Check | None]:
     return checks
 
 
-def _valid(values: pd.Series, check: Check | None) -> np.ndarray:
-    if check is None:
-        return np.ones(len(values), dtype=bool)
-    text = values.str.strip()
-    return text.isna().to_numpy() | (text == "").fillna(True).to_numpy(dtype=bool) | check(text)
+def _valid(values: list[str | None], check: Check) -> np.ndarray:
+    out = np.ones(len(values), dtype=bool)
+    for i, value in enumerate(values):
+        text = (value or "").strip()
+        if text and not check(text):
+            out[i] = False
+    return out
 
 
-def placements(fields: list[pd.Series], checks: list[Check | None], candidates: list[int]) -> np.ndarray:
-    """For records of `len(checks) + 1` fields, the column whose joining with its right neighbour
-    makes every checked column valid, when exactly one does (-1 otherwise, also when no checked
-    column follows it, since nothing then shows where the surplus field came from)."""
+def placements(fields: list[list[str | None]], checks: list[Check | None], candidates: list[int]) -> np.ndarray:
+    """For records of `len(checks) + 1` fields (`fields[j]`: the j-th field of each record), the
+    column whose joining with its right neighbour makes every checked column valid, when exactly
+    one does (-1 otherwise, also when no checked column follows it: nothing then shows where the
+    surplus field came from). Each checked column is tested once as delivered and once shifted."""
     n = len(fields[0]) if fields else 0
     width = len(checks)
+    checked = [j for j in range(width) if checks[j] is not None]
+    as_is = {j: _valid(fields[j], checks[j]) for j in checked}
+    shifted = {j: _valid(fields[j + 1], checks[j]) for j in checked}
     valid_count = np.zeros(n, dtype=np.int64)
     chosen = np.full(n, -1, dtype=np.int64)
     for k in candidates:
-        if not any(check is not None for check in checks[k + 1:]):
+        if not any(j > k for j in checked):
             continue
         ok = np.ones(n, dtype=bool)
-        for j in range(width):
-            if j == k or checks[j] is None:
-                continue
-            ok &= _valid(fields[j if j < k else j + 1], checks[j])
+        for j in checked:
+            if j != k:
+                ok &= as_is[j] if j < k else shifted[j]
         valid_count += ok
         chosen = np.where(ok, k, chosen)
     return np.where(valid_count == 1, chosen, -1)
-
-
-def _as_text(array: pa.Array | pa.ChunkedArray) -> pd.Series:
-    return pd.Series(array.to_pylist(), dtype="str")
 
 
 def repair_surplus_separator(header: list[str], columns: list[pa.Array | pa.ChunkedArray], n_fields: np.ndarray,
@@ -153,23 +152,22 @@ def repair_surplus_separator(header: list[str], columns: list[pa.Array | pa.Chun
     if not len(rows):
         return columns, overflow, none
     take = pa.array(rows)
-    fields = [_as_text(column.take(take)) for column in columns] + [_as_text(overflow.take(take))]
+    fields = [column.take(take).to_pylist() for column in columns] + [overflow.take(take).to_pylist()]
     place = placements(fields, column_checks(header, spec), candidates)
     fixed = place >= 0
     if not fixed.any():
         return columns, overflow, none
-    rows, place = rows[fixed], place[fixed]
-    fields = [f[fixed].reset_index(drop=True) for f in fields]
+    rows, place = rows[fixed], place[fixed].tolist()
+    fields = [[v for v, keep in zip(f, fixed, strict=True) if keep] for f in fields]
     mask = np.zeros(n, dtype=bool)
     mask[rows] = True
     arrow_mask = pa.array(mask)
     out = list(columns)
-    for j in range(int(place.min()), width):
-        joined = fields[j].fillna("") + separator + fields[j + 1].fillna("")
-        values = joined.where(place == j, fields[j + 1].where(place < j, fields[j]))
-        values = values.astype(object).where(values.notna(), None)
+    for j in range(min(place), width):
+        values = [f"{fields[j][i] or ''}{separator}{fields[j + 1][i] or ''}" if k == j
+                  else fields[j + 1][i] if k < j else fields[j][i] for i, k in enumerate(place)]
         column = columns[j].combine_chunks() if isinstance(columns[j], pa.ChunkedArray) else columns[j]
-        out[j] = pc.replace_with_mask(column, arrow_mask, pa.array(values.tolist(), pa.string()))
+        out[j] = pc.replace_with_mask(column, arrow_mask, pa.array(values, pa.string()))
     flat_overflow = overflow.combine_chunks() if isinstance(overflow, pa.ChunkedArray) else overflow
     new_overflow = pc.replace_with_mask(flat_overflow, arrow_mask, pa.nulls(len(rows), pa.string()))
     codes = pc.replace_with_mask(none, arrow_mask, pa.array([REPAIR_CODE] * len(rows), pa.string()))

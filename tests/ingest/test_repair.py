@@ -1,8 +1,6 @@
 """Issue #10: a record one field too long because of an unquoted separator in a free-text field
 is repaired when only one placement fits, else quarantined as MALFORMED_ROW as before."""
 
-import pandas as pd
-
 from dtsen_pipeline.ingest.feeds import load_feed_specs
 from dtsen_pipeline.ingest.repair import REPAIR_CODE, column_checks, placements
 from tests.ingest.helpers import man_nik, record, run_feed, write
@@ -16,8 +14,8 @@ def _text(feed: str, rows: list[dict[str, str]], sep: str) -> bytes:
     return ("\n".join(lines) + "\n").encode()
 
 
-def _fields(values: list[str]) -> list[pd.Series]:
-    return [pd.Series([v], dtype="str") for v in values]
+def _fields(values: list[str]) -> list[list[str]]:
+    return [[v] for v in values]
 
 
 def test_placement_is_the_only_free_text_column_that_fits():
