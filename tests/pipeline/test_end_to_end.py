@@ -58,6 +58,20 @@ def test_every_truth_record_is_staged_or_quarantined(duckdb_run, engine):
     assert (merged["_merge"] == "both").all()
 
 
+def test_every_true_person_the_staged_feeds_mention_is_a_golden_person(duckdb_run, engine):
+    """Issue #10: no person is lost between staging and publication (an exclusion error)."""
+    truth = pd.read_csv(duckdb_run.landing / "_truth" / "records.csv", dtype={"source_row": "int64"})
+    staged = pd.concat([read_table(engine, "staging", f, ["feed", "source_file", "source_row"])
+                        for f in ("dtsen", "dukcapil", "bansos", "pekon")])
+    mentioned = truth.merge(staged, on=["feed", "source_file", "source_row"])
+    sources = read_table(engine, "golden", "person_source", ["feed", "source_file", "source_row", "person_id"])
+    published = mentioned.merge(sources, on=["feed", "source_file", "source_row"])
+    persons = set(read_table(engine, "golden", "person", ["person_id"])["person_id"])
+    assert mentioned["person_key"].nunique() > 2_500
+    assert set(published["person_key"]) == set(mentioned["person_key"])
+    assert set(published["person_id"]) <= persons
+
+
 def test_golden_tables_are_populated_and_linked(duckdb_run, engine):
     persons = read_table(engine, "golden", "person")
     sources = read_table(engine, "golden", "person_source")
