@@ -131,10 +131,17 @@ def canonical_headers(header: list[str], spec: FeedSpec) -> list[str]:
     column (`Source_File` becomes `_source_file`). A repeated header keeps its first copy under the
     plain name (`header_note` says so)."""
     taken = {c.lower() for c in NON_VALUE_COLUMNS}
+    # Another file's declared column: `ID_KELUARGA` may come damaged (`\ufffdID_KELUARGA`) in one
+    # file, and its normalised name must not meet the declared one in raw.<feed> (DuckDB ignores case).
+    declared = {h.lower() for h in (*spec.source_columns.values(), *spec.region_headers)}
     seen: dict[str, int] = {}
     out = []
     for raw in header:
-        name = spec.declared_header(raw) or extra_column_name(raw)
+        name = spec.declared_header(raw)
+        if name is None:
+            name = extra_column_name(raw)
+            if name.lower() in declared:
+                name = f"_{name}"
         if name.lower() in taken and name.lower() not in seen:
             name = f"_{name}"  # a delivered column may not shadow provenance
         key = name.lower()

@@ -2,6 +2,7 @@
 feed does not stop the others, and the Dagster multi-asset can run any subset."""
 
 import datetime as dt
+import os
 import shutil
 
 import pytest
@@ -154,7 +155,9 @@ def test_a_scheduled_run_takes_only_files_that_stopped_changing(tmp_path, sample
     from tests.support import make_settings
 
     landing = tmp_path / "landing"
-    shutil.copytree(sample_landing / "verval", landing / "verval")  # copied just now: still "changing"
+    shutil.copytree(sample_landing / "verval", landing / "verval")
+    for path in (landing / "verval").iterdir():  # copied just now: still "changing" (copytree kept the old time)
+        os.utime(path)
     settings = make_settings(tmp_path, landing, f"duckdb:///{tmp_path / 'scheduled.duckdb'}")
     selection = [AssetKey(["raw", "verval"])]
     scheduled = materialize([ingest_and_stage_feeds], selection=selection, resources=default_resources(settings),

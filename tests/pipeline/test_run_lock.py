@@ -1,17 +1,20 @@
 """One run at a time per warehouse: the lock itself on both warehouses, and two nightly runs
 started together on PostgreSQL loading every raw record exactly once."""
 
+import os
+import subprocess
+import sys
 import threading
 import time
 
 import pytest
 import sqlalchemy as sa
-from dagster import AssetKey, DagsterInstance
 
 from dtsen_pipeline.cli import write_instance_config
+from dtsen_pipeline.config import PROJECT_ROOT
 from dtsen_pipeline.ingest.feeds import load_feed_specs
 from dtsen_pipeline.run_lock import WarehouseBusyError, warehouse_run_lock
-from tests.support import make_settings, temporary_database
+from tests.support import temporary_database
 
 
 def _held_elsewhere(url: str, hold: float, ready: threading.Event) -> threading.Thread:
@@ -52,32 +55,37 @@ def test_postgres_run_lock_excludes_a_second_run_and_waits():
         _lock_behaviour(url)
 
 
+_RAW_ONLY_RUN = """
+import sys
+from dagster import AssetKey, DagsterInstance
+from dtsen_pipeline.definitions import build_definitions
+from dtsen_pipeline.ingest.feeds import load_feed_specs
+job = build_definitions().resolve_job_def("nightly_refresh")
+result = job.execute_in_process(instance=DagsterInstance.get(), raise_on_error=False,
+                                asset_selection=[AssetKey(["raw", feed]) for feed in load_feed_specs()])
+sys.exit(0 if result.success else 1)
+"""
+
+
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_two_runs_started_together_on_postgres_load_raw_records_once(tmp_path):
-    from dtsen_pipeline.definitions import build_definitions
+    """Two processes, as Dagster's run launcher starts them, both ingesting the same new files."""
     from dtsen_pipeline.sample import generate
 
     landing = tmp_path / "landing"
     generate(persons=1_000, seed=7, out_dir=landing)
     with temporary_database("dtsen_twice") as url:
-        settings = make_settings(tmp_path, landing, url)
-        raw_keys = [AssetKey(["raw", feed]) for feed in load_feed_specs()]
-        outcomes = {}
-
-        def run(name: str) -> None:
+        runs = []
+        for name in ("first", "second"):
             home = write_instance_config(tmp_path / f"home_{name}")
-            job = build_definitions(settings).resolve_job_def("nightly_refresh")
-            result = job.execute_in_process(instance=DagsterInstance.from_config(str(home)),
-                                            asset_selection=raw_keys, raise_on_error=False)
-            outcomes[name] = result.success
-
-        threads = [threading.Thread(target=run, args=(name,)) for name in ("first", "second")]
-        for thread in threads:
-            thread.start()
-        for thread in threads:
-            thread.join()
-        assert outcomes == {"first": True, "second": True}  # the second waited, then found nothing new
+            env = {**os.environ, "DAGSTER_HOME": str(home), "DTSEN_WAREHOUSE_URL": url,
+                   "DTSEN_LANDING_DIR": str(landing), "DTSEN_ARTIFACTS_DIR": str(tmp_path / f"art_{name}"),
+                   "DTSEN_RUN_LOCK_WAIT": "300"}
+            runs.append(subprocess.Popen([sys.executable, "-c", _RAW_ONLY_RUN], env=env, cwd=PROJECT_ROOT,
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE))
+        codes = [run.wait(timeout=600) for run in runs]
+        assert codes == [0, 0], [run.stderr.read()[-2000:] for run in runs]  # the second waited, then found nothing new
         engine = sa.create_engine(url)
         with engine.connect() as conn:
             for feed in load_feed_specs():
