@@ -89,3 +89,40 @@ def test_headers_with_percent_signs_or_over_63_bytes_load_again_and_again_on_pos
     assert sum(c.startswith("keterangan_tambahan") for c in columns) == 1
     assert all(len(c.encode()) <= 63 for c in columns)
     assert count_raw(pg_engine, "pekon") == 2
+
+
+def test_a_delivery_failing_its_staging_suite_is_held_back_on_postgres(pg_engine, tmp_path):
+    """The gate's hold-back on PostgreSQL: registry and raw in one transaction, the earlier delivery
+    staged again."""
+    from dtsen_pipeline.ingest.feeds import load_feed_specs
+    from dtsen_pipeline.ingest.runner import run_feeds
+    from dtsen_pipeline.quality.gate import HELD_BACK, StagingGate
+
+    landing = tmp_path / "landing_gate"
+    spec = load_feed_specs()["dukcapil"]
+    def kk(i: int) -> str:  # one family card per person, each with its head
+        return f"18060101011{i:05d}"
+
+    good = [record("dukcapil", nik=man_nik(i), no_kk=kk(i), nama=f"WARGA {i}") for i in range(1, 11)]
+    write(landing, "dukcapil", "DUKCAPIL_1806_20261115.csv", feed_csv("dukcapil", good))
+
+    def run(run_id: str):
+        outcome = run_feeds(pg_engine, landing, [spec], ingest={"dukcapil"}, stage={"dukcapil"}, scope="18.06",
+                            as_of=dt.date(2026, 11, 30), run_id=run_id, gate=StagingGate())["dukcapil"]
+        assert outcome.error is None, outcome.error
+        return outcome
+
+    first = run("g1").gated.decision
+    assert first.decision == "passed", first.message
+    damaged = [record("dukcapil", nik=f"{man_nik(i)[0]}.{man_nik(i)[1:6]}E+15" if i <= 4 else man_nik(i),
+                      no_kk=kk(i), nama=f"WARGA {i}") for i in range(1, 11)]
+    write(landing, "dukcapil", "DUKCAPIL_1806_20261215.csv", feed_csv("dukcapil", damaged))
+    second = run("g2")
+    assert second.gated.decision.decision == HELD_BACK and second.gated.decision.rules == ["NIK-02"]
+    statuses = {d.source_file: (d.status, d.in_force) for d in load_registry(pg_engine, "dukcapil")}
+    assert statuses == {"dukcapil/DUKCAPIL_1806_20261115.csv": ("loaded", True),
+                        "dukcapil/DUKCAPIL_1806_20261215.csv": (HELD_BACK, False)}
+    assert count_raw(pg_engine, "dukcapil") == 10 and count_in_force(pg_engine, "dukcapil") == 10
+    with pg_engine.connect() as conn:
+        staged = conn.exec_driver_sql("SELECT DISTINCT source_file FROM staging.dukcapil").scalars().all()
+    assert staged == ["dukcapil/DUKCAPIL_1806_20261115.csv"]
