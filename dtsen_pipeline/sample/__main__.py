@@ -1,4 +1,5 @@
-"""CLI: python -m dtsen_pipeline.sample --persons N --seed S --out DIR [--as-of YYYY-MM-DD] [--damage-scale F].
+"""CLI: python -m dtsen_pipeline.sample --persons N --seed S --out DIR [--as-of YYYY-MM-DD] [--damage-scale F]
+[--profile base|field].
 
 Prints counts only; the files it writes are synthetic but shaped like personal data, so
 nothing from them is echoed to the terminal or logs.
@@ -32,6 +33,12 @@ def _parser() -> argparse.ArgumentParser:
         help="multiply every record-damage rate (typos, partial dates, separators...; at most 1 each); default 1",
     )
     p.add_argument(
+        "--profile",
+        choices=("base", "field"),
+        default="base",
+        help="damage profile: base (default, as always) or field (movers, transpositions, spreadsheets)",
+    )
+    p.add_argument(
         "--overwrite", action="store_true", help="replace feed folders and _truth/ already present in --out"
     )
     return p
@@ -47,7 +54,7 @@ def main(argv: list[str] | None = None) -> int:
     start = time.perf_counter()
     try:
         summary = generate(args.persons, args.seed, args.out, args.as_of, overwrite=args.overwrite,
-                           damage_scale=args.damage_scale)
+                           damage_scale=args.damage_scale, profile=args.profile)
     except FileExistsError as exc:
         print(f"error: {exc}")
         return 2

@@ -109,3 +109,11 @@ def write_truth(
         tdir / "verval.csv",
     )
     return {"records": len(records), "junk": len(junk_rows), "verval": len(vrows)}
+
+
+def write_field_truth(out_dir: Path, moves: pd.DataFrame, reregistrations: pd.DataFrame) -> None:
+    """The field profile's extra truth: movers inside the kabupaten and re-registered families.
+
+    Separate files, so the base profile's truth stays exactly as it was."""
+    _csv(moves, out_dir / "_truth" / "moves.csv")
+    _csv(reregistrations, out_dir / "_truth" / "reregistrations.csv")
