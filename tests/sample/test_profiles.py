@@ -139,6 +139,8 @@ def test_families_registered_twice_with_changed_details(field: Path) -> None:
     share = len(rereg) / (families["in_dtsen"] == "True").sum()
     assert 0.4 * FIELD_RATES.dtsen_family_registered_twice < share < 2.5 * FIELD_RATES.dtsen_family_registered_twice
     assert rereg["changed"].str.len().gt(0).all()
+    kinds = rereg["changed"].str.split("+").explode().value_counts()
+    assert {"address", "name", "desil", "member_dropped"} <= set(kinds.index)
     ids = set(dtsen["ID_KELUARGA"])
     assert set(rereg["id_keluarga_first"]) <= ids and set(rereg["id_keluarga_second"]) <= ids
 
