@@ -112,11 +112,8 @@ def _gx_checks(schema: str, table: str) -> AssetChecksDefinition:
         engine = warehouse.engine()
         df = read_table(engine, schema, table)
         outcome = run_suite(df, path, docs_dir=pipeline.artifacts / DOCS_FOLDER / context.run.run_id)
-        decision = gate.GateDecision(
-            gate="build", target=f"{schema}.{table}", suite=outcome.suite,
-            decision=gate.PASSED if outcome.success else gate.BLOCKED, rows_validated=outcome.rows,
-            failures=gate.failure_lines(outcome), rules=gate.failed_rules(outcome),
-            data_docs=str(outcome.docs_page or outcome.docs_index or "") or None)
+        decision = gate.GateDecision.of("build", f"{schema}.{table}", outcome,
+                                        gate.PASSED if outcome.success else gate.BLOCKED)
         record_decisions(engine, [decision], context.run.run_id)
         context.log.info(f"{schema}.{table}: {len(decision.failures)} error and {len(outcome.warnings_failed)} "
                          f"warning expectation(s) failed of {len(outcome.outcomes)}")

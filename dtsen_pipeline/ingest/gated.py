@@ -12,7 +12,7 @@ from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import pandas as pd
 import sqlalchemy as sa
@@ -78,8 +78,7 @@ def stage_and_gate(engine: sa.Engine, spec: FeedSpec, *, scope: str, as_of: dt.d
     if not held:
         return _published(engine, spec, raw, result, outcome, gate.FAILED)
 
-    lines = gate.failure_lines(outcome)
-    problem = f"held back by the staging suite {outcome.suite}: " + "; ".join(lines)
+    problem = f"held back by the staging suite {outcome.suite}: " + "; ".join(gate.failure_lines(outcome))
     registry = deliveries.hold_back(registry, held, {d: problem for d in held}, spec.delivery_mode,
                                     scoped=bool(spec.snapshot_scope))
     hold_back_deliveries(engine, spec, registry, held)
@@ -87,29 +86,16 @@ def stage_and_gate(engine: sa.Engine, spec: FeedSpec, *, scope: str, as_of: dt.d
     raw, result = stage_records(engine, spec, scope, as_of, kept_loaded)
     fallback = validate(result.staged)
     staged = publish_staged(engine, spec, raw, result)
-    decision = gate.GateDecision(
-        gate="staging", target=spec.name, suite=outcome.suite, decision=gate.HELD_BACK,
-        rows_validated=outcome.rows, failures=lines, rules=gate.failed_rules(outcome), deliveries_held=len(held),
-        data_docs=str(outcome.docs_page or outcome.docs_index or "") or None)
+    decision = gate.GateDecision.of("staging", spec.name, outcome, gate.HELD_BACK, deliveries_held=len(held))
     if spec.required_for_publication and not any(d.in_force for d in registry):
-        decision = _blocked_required(decision)
+        decision = replace(decision, decision=gate.BLOCKED, note=(
+            f"feed {spec.name} is required for publication and has no delivery in force: "
+            "its only deliveries were held back, so the golden tables are not republished"))
     return GatedFeed(staged=staged, decision=decision, suite=fallback)
-
-
-def _blocked_required(decision: gate.GateDecision) -> gate.GateDecision:
-    note = (f"feed {decision.target} is required for publication and has no delivery in force: "
-            "its only deliveries were held back, so the golden tables are not republished")
-    return gate.GateDecision(gate=decision.gate, target=decision.target, suite=decision.suite,
-                             decision=gate.BLOCKED, rows_validated=decision.rows_validated,
-                             failures=decision.failures, rules=decision.rules,
-                             deliveries_held=decision.deliveries_held, data_docs=decision.data_docs, note=note)
 
 
 def _published(engine: sa.Engine, spec: FeedSpec, raw: pd.DataFrame, result: StagingResult,
                outcome: SuiteOutcome, decision: str) -> GatedFeed:
     staged = publish_staged(engine, spec, raw, result)
-    made = gate.GateDecision(
-        gate="staging", target=spec.name, suite=outcome.suite, decision=decision, rows_validated=outcome.rows,
-        failures=gate.failure_lines(outcome), rules=gate.failed_rules(outcome),
-        data_docs=str(outcome.docs_page or outcome.docs_index or "") or None)
-    return GatedFeed(staged=staged, decision=made, suite=outcome)
+    return GatedFeed(staged=staged, decision=gate.GateDecision.of("staging", spec.name, outcome, decision),
+                     suite=outcome)

@@ -211,16 +211,17 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
     new_files, again, settling = [], set(), []
     for path in discover_files(landing_dir, spec):
         relative = path.relative_to(landing_dir).as_posix()
-        if settled_before is not None and path.stat().st_mtime > settled_before:
+        mtime = path.stat().st_mtime
+        if settled_before is not None and mtime > settled_before:
             settling.append(relative)
             continue
         delivery_id = content_id(path)
         known = seen.get((relative, delivery_id))
         if known is None:
             new_files.append((path, relative, delivery_id))
-        elif path.stat().st_mtime > known.mtime + 1e-3:  # the same content sent again: it arrives anew
+        elif mtime > known.mtime + 1e-3:  # the same content sent again: it arrives anew
             again.add(delivery_id)
-            final = [replace(d, mtime=path.stat().st_mtime) if d is known else d for d in final]
+            final = [replace(d, mtime=mtime) if d is known else d for d in final]
     loaded = {d.delivery_id: d for d in final if d.status == ACCEPTED}
     reads = _read_new_files(landing_dir, spec, new_files, set(loaded))
 

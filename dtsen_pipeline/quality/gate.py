@@ -112,6 +112,14 @@ class GateDecision:
     data_docs: str | None = None
     note: str | None = None  # why publication is blocked, for a required feed left empty
 
+    @classmethod
+    def of(cls, gate: str, target: str, outcome: SuiteOutcome, decision: str,
+           deliveries_held: int = 0) -> GateDecision:
+        """The decision on a validation: its failing rules, their sentences and its Data Docs page."""
+        return cls(gate=gate, target=target, suite=outcome.suite, decision=decision, rows_validated=outcome.rows,
+                   failures=failure_lines(outcome), rules=failed_rules(outcome), deliveries_held=deliveries_held,
+                   data_docs=str(outcome.docs_page or outcome.docs_index or "") or None)
+
     @property
     def message(self) -> str:
         """The decision in one paragraph (log line, check description, step failure)."""
