@@ -1,7 +1,8 @@
 """Linkage at Tanggamus scale: quality against the sample truth, time per stage, peak memory.
 
     python benchmarks/bench_linkage.py --persons 640000            # generate, stage, link, score
-    python benchmarks/bench_linkage.py --staged DIR                # reuse staged parquet files
+    python benchmarks/bench_linkage.py --persons 640000 --profile field   # the second damage profile
+    python benchmarks/bench_linkage.py --staged DIR                # stage into DIR once, then reuse it
     python benchmarks/bench_linkage.py ... --baseline              # also a plain Splink model
 
 Prints figures only (no record values).
@@ -13,6 +14,7 @@ import argparse
 import datetime as dt
 import json
 import resource
+import shutil
 import tempfile
 import time
 from pathlib import Path
@@ -54,6 +56,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--persons", type=int, default=640_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", default="base", help="sample damage profile: base or field")
     parser.add_argument("--landing", type=Path, help="an existing sample landing folder")
     parser.add_argument("--staged", type=Path, help="a folder of staged <feed>.parquet files")
     parser.add_argument("--baseline", action="store_true", help="also run a plain Splink model")
@@ -63,16 +66,17 @@ def main() -> None:
 
     work = Path(tempfile.mkdtemp(prefix="bench_linkage_"))
     landing = args.landing
-    if args.staged is None:
+    if args.staged is None or not (args.staged / "dtsen.parquet").is_file():
         if landing is None:
             from dtsen_pipeline.sample import generate
 
             landing = work / "landing"
-            generate(persons=args.persons, seed=args.seed, out_dir=landing)
-        args.staged = work / "staged"
-        args.staged.mkdir()
+            generate(persons=args.persons, seed=args.seed, out_dir=landing, profile=args.profile)
+        args.staged = args.staged or work / "staged"
+        args.staged.mkdir(parents=True, exist_ok=True)
         stage(landing, args.staged)
-    truth_dir = (landing or args.staged) / "_truth"
+        shutil.copytree(landing / "_truth", args.staged / "_truth", dirs_exist_ok=True)
+    truth_dir = args.staged / "_truth"
     staged = pd.concat([pd.read_parquet(args.staged / f"{f}.parquet") for f in PERSON_FEEDS], ignore_index=True)
     verval = pd.read_parquet(args.staged / "verval.parquet")
     truth = load_record_truth(truth_dir)

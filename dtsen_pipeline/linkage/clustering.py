@@ -3,7 +3,8 @@
 Plain connected components let one false edge join two families (and then chains of them).
 Here edges are taken strongest first, and an edge that would merge two groups is refused when
 the groups disagree on something a person cannot change (two valid NIKs far apart, a known
-"not a duplicate" decision), or disagrees softly (NIKs one digit apart, sex, birth years) without
+"not a duplicate" decision), or disagrees softly (NIKs one typing error apart: one digit, or two
+adjacent digits swapped; sex; birth years) without
 overwhelming evidence, or when the result would be implausibly large. Verified duplicates
 (must-link) are merged first, whatever the scores say.
 """
@@ -18,9 +19,17 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
+from dtsen_pipeline.domain.id_edits import is_typo_apart
+
 # The name comparison's gamma for "exact" (5) and "Jaro-Winkler >= 0.94" (4): see model.name_comparison.
 NAME_GAMMA = "gamma_name_key"
 STRONG_NAME_GAMMA = 4
+EXACT_NAME_GAMMA = 5
+# The birth-date comparison's gammas from "one character apart" (3) up to "exact date" (6); -1: a
+# side has no birth date (programme lists carry none).
+DOB_GAMMA = "gamma_dob"
+SAME_DATE_GAMMA = 3
+UNKNOWN_DATE_GAMMA = -1
 
 
 @dataclass(frozen=True)
@@ -31,8 +40,11 @@ class ClusterGuards:
     # Edges at least this strong (Splink match weight, log2 Bayes factor) may join groups that
     # disagree softly; weaker ones may not.
     overwhelming_weight: float = 22.0
-    # NIKs one digit apart are a typo when the names agree and the rest of the evidence is good;
-    # with different names they are usually two people registered on the same day (twins).
+    # NIKs one typing error apart (a digit, or two adjacent digits swapped) are a typo when names
+    # and birth dates agree and the rest of the evidence is good; otherwise they are usually two
+    # people (twins: sequence 0001 and 0002; a brother and sister born the same day: the day
+    # digit differs by 4), however strong the rest of the evidence, since twins share card,
+    # village, address and birth date.
     near_miss_min_weight: float = 8.0
     max_birth_year_spread: int = 1
 
@@ -44,10 +56,6 @@ class _Group:
     sexes: set[str]
     years: tuple[int, int] | None
     forbidden: set[int] = field(default_factory=set)  # records this group must never contain
-
-
-def _hamming(a: str, b: str) -> int:
-    return sum(x != y for x, y in zip(a, b, strict=True))
 
 
 def _years(a: tuple[int, int] | None, b: tuple[int, int] | None) -> tuple[int, int] | None:
@@ -99,7 +107,7 @@ class GuardedClusterer:
         ga, gb = self.groups[ra], self.groups[rb]
         return any(self.find(f) == rb for f in ga.forbidden) or any(self.find(f) == ra for f in gb.forbidden)
 
-    def refusal(self, ra: int, rb: int, weight: float, names_agree: bool = False) -> str | None:
+    def refusal(self, ra: int, rb: int, weight: float, same_person_details: bool = False) -> str | None:
         """Why the groups of ra and rb may not merge on an edge of this weight (None: they may)."""
         ga, gb = self.groups[ra], self.groups[rb]
         if self._spans_forbidden(ra, rb):
@@ -108,11 +116,9 @@ class GuardedClusterer:
             return "OVERSIZE"
         strong = weight >= self.guards.overwhelming_weight
         if ga.niks and gb.niks and not (ga.niks & gb.niks):
-            distance = min(_hamming(a, b) for a in ga.niks for b in gb.niks)
-            if distance > 1:
+            if not any(is_typo_apart(a, b) for a in ga.niks for b in gb.niks):
                 return "NIK_CONFLICT"
-            typo = names_agree and weight >= self.guards.near_miss_min_weight
-            if not (strong or typo):
+            if not (same_person_details and weight >= self.guards.near_miss_min_weight):
                 return "NIK_NEAR_MISS"
         if ga.sexes and gb.sexes and not (ga.sexes & gb.sexes) and not strong:
             return "SEX_CONFLICT"
@@ -133,7 +139,9 @@ class GuardedClusterer:
         ga.forbidden |= gb.forbidden
         del self.groups[rb]
 
-    def link(self, a: int, b: int, weight: float, forced: bool = False, names_agree: bool = False) -> bool:
+    def link(self, a: int, b: int, weight: float, forced: bool = False, same_person_details: bool = False) -> bool:
+        """Merge the groups of a and b unless a guard refuses. `same_person_details`: the edge's
+        names and birth dates agree (what lets NIKs one typing error apart be one person)."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
@@ -143,7 +151,7 @@ class GuardedClusterer:
                 return False
             self.union(ra, rb)
             return True
-        reason = self.refusal(ra, rb, weight, names_agree)
+        reason = self.refusal(ra, rb, weight, same_person_details)
         if reason:
             self.refused[reason] += 1
             self.refused_edges.append((a, b, reason))
@@ -189,6 +197,17 @@ def _suspect_components(records: pd.DataFrame, labels: np.ndarray, guards: Clust
         same = labels[cannot[:, 0]] == labels[cannot[:, 1]]
         labels_out |= set(labels[cannot[same, 0]].tolist())
     return np.array(sorted(labels_out), dtype=labels.dtype)
+
+
+def _details_agree(edges: pd.DataFrame) -> np.ndarray:
+    """Per scored edge: names agree (exact or nearly) and birth dates agree (up to a typo); where
+    a side has no birth date, the names must be identical instead."""
+    if NAME_GAMMA not in edges or DOB_GAMMA not in edges:
+        return np.zeros(len(edges), dtype=bool)
+    name, dob = edges[NAME_GAMMA], edges[DOB_GAMMA]
+    dated = (name >= STRONG_NAME_GAMMA) & (dob >= SAME_DATE_GAMMA)
+    undated = (name >= EXACT_NAME_GAMMA) & (dob == UNKNOWN_DATE_GAMMA)
+    return (dated | undated).to_numpy()
 
 
 @dataclass(frozen=True)
@@ -245,11 +264,10 @@ def guarded_clusters(
         sub_edges = strong.assign(_l=scored[:, 0], _r=scored[:, 1])[in_suspect[scored[:, 0]]]
         sub_edges = sub_edges.sort_values(["match_weight", "unique_id_l", "unique_id_r"],
                                           ascending=[False, True, True])
-        agree = (sub_edges[NAME_GAMMA] >= STRONG_NAME_GAMMA if NAME_GAMMA in sub_edges
-                 else pd.Series(False, index=sub_edges.index))
-        for a, b, w, names_agree in zip(sub_edges["_l"].to_numpy(), sub_edges["_r"].to_numpy(),
-                                        sub_edges["match_weight"].to_numpy(), agree.to_numpy(), strict=True):
-            clusterer.link(local[int(a)], local[int(b)], float(w), names_agree=bool(names_agree))
+        agree = _details_agree(sub_edges)
+        for a, b, w, details in zip(sub_edges["_l"].to_numpy(), sub_edges["_r"].to_numpy(),
+                                    sub_edges["match_weight"].to_numpy(), agree, strict=True):
+            clusterer.link(local[int(a)], local[int(b)], float(w), same_person_details=bool(details))
         roots = np.array([clusterer.find(k) for k in range(len(subset))])
         final[subset] = labels.max() + 1 + roots
         refused = clusterer.refused

@@ -11,7 +11,7 @@ import pandas as pd
 from dtsen_pipeline.domain.names import LOW_INFORMATION_TOKENS
 
 LINKAGE_COLUMNS = (
-    "unique_id", "feed", "nik", "no_kk", "name_key", "name_prefix", "name_prefix4", "first_token", "last_token", "informative_token",
+    "unique_id", "feed", "nik", "nik_region", "nik_birth", "nik_sequence", "no_kk", "name_key", "name_prefix", "name_prefix4", "first_token", "last_token", "informative_token",
     "dob", "dob_year", "dob_imprecise", "jenis_kelamin", "kode_desa", "kode_kecamatan", "alamat_key",
 )
 
@@ -44,6 +44,10 @@ def linkage_input(staged: pd.DataFrame) -> pd.DataFrame:
         "name_key": keys,
     })
     out = out.merge(token_frame, on="name_key", how="left")
+    nik = staged["nik"].astype("str").where(staged["nik"].notna())
+    out["nik_region"] = nik.str[:6].values
+    out["nik_birth"] = nik.str[6:12].values
+    out["nik_sequence"] = nik.str[12:].values
     dob = pd.to_datetime(staged["tgl_lahir"]) if "tgl_lahir" in staged else pd.Series(pd.NaT, index=staged.index)
     out["dob"] = dob.dt.strftime("%Y-%m-%d").astype("str").values
     # The year of a partial date (only year, or year and month, known) still links on year.

@@ -1,11 +1,14 @@
 """The clustering guards: what may and may not end up in one person's cluster."""
 
 import pandas as pd
+import pytest
 
 from dtsen_pipeline.linkage.clustering import ClusterGuards, guarded_clusters
 
 NIK_A = "1806014107850001"
 NIK_A_TYPO = "1806014107850007"  # one digit apart
+NIK_A_SWAPPED = "1806014107580001"  # two adjacent digits swapped (85 -> 58)
+NIK_A_TWO_DIGITS = "1806014107850072"  # two digits apart, not a swap
 NIK_B = "1806025203900002"  # far apart
 
 
@@ -15,9 +18,12 @@ def _records(rows):
     return frame
 
 
-def _pairs(rows):
-    return pd.DataFrame(rows, columns=["unique_id_l", "unique_id_r", "match_weight", "match_probability",
-                                       "gamma_name_key"])
+def _pairs(rows, dob_gamma=6):
+    """Scored pairs; the birth dates agree exactly (gamma 6) unless said otherwise."""
+    frame = pd.DataFrame(rows, columns=["unique_id_l", "unique_id_r", "match_weight", "match_probability",
+                                        "gamma_name_key"])
+    frame["gamma_dob"] = dob_gamma
+    return frame
 
 
 def _cluster_sets(result):
@@ -40,13 +46,40 @@ def test_conflicting_niks_are_never_merged_even_with_strong_evidence():
     assert result.refused_edges[["unique_id_l", "unique_id_r", "reason"]].values.tolist() == [["a", "b", "NIK_CONFLICT"]]
 
 
-def test_near_miss_nik_is_a_typo_only_when_names_agree():
-    records = _records([("a", NIK_A, "P", 1985, False), ("b", NIK_A_TYPO, "P", 1985, False)])
+@pytest.mark.parametrize("other_nik", [NIK_A_TYPO, NIK_A_SWAPPED])
+def test_a_nik_typo_is_one_person_only_when_names_and_birth_dates_agree(other_nik):
+    records = _records([("a", NIK_A, "P", 1985, False), ("b", other_nik, "P", 1985, False)])
     typo = guarded_clusters(records, _pairs([("a", "b", 12.0, 0.999, 5)]), threshold=0.5)
     assert _cluster_sets(typo) == [["a", "b"]]
     twins = guarded_clusters(records, _pairs([("a", "b", 12.0, 0.999, 1)]), threshold=0.5)
     assert _cluster_sets(twins) == [["a"], ["b"]]
     assert twins.refused == {"NIK_NEAR_MISS": 1}
+    other_day = guarded_clusters(records, _pairs([("a", "b", 12.0, 0.999, 5)], dob_gamma=2), threshold=0.5)
+    assert other_day.refused == {"NIK_NEAR_MISS": 1}
+
+
+def test_without_a_birth_date_a_nik_typo_needs_identical_names():
+    """Programme lists carry no birth date: then only an identical name vouches for the typo."""
+    records = _records([("a", NIK_A, "P", 1985, False), ("b", NIK_A_SWAPPED, "P", None, False)])
+    same_name = guarded_clusters(records, _pairs([("a", "b", 12.0, 0.999, 5)], dob_gamma=-1), threshold=0.5)
+    assert _cluster_sets(same_name) == [["a", "b"]]
+    near_name = guarded_clusters(records, _pairs([("a", "b", 12.0, 0.999, 4)], dob_gamma=-1), threshold=0.5)
+    assert near_name.refused == {"NIK_NEAR_MISS": 1}
+
+
+def test_twins_stay_apart_however_strong_the_rest_of_the_evidence():
+    """Twins share card, village, address and birth date: weight alone must not merge them."""
+    records = _records([("a", NIK_A, "P", 1985, False), ("b", NIK_A_TYPO, "P", 1985, False)])
+    result = guarded_clusters(records, _pairs([("a", "b", 35.0, 1.0, 0)]), threshold=0.5)
+    assert _cluster_sets(result) == [["a"], ["b"]]
+    assert result.refused == {"NIK_NEAR_MISS": 1}
+
+
+def test_two_digits_apart_is_another_person_even_with_agreeing_details():
+    records = _records([("a", NIK_A, "P", 1985, False), ("b", NIK_A_TWO_DIGITS, "P", 1985, False)])
+    result = guarded_clusters(records, _pairs([("a", "b", 30.0, 1.0, 5)]), threshold=0.5)
+    assert _cluster_sets(result) == [["a"], ["b"]]
+    assert result.refused == {"NIK_CONFLICT": 1}
 
 
 def test_sex_and_birth_year_conflicts_need_overwhelming_evidence():
