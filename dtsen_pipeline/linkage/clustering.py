@@ -29,7 +29,7 @@ EXACT_NAME_GAMMA = 5
 # side has no birth date (programme lists carry none).
 DOB_GAMMA = "gamma_dob"
 SAME_DATE_GAMMA = 3
-UNKNOWN_DATE_GAMMA = -1
+UNKNOWN_DATE_GAMMA = -1  # Splink's null level: the same for every comparison
 
 
 @dataclass(frozen=True)
@@ -47,6 +47,15 @@ class ClusterGuards:
     # village, address and birth date.
     near_miss_min_weight: float = 8.0
     max_birth_year_spread: int = 1
+    # An edge on which no identifier and no birth date can be compared (a programme-list row
+    # whose NIK and No. KK a spreadsheet destroyed) rests on name, village and address alone. In
+    # one dusun two people often share a name (DEWI, HALIMAH): such an edge joins only when the
+    # names agree (not one merely containing the other) and this weight is reached; otherwise
+    # the record stays its own golden person and the pair goes to clerical review.
+    thin_evidence_min_weight: float = 0.0
+    # Name gammas at or below this (1: Jaro-Winkler below 0.94 and no shared token) are different
+    # names: without the same NIK such an edge is a relative (same card, address, village).
+    name_conflict_max_gamma: int = 1
 
 
 @dataclass
@@ -199,6 +208,30 @@ def _suspect_components(records: pd.DataFrame, labels: np.ndarray, guards: Clust
     return np.array(sorted(labels_out), dtype=labels.dtype)
 
 
+NIK_GAMMA = "gamma_nik"
+EXACT_ID_GAMMA = 3  # model.identifier_comparison: exact (3), one digit (2), swapped (1), else (0)
+KK_GAMMA = "gamma_no_kk"
+
+
+def edge_refusals(edges: pd.DataFrame, guards: ClusterGuards) -> pd.Series:
+    """Why a scored edge may not join two records whatever their groups hold (None: it may).
+
+    NAME_CONFLICT: the names do not resemble each other and the NIKs are not the same: a card,
+    an address and a village are shared by a whole family. THIN_EVIDENCE: no NIK, No. KK or
+    birth date to compare: nothing but name, village and address, and too little of that."""
+    reasons = pd.Series(None, index=edges.index, dtype="object")
+    identity = (NIK_GAMMA, KK_GAMMA, DOB_GAMMA)
+    if not all(c in edges for c in (*identity, NAME_GAMMA)):
+        return reasons
+    name, weight = edges[NAME_GAMMA].to_numpy(), edges["match_weight"].to_numpy()
+    same_nik = edges[NIK_GAMMA].to_numpy() == EXACT_ID_GAMMA
+    thin = np.logical_and.reduce([edges[c].to_numpy() == UNKNOWN_DATE_GAMMA for c in identity])
+    sure = (name >= STRONG_NAME_GAMMA) & (weight >= guards.thin_evidence_min_weight)
+    reasons[thin & ~sure] = "THIN_EVIDENCE"
+    reasons[(name <= guards.name_conflict_max_gamma) & ~same_nik] = "NAME_CONFLICT"
+    return reasons
+
+
 def _details_agree(edges: pd.DataFrame) -> np.ndarray:
     """Per scored edge: names agree (exact or nearly) and birth dates agree (up to a typo); where
     a side has no birth date, the names must be identical instead."""
@@ -236,6 +269,9 @@ def guarded_clusters(
     ids = records["unique_id"].astype("str")
     index = {uid: i for i, uid in enumerate(ids)}
     strong = pairs[pairs["match_probability"] >= threshold]
+    edge_reasons = edge_refusals(strong, guards)
+    edge_refused = strong[edge_reasons.notna()].assign(reason=edge_reasons.dropna())
+    strong = strong[edge_reasons.isna()]
     scored = np.column_stack([strong["unique_id_l"].map(index).to_numpy(dtype=np.int64),
                               strong["unique_id_r"].map(index).to_numpy(dtype=np.int64)])
     must = _links(must_link, index)
@@ -277,6 +313,10 @@ def guarded_clusters(
                                           "unique_id_r": ids.to_numpy()[edges[:, 1]],
                                           "reason": [r for _, _, r in clusterer.refused_edges]})
 
+    if len(edge_refused):
+        refused.update(edge_refused["reason"].value_counts().to_dict())
+        refused_edges = pd.concat([refused_edges, edge_refused[["unique_id_l", "unique_id_r", "reason"]]],
+                                  ignore_index=True)
     frame = pd.DataFrame({"unique_id": ids, "group": final})
     # A cluster is named by its smallest record id: deterministic for the same input.
     frame["cluster_id"] = frame.groupby("group")["unique_id"].transform("min")

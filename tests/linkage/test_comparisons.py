@@ -31,16 +31,26 @@ def _gammas(linker, left: dict, right: dict) -> dict[str, int]:
 
 def test_identical_records_agree_on_every_comparison(linker):
     gammas = _gammas(linker, _record(), _record())
-    assert gammas == {"nik": 1, "name_key": 5, "dob": 6, "jenis_kelamin": 1, "no_kk": 1, "kode_desa": 2,
+    assert gammas == {"nik": 3, "name_key": 5, "dob": 6, "jenis_kelamin": 1, "no_kk": 3, "kode_desa": 2,
                       "alamat_key": 2}
 
 
-@pytest.mark.parametrize(("changes", "level"), [
-    ({"nik": None}, -1),  # a damaged or placeholder NIK is null: never agreement
-    ({"nik": "1806014107850002"}, 0),  # a near-miss NIK is disagreement, not a fuzzy level
+@pytest.mark.parametrize("column", ["nik", "no_kk"])
+@pytest.mark.parametrize(("edit", "level"), [
+    (lambda v: None, -1),  # a damaged or placeholder id is null: never agreement
+    (lambda v: v, 3),
+    (lambda v: v[:-1] + ("2" if v[-1] != "2" else "3"), 2),  # one digit mistyped (at the end)
+    (lambda v: v[:3] + "9" + v[4:], 2),  # one digit mistyped (in the region code)
+    (lambda v: v[:10] + v[11] + v[10] + v[12:], 1),  # two adjacent digits swapped
+    (lambda v: v[:7] + v[8] + v[7] + v[9:], 1),  # swapped across the middle of the id
+    (lambda v: v[:2] + v[3] + v[2] + v[4:10] + v[11] + v[10] + v[12:], 0),  # two swaps: another id
+    (lambda v: "1806025203900002", 0),
 ])
-def test_nik_levels(linker, changes, level):
-    assert _gammas(linker, _record(), _record(**changes))["nik"] == level
+def test_identifier_levels(linker, column, edit, level):
+    value = BASE[column]
+    other = edit(value)
+    assert other is None or other == value or len(other) == 16
+    assert _gammas(linker, _record(), _record(**{column: other}))[column] == level
 
 
 @pytest.mark.parametrize(("name", "level"), [
@@ -71,7 +81,7 @@ def test_birth_date_levels(linker, left, right, imprecise, level):
 
 
 def test_sex_kk_village_and_address_levels(linker):
-    other = _record(jenis_kelamin="L", no_kk="1806010101100002", kode_desa="18.06.01.2019",
+    other = _record(jenis_kelamin="L", no_kk="1806020303100702", kode_desa="18.06.01.2019",
                     alamat="Dusun IX")
     gammas = _gammas(linker, _record(), other)
     assert gammas["jenis_kelamin"] == 0 and gammas["no_kk"] == 0
