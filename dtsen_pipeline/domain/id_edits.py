@@ -23,12 +23,17 @@ def id_edit(a: object, b: object) -> str:
         return EQUAL
     if len(a) != len(b):
         return OTHER
-    diff = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    diff = edit_positions(a, b)
     if len(diff) == 1:
         return ONE_DIGIT
     if len(diff) == 2 and diff[1] == diff[0] + 1 and a[diff[0]] == b[diff[1]] and a[diff[1]] == b[diff[0]]:
         return TRANSPOSED
     return OTHER
+
+
+def edit_positions(a: str, b: str) -> list[int]:
+    """Positions where two ids of the same length differ."""
+    return [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
 
 
 def is_typo_apart(a: str, b: str) -> bool:

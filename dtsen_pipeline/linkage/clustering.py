@@ -19,7 +19,9 @@ import pandas as pd
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
-from dtsen_pipeline.domain.id_edits import is_typo_apart
+from dtsen_pipeline.domain.id_edits import edit_positions, is_typo_apart
+
+NIK_REGION_DIGITS = 6  # province, kabupaten, kecamatan: where the NIK was issued
 
 # The name comparison's gamma for "exact" (5) and "Jaro-Winkler >= 0.94" (4): see model.name_comparison.
 NAME_GAMMA = "gamma_name_key"
@@ -96,6 +98,10 @@ class GuardedClusterer:
                 sexes={sex[i]} if sex[i] else set(),
                 years=(int(y), int(y)) if (y is not pd.NA and precise[i]) else None,
             )
+        # NIKs whose region code is the kecamatan of a record carrying them (issued there).
+        kecamatan = (records["kode_kecamatan"].astype("str").str.replace(".", "", regex=False).to_numpy()
+                     if "kode_kecamatan" in records else np.full(len(records), None))
+        self.issued_here = {n for n, k in zip(nik, kecamatan, strict=True) if n and k and n[:NIK_REGION_DIGITS] == k}
         self.refused: Counter[str] = Counter()
         self.refused_edges: list[tuple[int, int, str]] = []  # (record index, record index, reason)
 
@@ -125,7 +131,7 @@ class GuardedClusterer:
             return "OVERSIZE"
         strong = weight >= self.guards.overwhelming_weight
         if ga.niks and gb.niks and not (ga.niks & gb.niks):
-            if not any(is_typo_apart(a, b) for a in ga.niks for b in gb.niks):
+            if not any(self._typo_apart(a, b) for a in ga.niks for b in gb.niks):
                 return "NIK_CONFLICT"
             if not (same_person_details and weight >= self.guards.near_miss_min_weight):
                 return "NIK_NEAR_MISS"
@@ -135,6 +141,15 @@ class GuardedClusterer:
         if years and years[1] - years[0] > self.guards.max_birth_year_spread and not strong:
             return "BIRTH_YEAR_CONFLICT"
         return None
+
+    def _typo_apart(self, a: str, b: str) -> bool:
+        """One typing error apart, unless the difference is in the region code and each NIK was
+        issued where its records live: that is two people of the same name born the same day in
+        two kecamatan (the rest of a NIK is birth date and a sequence, often 0001), not a typo."""
+        if not is_typo_apart(a, b):
+            return False
+        in_region = max(edit_positions(a, b)) < NIK_REGION_DIGITS
+        return not (in_region and a in self.issued_here and b in self.issued_here)
 
     def union(self, ra: int, rb: int) -> None:
         ga, gb = self.groups[ra], self.groups[rb]

@@ -68,11 +68,16 @@ def _one_edit_possible(column: str) -> str:
             f"OR (substr({left}, 1, 7) = substr({right}, 1, 7) AND substr({left}, 10, 7) = substr({right}, 10, 7)))")
 
 
-def identifier_comparison(column: str, description: str) -> cl.CustomComparison:
+def identifier_comparison(column: str, description: str,
+                          uninformative_else: tuple[str, str] | None = None) -> cl.CustomComparison:
     """A 16-digit id (NIK, No. KK; valid values only): exact, one digit mistyped, two adjacent
     digits swapped, else. Whether a typing error is one person is decided with the other fields:
     the model weighs it, and the guards refuse it unless the names agree (twins' NIKs are one digit
-    apart too). Levenshtein and Damerau-Levenshtein exist on DuckDB and, through Splink's UDFs, Spark."""
+    apart too). Levenshtein and Damerau-Levenshtein exist on DuckDB and, through Splink's UDFs, Spark.
+
+    `uninformative_else`: (SQL, label) of pairs whose disagreement says nothing: they score as null."""
+    explained = ([_custom(uninformative_else[0], uninformative_else[1]).configure(is_null_level=True)]
+                 if uninformative_else else [])
     return cl.CustomComparison(
         output_column_name=column,
         comparison_description=description,
@@ -82,6 +87,7 @@ def identifier_comparison(column: str, description: str) -> cl.CustomComparison:
             _custom(f"{_one_edit_possible(column)} AND levenshtein({column}_l, {column}_r) = 1", "one digit apart"),
             _custom(f"{_one_edit_possible(column)} AND damerau_levenshtein({column}_l, {column}_r) = 1",
                     "two adjacent digits swapped"),
+            *explained,
             cll.ElseLevel(),
         ],
     )
@@ -91,8 +97,15 @@ def nik_comparison() -> cl.CustomComparison:
     return identifier_comparison("nik", "NIK (valid values only)")
 
 
+# Someone who moved gets a new card in the new village: there, a different No. KK is what the
+# village comparison already says (one move), not a second, independent disagreement. Counted
+# twice (three times with the address), a mover's stale DTSEN record never reached the threshold.
+OTHER_VILLAGE = "kode_desa_l <> kode_desa_r"
+
+
 def kk_comparison() -> cl.CustomComparison:
-    return identifier_comparison("no_kk", "No. KK (valid values only)")
+    return identifier_comparison("no_kk", "No. KK (valid values only)",
+                                 (OTHER_VILLAGE, "another card in another village (a move)"))
 
 
 def name_comparison() -> cl.CustomComparison:
@@ -142,12 +155,15 @@ def exact_comparison(column: str, tf: bool = False) -> cl.CustomComparison:
 
 
 def address_comparison() -> cl.CustomComparison:
-    """Street address as written (programme lists carry little else once Excel has damaged the ids)."""
+    """Street address as written (programme lists carry little else once Excel has damaged the ids).
+    Compared inside one village only: a dusun name means nothing across villages, and a mover's
+    address differs because the village does."""
     return cl.CustomComparison(
         output_column_name="alamat_key",
-        comparison_description="Address",
+        comparison_description="Address (within one village)",
         comparison_levels=[
-            cll.NullLevel("alamat_key"),
+            _custom(f"alamat_key_l IS NULL OR alamat_key_r IS NULL OR {OTHER_VILLAGE}",
+                    "null or another village").configure(is_null_level=True),
             cll.ExactMatchLevel("alamat_key", term_frequency_adjustments=True),
             cll.JaroWinklerLevel("alamat_key", 0.9),
             cll.ElseLevel(),
@@ -182,6 +198,10 @@ BLOCKING_KEYS: tuple[tuple[str, ...], ...] = (
     ("no_kk", "first_token"),
     ("no_kk", "dob"),
     ("name_key", "dob"),
+    # A mover's stale record in the old village, with a NIK missing and a date typed differently:
+    # the same name and birth year, or the same name and day and month, anywhere in the kabupaten.
+    ("name_key", "dob_year"),
+    ("name_key", "dob_day_month"),
     ("kode_desa", "dob"),
     ("name_key", "kode_desa"),
     ("informative_token", "kode_desa", "dob_year"),

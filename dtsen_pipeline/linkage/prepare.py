@@ -12,7 +12,7 @@ from dtsen_pipeline.domain.names import LOW_INFORMATION_TOKENS
 
 LINKAGE_COLUMNS = (
     "unique_id", "feed", "nik", "nik_region", "nik_birth", "nik_sequence", "no_kk", "name_key", "name_prefix", "name_prefix4", "first_token", "last_token", "informative_token",
-    "dob", "dob_year", "dob_imprecise", "jenis_kelamin", "kode_desa", "kode_kecamatan", "alamat_key",
+    "dob", "dob_year", "dob_day_month", "dob_imprecise", "jenis_kelamin", "kode_desa", "kode_kecamatan", "alamat_key",
 )
 
 
@@ -50,6 +50,7 @@ def linkage_input(staged: pd.DataFrame) -> pd.DataFrame:
     out["nik_sequence"] = nik.str[12:].values
     dob = pd.to_datetime(staged["tgl_lahir"]) if "tgl_lahir" in staged else pd.Series(pd.NaT, index=staged.index)
     out["dob"] = dob.dt.strftime("%Y-%m-%d").astype("str").values
+    out["dob_day_month"] = dob.dt.strftime("%m-%d").astype("str").values
     # The year of a partial date (only year, or year and month, known) still links on year.
     year = staged["birth_year"] if "birth_year" in staged else dob.dt.year
     out["dob_year"] = pd.to_numeric(year).astype("Int64").fillna(dob.dt.year.astype("Int64")).values
