@@ -81,15 +81,28 @@ def test_birth_date_levels(linker, left, right, imprecise, level):
 
 
 def test_sex_kk_village_and_address_levels(linker):
-    other = _record(jenis_kelamin="L", no_kk="1806020303100702", kode_desa="18.06.01.2019",
-                    alamat="Dusun IX")
+    other = _record(jenis_kelamin="L", no_kk="1806020303100702", alamat="Dusun IX")
     gammas = _gammas(linker, _record(), other)
     assert gammas["jenis_kelamin"] == 0 and gammas["no_kk"] == 0
-    assert gammas["kode_desa"] == 1  # same kecamatan
+    assert gammas["kode_desa"] == 2
     assert gammas["alamat_key"] == 1  # Jaro-Winkler >= 0.9
-    far = _gammas(linker, _record(), _record(kode_desa="18.06.02.2012", kode_kecamatan="18.06.02",
-                                             alamat="Jl. Raya Pugung"))
-    assert far["kode_desa"] == 0 and far["alamat_key"] == 0
+    assert _gammas(linker, _record(), _record(alamat="Jl. Raya Pugung"))["alamat_key"] == 0
+    neighbour = _gammas(linker, _record(), _record(kode_desa="18.06.01.2019"))
+    assert neighbour["kode_desa"] == 1  # same kecamatan
+    far = _gammas(linker, _record(), _record(kode_desa="18.06.02.2012", kode_kecamatan="18.06.02"))
+    assert far["kode_desa"] == 0
+
+
+def test_a_move_is_counted_once_by_the_village(linker):
+    """In another village a new card and another address are what a move means: they score as
+    null there (no second and third disagreement), while the village itself disagrees."""
+    moved = _record(no_kk="1806020303100702", kode_desa="18.06.02.2012", kode_kecamatan="18.06.02",
+                    alamat="Jl. Raya Pugung")
+    gammas = _gammas(linker, _record(), moved)
+    assert gammas["kode_desa"] == 0
+    assert gammas["no_kk"] == -1 and gammas["alamat_key"] == -1
+    same_card = _gammas(linker, _record(), _record(kode_desa="18.06.02.2012", kode_kecamatan="18.06.02"))
+    assert same_card["no_kk"] == 3  # a card that agrees still counts everywhere
 
 
 @pytest.mark.parametrize(("year", "level"), [(1985, 2), (1986, 1), (1990, 0), (None, -1)])
