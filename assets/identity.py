@@ -6,9 +6,20 @@ only after the golden tables were published, so a failed run never moves the ids
 """
 
 
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, asset, multi_asset
+from dagster import (
+    AssetCheckResult,
+    AssetCheckSeverity,
+    AssetCheckSpec,
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    MaterializeResult,
+    asset,
+    multi_asset,
+)
 
 from assets.ingest import OWNERS, PERSON_FEEDS
+from dtsen_pipeline.golden.churn import churn_threshold, id_churn
 from dtsen_pipeline.golden.id_state import commit_id_state, household_identity, person_identity
 from dtsen_pipeline.resources import WarehouseResource
 
@@ -20,12 +31,24 @@ ID_CHANGE_KEY = AssetKey(["identity", "id_change"])
 @asset(key=PERSON_ID_KEY, group_name="identity", kinds={"python"}, owners=OWNERS,
        deps=[AssetKey(["linkage", "person_cluster"]), *(AssetKey(["staging", f]) for f in PERSON_FEEDS)],
        description="A stable person_id for every linkage cluster: the id most of its previously known records "
-       "(record id, else NIK digest) had; new ids are never reused (golden/identity.py).")
-def person_id(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
+       "(record id, else NIK digest) had; new ids are never reused (golden/identity.py).",
+       check_specs=[AssetCheckSpec(
+           "id_churn", asset=PERSON_ID_KEY, blocking=True,
+           description="Stops publication when the run would merge, split or drop the ids of more than "
+                       "DTSEN_MAX_ID_CHURN (default 5%) of the persons active before it (golden/churn.py).")])
+def person_id(context: AssetExecutionContext, warehouse: WarehouseResource):
     stats = person_identity(warehouse.engine(), context.run_id, PERSON_FEEDS)
     context.log.info(f"person ids: {stats}")
-    return MaterializeResult(metadata={"dagster/table_name": "identity.person_id", "dagster/row_count": stats["groups"],
-                                       **stats})
+    yield MaterializeResult(metadata={"dagster/table_name": "identity.person_id", "dagster/row_count": stats["groups"],
+                                      **stats})
+    churn = id_churn(stats, stats["previous_active"], churn_threshold())
+    if not churn.plausible:
+        context.log.error(f"id churn: {churn.describe()}: publication stops; the last published tables stay")
+    yield AssetCheckResult(check_name="id_churn", asset_key=PERSON_ID_KEY, passed=churn.plausible,
+                           severity=AssetCheckSeverity.ERROR,
+                           description=churn.describe(),
+                           metadata={"share_changed": round(churn.share, 5), "changed": churn.changed,
+                                     "previous_active": churn.previous_active, "threshold": churn.threshold})
 
 
 @multi_asset(

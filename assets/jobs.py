@@ -10,6 +10,19 @@ nightly_refresh = define_asset_job(
     tags={"dagster/max_runtime": "10800"},
 )
 
+# Tag on a run that must train a new linkage model (it is promoted only if it does no worse on
+# the clerical labels than the promoted one); the environment flag DTSEN_LINKAGE_RETRAIN=1 does
+# the same for every run of a deployment.
+RETRAIN_TAG = "dtsen/retrain_model"
+
+retrain_and_refresh = define_asset_job(
+    "retrain_and_refresh",
+    selection=AssetSelection.all(),
+    description="The nightly refresh, training a new linkage model first (promoted only if it does no worse "
+                "on clerically labelled pairs than the promoted model).",
+    tags={"dagster/max_runtime": "10800", RETRAIN_TAG: "true"},
+)
+
 nightly_schedule = ScheduleDefinition(
     name="nightly_refresh_schedule",
     job=nightly_refresh,

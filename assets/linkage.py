@@ -1,23 +1,28 @@
 """linkage/*: Splink deduplicates persons within and across the person-bearing feeds.
 
-One step trains the model (seeded), saves it as versioned JSON with its charts, scores
-candidate pairs, clusters them behind the guards and the verified decisions from `verval`,
-queues uncertain pairs for clerical review and, where a truth table exists (sample data),
-scores itself. Only ids, scores and counts leave the step, never record values.
+One step scores candidate pairs with the promoted model (training a candidate only when asked,
+with the `retrain_and_refresh` job or DTSEN_LINKAGE_RETRAIN=1, or when the data drifted; the
+candidate is promoted only if it does no worse on clerical labels), clusters them behind the
+guards and the verified decisions from `verval`, queues uncertain pairs for clerical review,
+reports the model's precision and recall on the clerically labelled pairs and, where a truth
+table exists (sample data), scores itself. Only ids, scores and counts leave the step.
 """
 
 import datetime as dt
+import os
 
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
 from assets.ingest import OWNERS, PERSON_FEEDS
+from assets.jobs import RETRAIN_TAG
 from dtsen_pipeline.linkage.constraints import verval_constraints
 from dtsen_pipeline.linkage.evaluate import cluster_scores, pairwise_scores, scores_by_feed_pair
+from dtsen_pipeline.linkage.governance import ModelRegistry
 from dtsen_pipeline.linkage.model import MODEL_VERSION, LinkageConfig, save_charts
 from dtsen_pipeline.linkage.prepare import linkage_input
 from dtsen_pipeline.linkage.review import level_labels, review_pairs, review_queue, write_review_files
-from dtsen_pipeline.linkage.run import run_linkage
+from dtsen_pipeline.linkage.run import Governance, governed_linkage
 from dtsen_pipeline.linkage.truth import load_record_truth
 from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
 from dtsen_pipeline.warehouse import append_table, read_table, read_table_if_exists, replace_table
@@ -28,6 +33,23 @@ CLUSTER_KEY = AssetKey(["linkage", "person_cluster"])
 REVIEW_KEY = AssetKey(["linkage", "review_queue"])
 EVALUATION_KEY = AssetKey(["linkage", "evaluation"])
 STAGING_DEPS = [AssetKey(["staging", feed]) for feed in (*PERSON_FEEDS, "verval")]
+
+
+def _label_rows(context, governance: Governance) -> list[dict[str, object]]:
+    """linkage.evaluation rows from the clerical labels: every run, with or without a truth table.
+    The model's own decisions are scored (not the clusters, which the same labels constrain)."""
+    if not governance.labels:
+        return []
+    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    labels = governance.labels
+    return [{"run_id": context.run_id, "evaluated_at": now, "scope": "clerical_labels", "level": "pairwise",
+             "precision": labels["precision"], "recall": labels["recall"], "f1": labels["f1"],
+             "clusters": None, "true_persons": None, "labelled_pairs": labels["labelled_pairs"]}]
+
+
+def _retrain_requested(context: AssetExecutionContext) -> bool:
+    flag = os.environ.get("DTSEN_LINKAGE_RETRAIN", "").strip().lower() in ("1", "true", "yes")
+    return flag or context.run.tags.get(RETRAIN_TAG, "").lower() == "true"
 
 
 def _evaluate(context, engine, clusters: pd.DataFrame, truth: pd.DataFrame) -> dict[str, object]:
@@ -54,7 +76,8 @@ def _evaluate(context, engine, clusters: pd.DataFrame, truth: pd.DataFrame) -> d
 @multi_asset(
     specs=[
         AssetSpec(MODEL_KEY, deps=STAGING_DEPS, kinds={"splink", "duckdb"}, owners=OWNERS,
-                  description="Trained Splink model: versioned JSON per run with offline charts."),
+                  description="The Splink model that scored this run: the promoted one, or a candidate trained "
+                              "on request or drift and promoted (registry under artifacts/linkage/models)."),
         AssetSpec(PAIRS_KEY, deps=[MODEL_KEY], kinds={"splink"}, owners=OWNERS,
                   description="Scored candidate pairs of person records (ids, weights, comparison levels)."),
         AssetSpec(CLUSTER_KEY, deps=[PAIRS_KEY], kinds={"splink"}, owners=OWNERS,
@@ -62,8 +85,9 @@ def _evaluate(context, engine, clusters: pd.DataFrame, truth: pd.DataFrame) -> d
         AssetSpec(REVIEW_KEY, deps=[CLUSTER_KEY], kinds={"python", "xlsx"}, owners=OWNERS,
                   description="Clerical-review queue: uncertain and guard-refused pairs, per kecamatan files."),
         AssetSpec(EVALUATION_KEY, deps=[CLUSTER_KEY], kinds={"python"}, owners=OWNERS, skippable=True,
-                  description="Pairwise and cluster precision/recall/F1 against the sample truth, per run "
-                              "and per feed pair."),
+                  description="The model's precision/recall/F1 on clerically labelled pairs (GANDA / "
+                              "BUKAN_GANDA) every run; where a truth table exists (sample data), also pairwise "
+                              "and cluster precision/recall/F1 overall and per feed pair."),
     ],
     group_name="linkage",
     can_subset=False,
@@ -78,8 +102,21 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
     must_link, cannot_link = verval_constraints(verval, records, known_pairs)
 
     run_folder = pipeline.artifacts / "linkage" / context.run_id
-    model_path = run_folder / f"person_model_v{MODEL_VERSION}.json"
-    run = run_linkage(records, model_path, config, must_link=must_link, cannot_link=cannot_link)
+    registry = ModelRegistry(pipeline.artifacts / "linkage" / "models")
+    candidate_path = run_folder / f"person_model_v{MODEL_VERSION}.json"
+    run, governance = governed_linkage(records, registry, candidate_path, context.run_id, config,
+                                       _retrain_requested(context), must_link, cannot_link)
+    model_path = run.model_json
+    if governance.trained:
+        context.log.info(f"linkage model: trained ({governance.training_reason}); "
+                         f"{'promoted' if governance.promoted else 'not promoted'}: {governance.promotion_reason}")
+    else:
+        context.log.info(f"linkage model: promoted model of run {governance.model_trained_in_run} scored")
+    if governance.labels is None:
+        context.log.info("linkage: no clerical labels (GANDA / BUKAN_GANDA) match this run's records")
+    label_rows = _label_rows(context, governance)
+    if label_rows:
+        append_table(engine, pd.DataFrame(label_rows), "linkage", "evaluation")
     charts = save_charts(run.linker, run_folder / "charts")
     replace_table(engine, run.pairs.rename(columns={"unique_id_l": "record_id_l", "unique_id_r": "record_id_r"}),
                   "linkage", "person_pairs")
@@ -90,6 +127,13 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
     yield MaterializeResult(asset_key=MODEL_KEY, metadata={
         "model_json": MetadataValue.path(str(model_path)),
         "model_version": MODEL_VERSION,
+        "trained_tonight": governance.trained,
+        "training_reason": governance.training_reason or "",
+        "promoted_tonight": governance.promoted,
+        "promotion_reason": governance.promotion_reason,
+        "model_trained_in_run": governance.model_trained_in_run,
+        "clerical_label_scores": MetadataValue.json(governance.labels or {}),
+        "candidate_label_scores": MetadataValue.json(governance.candidate_labels or {}),
         "match_weights_chart": MetadataValue.path(str(charts["match_weights"])),
         "m_u_parameters_chart": MetadataValue.path(str(charts["m_u_parameters"])),
         "config": MetadataValue.json(config.__dict__),
@@ -116,8 +160,12 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
     })
 
     truth = load_record_truth(pipeline.truth)
+    labels = MetadataValue.json(governance.labels or {})
     if truth is None:
-        context.log.info("linkage: no truth table in this deployment; evaluation skipped")
+        context.log.info("linkage: no truth table in this deployment; scored on clerical labels only")
+        if governance.labels:
+            yield MaterializeResult(asset_key=EVALUATION_KEY, metadata={
+                "dagster/table_name": "linkage.evaluation", "clerical_labels": labels})
         return
     scores = _evaluate(context, engine, run.clusters, truth)
     yield MaterializeResult(asset_key=EVALUATION_KEY, metadata={
@@ -129,4 +177,5 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
         "clusters": scores["pairwise"]["clusters"],
         "true_persons": scores["pairwise"]["true_persons"],
         "by_feed_pair": MetadataValue.json(scores["by_feed_pair"]),
+        "clerical_labels": labels,
     })

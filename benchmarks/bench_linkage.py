@@ -27,6 +27,7 @@ from dtsen_pipeline.ingest.intake import ingest_feed
 from dtsen_pipeline.ingest.staging import stage_feed
 from dtsen_pipeline.ingest.store import read_in_force
 from dtsen_pipeline.linkage.constraints import verval_constraints
+from dtsen_pipeline.linkage.diagnostics import dtsen_duplicates_found, merged_persons, recall_by_kind
 from dtsen_pipeline.linkage.evaluate import cluster_scores, pairwise_scores, scores_by_feed_pair
 from dtsen_pipeline.linkage.prepare import linkage_input
 from dtsen_pipeline.linkage.quality import blocking_recall
@@ -113,6 +114,9 @@ def run_model(args, staged: pd.DataFrame, verval: pd.DataFrame, truth_ids: pd.Da
         "pairwise": pairwise_scores(clusters, truth_ids).as_dict(),
         "cluster": cluster_scores(clusters, truth_ids).as_dict(),
         "stats": run.stats,
+        "persons_listed_twice_in_dtsen": dtsen_duplicates_found(run.clusters, truth_ids),
+        "merged_golden_persons": merged_persons(records, run.clusters, truth_ids),
+        "recall_by_kind": recall_by_kind(records, run.clusters, truth_ids),
     }
     print(json.dumps(report, indent=2, default=str))
     print(scores_by_feed_pair(clusters, truth_ids).to_string(index=False))

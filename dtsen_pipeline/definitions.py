@@ -7,7 +7,7 @@ from dagster import Definitions, in_process_executor
 from assets.golden import flag_rule, programme_rule, sql_model_assets, village
 from assets.identity import identity_assets
 from assets.ingest import conservation_checks, ingest_and_stage_feeds, quarantine
-from assets.jobs import nightly_refresh, nightly_schedule
+from assets.jobs import nightly_refresh, nightly_schedule, retrain_and_refresh
 from assets.linkage import person_linkage
 from assets.publish import golden_tables
 from assets.quality import gx_checks, scorecard
@@ -23,7 +23,7 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         assets=[ingest_and_stage_feeds, quarantine, person_linkage, village, programme_rule,
                 *sql_model_assets, golden_tables, scorecard, flag_rule, *identity_assets, *report_assets],
         asset_checks=[*conservation_checks, *gx_checks],
-        jobs=[nightly_refresh],
+        jobs=[nightly_refresh, retrain_and_refresh],
         schedules=[nightly_schedule],
         sensors=[landing_sensor, audit_failed_runs],  # new files in the landing folder start a refresh early
         resources=default_resources(settings),

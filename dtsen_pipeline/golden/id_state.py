@@ -16,6 +16,7 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dtsen_pipeline.golden.identity import (
+    ACTIVE,
     CHANGE_COLUMNS,
     REGISTRY_COLUMNS,
     STATE_COLUMNS,
@@ -101,7 +102,9 @@ def person_identity(engine: sa.Engine, run_id: str, feeds: tuple[str, ...]) -> d
                        f"FROM linkage.person_cluster AS c LEFT JOIN ({_staged_keys(engine, feeds)}) AS s "
                        "ON s.record_id = c.record_id")
     records = records.astype({"record_id": "object", "cluster_id": "object", "nik": "object"})
-    return _assign_and_write(engine, PERSON, person_units(records), run_id, "cluster_id", "person_id").stats()
+    previous_active = int((_previous(engine, PERSON)[1]["status"] == ACTIVE).sum())
+    stats = _assign_and_write(engine, PERSON, person_units(records), run_id, "cluster_id", "person_id").stats()
+    return {**stats, "previous_active": previous_active}
 
 
 def household_identity(engine: sa.Engine, run_id: str) -> dict[str, int]:

@@ -1,16 +1,32 @@
-"""One linkage run: train (seeded), save the model, score candidate pairs, cluster with guards."""
+"""One linkage run: a trained or promoted model scores candidate pairs; guarded clustering.
+
+`run_linkage` trains and links (benchmarks, tests). `governed_linkage` is what the nightly run
+does: score with the promoted model, train only when asked or when the data drifted, and let a
+candidate replace the promoted model only when it does no worse on clerical labels.
+"""
 
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pandas as pd
+from splink import Linker
 
 from dtsen_pipeline.linkage.clustering import ClusterGuards, guarded_clusters
+from dtsen_pipeline.linkage.governance import (
+    ModelRegistry,
+    data_profile,
+    decide_training,
+    label_table,
+    promotion,
+    score_labels,
+)
 from dtsen_pipeline.linkage.model import (
     LinkageConfig,
     LinkageRun,
+    load_model,
     new_linker,
     save_model,
     score_pairs,
@@ -21,23 +37,26 @@ from dtsen_pipeline.linkage.model import (
 EMPTY_LINKS = pd.DataFrame({"unique_id_l": pd.Series(dtype="str"), "unique_id_r": pd.Series(dtype="str")})
 
 
-def run_linkage(
-    records: pd.DataFrame,
-    model_path: Path,
-    config: LinkageConfig | None = None,
-    guards: ClusterGuards | None = None,
-    must_link: pd.DataFrame = EMPTY_LINKS,
-    cannot_link: pd.DataFrame = EMPTY_LINKS,
-) -> LinkageRun:
-    """Train on `records`, save the model as JSON, score candidate pairs and cluster them."""
-    config = config or LinkageConfig()
-    timings: dict[str, float] = {}
-    start = time.perf_counter()
+def train_model(records: pd.DataFrame, model_path: Path, config: LinkageConfig) -> Linker:
+    """A Linker over `records` with a freshly trained (seeded) model, saved as JSON at `model_path`."""
     linker = new_linker(records, settings())
     train(linker, config, len(records))
     save_model(linker, model_path, config)
-    timings["train_seconds"] = round(time.perf_counter() - start, 2)
+    return linker
 
+
+def link(
+    linker: Linker,
+    records: pd.DataFrame,
+    model_path: Path,
+    config: LinkageConfig,
+    guards: ClusterGuards | None = None,
+    must_link: pd.DataFrame = EMPTY_LINKS,
+    cannot_link: pd.DataFrame = EMPTY_LINKS,
+    timings: dict[str, float] | None = None,
+) -> LinkageRun:
+    """Score candidate pairs with `linker`'s model and cluster them behind the guards."""
+    timings = dict(timings or {})
     start = time.perf_counter()
     pairs = score_pairs(linker, config)
     timings["predict_seconds"] = round(time.perf_counter() - start, 2)
@@ -63,3 +82,80 @@ def run_linkage(
     }
     return LinkageRun(pairs=pairs, clusters=clusters, model_json=model_path, stats=stats, timings=timings,
                       linker=linker, refused_edges=clustering.refused_edges)
+
+
+def run_linkage(
+    records: pd.DataFrame,
+    model_path: Path,
+    config: LinkageConfig | None = None,
+    guards: ClusterGuards | None = None,
+    must_link: pd.DataFrame = EMPTY_LINKS,
+    cannot_link: pd.DataFrame = EMPTY_LINKS,
+) -> LinkageRun:
+    """Train on `records`, save the model as JSON, score candidate pairs and cluster them."""
+    config = config or LinkageConfig()
+    start = time.perf_counter()
+    linker = train_model(records, model_path, config)
+    timings = {"train_seconds": round(time.perf_counter() - start, 2)}
+    return link(linker, records, model_path, config, guards, must_link, cannot_link, timings)
+
+
+@dataclass
+class Governance:
+    """What tonight did about the model (ids, versions, reasons and scores only)."""
+
+    trained: bool
+    training_reason: str | None
+    promoted: bool
+    promotion_reason: str
+    model_json: str
+    model_trained_in_run: str
+    labels: dict[str, object] | None
+    candidate_labels: dict[str, object] | None = None
+    drift_checked: dict[str, object] = field(default_factory=dict)
+
+
+def governed_linkage(
+    records: pd.DataFrame,
+    registry: ModelRegistry,
+    candidate_path: Path,
+    run_id: str,
+    config: LinkageConfig,
+    retrain_requested: bool = False,
+    must_link: pd.DataFrame = EMPTY_LINKS,
+    cannot_link: pd.DataFrame = EMPTY_LINKS,
+) -> tuple[LinkageRun, Governance]:
+    """Link tonight's records with the promoted model, or with a candidate that earned promotion."""
+    profile = data_profile(records)
+    promoted = registry.promoted()
+    reason = decide_training(retrain_requested, promoted, profile)
+    labels = label_table(must_link, cannot_link)
+    threshold = config.cluster_threshold
+    start = time.perf_counter()
+    if reason is None:
+        linker = load_model(records, promoted.path)
+        scores = score_labels(linker, labels, threshold)
+        run = link(linker, records, promoted.path, config, None, must_link, cannot_link,
+                   {"load_seconds": round(time.perf_counter() - start, 2)})
+        return run, Governance(False, None, False, "no training tonight: the promoted model scored",
+                               str(promoted.path), promoted.run_id, _dict(scores), drift_checked=profile)
+
+    candidate = train_model(records, candidate_path, config)
+    timings = {"train_seconds": round(time.perf_counter() - start, 2)}
+    candidate_scores = score_labels(candidate, labels, threshold)
+    incumbent_scores = None
+    if promoted is not None and promoted.usable():
+        incumbent_scores = score_labels(load_model(records, promoted.path), labels, threshold)
+    promote, why = promotion(candidate_scores, incumbent_scores, promoted)
+    if promote:
+        promoted = registry.promote(candidate_path, run_id, profile, candidate_scores)
+        linker, scores = candidate, candidate_scores
+    else:
+        linker, scores = load_model(records, promoted.path), incumbent_scores
+    run = link(linker, records, promoted.path, config, None, must_link, cannot_link, timings)
+    return run, Governance(True, reason, promote, why, str(promoted.path), promoted.run_id, _dict(scores),
+                           _dict(candidate_scores), drift_checked=profile)
+
+
+def _dict(scores) -> dict[str, object] | None:
+    return scores.as_dict() if scores is not None else None
