@@ -190,11 +190,13 @@ BLOCKING_KEYS: tuple[tuple[str, ...], ...] = (
     ("nik",),
     # A NIK one typing error away, anywhere in the kabupaten (a mover's stale record): a NIK is
     # region (6 digits), birth date (6) and sequence (4); one error leaves two parts intact, or,
-    # for a swap across a boundary, one part and the birth date typed in its own column.
+    # for a swap across the birth/sequence boundary, the region and the birth date typed in its
+    # own column. An error in the region keeps birth date and sequence, which people born the same
+    # day across the kabupaten share (sequence 0001): a name prefix keeps that block small. A swap
+    # across the region/birth boundary is left to the name and birth-date keys below.
     ("nik_region", "nik_birth"),
-    ("nik_birth", "nik_sequence"),
+    ("nik_birth", "nik_sequence", "name_prefix"),
     ("nik_region", "dob"),
-    ("nik_sequence", "dob"),
     ("no_kk", "first_token"),
     ("no_kk", "dob"),
     ("name_key", "dob"),
