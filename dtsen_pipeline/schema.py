@@ -15,6 +15,8 @@ PERSON_COLUMNS: tuple[str, ...] = (
     "nik_issue",  # why the NIK is not usable (MISSING, NIK_EXCEL_DAMAGED, NIK_PLACEHOLDER, ...)
     "no_kk",
     "kk_issue",
+    "nik_prefix15",  # first 15 digits of a valid NIK, or of one Excel stored as a number (16th lost)
+    "kk_prefix15",  # the same for No. KK
     "nama",  # the name as delivered (trimmed), never rewritten
     "nama_norm",  # uppercase, titles removed, punctuation removed
     "name_key",  # folded comparison key (Muhammad/Siti variants, old spelling)

@@ -104,6 +104,20 @@ def _clean_ids(values: pd.Series, damaged: int, bad_format: int) -> tuple[pd.Ser
     return digits, issue
 
 
+# Excel stores an id typed as a number with 15 significant digits: "1806200107690001" comes back
+# as "1806200107690000.0". Its first 15 digits are still the id's; only the 16th is lost.
+_EXCEL_FULL_RE = re.compile(r"'?([0-9]{15})[0-9][.,]0+")
+
+
+def id_prefix15(values: pd.Series, valid: pd.Series) -> pd.Series:
+    """The first 15 digits of an id: of a valid one, or of one Excel stored as a number with all
+    15 significant digits (NIK-02). Scientific notation ("1.80604E+15") keeps too few: NA, as is
+    anything else. Linkage compares it where the whole id is lost."""
+    prefix = valid.astype("object").str[:15]
+    damaged = as_text(values).str.extract(_EXCEL_FULL_RE, expand=False)
+    return prefix.fillna(damaged).astype("str")
+
+
 def _is_run(d: np.ndarray) -> np.ndarray:
     """Consecutive ascending or descending digits, wrapping 9->0 (1234567890123456)."""
     step = np.diff(d.astype(np.int8), axis=1) % 10

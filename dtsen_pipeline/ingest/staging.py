@@ -310,10 +310,14 @@ def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) ->
     if REPAIR_COLUMN in raw.columns:  # ROW_REPAIRED_SEPARATOR (ingest.repair)
         flags.append(raw[REPAIR_COLUMN].astype("str").rename(REPAIR_COLUMN))
 
-    nik = identifiers.check_nik(_source(raw, spec.columns.get("nik")))
+    raw_nik, raw_kk = _source(raw, spec.columns.get("nik")), _source(raw, spec.columns.get("no_kk"))
+    nik = identifiers.check_nik(raw_nik)
     out["nik"], out["nik_issue"] = nik["nik"], nik["issue"]
-    kk = identifiers.check_kk(_source(raw, spec.columns.get("no_kk")))
+    kk = identifiers.check_kk(raw_kk)
     out["no_kk"], out["kk_issue"] = kk["no_kk"], kk["issue"]
+    # Where Excel lost the 16th digit, the first 15 still link a programme-list row (issue #12).
+    out["nik_prefix15"] = identifiers.id_prefix15(raw_nik, out["nik"])
+    out["kk_prefix15"] = identifiers.id_prefix15(raw_kk, out["no_kk"])
 
     nama = _source(raw, spec.columns.get("nama"))
     name_parts = names.name_columns(nama)

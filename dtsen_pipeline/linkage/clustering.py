@@ -22,6 +22,7 @@ from scipy.sparse.csgraph import connected_components
 from dtsen_pipeline.domain.id_edits import edit_positions, is_typo_apart
 
 NIK_REGION_DIGITS = 6  # province, kabupaten, kecamatan: where the NIK was issued
+CIVIL_REGISTRY_FEED = "dukcapil"  # the NIKs it carries were issued to the people it lists
 
 # The name comparison's gamma for "exact" (5) and "Jaro-Winkler >= 0.94" (4): see model.name_comparison.
 NAME_GAMMA = "gamma_name_key"
@@ -55,9 +56,12 @@ class ClusterGuards:
     # names agree (not one merely containing the other) and this weight is reached; otherwise
     # the record stays its own golden person and the pair goes to clerical review.
     thin_evidence_min_weight: float = 0.0
-    # Name gammas at or below this (1: Jaro-Winkler below 0.94 and no shared token) are different
-    # names: without the same NIK such an edge is a relative (same card, address, village).
+    # Name gammas at or below this (1: Jaro-Winkler below 0.82 and no shared token) are different
+    # names: without the same NIK such an edge is a relative (same card, address, village). With
+    # the same NIK it is one person only on strong other evidence: a NIK mistyped into another
+    # person's NIK, or lent to someone, agrees exactly too.
     name_conflict_max_gamma: int = 1
+    name_conflict_same_nik_min_weight: float = 10.0
 
 
 @dataclass
@@ -102,6 +106,8 @@ class GuardedClusterer:
         kecamatan = (records["kode_kecamatan"].astype("str").str.replace(".", "", regex=False).to_numpy()
                      if "kode_kecamatan" in records else np.full(len(records), None))
         self.issued_here = {n for n, k in zip(nik, kecamatan, strict=True) if n and k and n[:NIK_REGION_DIGITS] == k}
+        feed = records["feed"].astype("str").to_numpy() if "feed" in records else np.full(len(records), "")
+        self.registered = {n for n, f in zip(nik, feed, strict=True) if n and f == CIVIL_REGISTRY_FEED}
         self.refused: Counter[str] = Counter()
         self.refused_edges: list[tuple[int, int, str]] = []  # (record index, record index, reason)
 
@@ -143,10 +149,13 @@ class GuardedClusterer:
         return None
 
     def _typo_apart(self, a: str, b: str) -> bool:
-        """One typing error apart, unless the difference is in the region code and each NIK was
-        issued where its records live: that is two people of the same name born the same day in
-        two kecamatan (the rest of a NIK is birth date and a sequence, often 0001), not a typo."""
+        """One typing error apart, unless both NIKs are on the civil registry (two people born the
+        same day in one kecamatan get consecutive sequence numbers, 0001 and 0002), or the
+        difference is in the region code and each NIK was issued where its records live (two
+        namesakes born the same day in two kecamatan): those are two people, not a typo."""
         if not is_typo_apart(a, b):
+            return False
+        if a in self.registered and b in self.registered:
             return False
         in_region = max(edit_positions(a, b)) < NIK_REGION_DIGITS
         return not (in_region and a in self.issued_here and b in self.issued_here)
@@ -224,7 +233,7 @@ def _suspect_components(records: pd.DataFrame, labels: np.ndarray, guards: Clust
 
 
 NIK_GAMMA = "gamma_nik"
-EXACT_ID_GAMMA = 3  # model.identifier_comparison: exact (3), one digit (2), swapped (1), else (0)
+EXACT_ID_GAMMA = 4  # model.identifier_comparison: exact (4), 15 digits (3), one digit (2), swapped (1), else (0)
 KK_GAMMA = "gamma_no_kk"
 
 
@@ -241,9 +250,10 @@ def edge_refusals(edges: pd.DataFrame, guards: ClusterGuards) -> pd.Series:
     name, weight = edges[NAME_GAMMA].to_numpy(), edges["match_weight"].to_numpy()
     same_nik = edges[NIK_GAMMA].to_numpy() == EXACT_ID_GAMMA
     thin = np.logical_and.reduce([edges[c].to_numpy() == UNKNOWN_DATE_GAMMA for c in identity])
-    sure = (name >= STRONG_NAME_GAMMA) & (weight >= guards.thin_evidence_min_weight)
+    sure = (name >= EXACT_NAME_GAMMA) & (weight >= guards.thin_evidence_min_weight)
     reasons[thin & ~sure] = "THIN_EVIDENCE"
-    reasons[(name <= guards.name_conflict_max_gamma) & ~same_nik] = "NAME_CONFLICT"
+    vouched = same_nik & (weight >= guards.name_conflict_same_nik_min_weight)
+    reasons[(name <= guards.name_conflict_max_gamma) & ~vouched] = "NAME_CONFLICT"
     return reasons
 
 

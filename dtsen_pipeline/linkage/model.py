@@ -68,24 +68,29 @@ def _one_edit_possible(column: str) -> str:
             f"OR (substr({left}, 1, 7) = substr({right}, 1, 7) AND substr({left}, 10, 7) = substr({right}, 10, 7)))")
 
 
-def identifier_comparison(column: str, description: str,
+def identifier_comparison(column: str, prefix15: str, description: str,
                           uninformative_else: tuple[str, str] | None = None) -> cl.CustomComparison:
-    """A 16-digit id (NIK, No. KK; valid values only): exact, one digit mistyped, two adjacent
-    digits swapped, else. Whether a typing error is one person is decided with the other fields:
-    the model weighs it, and the guards refuse it unless the names agree (twins' NIKs are one digit
-    apart too). Levenshtein and Damerau-Levenshtein exist on DuckDB and, through Splink's UDFs, Spark.
+    """A 16-digit id (NIK, No. KK; valid values only): exact; the first 15 digits agreeing where a
+    side lost its 16th to Excel (`prefix15`, NIK-02); one digit mistyped; two adjacent digits
+    swapped; else. Whether a typing error is one person is decided with the other fields: the model
+    weighs it, and the guards refuse it unless the names agree (twins' NIKs are one digit apart
+    too). Levenshtein and Damerau-Levenshtein exist on DuckDB and, through Splink's UDFs, Spark.
 
     `uninformative_else`: (SQL, label) of pairs whose disagreement says nothing: they score as null."""
+    left, right = f"{column}_l", f"{column}_r"
+    a_side_lost = f"({left} IS NULL OR {right} IS NULL)"
+    same_prefix = f"{prefix15}_l = {prefix15}_r"
     explained = ([_custom(uninformative_else[0], uninformative_else[1]).configure(is_null_level=True)]
                  if uninformative_else else [])
     return cl.CustomComparison(
         output_column_name=column,
         comparison_description=description,
         comparison_levels=[
-            cll.NullLevel(column),
+            _custom(f"{a_side_lost} AND NOT coalesce({same_prefix}, FALSE)", "null").configure(is_null_level=True),
             cll.ExactMatchLevel(column),
-            _custom(f"{_one_edit_possible(column)} AND levenshtein({column}_l, {column}_r) = 1", "one digit apart"),
-            _custom(f"{_one_edit_possible(column)} AND damerau_levenshtein({column}_l, {column}_r) = 1",
+            _custom(f"{a_side_lost} AND {same_prefix}", "first 15 digits agree (Excel lost the 16th)"),
+            _custom(f"{_one_edit_possible(column)} AND levenshtein({left}, {right}) = 1", "one digit apart"),
+            _custom(f"{_one_edit_possible(column)} AND damerau_levenshtein({left}, {right}) = 1",
                     "two adjacent digits swapped"),
             *explained,
             cll.ElseLevel(),
@@ -94,7 +99,7 @@ def identifier_comparison(column: str, description: str,
 
 
 def nik_comparison() -> cl.CustomComparison:
-    return identifier_comparison("nik", "NIK (valid values only)")
+    return identifier_comparison("nik", "nik_prefix15", "NIK (valid values only)")
 
 
 # Someone who moved gets a new card in the new village: there, a different No. KK is what the
@@ -104,7 +109,7 @@ OTHER_VILLAGE = "kode_desa_l <> kode_desa_r"
 
 
 def kk_comparison() -> cl.CustomComparison:
-    return identifier_comparison("no_kk", "No. KK (valid values only)",
+    return identifier_comparison("no_kk", "kk_prefix15", "No. KK (valid values only)",
                                  (OTHER_VILLAGE, "another card in another village (a move)"))
 
 
@@ -188,6 +193,9 @@ def village_comparison() -> cl.CustomComparison:
 # recall on the sample truth is measured by linkage.quality.blocking_recall.
 BLOCKING_KEYS: tuple[tuple[str, ...], ...] = (
     ("nik",),
+    # Programme-list ids Excel stored as numbers: the first 15 digits survive.
+    ("nik_prefix15",),
+    ("kk_prefix15", "first_token"),
     # A NIK one typing error away, anywhere in the kabupaten (a mover's stale record): a NIK is
     # region (6 digits), birth date (6) and sequence (4); one error leaves two parts intact, or,
     # for a swap across the birth/sequence boundary, the region and the birth date typed in its

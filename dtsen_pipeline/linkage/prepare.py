@@ -11,7 +11,7 @@ import pandas as pd
 from dtsen_pipeline.domain.names import LOW_INFORMATION_TOKENS
 
 LINKAGE_COLUMNS = (
-    "unique_id", "feed", "nik", "nik_region", "nik_birth", "nik_sequence", "no_kk", "name_key", "name_prefix", "name_prefix4", "first_token", "last_token", "informative_token",
+    "unique_id", "feed", "nik", "nik_prefix15", "nik_region", "nik_birth", "nik_sequence", "no_kk", "kk_prefix15", "name_key", "name_prefix", "name_prefix4", "first_token", "last_token", "informative_token",
     "dob", "dob_year", "dob_day_month", "dob_imprecise", "jenis_kelamin", "kode_desa", "kode_kecamatan", "alamat_key",
 )
 
@@ -45,6 +45,10 @@ def linkage_input(staged: pd.DataFrame) -> pd.DataFrame:
     })
     out = out.merge(token_frame, on="name_key", how="left")
     nik = staged["nik"].astype("str").where(staged["nik"].notna())
+    kk = staged["no_kk"].astype("str").where(staged["no_kk"].notna())
+    # Staging keeps the first 15 digits of an id Excel stored as a number (its 16th is lost).
+    out["nik_prefix15"] = (staged["nik_prefix15"] if "nik_prefix15" in staged else nik.str[:15]).values
+    out["kk_prefix15"] = (staged["kk_prefix15"] if "kk_prefix15" in staged else kk.str[:15]).values
     out["nik_region"] = nik.str[:6].values
     out["nik_birth"] = nik.str[6:12].values
     out["nik_sequence"] = nik.str[12:].values

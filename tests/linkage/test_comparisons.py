@@ -31,14 +31,14 @@ def _gammas(linker, left: dict, right: dict) -> dict[str, int]:
 
 def test_identical_records_agree_on_every_comparison(linker):
     gammas = _gammas(linker, _record(), _record())
-    assert gammas == {"nik": 3, "name_key": 5, "dob": 6, "jenis_kelamin": 1, "no_kk": 3, "kode_desa": 2,
+    assert gammas == {"nik": 4, "name_key": 5, "dob": 6, "jenis_kelamin": 1, "no_kk": 4, "kode_desa": 2,
                       "alamat_key": 2}
 
 
 @pytest.mark.parametrize("column", ["nik", "no_kk"])
 @pytest.mark.parametrize(("edit", "level"), [
     (lambda v: None, -1),  # a damaged or placeholder id is null: never agreement
-    (lambda v: v, 3),
+    (lambda v: v, 4),
     (lambda v: v[:-1] + ("2" if v[-1] != "2" else "3"), 2),  # one digit mistyped (at the end)
     (lambda v: v[:3] + "9" + v[4:], 2),  # one digit mistyped (in the region code)
     (lambda v: v[:10] + v[11] + v[10] + v[12:], 1),  # two adjacent digits swapped
@@ -102,7 +102,18 @@ def test_a_move_is_counted_once_by_the_village(linker):
     assert gammas["kode_desa"] == 0
     assert gammas["no_kk"] == -1 and gammas["alamat_key"] == -1
     same_card = _gammas(linker, _record(), _record(kode_desa="18.06.02.2012", kode_kecamatan="18.06.02"))
-    assert same_card["no_kk"] == 3  # a card that agrees still counts everywhere
+    assert same_card["no_kk"] == 4  # a card that agrees still counts everywhere
+
+
+@pytest.mark.parametrize(("column", "prefix"), [("nik", "nik_prefix15"), ("no_kk", "kk_prefix15")])
+def test_an_id_excel_stored_as_a_number_compares_on_its_first_15_digits(linker, column, prefix):
+    """'1806014107850000.0': the 16th digit is lost, the id is null, the first 15 digits remain."""
+    damaged = {column: None, prefix: BASE[column][:15]}
+    assert _gammas(linker, _record(), _record(**damaged))[column] == 3
+    other = {column: None, prefix: "180602520390000"}
+    assert _gammas(linker, _record(), _record(**other))[column] == -1  # nothing to compare
+    twin = {column: BASE[column][:15] + "9"}  # both valid: the 16th digit differs: one digit apart
+    assert _gammas(linker, _record(), _record(**twin))[column] == 2
 
 
 @pytest.mark.parametrize(("year", "level"), [(1985, 2), (1986, 1), (1990, 0), (None, -1)])
