@@ -26,6 +26,9 @@ LEADING_TITLES: frozenset[str] = frozenset(
         "H", "HJ", "HJH", "HAJI", "HAJJAH", "HAJAH", "KH",
         "UST", "USTADZ", "USTADZAH", "USTAZ", "USTAZAH",
         "DR", "DRS", "DRA", "DRG", "DRH", "IR", "PROF",
+        # Salutations programme lists and village rolls put before a name (Bapak, Ibu, Nyonya,
+        # Saudara/i): never part of the name itself.
+        "BPK", "BAPAK", "IBU", "NY", "NYONYA", "SDR", "SDRI",
     }
 )  # fmt: skip
 

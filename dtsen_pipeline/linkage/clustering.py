@@ -28,10 +28,12 @@ CIVIL_REGISTRY_FEED = "dukcapil"  # the NIKs it carries were issued to the peopl
 NAME_GAMMA = "gamma_name_key"
 STRONG_NAME_GAMMA = 4
 EXACT_NAME_GAMMA = 5
+CONTAINED_NAME_GAMMA = 3  # one name contains the other
 # The birth-date comparison's gammas from "one character apart" (3) up to "exact date" (6); -1: a
 # side has no birth date (programme lists carry none).
 DOB_GAMMA = "gamma_dob"
 SAME_DATE_GAMMA = 3
+SAME_DAY_GAMMA = 5  # the same date (a registry default date included)
 UNKNOWN_DATE_GAMMA = -1  # Splink's null level: the same for every comparison
 
 
@@ -258,14 +260,16 @@ def edge_refusals(edges: pd.DataFrame, guards: ClusterGuards) -> pd.Series:
 
 
 def _details_agree(edges: pd.DataFrame) -> np.ndarray:
-    """Per scored edge: names agree (exact or nearly) and birth dates agree (up to a typo); where
-    a side has no birth date, the names must be identical instead."""
+    """Per scored edge: names agree (exact or nearly) and birth dates agree (up to a typo), or one
+    name contains the other (a dropped token) and the dates are the same; where a side has no
+    birth date, the names must be identical instead."""
     if NAME_GAMMA not in edges or DOB_GAMMA not in edges:
         return np.zeros(len(edges), dtype=bool)
     name, dob = edges[NAME_GAMMA], edges[DOB_GAMMA]
     dated = (name >= STRONG_NAME_GAMMA) & (dob >= SAME_DATE_GAMMA)
+    shortened = (name == CONTAINED_NAME_GAMMA) & (dob >= SAME_DAY_GAMMA)
     undated = (name >= EXACT_NAME_GAMMA) & (dob == UNKNOWN_DATE_GAMMA)
-    return (dated | undated).to_numpy()
+    return (dated | shortened | undated).to_numpy()
 
 
 @dataclass(frozen=True)

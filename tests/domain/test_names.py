@@ -32,6 +32,9 @@ from dtsen_pipeline.domain.names import (
         ("H.ABDULLAH", "ABDULLAH", "H", "ABDULLAH", ""),
         ("HAJJAH RUKMINI", "RUKMINI", "HAJJAH", "RUKMINI", ""),
         ("USTADZ ARIFIN", "ARIFIN", "USTADZ", "ARIFIN", ""),
+        ("BPK. SUPARMAN", "SUPARMAN", "BPK", "SUPARMAN", ""),  # salutations on programme lists
+        ("Ibu Ni Ketut Sukarmi", "NI KETUT SUKARMI", "IBU", "NI KETUT SUKARMI", ""),
+        ("NY. SRI WAHYUNI", "SRI WAHYUNI", "NY", "SRI WAHYUNI", ""),
         ("drg. Lestari", "LESTARI", "DRG", "LESTARI", ""),
         ("I WAYAN SUDARMA, A.Md.Kep", "I WAYAN SUDARMA", "AMDKEP", "I WAYAN SUDARMA", ""),
         ("RINA WATI SE", "RINA WATI", "SE", "RINA WATI", ""),

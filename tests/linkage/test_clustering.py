@@ -58,6 +58,15 @@ def test_a_nik_typo_is_one_person_only_when_names_and_birth_dates_agree(other_ni
     assert other_day.refused == {"NIK_NEAR_MISS": 1}
 
 
+def test_a_nik_typo_with_a_shortened_name_needs_the_same_date():
+    """HERLINA ~ HERLINA WATI (a token dropped): one person when the birth dates are the same."""
+    records = _records([("a", NIK_A, "P", 1985, False), ("b", NIK_A_SWAPPED, "P", 1985, False)])
+    same_day = guarded_clusters(records, _pairs([("a", "b", 20.0, 0.999, 3)], dob_gamma=6), threshold=0.5)
+    assert _cluster_sets(same_day) == [["a", "b"]]
+    day_typo = guarded_clusters(records, _pairs([("a", "b", 20.0, 0.999, 3)], dob_gamma=3), threshold=0.5)
+    assert day_typo.refused == {"NIK_NEAR_MISS": 1}
+
+
 def test_without_a_birth_date_a_nik_typo_needs_identical_names():
     """Programme lists carry no birth date: then only an identical name vouches for the typo."""
     records = _records([("a", NIK_A, "P", 1985, False), ("b", NIK_A_SWAPPED, "P", None, False)])
