@@ -17,6 +17,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 from assets.ingest import OWNERS, PERSON_FEEDS
 from assets.jobs import RETRAIN_TAG
 from dtsen_pipeline.linkage.constraints import verval_constraints
+from dtsen_pipeline.linkage.diagnostics import dtsen_duplicates_found, merged_persons, recall_by_kind
 from dtsen_pipeline.linkage.evaluate import cluster_scores, pairwise_scores, scores_by_feed_pair
 from dtsen_pipeline.linkage.governance import ModelRegistry
 from dtsen_pipeline.linkage.model import MODEL_VERSION, LinkageConfig, save_charts
@@ -52,7 +53,8 @@ def _retrain_requested(context: AssetExecutionContext) -> bool:
     return flag or context.run.tags.get(RETRAIN_TAG, "").lower() == "true"
 
 
-def _evaluate(context, engine, clusters: pd.DataFrame, truth: pd.DataFrame) -> dict[str, object]:
+def _evaluate(context, engine, records: pd.DataFrame, clusters: pd.DataFrame,
+              truth: pd.DataFrame) -> dict[str, object]:
     truth_ids = truth[["record_id", "person_key", "feed"]]
     renamed = clusters.rename(columns={"unique_id": "record_id"})
     pairwise = pairwise_scores(renamed, truth_ids)
@@ -68,9 +70,23 @@ def _evaluate(context, engine, clusters: pd.DataFrame, truth: pd.DataFrame) -> d
     rows += [{"run_id": context.run_id, "evaluated_at": now, "scope": f"{r.feed_a}-{r.feed_b}",
               "level": "pairwise", "precision": r.precision, "recall": r.recall, "f1": r.f1,
               "clusters": None, "true_persons": None} for r in by_feed.itertuples() if r.true_pairs]
+    # Issue #12's figures: movers' pairs, persons listed twice in DTSEN, golden persons merging people.
+    kinds = recall_by_kind(records, clusters, truth_ids)
+    moved = kinds["village"].get("different", {"recall": 1.0, "true_pairs": 0})
+    twice = dtsen_duplicates_found(clusters, truth_ids)
+    merged = merged_persons(records, clusters, truth_ids)
+    rows += [{"run_id": context.run_id, "evaluated_at": now, "scope": "different_villages", "level": "pairwise",
+              "precision": None, "recall": moved["recall"], "f1": None, "clusters": None, "true_persons": None},
+             {"run_id": context.run_id, "evaluated_at": now, "scope": "dtsen_listed_twice", "level": "person",
+              "precision": twice["precision"], "recall": twice["recall"], "f1": None,
+              "clusters": twice["flagged_clusters"], "true_persons": twice["persons_listed_twice"]},
+             {"run_id": context.run_id, "evaluated_at": now, "scope": "merged_persons", "level": "cluster",
+              "precision": None, "recall": None, "f1": None, "clusters": merged["merged_clusters"],
+              "true_persons": merged["true_persons"]}]
     append_table(engine, pd.DataFrame(rows), "linkage", "evaluation")
     return {"pairwise": pairwise.as_dict(), "cluster": cluster.as_dict(),
-            "by_feed_pair": by_feed.to_dict(orient="records")}
+            "by_feed_pair": by_feed.to_dict(orient="records"), "merged": merged, "dtsen_twice": twice,
+            "different_villages": moved}
 
 
 @multi_asset(
@@ -167,7 +183,7 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
             yield MaterializeResult(asset_key=EVALUATION_KEY, metadata={
                 "dagster/table_name": "linkage.evaluation", "clerical_labels": labels})
         return
-    scores = _evaluate(context, engine, run.clusters, truth)
+    scores = _evaluate(context, engine, records, run.clusters, truth)
     yield MaterializeResult(asset_key=EVALUATION_KEY, metadata={
         "dagster/table_name": "linkage.evaluation",
         "pairwise_precision": scores["pairwise"]["precision"],
@@ -177,5 +193,8 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
         "clusters": scores["pairwise"]["clusters"],
         "true_persons": scores["pairwise"]["true_persons"],
         "by_feed_pair": MetadataValue.json(scores["by_feed_pair"]),
+        "merged_golden_persons": MetadataValue.json(scores["merged"]),
+        "persons_listed_twice_in_dtsen": MetadataValue.json(scores["dtsen_twice"]),
+        "different_village_pairs": MetadataValue.json(scores["different_villages"]),
         "clerical_labels": labels,
     })

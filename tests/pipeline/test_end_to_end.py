@@ -96,7 +96,11 @@ def test_linkage_scored_against_truth(duckdb_run, engine):
     overall = evaluation[evaluation["scope"] == "all"].set_index("level")
     assert overall.loc["pairwise", "f1"] >= 0.95
     assert overall.loc["cluster", "f1"] >= 0.95
-    assert {"dtsen-dukcapil", "bansos-dtsen"} <= set(evaluation["scope"])
+    assert {"dtsen-dukcapil", "bansos-dtsen", "clerical_labels", "different_villages", "dtsen_listed_twice",
+            "merged_persons"} <= set(evaluation["scope"])
+    by_scope = evaluation.set_index("scope")
+    assert by_scope.loc["dtsen_listed_twice", "recall"] >= 0.9
+    assert by_scope.loc["merged_persons", "clusters"] <= by_scope.loc["merged_persons", "true_persons"] / 1000
     run_folder = duckdb_run.settings.artifacts_dir / "linkage" / duckdb_run.run_id
     model = [p for p in run_folder.glob("person_model_v*.json") if not p.name.endswith(".meta.json")]
     assert len(model) == 1 and model[0].stat().st_size > 1000
