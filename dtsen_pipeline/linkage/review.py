@@ -18,6 +18,9 @@ import pandas as pd
 from dtsen_pipeline.linkage.model import LinkageConfig
 
 ANSWER_COLUMNS = ("HASIL", "TINGKAT", "TANGGAL", "PETUGAS", "CATATAN")
+# Refusals that are not doubts: unlike names without the same NIK are relatives sharing a card,
+# an address and a village (tens of thousands in a regency); nobody needs to look at them.
+NOT_FOR_REVIEW = frozenset({"NAME_CONFLICT"})
 
 
 def pair_id(record_id_l: str, record_id_r: str) -> str:
@@ -51,10 +54,14 @@ def level_labels(model_json: Path) -> dict[str, dict[int, str]]:
 
 
 def review_pairs(pairs: pd.DataFrame, refused_edges: pd.DataFrame, config: LinkageConfig) -> pd.DataFrame:
-    """Pairs in the uncertain band and edges the guards refused, one row per pair."""
+    """Pairs in the uncertain band and edges the guards refused (but relatives), one row per pair."""
+    refused = pairs.merge(refused_edges, on=["unique_id_l", "unique_id_r"], how="inner")
+    relatives = refused[refused["reason"].isin(NOT_FOR_REVIEW)][["unique_id_l", "unique_id_r"]]
     band = pairs[(pairs["match_probability"] >= config.predict_threshold)
                  & (pairs["match_probability"] < config.review_upper)].assign(reason="UNCERTAIN")
-    refused = pairs.merge(refused_edges, on=["unique_id_l", "unique_id_r"], how="inner")
+    band = band.merge(relatives, how="left", indicator=True)
+    band = band[band.pop("_merge") == "left_only"]
+    refused = refused[~refused["reason"].isin(NOT_FOR_REVIEW)]
     queued = pd.concat([refused, band], ignore_index=True).drop_duplicates(["unique_id_l", "unique_id_r"])
     queued.insert(0, "pair_id", [pair_id(a, b) for a, b in zip(queued["unique_id_l"], queued["unique_id_r"],
                                                                  strict=True)])

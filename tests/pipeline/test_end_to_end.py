@@ -117,4 +117,4 @@ def test_review_queue_files_are_written_by_code(duckdb_run, engine):
     assert queue["ID_PASANGAN"].is_unique
     assert not queue["NIK_A_SAMAR"].dropna().str.fullmatch(r"\d{16}").any()
     assert set(queue["ALASAN"]) <= {"UNCERTAIN", "NIK_CONFLICT", "NIK_NEAR_MISS", "SEX_CONFLICT",
-                                    "BIRTH_YEAR_CONFLICT", "OVERSIZE", "CANNOT_LINK"}
+                                    "BIRTH_YEAR_CONFLICT", "OVERSIZE", "CANNOT_LINK", "THIN_EVIDENCE"}
