@@ -204,7 +204,7 @@ BLOCKING_KEYS: tuple[tuple[str, ...], ...] = (
     # across the region/birth boundary is left to the name and birth-date keys below.
     ("nik_region", "nik_birth"),
     ("nik_birth", "nik_sequence", "name_prefix"),
-    ("nik_region", "dob"),
+    ("nik_region", "dob", "name_prefix"),
     ("no_kk", "first_token"),
     ("no_kk", "dob"),
     ("name_key", "dob"),
@@ -219,7 +219,8 @@ BLOCKING_KEYS: tuple[tuple[str, ...], ...] = (
     ("last_token", "kode_desa", "name_prefix"),
     # Programme-list rows whose NIK and KK Excel damaged: the address and a name prefix.
     ("alamat_key", "kode_desa", "name_prefix4"),
-    ("no_kk",),
+    # One card, the first name left out or misspelt (NI KETUT SUKARMI ~ KETUT SUKARMI).
+    ("no_kk", "last_token"),
 )
 BLOCKING_RULES = tuple(block_on(*key) for key in BLOCKING_KEYS)
 

@@ -8,7 +8,8 @@
 - run C sees the same landing folder plus an interrupted copy of the DTSEN extract (10% of it, the
   last line cut): the held-back files are examined again and held back again, with no record loaded
   twice, and the cut extract is held as suspect, so the golden tables stay as run B published them;
-- run D has a build suite made to fail (KK-05 on build.person set to 1.0): publication is blocked
+- run D gets a civil-registry extract listing every member of five cards as head, and KK-05 on
+  build.person set to 1.0 (no card may have two heads): publication is blocked
   whole, the step fails naming the rule, and golden.* stays as run C published it;
 - on a fresh warehouse, run E1's first DTSEN extract is broken: DTSEN is required, nothing is
   published; run E2 adds a good extract and publishes, the civil registry's broken first delivery
@@ -56,6 +57,16 @@ def _excel_niks(share_in_ten: int):
             row[0] = f"{row[0][0]}.{row[0][1:6]}E+15"
         return row
     return change
+
+
+def _five_families_with_every_member_head(source, target) -> None:
+    """A civil-registry extract in which five cards list every member as Kepala Keluarga (KK-05)."""
+    rows = list(csv.reader(io.StringIO(source.read_text(encoding="utf-8"))))
+    header = rows[0]
+    kk, head = header.index("NO_KK"), header.index("STAT_HBKEL")
+    cards = list(dict.fromkeys(r[kk] for r in rows[1:] if r[kk]))[:5]
+    _rewrite_csv(source, target, lambda _, r: [*r[:head], "KEPALA KELUARGA", *r[head + 1:]]
+                 if r[kk] in cards else r)
 
 
 def _shifted(_, row):
@@ -112,6 +123,8 @@ def month(tmp_path_factory):
     out["raw_dukcapil_A"] = read_sql(engine, "SELECT count(*) AS n FROM raw.dukcapil")["n"].iloc[0]
     out["niks"] = _niks(engine)
 
+    clean_dukcapil = tmp / "clean_dukcapil.csv"  # run D damages the last clean extract otherwise
+    clean_dukcapil.write_bytes(sorted((landing / "dukcapil").glob("*.csv"))[-1].read_bytes())
     next_month(landing)
     out["dukcapil_file"] = _damage_dukcapil(landing)
     out["pekon_file"] = _shift_one_pekon_file(landing)
@@ -132,6 +145,7 @@ def month(tmp_path_factory):
     thresholds.write_text(THRESHOLDS_FILE.read_text(encoding="utf-8") + "build__person:\n  KK-05: 1.0\n",
                           encoding="utf-8")
     os.environ["DTSEN_QUALITY_THRESHOLDS"] = str(thresholds)
+    _five_families_with_every_member_head(clean_dukcapil, landing / "dukcapil" / "DUKCAPIL_1806_20270115.csv")
     try:
         out["D"], out["okD"] = run_nightly(settings, instance)
     finally:
