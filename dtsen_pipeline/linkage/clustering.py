@@ -35,6 +35,9 @@ DOB_GAMMA = "gamma_dob"
 SAME_DATE_GAMMA = 3
 SAME_DAY_GAMMA = 5  # the same date (a registry default date included)
 UNKNOWN_DATE_GAMMA = -1  # Splink's null level: the same for every comparison
+NIK_GAMMA = "gamma_nik"
+EXACT_ID_GAMMA = 4  # model.identifier_comparison: exact (4), 15 digits (3), one digit (2), swapped (1), else (0)
+KK_GAMMA = "gamma_no_kk"
 
 
 @dataclass(frozen=True)
@@ -232,11 +235,6 @@ def _suspect_components(records: pd.DataFrame, labels: np.ndarray, guards: Clust
         same = labels[cannot[:, 0]] == labels[cannot[:, 1]]
         labels_out |= set(labels[cannot[same, 0]].tolist())
     return np.array(sorted(labels_out), dtype=labels.dtype)
-
-
-NIK_GAMMA = "gamma_nik"
-EXACT_ID_GAMMA = 4  # model.identifier_comparison: exact (4), 15 digits (3), one digit (2), swapped (1), else (0)
-KK_GAMMA = "gamma_no_kk"
 
 
 def edge_refusals(edges: pd.DataFrame, guards: ClusterGuards) -> pd.Series:

@@ -15,8 +15,6 @@ import pandas as pd
 
 from dtsen_pipeline.domain.id_edits import id_edit
 
-_DESCRIBE = ("nik", "no_kk", "kode_desa", "name_key", "dob", "dob_year", "feed")
-
 
 def _pairs_within(frame: pd.DataFrame, group: str) -> pd.DataFrame:
     """Every unordered pair of records sharing `group` (unique_id_l < unique_id_r)."""
@@ -30,23 +28,39 @@ def _value(frame: pd.DataFrame, column: str) -> pd.Series:
     return values.where(values.notna() & (values.astype("str") != "nan") & (values.astype("str") != "None"))
 
 
-def describe_pairs(pairs: pd.DataFrame, records: pd.DataFrame) -> pd.DataFrame:
-    """Add to record pairs (unique_id_l, unique_id_r) how their records differ."""
-    values = records[["unique_id", *_DESCRIBE]].copy()
-    for column in _DESCRIBE:
+# How a pair's two records can differ; describe_pairs computes the kinds asked for.
+PAIR_KINDS = ("village", "nik", "no_kk", "name", "dob", "feeds")
+_KIND_COLUMNS = {"village": ("kode_desa",), "nik": ("nik",), "no_kk": ("no_kk",), "name": ("name_key",),
+                 "dob": ("dob", "dob_year"), "feeds": ("feed",)}
+
+
+def describe_pairs(pairs: pd.DataFrame, records: pd.DataFrame,
+                   kinds: Iterable[str] = PAIR_KINDS) -> pd.DataFrame:
+    """Add to record pairs (unique_id_l, unique_id_r) how their records differ, for each of `kinds`
+    (the NIK and No. KK relations cost a Python call per pair: ask only for what is needed)."""
+    kinds = tuple(kinds)
+    columns = list(dict.fromkeys(c for kind in kinds for c in _KIND_COLUMNS[kind]))
+    values = records[["unique_id", *columns]].copy()
+    for column in columns:
         values[column] = _value(values, column)
     out = pairs[["unique_id_l", "unique_id_r"]].merge(values.add_suffix("_l"), on="unique_id_l")
     out = out.merge(values.add_suffix("_r"), on="unique_id_r")
     described = pd.DataFrame({"unique_id_l": out["unique_id_l"], "unique_id_r": out["unique_id_r"]})
-    described["nik"] = [id_edit(a, b) for a, b in zip(out["nik_l"], out["nik_r"], strict=True)]
-    described["no_kk"] = [id_edit(a, b) for a, b in zip(out["no_kk_l"], out["no_kk_r"], strict=True)]
-    described["village"] = _agreement(out["kode_desa_l"], out["kode_desa_r"], "same", "different")
-    described["name"] = _agreement(out["name_key_l"], out["name_key_r"], "same", "different")
-    dob = _agreement(out["dob_l"], out["dob_r"], "same", "different")
-    year_only = dob.eq("missing") & out["dob_year_l"].notna() & out["dob_year_r"].notna()
-    described["dob"] = dob.mask(year_only, "year_only")
-    feeds = out[["feed_l", "feed_r"]].astype("str")
-    described["feeds"] = feeds.min(axis=1) + "-" + feeds.max(axis=1)
+    for identifier in ("nik", "no_kk"):
+        if identifier in kinds:
+            described[identifier] = [id_edit(a, b) for a, b in zip(out[f"{identifier}_l"], out[f"{identifier}_r"],
+                                                                   strict=True)]
+    if "village" in kinds:
+        described["village"] = _agreement(out["kode_desa_l"], out["kode_desa_r"], "same", "different")
+    if "name" in kinds:
+        described["name"] = _agreement(out["name_key_l"], out["name_key_r"], "same", "different")
+    if "dob" in kinds:
+        dob = _agreement(out["dob_l"], out["dob_r"], "same", "different")
+        year_only = dob.eq("missing") & out["dob_year_l"].notna() & out["dob_year_r"].notna()
+        described["dob"] = dob.mask(year_only, "year_only")
+    if "feeds" in kinds:
+        feeds = out[["feed_l", "feed_r"]].astype("str")
+        described["feeds"] = feeds.min(axis=1) + "-" + feeds.max(axis=1)
     return described
 
 
@@ -64,19 +78,16 @@ def true_pairs(records: pd.DataFrame, truth: pd.DataFrame) -> pd.DataFrame:
     return _pairs_within(keyed[["unique_id", "person_key"]], "person_key")
 
 
-def _counts(frame: pd.DataFrame, columns: Iterable[str]) -> dict[str, dict[str, int]]:
-    return {c: {str(k): int(v) for k, v in frame[c].value_counts().items()} for c in columns}
-
-
-def recall_by_kind(records: pd.DataFrame, clusters: pd.DataFrame, truth: pd.DataFrame) -> dict[str, object]:
-    """True pairs and linked (same cluster) true pairs, for each value of each pair description.
-
-    `clusters`: unique_id, cluster_id."""
-    pairs = describe_pairs(true_pairs(records, truth), records)
+def recall_by_kind(records: pd.DataFrame, clusters: pd.DataFrame, truth: pd.DataFrame,
+                   kinds: Iterable[str] = PAIR_KINDS) -> dict[str, object]:
+    """True pairs and linked (same cluster) true pairs, for each value of each pair description
+    in `kinds`. `clusters`: unique_id, cluster_id."""
+    kinds = tuple(kinds)
+    pairs = describe_pairs(true_pairs(records, truth), records, kinds)
     cluster_of = clusters.set_index("unique_id")["cluster_id"]
     pairs["linked"] = pairs["unique_id_l"].map(cluster_of).to_numpy() == pairs["unique_id_r"].map(cluster_of).to_numpy()
     out: dict[str, object] = {"true_pairs": len(pairs), "linked": int(pairs["linked"].sum())}
-    for column in ("village", "nik", "no_kk", "name", "dob", "feeds"):
+    for column in kinds:
         grouped = pairs.groupby(column)["linked"].agg(["size", "sum"])
         out[column] = {str(k): {"true_pairs": int(r["size"]), "linked": int(r["sum"]),
                                 "recall": round(r["sum"] / r["size"], 5) if r["size"] else 1.0}

@@ -42,6 +42,8 @@ class LinkageConfig:
     u_max_pairs: float = 5e6
     seed: int = 42
     deterministic_recall: float = 0.8
+    # Every run trains a candidate model (promoted only if no worse on the clerical labels).
+    retrain: bool = False
 
     @classmethod
     def from_env(cls, env: dict[str, str] | None = None) -> LinkageConfig:
@@ -52,6 +54,7 @@ class LinkageConfig:
             cluster_threshold=float(env.get("DTSEN_LINKAGE_CLUSTER_THRESHOLD", default.cluster_threshold)),
             review_upper=float(env.get("DTSEN_LINKAGE_REVIEW_UPPER", default.review_upper)),
             seed=int(env.get("DTSEN_LINKAGE_SEED", default.seed)),
+            retrain=env.get("DTSEN_LINKAGE_RETRAIN", "").strip().lower() in ("1", "true", "yes"),
         )
 
 

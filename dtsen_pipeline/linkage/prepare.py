@@ -44,14 +44,13 @@ def linkage_input(staged: pd.DataFrame) -> pd.DataFrame:
         "name_key": keys,
     })
     out = out.merge(token_frame, on="name_key", how="left")
-    nik = staged["nik"].astype("str").where(staged["nik"].notna())
-    kk = staged["no_kk"].astype("str").where(staged["no_kk"].notna())
+    nik = out["nik"]
     # Staging keeps the first 15 digits of an id Excel stored as a number (its 16th is lost).
-    out["nik_prefix15"] = (staged["nik_prefix15"] if "nik_prefix15" in staged else nik.str[:15]).values
-    out["kk_prefix15"] = (staged["kk_prefix15"] if "kk_prefix15" in staged else kk.str[:15]).values
-    out["nik_region"] = nik.str[:6].values
-    out["nik_birth"] = nik.str[6:12].values
-    out["nik_sequence"] = nik.str[12:].values
+    out["nik_prefix15"] = staged["nik_prefix15"].values if "nik_prefix15" in staged else nik.str[:15]
+    out["kk_prefix15"] = staged["kk_prefix15"].values if "kk_prefix15" in staged else out["no_kk"].str[:15]
+    out["nik_region"] = nik.str[:6]
+    out["nik_birth"] = nik.str[6:12]
+    out["nik_sequence"] = nik.str[12:]
     dob = pd.to_datetime(staged["tgl_lahir"]) if "tgl_lahir" in staged else pd.Series(pd.NaT, index=staged.index)
     out["dob"] = dob.dt.strftime("%Y-%m-%d").astype("str").values
     out["dob_day_month"] = dob.dt.strftime("%m-%d").astype("str").values

@@ -8,7 +8,7 @@ candidate replace the promoted model only when it does no worse on clerical labe
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
@@ -108,11 +108,9 @@ class Governance:
     training_reason: str | None
     promoted: bool
     promotion_reason: str
-    model_json: str
     model_trained_in_run: str
     labels: dict[str, object] | None
     candidate_labels: dict[str, object] | None = None
-    drift_checked: dict[str, object] = field(default_factory=dict)
 
 
 def governed_linkage(
@@ -138,23 +136,23 @@ def governed_linkage(
         run = link(linker, records, promoted.path, config, None, must_link, cannot_link,
                    {"load_seconds": round(time.perf_counter() - start, 2)})
         return run, Governance(False, None, False, "no training tonight: the promoted model scored",
-                               str(promoted.path), promoted.run_id, _dict(scores), drift_checked=profile)
+                               promoted.run_id, _dict(scores))
 
     candidate = train_model(records, candidate_path, config)
     timings = {"train_seconds": round(time.perf_counter() - start, 2)}
     candidate_scores = score_labels(candidate, labels, threshold)
-    incumbent_scores = None
+    incumbent, incumbent_scores = None, None
     if promoted is not None and promoted.usable():
-        incumbent_scores = score_labels(load_model(records, promoted.path), labels, threshold)
+        incumbent = load_model(records, promoted.path)
+        incumbent_scores = score_labels(incumbent, labels, threshold)
     promote, why = promotion(candidate_scores, incumbent_scores, promoted)
     if promote:
         promoted = registry.promote(candidate_path, run_id, profile, candidate_scores)
         linker, scores = candidate, candidate_scores
-    else:
-        linker, scores = load_model(records, promoted.path), incumbent_scores
+    else:  # promotion() keeps the promoted model only when it is usable, so it was loaded above
+        linker, scores = incumbent, incumbent_scores
     run = link(linker, records, promoted.path, config, None, must_link, cannot_link, timings)
-    return run, Governance(True, reason, promote, why, str(promoted.path), promoted.run_id, _dict(scores),
-                           _dict(candidate_scores), drift_checked=profile)
+    return run, Governance(True, reason, promote, why, promoted.run_id, _dict(scores), _dict(candidate_scores))
 
 
 def _dict(scores) -> dict[str, object] | None:

@@ -53,3 +53,9 @@ def test_persons_listed_twice_in_dtsen():
     # A's two DTSEN records sit in two clusters (missed); B's two in one (found, and the flag is right)
     assert (found["persons_listed_twice"], found["found"], found["recall"]) == (2, 1, 0.5)
     assert (found["flagged_clusters"], found["precision"]) == (1, 1.0)
+
+
+def test_only_the_kinds_asked_for_are_described():
+    village = recall_by_kind(RECORDS, CLUSTERS, TRUTH, kinds=("village",))
+    assert set(village) == {"true_pairs", "linked", "village"}
+    assert village["village"] == recall_by_kind(RECORDS, CLUSTERS, TRUTH)["village"]

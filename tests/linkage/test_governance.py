@@ -106,3 +106,10 @@ def test_id_churn_limit(merged, split, removed, plausible):
 
 def test_a_first_run_has_no_churn():
     assert id_churn({"merge": 0, "split": 0, "removed": 0}, 0, 0.05).plausible
+
+
+@pytest.mark.parametrize(("value", "retrain"), [("1", True), ("true", True), ("", False), ("0", False)])
+def test_the_retrain_flag_is_read_with_the_other_linkage_settings(value, retrain):
+    from dtsen_pipeline.linkage.model import LinkageConfig
+
+    assert LinkageConfig.from_env({"DTSEN_LINKAGE_RETRAIN": value}).retrain is retrain
