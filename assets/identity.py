@@ -72,7 +72,7 @@ def household_id(context: AssetExecutionContext, warehouse: WarehouseResource):
     yield MaterializeResult(asset_key=ID_CHANGE_KEY, metadata={"dagster/table_name": "identity.id_change"})
 
 
-@asset(key=AssetKey(["golden_state", "id_registry"]), group_name="golden", kinds={"sql"}, owners=OWNERS,
+@asset(key=AssetKey(["golden_state", "id_registry"]), group_name="golden_state", kinds={"sql"}, owners=OWNERS,
        deps=[AssetKey(["golden", "person"]), AssetKey(["golden", "household"]), ID_CHANGE_KEY],
        description="After publication: this run's id keys, registry and change history become the state the "
        "next run matches against (golden_state.*), in one transaction.")

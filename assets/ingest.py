@@ -64,7 +64,7 @@ def _staging_key(spec: FeedSpec) -> AssetKey:
 def _raw_spec(spec: FeedSpec) -> AssetSpec:
     return AssetSpec(
         _raw_key(spec),
-        group_name="ingest",
+        group_name="raw",
         kinds={"python", "csv", "xlsx"},
         owners=OWNERS,
         skippable=True,
@@ -276,7 +276,7 @@ def _conservation_check(spec: FeedSpec):
 @asset(
     key=AssetKey(["quality", "quarantine"]),
     deps=[AssetKey(["staging", name]) for name in FEEDS],
-    group_name="staging",
+    group_name="quality",
     kinds={"python"},
     owners=OWNERS,
     description="Every input row that could not be staged: feed, source file, source row and a reason code.",

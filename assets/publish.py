@@ -37,12 +37,11 @@ def run_info(context: AssetExecutionContext) -> RunInfo:
                      "replaced together with the other golden tables in one transaction (DELETE + INSERT), "
                      f"with run_id and HMAC tokens; history in golden_history.{table}, masked view "
                      f"golden_masked.{table}, pekon-scoped view golden_pekon.{table} (PostgreSQL).",
-                     kinds={"sql"}, owners=OWNERS)
+                     kinds={"sql"}, owners=OWNERS, group_name=GOLDEN_SCHEMA)
            for table in GOLDEN_TABLES]
     + [AssetSpec(AUDIT_KEY, deps=[AssetKey([BUILD_SCHEMA, t]) for t in GOLDEN_TABLES], kinds={"sql"}, owners=OWNERS,
                  description="One row per published run (audit.run) and per delivery it used (audit.run_delivery), "
-                 "written in the publication's transaction.")],
-    group_name="golden",
+                 "written in the publication's transaction.", group_name="audit")],
     can_subset=False,
 )
 def golden_tables(context: AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineSettings,

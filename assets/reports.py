@@ -81,8 +81,8 @@ def summary_report(context: AssetExecutionContext, warehouse: WarehouseResource,
     specs=[AssetSpec(EVALUATION_KEY, skippable=True, kinds={"python"}, owners=OWNERS,
                      deps=[AssetKey(["build", t]) for t in ("flag", "person", "household", "person_source")],
                      description="Flag precision and recall against the sample generator's truth, one row per run, "
-                     "level and flag (evaluation.flag); skipped when the deployment has no truth (real data).")],
-    group_name="reports",
+                     "level and flag (evaluation.flag); skipped when the deployment has no truth (real data).",
+                     group_name="evaluation")],
 )
 def flag_evaluation(context: AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineSettings):
     truth = load_truth(pipeline.truth)

@@ -51,3 +51,12 @@ def test_golden_models_depend_on_what_their_sql_reads():
     assert AssetKey(["intermediate", "person_record"]) in person.parent_keys
     record = graph.get(AssetKey(["intermediate", "person_record"]))
     assert AssetKey(["linkage", "person_cluster"]) in record.parent_keys
+
+
+def test_every_asset_is_grouped_by_its_key_prefix():
+    """The lineage view groups what belongs together: an asset's group is its key's first component
+    (the warehouse schema: raw/*, staging/*, quality/*, golden/*, audit/run, golden_state/*, ...)."""
+    graph = build_definitions().resolve_asset_graph()
+    misplaced = {"/".join(key.path): graph.get(key).group_name for key in graph.get_all_asset_keys()
+                 if graph.get(key).group_name != key.path[0]}
+    assert not misplaced
