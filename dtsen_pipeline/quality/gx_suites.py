@@ -9,6 +9,12 @@ Each expectation's `meta` carries `severity` (error: blocks publication; warning
 info: counted only) and `rule` (the domain §8 rule id). The `mostly` of error-severity (gating)
 expectations is set per suite (so per feed) and rule in `expectations/thresholds.yaml`; warnings
 keep the `mostly` of their suite file.
+
+A suite file may `include` shared suite files (`"include": ["person_feed.json"]`, names relative to
+its folder): their expectations come first, then its own. Each person feed's staging suite is
+`person_feed.json` (what staging guarantees for every person feed) plus what the feed adds; the
+suite keeps the feed file's name, so validation results and Data Docs name the feed. An
+expectation declared twice (same type and kwargs but `mostly`) is refused.
 """
 
 from __future__ import annotations
@@ -104,8 +110,7 @@ def load_thresholds(path: Path | None = None) -> dict[str, dict[str, float]]:
 def read_suite_file(path: Path, thresholds: dict[str, dict[str, float]] | None = None) -> dict:
     """The suite as declared, with the thresholds file's `mostly` applied to its error-severity
     expectations that declare one."""
-    with path.open(encoding="utf-8") as fh:
-        data = json.load(fh)
+    data = _composed(path)
     overrides = (load_thresholds() if thresholds is None else thresholds).get(data.get("name", path.stem), {})
     for exp in data.get("expectations", []):
         meta = exp.get("meta", {})
@@ -116,6 +121,26 @@ def read_suite_file(path: Path, thresholds: dict[str, dict[str, float]] | None =
         # Only gating (error) thresholds are set there: a warning of the same rule keeps its own.
         if rule in overrides and severity == "error" and "mostly" in exp.get("kwargs", {}):
             exp["kwargs"]["mostly"] = overrides[rule]
+    return data
+
+
+def _composed(path: Path, including: tuple[str, ...] = ()) -> dict:
+    """The suite file with the expectations of the files it includes put first, each declared once."""
+    if path.name in including:
+        raise SuiteDefinitionError(f"{including[0]}: includes {path.name} within itself")
+    with path.open(encoding="utf-8") as fh:
+        data = json.load(fh)
+    shared = [exp for name in data.pop("include", [])
+              for exp in _composed(path.parent / name, (*including, path.name))["expectations"]]
+    data["expectations"] = shared + data.get("expectations", [])
+    seen: set[str] = set()
+    for exp in data["expectations"]:
+        kwargs = {k: v for k, v in exp.get("kwargs", {}).items() if k != "mostly"}
+        key = json.dumps([exp.get("type"), kwargs], sort_keys=True)
+        if key in seen:
+            raise SuiteDefinitionError(f"{path.name}: {exp.get('type')} {kwargs} is declared twice "
+                                       "(in the file and in a file it includes?)")
+        seen.add(key)
     return data
 
 
