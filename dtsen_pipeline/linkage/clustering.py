@@ -91,21 +91,19 @@ class GuardedClusterer:
 
     def __init__(self, records: pd.DataFrame, guards: ClusterGuards) -> None:
         self.guards = guards
-        self.ids = records["unique_id"].astype("str").to_numpy()
-        self.index = {uid: i for i, uid in enumerate(self.ids)}
         self.parent = np.arange(len(records))
         nik = records["nik"].astype("object").where(records["nik"].notna(), None).to_numpy()
         sex = records["jenis_kelamin"].astype("object").where(records["jenis_kelamin"].notna(), None).to_numpy()
         precise = ~records["dob_imprecise"].fillna(False).astype(bool).to_numpy()
-        year = records["dob_year"].astype("Int64")
+        year = records["dob_year"].astype("Float64").to_numpy(dtype="float64", na_value=np.nan)
         self.groups: dict[int, _Group] = {}
         for i in range(len(records)):
-            y = year.iat[i]
+            y = year[i]
             self.groups[i] = _Group(
                 members=[i],
                 niks={nik[i]} if nik[i] else set(),
                 sexes={sex[i]} if sex[i] else set(),
-                years=(int(y), int(y)) if (y is not pd.NA and precise[i]) else None,
+                years=(int(y), int(y)) if (y == y and precise[i]) else None,
             )
         # NIKs whose region code is the kecamatan of a record carrying them (issued there).
         kecamatan = (records["kode_kecamatan"].astype("str").str.replace(".", "", regex=False).to_numpy()
@@ -198,14 +196,18 @@ class GuardedClusterer:
         return True
 
 
-def _links(frame: pd.DataFrame | None, index: dict[str, int]) -> np.ndarray:
+def _positions(ids: pd.Index, values: pd.Series) -> np.ndarray:
+    """Row positions of record ids (-1 where unknown), hashed in one vectorised pass."""
+    return ids.get_indexer(values.astype(ids.dtype))
+
+
+def _links(frame: pd.DataFrame | None, ids: pd.Index) -> np.ndarray:
     """Known record pairs as an (n, 2) array of record indices (unknown ids dropped)."""
     if frame is None or frame.empty:
         return np.empty((0, 2), dtype=np.int64)
-    left = frame["unique_id_l"].map(index)
-    right = frame["unique_id_r"].map(index)
-    keep = left.notna() & right.notna()
-    return np.column_stack([left[keep].astype(np.int64), right[keep].astype(np.int64)])
+    left, right = _positions(ids, frame["unique_id_l"]), _positions(ids, frame["unique_id_r"])
+    keep = (left >= 0) & (right >= 0)
+    return np.column_stack([left[keep], right[keep]]).astype(np.int64)
 
 
 def _components(n: int, edges: np.ndarray) -> np.ndarray:
@@ -294,13 +296,13 @@ def guarded_clusters(
     guards = guards or ClusterGuards()
     records = records.reset_index(drop=True)
     ids = records["unique_id"].astype("str")
-    index = {uid: i for i, uid in enumerate(ids)}
+    index = pd.Index(ids)
     strong = pairs[pairs["match_probability"] >= threshold]
     edge_reasons = edge_refusals(strong, guards)
     edge_refused = strong[edge_reasons.notna()].assign(reason=edge_reasons.dropna())
     strong = strong[edge_reasons.isna()]
-    scored = np.column_stack([strong["unique_id_l"].map(index).to_numpy(dtype=np.int64),
-                              strong["unique_id_r"].map(index).to_numpy(dtype=np.int64)])
+    scored = np.column_stack([_positions(index, strong["unique_id_l"]),
+                              _positions(index, strong["unique_id_r"])]).astype(np.int64)
     must = _links(must_link, index)
     cannot = _links(cannot_link, index)
     labels = _components(len(records), np.vstack([scored, must]))
@@ -313,12 +315,13 @@ def guarded_clusters(
                                   "reason": pd.Series(dtype="str")})
     if in_suspect.any():
         subset = np.flatnonzero(in_suspect)
-        local = {int(g): k for k, g in enumerate(subset)}
+        local = np.full(len(records), -1, dtype=np.int64)
+        local[subset] = np.arange(len(subset))
         clusterer = GuardedClusterer(records.iloc[subset].reset_index(drop=True), guards)
 
         def localise(pairs_idx: np.ndarray) -> np.ndarray:
             keep = in_suspect[pairs_idx[:, 0]] & in_suspect[pairs_idx[:, 1]] if len(pairs_idx) else []
-            return np.array([[local[int(a)], local[int(b)]] for a, b in pairs_idx[keep]], dtype=np.int64)
+            return local[pairs_idx[keep]] if len(pairs_idx) else np.empty((0, 2), dtype=np.int64)
 
         for a, b in localise(cannot):
             clusterer.forbid(int(a), int(b))
@@ -328,9 +331,9 @@ def guarded_clusters(
         sub_edges = sub_edges.sort_values(["match_weight", "unique_id_l", "unique_id_r"],
                                           ascending=[False, True, True])
         agree = _details_agree(sub_edges)
-        for a, b, w, details in zip(sub_edges["_l"].to_numpy(), sub_edges["_r"].to_numpy(),
-                                    sub_edges["match_weight"].to_numpy(), agree, strict=True):
-            clusterer.link(local[int(a)], local[int(b)], float(w), same_person_details=bool(details))
+        for a, b, w, details in zip(local[sub_edges["_l"].to_numpy()].tolist(), local[sub_edges["_r"].to_numpy()].tolist(),
+                                    sub_edges["match_weight"].to_numpy().tolist(), agree.tolist(), strict=True):
+            clusterer.link(a, b, w, same_person_details=details)
         roots = np.array([clusterer.find(k) for k in range(len(subset))])
         final[subset] = labels.max() + 1 + roots
         refused = clusterer.refused

@@ -11,7 +11,9 @@ import json
 import logging
 import os
 import tempfile
+import weakref
 from dataclasses import dataclass, field
+from itertools import count
 from pathlib import Path
 
 import duckdb
@@ -19,6 +21,9 @@ import pandas as pd
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
 from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink.blocking_rule_library import And, CustomRule
+from splink.internals.blocking_rule_creator import BlockingRuleCreator
+from splink.internals.splink_dataframe import SplinkDataFrame
 
 logging.getLogger("splink").setLevel(logging.WARNING)
 
@@ -26,7 +31,7 @@ BASE_DIALECT = "duckdb"
 
 
 # Bump when comparisons, blocking or training change: saved models say which version made them.
-MODEL_VERSION = "5"
+MODEL_VERSION = "6"
 
 
 @dataclass(frozen=True)
@@ -62,11 +67,10 @@ def _custom(sql: str, label: str) -> cll.CustomLevel:
     return cll.CustomLevel(sql, label_for_charts=label, base_dialect_str=BASE_DIALECT)
 
 
-def _one_edit_possible(column: str) -> str:
+def _one_edit_possible(left: str, right: str) -> str:
     """A cheap test every pair one substitution or adjacent swap apart passes (one half intact,
     or a swap across the middle), so the edit distances run on few pairs: they cost most of the
     training time when every random pair paid for them."""
-    left, right = f"{column}_l", f"{column}_r"
     return (f"(substr({left}, 1, 8) = substr({right}, 1, 8) OR substr({left}, 9, 8) = substr({right}, 9, 8) "
             f"OR (substr({left}, 1, 7) = substr({right}, 1, 7) AND substr({left}, 10, 7) = substr({right}, 10, 7)))")
 
@@ -92,8 +96,8 @@ def identifier_comparison(column: str, prefix15: str, description: str,
             _custom(f"{a_side_lost} AND NOT coalesce({same_prefix}, FALSE)", "null").configure(is_null_level=True),
             cll.ExactMatchLevel(column),
             _custom(f"{a_side_lost} AND {same_prefix}", "first 15 digits agree (Excel lost the 16th)"),
-            _custom(f"{_one_edit_possible(column)} AND levenshtein({left}, {right}) = 1", "one digit apart"),
-            _custom(f"{_one_edit_possible(column)} AND damerau_levenshtein({left}, {right}) = 1",
+            _custom(f"{_one_edit_possible(left, right)} AND levenshtein({left}, {right}) = 1", "one digit apart"),
+            _custom(f"{_one_edit_possible(left, right)} AND damerau_levenshtein({left}, {right}) = 1",
                     "two adjacent digits swapped"),
             *explained,
             cll.ElseLevel(),
@@ -192,40 +196,95 @@ def village_comparison() -> cl.CustomComparison:
     )
 
 
-# Candidate pairs are those agreeing on every column of at least one of these keys. Each rule's
-# recall on the sample truth is measured by linkage.quality.blocking_recall.
-BLOCKING_KEYS: tuple[tuple[str, ...], ...] = (
-    ("nik",),
-    # Programme-list ids Excel stored as numbers: the first 15 digits survive.
-    ("nik_prefix15",),
-    ("kk_prefix15", "first_token"),
+@dataclass(frozen=True)
+class BlockingKey:
+    """Candidate pairs agree on every column of `columns`, within a `scope`:
+
+    - `ANY`: any pair (exact NIK only);
+    - `NIK_MAY_AGREE`: not both NIKs known and more than one typing error apart. Such a pair is
+      two people whatever else agrees (the guards refuse it: NIK_CONFLICT): family members on one
+      card, namesakes in one dusun;
+    - `NIK_MISSING`: a side has no usable NIK (a programme-list row whose NIK a spreadsheet
+      destroyed, a stale record without one). Where both sides have one, the NIK keys above
+      bring together every pair that can be one person, so the broad name, village and address
+      keys need not: restricted to the records without a NIK they cost a tenth of the time.
+    """
+
+    columns: tuple[str, ...]
+    scope: str = "NIK_MAY_AGREE"
+
+    @property
+    def name(self) -> str:
+        return "+".join(self.columns)
+
+
+ANY, NIK_MAY_AGREE, NIK_MISSING = "ANY", "NIK_MAY_AGREE", "NIK_MISSING"
+
+# Each key's recall on the sample truth is measured by linkage.quality.blocking_recall.
+BLOCKING_KEYS: tuple[BlockingKey, ...] = (
+    BlockingKey(("nik",), ANY),
+    # Programme-list ids Excel stored as numbers: the first 15 digits survive (the NIK itself is
+    # unusable). Two usable NIKs with the same first 15 digits are brought together below.
+    BlockingKey(("nik_prefix15",), NIK_MISSING),
+    BlockingKey(("kk_prefix15", "first_token")),
     # A NIK one typing error away, anywhere in the kabupaten (a mover's stale record): a NIK is
     # region (6 digits), birth date (6) and sequence (4); one error leaves two parts intact, or,
     # for a swap across the birth/sequence boundary, the region and the birth date typed in its
-    # own column. An error in the region keeps birth date and sequence, which people born the same
-    # day across the kabupaten share (sequence 0001): a name prefix keeps that block small. A swap
-    # across the region/birth boundary is left to the name and birth-date keys below.
-    ("nik_region", "nik_birth"),
-    ("nik_birth", "nik_sequence", "name_prefix"),
-    ("nik_region", "dob", "name_prefix"),
-    ("no_kk", "first_token"),
-    ("no_kk", "dob"),
-    ("name_key", "dob"),
+    # own column. Many people share a birth date (registry default dates: 1 January, 31 December)
+    # and a sequence (0001): a name prefix keeps these blocks small.
+    BlockingKey(("nik_region", "nik_birth", "name_prefix")),
+    BlockingKey(("nik_birth", "nik_sequence", "name_prefix4")),
+    BlockingKey(("nik_region", "dob", "name_prefix")),
+    # Within one village, a NIK one typing error away: one error leaves the first or the last
+    # eight digits intact, or, for a swap across the middle, the first and last seven. The first
+    # eight are the region and the birth day, the last eight birth month, year and sequence
+    # (0001 for most): common in one village, so a name prefix narrows them.
+    BlockingKey(("kode_desa", "nik_head8", "name_prefix4")),
+    BlockingKey(("kode_desa", "nik_tail8", "name_prefix")),
+    BlockingKey(("kode_desa", "nik_head7", "nik_tail7", "name_prefix")),
+    BlockingKey(("no_kk", "dob")),
+    BlockingKey(("name_key", "dob")),
+    # One card, the first name left out or misspelt (NI KETUT SUKARMI ~ KETUT SUKARMI).
+    BlockingKey(("no_kk", "last_token")),
     # A mover's stale record in the old village, with a NIK missing and a date typed differently:
     # the same name and birth year, or the same name and day and month, anywhere in the kabupaten.
-    ("name_key", "dob_year"),
-    ("name_key", "dob_day_month"),
-    ("kode_desa", "dob"),
-    ("name_key", "kode_desa"),
-    ("informative_token", "kode_desa", "dob_year"),
+    BlockingKey(("name_key", "dob_year"), NIK_MISSING),
+    BlockingKey(("name_key", "dob_day_month"), NIK_MISSING),
+    BlockingKey(("kode_desa", "dob"), NIK_MISSING),
+    BlockingKey(("name_key", "kode_desa"), NIK_MISSING),
+    BlockingKey(("informative_token", "kode_desa", "dob_year"), NIK_MISSING),
     # Typos in the first name, and mononyms, within one village:
-    ("last_token", "kode_desa", "name_prefix"),
+    BlockingKey(("last_token", "kode_desa", "name_prefix"), NIK_MISSING),
     # Programme-list rows whose NIK and KK Excel damaged: the address and a name prefix.
-    ("alamat_key", "kode_desa", "name_prefix4"),
-    # One card, the first name left out or misspelt (NI KETUT SUKARMI ~ KETUT SUKARMI).
-    ("no_kk", "last_token"),
+    BlockingKey(("alamat_key", "kode_desa", "name_prefix4"), NIK_MISSING),
 )
-BLOCKING_RULES = tuple(block_on(*key) for key in BLOCKING_KEYS)
+NIK_MAY_AGREE_SQL = f"(l.nik IS NULL OR r.nik IS NULL OR {_one_edit_possible('l.nik', 'r.nik')})"
+
+
+def scope_sql(key: BlockingKey) -> str:
+    """The pair condition of a key's scope, as SQL on `l` and `r` (for counting pairs)."""
+    return {ANY: "TRUE", NIK_MAY_AGREE: NIK_MAY_AGREE_SQL, NIK_MISSING: "(l.nik IS NULL OR r.nik IS NULL)"}[key.scope]
+
+
+def _without_nik(side: str, column: str) -> str:
+    """`column` on the side that has no NIK, null on a side that has one: equality with it is a
+    hash join over the records without a NIK only."""
+    return f"(CASE WHEN {side}.nik IS NULL THEN {side}.\"{column}\" END)"
+
+
+def blocking_rules(key: BlockingKey) -> list[BlockingRuleCreator]:
+    """The Splink rules of one key: one rule, or for NIK_MISSING one per side without a NIK."""
+    if key.scope == ANY:
+        return [block_on(*key.columns)]
+    if key.scope == NIK_MAY_AGREE:
+        return [And(block_on(*key.columns), CustomRule(NIK_MAY_AGREE_SQL, sql_dialect=BASE_DIALECT))]
+    first, rest = key.columns[0], key.columns[1:]
+    others = "".join(f' AND l."{c}" = r."{c}"' for c in rest)
+    return [CustomRule(f'{_without_nik("l", first)} = r."{first}"{others}', sql_dialect=BASE_DIALECT),
+            CustomRule(f'l."{first}" = {_without_nik("r", first)}{others}', sql_dialect=BASE_DIALECT)]
+
+
+BLOCKING_RULES = tuple(rule for key in BLOCKING_KEYS for rule in blocking_rules(key))
 
 
 def settings() -> SettingsCreator:
@@ -260,6 +319,12 @@ class LinkageRun:
     refused_edges: pd.DataFrame | None = None
 
 
+# The DuckDB connection and input table of each Linker made here (see `score_pairs`).
+_SESSIONS: weakref.WeakKeyDictionary[Linker, tuple[duckdb.DuckDBPyConnection, DuckDBAPI, str]] = (
+    weakref.WeakKeyDictionary())
+_PAIR_TABLES = count()
+
+
 def new_linker(records: pd.DataFrame, settings_or_model: SettingsCreator | dict | str) -> Linker:
     """A Linker on its own in-memory DuckDB (never the warehouse file: DuckDB allows one writer).
 
@@ -268,10 +333,39 @@ def new_linker(records: pd.DataFrame, settings_or_model: SettingsCreator | dict 
     """
     limit = os.environ.get("DTSEN_LINKAGE_MEMORY_LIMIT", "3GB")
     spill = Path(tempfile.gettempdir()) / "dtsen_linkage_spill"
-    db_api = DuckDBAPI(connection=duckdb.connect(":memory:", config={"memory_limit": limit,
-                                                                     "temp_directory": str(spill)}))
+    connection = duckdb.connect(":memory:", config={"memory_limit": limit, "temp_directory": str(spill)})
+    db_api = DuckDBAPI(connection=connection)
     table = db_api.register(records, dataset_display_name="persons")
-    return Linker(table, settings_or_model, log_level=None)
+    linker = Linker(table, settings_or_model, log_level=None)
+    _SESSIONS[linker] = (connection, db_api, table.physical_name)
+    return linker
+
+
+def blocked_pairs_sql(rules: list[str], table: str) -> str:
+    """Candidate pairs of every blocking rule, each pair once (with the first rule that made it).
+
+    Splink keeps each pair once by excluding, in every rule's join, the pairs of all the rules
+    before it: the cost grows with the square of the number of rules (45 of the 60 seconds of a
+    regency's prediction with 26 rules). One join per rule and one grouping cost a fraction of
+    that; Splink itself groups the same way for exploding rules.
+    """
+    joins = [f"SELECT {i} AS rule, l.unique_id AS join_key_l, r.unique_id AS join_key_r "
+             f"FROM {table} AS l JOIN {table} AS r ON ({rule}) AND l.unique_id < r.unique_id"
+             for i, rule in enumerate(rules)]
+    return (f"SELECT CAST(min(rule) AS VARCHAR) AS match_key, join_key_l, join_key_r "
+            f"FROM ({' UNION ALL '.join(joins)}) AS candidates GROUP BY join_key_l, join_key_r")
+
+
+def register_blocked_pairs(linker: Linker) -> SplinkDataFrame:
+    """Compute the model's candidate pairs once and register them for `predict`."""
+    connection, db_api, table = _SESSIONS[linker]
+    model = linker.misc.save_model_to_json()
+    rules = [rule["blocking_rule"] for rule in model["blocking_rules_to_generate_predictions"]]
+    name = f"dtsen_blocked_pairs_{next(_PAIR_TABLES)}"  # Splink registers each table name once
+    connection.execute(f"CREATE TABLE {name} AS {blocked_pairs_sql(rules, table)}").fetchall()
+    pairs = db_api.register(name, table_name=name)
+    linker.table_management.register_blocked_pairs_for_predict(pairs)
+    return pairs
 
 
 def train(linker: Linker, config: LinkageConfig, n_records: int) -> None:
@@ -290,6 +384,7 @@ def score_pairs(linker: Linker, config: LinkageConfig) -> pd.DataFrame:
     Only these columns leave DuckDB: converting Splink's full prediction table (every compared
     value twice) to pandas would cost several GB at regency scale.
     """
+    register_blocked_pairs(linker)
     predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold)
     relation = predictions.as_duckdbpyrelation()
     gammas = [c for c in relation.columns if c.startswith("gamma_")]

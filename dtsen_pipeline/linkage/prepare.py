@@ -11,7 +11,8 @@ import pandas as pd
 from dtsen_pipeline.domain.names import LOW_INFORMATION_TOKENS
 
 LINKAGE_COLUMNS = (
-    "unique_id", "feed", "nik", "nik_prefix15", "nik_region", "nik_birth", "nik_sequence", "no_kk", "kk_prefix15", "name_key", "name_prefix", "name_prefix4", "first_token", "last_token", "informative_token",
+    "unique_id", "feed", "nik", "nik_prefix15", "nik_region", "nik_birth", "nik_sequence",
+    "nik_head8", "nik_tail8", "nik_head7", "nik_tail7", "no_kk", "kk_prefix15", "name_key", "name_prefix", "name_prefix4", "first_token", "last_token", "informative_token",
     "dob", "dob_year", "dob_day_month", "dob_imprecise", "jenis_kelamin", "kode_desa", "kode_kecamatan", "alamat_key",
 )
 
@@ -51,6 +52,9 @@ def linkage_input(staged: pd.DataFrame) -> pd.DataFrame:
     out["nik_region"] = nik.str[:6]
     out["nik_birth"] = nik.str[6:12]
     out["nik_sequence"] = nik.str[12:]
+    # Halves a NIK one typing error away keeps intact (see model.BLOCKING_KEYS).
+    out["nik_head8"], out["nik_tail8"] = nik.str[:8], nik.str[8:]
+    out["nik_head7"], out["nik_tail7"] = nik.str[:7], nik.str[9:]
     dob = pd.to_datetime(staged["tgl_lahir"]) if "tgl_lahir" in staged else pd.Series(pd.NaT, index=staged.index)
     out["dob"] = dob.dt.strftime("%Y-%m-%d").astype("str").values
     out["dob_day_month"] = dob.dt.strftime("%m-%d").astype("str").values

@@ -11,15 +11,16 @@ import tempfile
 import duckdb
 import pandas as pd
 
-from dtsen_pipeline.linkage.model import BLOCKING_KEYS
+from dtsen_pipeline.linkage.model import BLOCKING_KEYS, BlockingKey, scope_sql
 
 
-def _agree(key: tuple[str, ...]) -> str:
-    return " AND ".join(f"l.{c} IS NOT NULL AND l.{c} = r.{c}" for c in key)
+def _agree(key: BlockingKey) -> str:
+    agree = " AND ".join(f"l.{c} IS NOT NULL AND l.{c} = r.{c}" for c in key.columns)
+    return f"{agree} AND {scope_sql(key)}"
 
 
 def blocking_recall(records: pd.DataFrame, truth: pd.DataFrame,
-                    keys: tuple[tuple[str, ...], ...] = BLOCKING_KEYS) -> dict[str, object]:
+                    keys: tuple[BlockingKey, ...] = BLOCKING_KEYS) -> dict[str, object]:
     """Share of true pairs (same person_key) that at least one blocking rule generates."""
     con = duckdb.connect(":memory:", config={"memory_limit": "4GB", "preserve_insertion_order": False,
                                              "temp_directory": tempfile.mkdtemp(prefix="dtsen_blocking_")})
@@ -41,8 +42,8 @@ def blocking_recall(records: pd.DataFrame, truth: pd.DataFrame,
         for i, key in enumerate(keys):
             earlier = " OR ".join(f"({_agree(k)})" for k in keys[:i]) or "FALSE"
             comparisons += con.execute(
-                f"SELECT count(*) FROM t l JOIN t r ON {' AND '.join(f'l.{c} = r.{c}' for c in key)} "
-                f"AND l.rid < r.rid WHERE NOT ({earlier})").fetchone()[0]
+                f"SELECT count(*) FROM t l JOIN t r ON {' AND '.join(f'l.{c} = r.{c}' for c in key.columns)} "
+                f"AND l.rid < r.rid WHERE ({_agree(key)}) AND NOT ({earlier})").fetchone()[0]
     finally:
         con.close()
     true_pairs, blocked = int(row[0]), int(row[1] or 0)
@@ -51,6 +52,6 @@ def blocking_recall(records: pd.DataFrame, truth: pd.DataFrame,
         "true_pairs_blocked": blocked,
         "recall": round(blocked / true_pairs, 5) if true_pairs else 1.0,
         "comparisons": int(comparisons),
-        "recall_by_rule": {"+".join(k): round(int(row[2 + i] or 0) / true_pairs, 4) if true_pairs else 1.0
+        "recall_by_rule": {k.name: round(int(row[2 + i] or 0) / true_pairs, 4) if true_pairs else 1.0
                            for i, k in enumerate(keys)},
     }

@@ -4,6 +4,7 @@ count grows with the data (more people live in more villages), not as n squared.
 import numpy as np
 import pandas as pd
 
+from dtsen_pipeline.linkage.model import new_linker, register_blocked_pairs, settings
 from dtsen_pipeline.linkage.prepare import linkage_input
 from dtsen_pipeline.linkage.quality import blocking_recall
 
@@ -59,3 +60,42 @@ def test_comparisons_grow_with_the_data_not_as_n_squared():
     records = 2 * 4_000 + 1
     assert large < 0.01 * records * (records - 1) / 2
     assert large / small < 2.6  # twice the people in twice the villages: about twice the comparisons
+
+
+def _candidates(records: pd.DataFrame) -> set[tuple[str, str]]:
+    linker = new_linker(records, settings())
+    pairs = register_blocked_pairs(linker).as_pandas_dataframe()
+    return set(zip(pairs["join_key_l"], pairs["join_key_r"], strict=True))
+
+
+def test_one_pass_candidate_pairs_are_the_pairs_splinks_own_blocking_makes():
+    staged = _with_mover(_population(1_500, 30, seed=4))
+    # Damage as the feeds carry it: NIKs missing, mistyped by one digit, two digits swapped.
+    staged.loc[staged.index % 7 == 0, "nik"] = None
+    typo = (staged.index % 11 == 1) & staged["nik"].notna()
+    staged.loc[typo, "nik"] = staged.loc[typo, "nik"].str[:10] + "9" + staged.loc[typo, "nik"].str[11:]
+    swap = (staged.index % 13 == 1) & staged["nik"].notna()
+    staged.loc[swap, "nik"] = staged.loc[swap, "nik"].map(lambda n: n[:7] + n[8] + n[7] + n[9:])
+    records = linkage_input(staged)
+    splink_pairs = new_linker(records, settings()).inference.compute_blocked_pairs_for_predict().as_pandas_dataframe()
+    expected = set(zip(splink_pairs["join_key_l"], splink_pairs["join_key_r"], strict=True))
+    assert len(expected) > 1_500
+    assert _candidates(records) == expected
+
+
+def test_namesakes_with_known_nik_far_apart_are_no_candidates_but_a_record_without_nik_is():
+    person = {"no_kk": "1806011203040001", "name_key": "SITI AMINAH", "tgl_lahir": pd.Timestamp("1980-05-01"),
+              "dob_imprecise": False, "jenis_kelamin": "P", "kode_desa": "18.06.01.2001",
+              "kode_kecamatan": "18.06.01", "alamat": "Dusun 1", "feed": "dukcapil"}
+    staged = pd.DataFrame([
+        {**person, "record_id": "a", "nik": "1806014105800001"},
+        # Another SITI AMINAH of the same dusun, born another day: a NIK two parts away.
+        {**person, "record_id": "b", "nik": "1806016208750003", "tgl_lahir": pd.Timestamp("1975-08-22")},
+        # A programme-list row without a usable NIK, same name and dusun: may be either of them.
+        {**person, "record_id": "c", "nik": None, "feed": "pekon", "tgl_lahir": pd.NaT},
+        # The first one again with one digit mistyped in her NIK.
+        {**person, "record_id": "d", "nik": "1806014105800007", "feed": "pekon"},
+    ])
+    candidates = _candidates(linkage_input(staged))
+    assert ("a", "b") not in candidates
+    assert {("a", "c"), ("b", "c"), ("a", "d")} <= candidates
