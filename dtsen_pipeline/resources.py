@@ -2,7 +2,7 @@
 
 Each setting is a resource field with a default, a description and the environment variable a
 deployment sets it with (`setting`). The Launchpad shows them under `resources:` and a run can
-change any of them for itself; `docs` (the configuration table) is generated from these
+change any of them for itself. The docs' configuration table is generated from these
 declarations (`configuration_table`, `dtsen settings`) and a test keeps the two equal.
 
 `from_environment` builds a resource from the environment: a text or whole-number setting whose
