@@ -14,7 +14,7 @@ from assets.ingest import OWNERS
 from dtsen_pipeline.golden.flags import flag_rules
 from dtsen_pipeline.golden.reference import programme_rules, village_reference
 from dtsen_pipeline.golden.sql_models import SqlModel, discover_models, render
-from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
+from dtsen_pipeline.resources import PipelineSettings, QualitySettings, WarehouseResource
 from dtsen_pipeline.warehouse import replace_table, replace_table_from_sql
 
 
@@ -26,9 +26,9 @@ def village(warehouse: WarehouseResource, pipeline: PipelineSettings) -> Materia
 
 
 @asset(key=AssetKey(["reference", "programme_rule"]), group_name="reference", kinds={"python"}, owners=OWNERS,
-       description="Highest desil each programme may serve (DTSEN_MAX_DESIL_<PROGRAM> overrides).")
-def programme_rule(warehouse: WarehouseResource) -> MaterializeResult:
-    frame = programme_rules()
+       description="Highest desil each programme may serve (DTSEN_MAX_DESIL_<PROGRAM>, quality.max_desil_*).")
+def programme_rule(warehouse: WarehouseResource, quality: QualitySettings) -> MaterializeResult:
+    frame = programme_rules(quality.ceilings())
     rows = replace_table(warehouse.engine(), frame, "reference", "programme_rule")
     return MaterializeResult(metadata={"dagster/row_count": rows, "rules": MetadataValue.json(
         frame.to_dict(orient="records"))})

@@ -19,9 +19,9 @@ from dagster import (
 )
 
 from assets.ingest import OWNERS, PERSON_FEEDS
-from dtsen_pipeline.golden.churn import churn_threshold, id_churn
+from dtsen_pipeline.golden.churn import id_churn
 from dtsen_pipeline.golden.id_state import commit_id_state, household_identity, person_identity
-from dtsen_pipeline.resources import WarehouseResource
+from dtsen_pipeline.resources import PublicationSettings, WarehouseResource
 
 PERSON_ID_KEY = AssetKey(["identity", "person_id"])
 HOUSEHOLD_ID_KEY = AssetKey(["identity", "household_id"])
@@ -36,12 +36,12 @@ ID_CHANGE_KEY = AssetKey(["identity", "id_change"])
            "id_churn", asset=PERSON_ID_KEY, blocking=True,
            description="Stops publication when the run would merge, split or drop the ids of more than "
                        "DTSEN_MAX_ID_CHURN (default 5%) of the persons active before it (golden/churn.py).")])
-def person_id(context: AssetExecutionContext, warehouse: WarehouseResource):
+def person_id(context: AssetExecutionContext, warehouse: WarehouseResource, publication: PublicationSettings):
     stats = person_identity(warehouse.engine(), context.run_id, PERSON_FEEDS)
     context.log.info(f"person ids: {stats}")
     yield MaterializeResult(metadata={"dagster/table_name": "identity.person_id", "dagster/row_count": stats["groups"],
                                       **stats})
-    churn = id_churn(stats, stats["previous_active"], churn_threshold())
+    churn = id_churn(stats, stats["previous_active"], publication.max_id_churn)
     if not churn.plausible:
         context.log.error(f"id churn: {churn.describe()}: publication stops; the last published tables stay")
     yield AssetCheckResult(check_name="id_churn", asset_key=PERSON_ID_KEY, passed=churn.plausible,

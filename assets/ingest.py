@@ -32,13 +32,13 @@ from dtsen_pipeline.ingest.feeds import FeedSpec, load_feed_specs
 from dtsen_pipeline.ingest.gated import GatedFeed
 from dtsen_pipeline.ingest.intake import IntakeResult
 from dtsen_pipeline.ingest.raw import unknown_landing_entries
-from dtsen_pipeline.ingest.runner import run_feeds, workers_from_env
+from dtsen_pipeline.ingest.runner import run_feeds
 from dtsen_pipeline.ingest.staged import StagedFeed, quarantine_part
 from dtsen_pipeline.ingest.staging import empty_quarantine
 from dtsen_pipeline.ingest.store import count_in_force, count_raw
 from dtsen_pipeline.quality import gate
 from dtsen_pipeline.quality.gate import StagingGate
-from dtsen_pipeline.resources import PipelineSettings, RunLockResource, WarehouseResource
+from dtsen_pipeline.resources import PipelineSettings, QualitySettings, RunLockResource, WarehouseResource
 from dtsen_pipeline.warehouse import count_rows, read_sql, read_table, replace_table, table_exists
 
 FEEDS: dict[str, FeedSpec] = load_feed_specs()
@@ -210,7 +210,7 @@ def _report_gate(context: AssetExecutionContext, engine, gated: list[GatedFeed])
     "(dtsen_pipeline.ingest.gated); any subset can be materialized.",
 )
 def ingest_and_stage_feeds(context: AssetExecutionContext, warehouse: WarehouseResource,
-                           pipeline: PipelineSettings,
+                           pipeline: PipelineSettings, quality: QualitySettings,
                            run_lock: RunLockResource) -> Iterator[MaterializeResult]:  # held for the whole run
     engine = warehouse.engine()
     selected = context.selected_asset_keys
@@ -223,9 +223,10 @@ def ingest_and_stage_feeds(context: AssetExecutionContext, warehouse: WarehouseR
                          ingest={s.name for s in specs if _raw_key(s) in selected},
                          stage={s.name for s in specs if _staging_key(s) in selected},
                          scope=pipeline.scope, as_of=pipeline.as_of(), run_id=context.run_id,
-                         workers=workers_from_env(),
-                         gate=StagingGate(docs_dir=pipeline.artifacts / DOCS_FOLDER / context.run_id),
-                         settled_before=_settled_before(context))
+                         workers=pipeline.workers,
+                         gate=StagingGate(docs_dir=pipeline.artifacts / DOCS_FOLDER / context.run_id,
+                                          thresholds=quality.thresholds(), ceilings=quality.ceilings()),
+                         settled_before=_settled_before(context), ceilings=quality.ceilings())
     _report_gate(context, engine, [o.gated for o in outcomes.values() if o.gated is not None])
     failed = []
     for name, outcome in outcomes.items():

@@ -24,7 +24,7 @@ from dtsen_pipeline.linkage.prepare import linkage_input
 from dtsen_pipeline.linkage.review import level_labels, review_pairs, review_queue, write_review_files
 from dtsen_pipeline.linkage.run import Governance, governed_linkage
 from dtsen_pipeline.linkage.truth import load_record_truth
-from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
+from dtsen_pipeline.resources import LinkageSettings, PipelineSettings, WarehouseResource
 from dtsen_pipeline.warehouse import append_table, read_table, read_table_if_exists, replace_table
 
 MODEL_KEY = AssetKey(["linkage", "person_model"])
@@ -106,9 +106,10 @@ def _evaluate(context, engine, records: pd.DataFrame, clusters: pd.DataFrame,
     group_name="linkage",
     can_subset=False,
 )
-def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineSettings):
+def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineSettings,
+                   linkage: LinkageSettings):
     engine = warehouse.engine()
-    config = LinkageConfig.from_env()
+    config = linkage.config()
     staged = pd.concat([read_table(engine, "staging", feed) for feed in PERSON_FEEDS], ignore_index=True)
     verval = read_table(engine, "staging", "verval")
     records = linkage_input(staged)

@@ -12,10 +12,10 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 
 from assets.ingest import OWNERS
 from dtsen_pipeline.golden.sql_models import discover_models
-from dtsen_pipeline.publish import PublishConfig, RunInfo, publish, resolve_key
+from dtsen_pipeline.publish import RunInfo, publish, resolve_key
 from dtsen_pipeline.publish.audit import describe_trigger, trigger_kind
 from dtsen_pipeline.publish.publication import BUILD_SCHEMA, GOLDEN_SCHEMA
-from dtsen_pipeline.resources import PipelineSettings, RunLockResource, WarehouseResource
+from dtsen_pipeline.resources import PipelineSettings, PublicationSettings, RunLockResource, WarehouseResource
 
 GOLDEN_TABLES = tuple(m.table for m in discover_models() if m.schema == BUILD_SCHEMA)
 AUDIT_KEY = AssetKey(["audit", "run"])
@@ -45,9 +45,10 @@ def run_info(context: AssetExecutionContext) -> RunInfo:
     can_subset=False,
 )
 def golden_tables(context: AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineSettings,
+                  publication: PublicationSettings,
                   run_lock: RunLockResource):  # held for the whole run (dtsen_pipeline.run_lock)
     engine = warehouse.engine()
-    config = PublishConfig.from_env()
+    config = publication.config()
     key = resolve_key(engine.dialect.name, config.pseudonym_key, pipeline.artifacts)
     info = run_info(context)
     result = publish(engine, GOLDEN_TABLES, info, config, key)

@@ -37,7 +37,7 @@ from dtsen_pipeline.ingest.feeds import load_feed_specs
 from dtsen_pipeline.quality import gate
 from dtsen_pipeline.quality import scorecard as sc
 from dtsen_pipeline.quality.gx_suites import SuiteOutcome, read_suite_file, results_markdown, run_suite
-from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
+from dtsen_pipeline.resources import PipelineSettings, QualitySettings, WarehouseResource
 from dtsen_pipeline.warehouse import (
     append_table,
     read_table,
@@ -50,7 +50,7 @@ GATE_TABLE = ("quality", "gate")
 
 
 def n_error_expectations(schema: str, table: str) -> int:
-    declared = read_suite_file(EXPECTATIONS_DIR / f"{schema}__{table}.json")["expectations"]
+    declared = read_suite_file(EXPECTATIONS_DIR / f"{schema}__{table}.json", thresholds={})["expectations"]
     return sum(1 for e in declared if e.get("meta", {}).get("severity", "error") == "error")
 
 
@@ -108,10 +108,11 @@ def _gx_checks(schema: str, table: str) -> AssetChecksDefinition:
         ],
     )
     def gx_checks(context: AssetCheckExecutionContext, warehouse: WarehouseResource,
-                  pipeline: PipelineSettings):
+                  pipeline: PipelineSettings, quality: QualitySettings):
         engine = warehouse.engine()
         df = read_table(engine, schema, table)
-        outcome = run_suite(df, path, docs_dir=pipeline.artifacts / DOCS_FOLDER / context.run.run_id)
+        outcome = run_suite(df, path, docs_dir=pipeline.artifacts / DOCS_FOLDER / context.run.run_id,
+                            thresholds=quality.thresholds(), ceilings=quality.ceilings())
         decision = gate.GateDecision.of("build", f"{schema}.{table}", outcome,
                                         gate.PASSED if outcome.success else gate.BLOCKED)
         record_decisions(engine, [decision], context.run.run_id)

@@ -1,5 +1,6 @@
 """`dtsen run` runs nightly_refresh once, recorded in the Dagster instance; `dtsen summary` reports;
-`dtsen accept FEED FILE` lets a delivery held as suspect replace the one in force.
+`dtsen accept FEED FILE` lets a delivery held as suspect replace the one in force; `dtsen settings`
+prints the configuration table (every setting, from `dtsen_pipeline.resources`).
 
 `make run` calls `dtsen run`: it generates sample feeds when the landing folder is empty, so a
 fresh clone shows the whole pipeline working without any agency data.
@@ -42,8 +43,15 @@ def landing_is_empty(landing: Path) -> bool:
     return not landing.exists() or not any(p.is_file() for p in landing.rglob("*") if "_truth" not in p.parts)
 
 
+def settings_from_environment() -> Settings:
+    """The warehouse, folders and scope this environment sets (declared in `resources`)."""
+    from dtsen_pipeline.resources import settings_from_environment as from_environment
+
+    return from_environment()
+
+
 def run(persons: int, seed: int) -> int:
-    settings = Settings.from_env()
+    settings = settings_from_environment()
     if landing_is_empty(settings.landing_dir):
         from dtsen_pipeline.sample import generate
 
@@ -83,7 +91,7 @@ def accept(feed: str, file: str) -> int:
     from dtsen_pipeline.ingest.store import accept_delivery
     from dtsen_pipeline.warehouse import engine_for
 
-    settings = Settings.from_env()
+    settings = settings_from_environment()
     if feed not in load_feed_specs():
         print(f"error: unknown feed {feed!r}")
         return 2
@@ -104,6 +112,7 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--persons", type=int, default=DEFAULT_SAMPLE_PERSONS)
     run_parser.add_argument("--seed", type=int, default=1)
     sub.add_parser("summary", help="print the summary of the warehouse's current tables")
+    sub.add_parser("settings", help="print every setting: variable, default, Launchpad field, meaning (Markdown)")
     accept_parser = sub.add_parser("accept", help="accept a delivery held as suspect (status `suspect`)")
     accept_parser.add_argument("feed", help="the feed, e.g. dtsen")
     accept_parser.add_argument("file", help="the file as raw.delivery names it, e.g. dtsen/DTSEN_1806_202612.csv")
@@ -112,7 +121,12 @@ def main(argv: list[str] | None = None) -> int:
         return run(args.persons, args.seed)
     if args.command == "accept":
         return accept(args.feed, args.file)
-    print_summary(Settings.from_env())
+    if args.command == "settings":
+        from dtsen_pipeline.resources import configuration_table
+
+        print(configuration_table())
+        return 0
+    print_summary(settings_from_environment())
     return 0
 
 

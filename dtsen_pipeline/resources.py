@@ -1,28 +1,87 @@
-"""Dagster resources: the warehouse (one SQLAlchemy URL) and where deliveries and artifacts live."""
+"""Every setting of a deployment, declared once: the fields of the Dagster resources below.
+
+Each setting is a resource field with a default, a description and the environment variable a
+deployment sets it with (`setting`). The Launchpad shows them under `resources:` and a run can
+change any of them for itself. The docs' configuration table is generated from these
+declarations (`configuration_table`, `dtsen settings`) and a test keeps the two equal.
+
+`from_environment` builds a resource from the environment: a text or whole-number setting whose
+variable is set becomes an `EnvVar`, which Dagster reads when a run starts (a password or the
+pseudonym key is never written into run config or shown in the UI); Dagster has no environment
+source for decimal numbers or yes/no values, so those are read from the environment when the
+code location loads. This module and `cli.py` are the only ones that read the environment;
+domain modules take plain values (`LinkageConfig`, `PublishConfig`, ceilings, thresholds).
+"""
 
 from __future__ import annotations
 
 import contextlib
 import datetime as dt
 import os
+import types
+import typing
 from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import sqlalchemy as sa
 from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from pydantic import Field
 
-from dtsen_pipeline.config import Settings
+from dtsen_pipeline.config import DATA_DIR, Settings, default_warehouse_url
+from dtsen_pipeline.domain.regions import DEFAULT_SCOPE
+from dtsen_pipeline.golden.churn import MAX_ID_CHURN
+from dtsen_pipeline.ingest.runner import DEFAULT_WORKERS
+from dtsen_pipeline.linkage.model import LinkageConfig
+from dtsen_pipeline.publish.config import (
+    DEFAULT_HISTORY_RUNS,
+    DEFAULT_PEKON_ROLE,
+    DEFAULT_READER_ROLE,
+    DEFAULT_RESTRICTED_ROLE,
+    PublishConfig,
+)
+from dtsen_pipeline.quality.gx_suites import THRESHOLDS_FILE, load_thresholds
+from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 from dtsen_pipeline.run_lock import warehouse_run_lock
 from dtsen_pipeline.warehouse import engine_for
 
+# Great Expectations reads this when its first data context is made; no usage statistics leave.
+os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
+
 DEFAULT_RUN_LOCK_WAIT = 900
+_LINKAGE = LinkageConfig()
+_TRUE = ("1", "true", "yes")
+
+
+class SettingError(ValueError):
+    """A setting's environment variable holds a value of the wrong kind; the message names it."""
+
+
+def setting(variable: str, default: Any, description: str, *, shown_default: str | None = None,
+            secret: bool = False, blank_is_value: bool = False) -> Any:
+    """A resource field that is a deployment setting, set by environment variable `variable`.
+
+    `shown_default`: the default as the docs show it, where the value depends on the machine.
+    `blank_is_value`: an empty variable is a value (an empty role name disables the role);
+    otherwise an empty variable leaves the default.
+    """
+    extra: dict[str, Any] = {"env_var": variable}
+    if shown_default is not None:
+        extra["shown_default"] = shown_default
+    if secret:
+        extra["dagster__is_secret"] = True
+    if blank_is_value:
+        extra["blank_is_value"] = True
+    return Field(default=default, description=description, json_schema_extra=extra)
 
 
 class WarehouseResource(ConfigurableResource):
     """The warehouse: `duckdb:///path` (default) or `postgresql+psycopg://...` in production."""
 
-    url: str
+    url: str = setting("DTSEN_WAREHOUSE_URL", default_warehouse_url(),
+                       "SQLAlchemy URL of the warehouse, e.g. `postgresql+psycopg://user:pw@host:5432/dtsen`",
+                       shown_default="`duckdb:///<project>/data/warehouse.duckdb`")
 
     def engine(self) -> sa.Engine:
         return engine_for(self.url)
@@ -37,9 +96,9 @@ class RunLockResource(ConfigurableResource):
     waits, then stops cleanly, so no delivery is ever loaded twice. With the in-process executor
     the resource lives from the first step to the last."""
 
-    url: str
-    wait_seconds: int = Field(default=DEFAULT_RUN_LOCK_WAIT,
-                              description="How long a run waits for another run to finish before it stops.")
+    url: str = Field(description="The warehouse's URL (the `warehouse` resource's).")
+    wait_seconds: int = setting("DTSEN_RUN_LOCK_WAIT", DEFAULT_RUN_LOCK_WAIT,
+                                "seconds a run waits for another run holding the warehouse before it stops")
 
     @contextlib.contextmanager
     def yield_for_execution(self, context: InitResourceContext) -> Iterator[RunLockResource]:
@@ -50,12 +109,20 @@ class RunLockResource(ConfigurableResource):
 
 
 class PipelineSettings(ConfigurableResource):
-    """Folders and scope of one deployment."""
+    """Folders, scope and ingestion threads of one deployment."""
 
-    landing_dir: str
-    artifacts_dir: str
-    truth_dir: str
-    scope: str = "18.06"
+    landing_dir: str = setting("DTSEN_LANDING_DIR", str(DATA_DIR / "landing"),
+                               "the landing folder, one subfolder per feed", shown_default="`<project>/data/landing`")
+    artifacts_dir: str = setting("DTSEN_ARTIFACTS_DIR", str(DATA_DIR / "artifacts"),
+                                 "trained models and other run artifacts", shown_default="`<project>/data/artifacts`")
+    truth_dir: str | None = setting("DTSEN_TRUTH_DIR", None,
+                                    "truth tables of generated sample data (absent for real data)",
+                                    shown_default="`<landing>/_truth`")
+    scope: str = setting("DTSEN_SCOPE", DEFAULT_SCOPE,
+                         "Kemendagri code of the deployment's area; rows outside it are flagged `OUT_OF_SCOPE`, "
+                         "not dropped")
+    ingest_workers: int = setting("DTSEN_INGEST_WORKERS", DEFAULT_WORKERS,
+                                  "feeds ingested and staged side by side (threads); 1 runs them in turn")
 
     @property
     def landing(self) -> Path:
@@ -67,26 +134,216 @@ class PipelineSettings(ConfigurableResource):
 
     @property
     def truth(self) -> Path:
-        return Path(self.truth_dir)
+        return Path(self.truth_dir) if self.truth_dir else self.landing / "_truth"
+
+    @property
+    def workers(self) -> int:
+        if self.ingest_workers < 1:
+            raise SettingError("DTSEN_INGEST_WORKERS must be a whole number of at least 1")
+        return self.ingest_workers
 
     def as_of(self) -> dt.date:
         return dt.date.today()
 
 
+class QualitySettings(ConfigurableResource):
+    """The quality rules' deployment values: gating thresholds and programme ceilings."""
+
+    thresholds_file: str = setting("DTSEN_QUALITY_THRESHOLDS", str(THRESHOLDS_FILE),
+                                   "`mostly` per feed (suite) and rule for the GX suites",
+                                   shown_default="`<project>/expectations/thresholds.yaml`")
+    max_desil_pkh: int = setting("DTSEN_MAX_DESIL_PKH", DEFAULT_CEILINGS["PKH"],
+                                 "highest desil PKH may serve: a PKH family above it is an inclusion-error candidate")
+    max_desil_bpnt: int = setting("DTSEN_MAX_DESIL_BPNT", DEFAULT_CEILINGS["BPNT"],
+                                  "highest desil BPNT may serve (inclusion-error candidates above it)")
+    max_desil_pbi_jk: int = setting("DTSEN_MAX_DESIL_PBI_JK", DEFAULT_CEILINGS["PBI-JK"],
+                                    "highest desil PBI-JK may serve (inclusion-error candidates above it)")
+
+    def ceilings(self) -> dict[str, int]:
+        """Programme -> highest desil it may serve (reference.programme_rule, rule PRG-02)."""
+        return {"PKH": self.max_desil_pkh, "BPNT": self.max_desil_bpnt, "PBI-JK": self.max_desil_pbi_jk}
+
+    def thresholds(self) -> dict[str, dict[str, float]]:
+        """`{suite: {rule: mostly}}` from the thresholds file."""
+        return load_thresholds(Path(self.thresholds_file))
+
+
+class LinkageSettings(ConfigurableResource):
+    """Thresholds, seed and memory of record linkage (`LinkageConfig`)."""
+
+    seed: int = setting("DTSEN_LINKAGE_SEED", _LINKAGE.seed, "seed of linkage training (u sampling)")
+    predict_threshold: float = setting("DTSEN_LINKAGE_PREDICT_THRESHOLD", _LINKAGE.predict_threshold,
+                                       "pairs scored at or above this match probability are kept")
+    cluster_threshold: float = setting("DTSEN_LINKAGE_CLUSTER_THRESHOLD", _LINKAGE.cluster_threshold,
+                                       "pairs at or above this match probability are clustering edges "
+                                       "(behind the guards)")
+    review_upper: float = setting("DTSEN_LINKAGE_REVIEW_UPPER", _LINKAGE.review_upper,
+                                  "upper end of the clerical-review band: pairs from the predict threshold up to "
+                                  "this go to review")
+    memory_limit: str = setting("DTSEN_LINKAGE_MEMORY_LIMIT", _LINKAGE.memory_limit,
+                                "memory cap of Splink's in-process DuckDB (it spills to the temp folder beyond it)")
+    retrain: bool = setting("DTSEN_LINKAGE_RETRAIN", _LINKAGE.retrain,
+                            "`1` (or `true`, `yes`): every run trains a candidate linkage model (promoted only if "
+                            "no worse on clerical labels); the `retrain_and_refresh` job does it for one run",
+                            shown_default="unset")
+
+    def config(self) -> LinkageConfig:
+        return LinkageConfig(predict_threshold=self.predict_threshold, cluster_threshold=self.cluster_threshold,
+                             review_upper=self.review_upper, seed=self.seed, retrain=self.retrain,
+                             memory_limit=self.memory_limit)
+
+
+class PublicationSettings(ConfigurableResource):
+    """Publication: pseudonym key, history depth, PostgreSQL roles, and the id-churn limit."""
+
+    pseudonym_key: str | None = setting(
+        "DTSEN_PSEUDONYM_KEY", None,
+        "secret key (at least 32 characters) of the HMAC-SHA256 tokens of NIK and No. KK. **Required on "
+        "PostgreSQL**: publication stops, publishing nothing, without it. On DuckDB it falls back to a random key "
+        "generated once into `<artifacts>/pseudonym.key` (mode 600), valid on that installation only. Never commit "
+        "a key; changing it changes every token", secret=True, blank_is_value=True)
+    history_runs: int = setting("DTSEN_HISTORY_RUNS", DEFAULT_HISTORY_RUNS,
+                                "how many published runs `golden_history.<table>` keeps")
+    reader_role: str = setting("DTSEN_READER_ROLE", DEFAULT_READER_ROLE,
+                               "PostgreSQL role of downstream teams (masked views only). An empty name disables "
+                               "the role", blank_is_value=True)
+    reader_password: str | None = setting("DTSEN_READER_PASSWORD", None,
+                                          "password of the reader role: with one it can log in",
+                                          secret=True, blank_is_value=True)
+    restricted_role: str = setting("DTSEN_RESTRICTED_ROLE", DEFAULT_RESTRICTED_ROLE,
+                                   "PostgreSQL role that reads raw identifiers (golden, history, audit). An empty "
+                                   "name disables the role", blank_is_value=True)
+    restricted_password: str | None = setting("DTSEN_RESTRICTED_PASSWORD", None,
+                                              "password of the restricted role: with one it can log in",
+                                              secret=True, blank_is_value=True)
+    pekon_role: str = setting("DTSEN_PEKON_ROLE", DEFAULT_PEKON_ROLE,
+                              "PostgreSQL group role of pekon operators (`golden_pekon` views). An empty name "
+                              "disables the role", blank_is_value=True)
+    pekon_operators: str | None = setting(
+        "DTSEN_PEKON_OPERATORS", None,
+        "`role=code[,code];...`: each operator's region (desa `18.06.01.2016`, kecamatan `18.06.01` or kabupaten "
+        "code). Written to `access.region_scope` at each publication; unset leaves that table as a DBA keeps it",
+        shown_default="unset", blank_is_value=True)
+    max_id_churn: float = setting("DTSEN_MAX_ID_CHURN", MAX_ID_CHURN,
+                                  "share of previously active person ids a run may merge, split or drop before the "
+                                  "`id_churn` check stops publication")
+
+    def config(self) -> PublishConfig:
+        """The validated publication config (role names checked: they end up inside SQL)."""
+        return PublishConfig.from_settings(
+            history_runs=self.history_runs, pseudonym_key=self.pseudonym_key, reader_role=self.reader_role,
+            reader_password=self.reader_password, restricted_role=self.restricted_role,
+            restricted_password=self.restricted_password, pekon_role=self.pekon_role,
+            pekon_operators=self.pekon_operators)
+
+
+# Resource key -> class: every class with a setting, under the key the assets ask for.
+SETTINGS_RESOURCES: dict[str, type[ConfigurableResource]] = {
+    "warehouse": WarehouseResource,
+    "run_lock": RunLockResource,
+    "pipeline": PipelineSettings,
+    "quality": QualitySettings,
+    "linkage": LinkageSettings,
+    "publication": PublicationSettings,
+}
+
+
+@dataclass(frozen=True)
+class DeclaredSetting:
+    """One setting as the configuration table shows it."""
+
+    variable: str
+    resource: str
+    field: str
+    default: str
+    description: str
+
+    def row(self) -> str:
+        return f"| `{self.variable}` | {self.default} | `{self.resource}.{self.field}` | {self.description} |"
+
+
+def _shown(value: object) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, str):
+        return f"`{value}`"
+    return str(value)
+
+
+def declared_settings() -> list[DeclaredSetting]:
+    """Every setting in declaration order."""
+    out = []
+    for key, cls in SETTINGS_RESOURCES.items():
+        for name, info in cls.model_fields.items():
+            extra = info.json_schema_extra or {}
+            if "env_var" in extra:
+                out.append(DeclaredSetting(extra["env_var"], key, name,
+                                           extra.get("shown_default") or _shown(info.default), info.description))
+    return out
+
+
+TABLE_HEADER = "| variable | default | Launchpad (`resources:`) | meaning |\n|---|---|---|---|"
+
+
+def configuration_table() -> str:
+    """The docs' configuration table (Markdown) of every declared setting."""
+    return "\n".join([TABLE_HEADER, *(s.row() for s in declared_settings())])
+
+
+def _kind(annotation: Any) -> type:
+    """`int` of `int | None`."""
+    if isinstance(annotation, types.UnionType) or typing.get_origin(annotation) is typing.Union:
+        return next(a for a in typing.get_args(annotation) if a is not type(None))
+    return annotation
+
+
+def _from_variable(variable: str, kind: type, raw: str) -> Any:
+    if kind is str:
+        return EnvVar(variable)
+    if kind is int:
+        return EnvVar.int(variable)
+    if kind is bool:
+        return raw.strip().lower() in _TRUE
+    try:
+        return kind(raw)
+    except ValueError:
+        raise SettingError(f"{variable} must be a {kind.__name__} value") from None
+
+
+def from_environment(cls: type[ConfigurableResource], **given: Any) -> ConfigurableResource:
+    """`cls` with each setting whose environment variable is set taken from it (`given` values win)."""
+    values: dict[str, Any] = {}
+    for name, info in cls.model_fields.items():
+        extra = info.json_schema_extra or {}
+        variable = extra.get("env_var")
+        if name in given or variable is None or variable not in os.environ:
+            continue
+        raw = os.environ[variable]
+        if raw.strip() or extra.get("blank_is_value"):
+            values[name] = _from_variable(variable, _kind(info.annotation), raw)
+    return cls(**values, **given)
+
+
 def default_resources(settings: Settings | None = None) -> dict[str, ConfigurableResource]:
-    """Resources from the environment, or from explicit settings (tests, scripts)."""
-    from_env = settings is None
-    settings = settings or Settings.from_env()
-    # EnvVar keeps a URL with a password out of the Dagster UI.
-    url = EnvVar("DTSEN_WAREHOUSE_URL") if from_env and os.environ.get("DTSEN_WAREHOUSE_URL") else settings.warehouse_url
-    wait = os.environ.get("DTSEN_RUN_LOCK_WAIT", "").strip()
+    """Every resource from the environment; explicit `settings` (tests, scripts) replace the
+    warehouse URL, the folders and the scope."""
+    given = {} if settings is None else {
+        "landing_dir": str(settings.landing_dir), "artifacts_dir": str(settings.artifacts_dir),
+        "truth_dir": str(settings.truth_dir), "scope": settings.scope}
+    warehouse = from_environment(WarehouseResource, **({} if settings is None else {"url": settings.warehouse_url}))
     return {
-        "warehouse": WarehouseResource(url=url),
-        "run_lock": RunLockResource(url=url, wait_seconds=int(wait) if wait else DEFAULT_RUN_LOCK_WAIT),
-        "pipeline": PipelineSettings(
-            landing_dir=str(settings.landing_dir),
-            artifacts_dir=str(settings.artifacts_dir),
-            truth_dir=str(settings.truth_dir),
-            scope=settings.scope,
-        ),
+        "warehouse": warehouse,
+        "run_lock": from_environment(RunLockResource, url=warehouse.url),
+        "pipeline": from_environment(PipelineSettings, **given),
+        "quality": from_environment(QualitySettings),
+        "linkage": from_environment(LinkageSettings),
+        "publication": from_environment(PublicationSettings),
     }
+
+
+def settings_from_environment() -> Settings:
+    """The warehouse URL, folders and scope this environment sets, as plain values (the CLI)."""
+    warehouse = from_environment(WarehouseResource).process_config_and_initialize()
+    pipeline = from_environment(PipelineSettings).process_config_and_initialize()
+    return Settings(warehouse_url=warehouse.url, landing_dir=pipeline.landing, artifacts_dir=pipeline.artifacts,
+                    truth_dir=pipeline.truth, scope=pipeline.scope)

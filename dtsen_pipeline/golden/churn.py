@@ -10,10 +10,9 @@ until someone looks (or raises DTSEN_MAX_ID_CHURN for a run that is meant to res
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 
-MAX_ID_CHURN = 0.05
+MAX_ID_CHURN = 0.05  # the default of DTSEN_MAX_ID_CHURN (`publication.max_id_churn`)
 
 
 @dataclass(frozen=True)
@@ -41,11 +40,6 @@ class IdChurn:
         return (f"{self.changed} person id changes ({self.merged} merged, {self.split} split, {self.removed} "
                 f"removed) against {self.previous_active} ids active before: {self.share:.2%}; "
                 f"limit {self.threshold:.0%}")
-
-
-def churn_threshold(env: dict[str, str] | None = None) -> float:
-    env = os.environ if env is None else env
-    return float(env.get("DTSEN_MAX_ID_CHURN", MAX_ID_CHURN))
 
 
 def id_churn(stats: dict[str, int], previous_active: int, threshold: float) -> IdChurn:

@@ -2,23 +2,18 @@
 
 from __future__ import annotations
 
-import os
+from collections.abc import Mapping
 
 import pandas as pd
 
 from dtsen_pipeline.domain.regions import villages_in
-
-# Programme eligibility ceilings (Kepmensos 79/HUK/2025 as reported): a recipient family above
-# its programme's ceiling is an inclusion-error candidate. Override per deployment by environment.
-DEFAULT_MAX_DESIL = {"PKH": 4, "BPNT": 5, "PBI-JK": 5}
+from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 
 
-def programme_rules() -> pd.DataFrame:
-    rows = []
-    for program, default in DEFAULT_MAX_DESIL.items():
-        env = "DTSEN_MAX_DESIL_" + program.replace("-", "_")
-        rows.append({"program": program, "max_desil": int(os.environ.get(env, default))})
-    return pd.DataFrame(rows)
+def programme_rules(ceilings: Mapping[str, int] = DEFAULT_CEILINGS) -> pd.DataFrame:
+    """reference.programme_rule: the highest desil each programme may serve (the deployment's
+    ceilings, `quality.max_desil_*`; default: quality.rules.DEFAULT_CEILINGS)."""
+    return pd.DataFrame({"program": list(ceilings), "max_desil": [int(v) for v in ceilings.values()]})
 
 
 def village_reference(scope: str) -> pd.DataFrame:

@@ -24,6 +24,7 @@ from dtsen_pipeline.ingest.staging import JUNK_REASONS, StagingResult
 from dtsen_pipeline.ingest.store import hold_back_deliveries, load_registry
 from dtsen_pipeline.quality import gate
 from dtsen_pipeline.quality.gx_suites import SuiteOutcome
+from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 
 Validate = Callable[[pd.DataFrame], SuiteOutcome]
 
@@ -63,9 +64,10 @@ def _worst_new_file(shares: pd.DataFrame, files: set[str], mostly: float) -> tup
 
 def stage_and_gate(engine: sa.Engine, spec: FeedSpec, *, scope: str, as_of: dt.date, validate: Validate,
                    new_deliveries: frozenset[str], staged_share: float,
-                   loaded: Mapping[str, pd.DataFrame] | None = None) -> GatedFeed:
+                   loaded: Mapping[str, pd.DataFrame] | None = None,
+                   ceilings: Mapping[str, int] = DEFAULT_CEILINGS) -> GatedFeed:
     """Stage the feed's deliveries in force, validate, hold back failing new deliveries, publish."""
-    raw, result = stage_records(engine, spec, scope, as_of, loaded)
+    raw, result = stage_records(engine, spec, scope, as_of, loaded, ceilings)
     registry = load_registry(engine, spec.name)
     new = {d.delivery_id: d for d in registry if d.in_force and d.delivery_id in new_deliveries}
     by_file = {d.record_file: d.delivery_id for d in new.values()}
@@ -83,7 +85,7 @@ def stage_and_gate(engine: sa.Engine, spec: FeedSpec, *, scope: str, as_of: dt.d
                                     scoped=bool(spec.snapshot_scope))
     hold_back_deliveries(engine, spec, registry, held)
     kept_loaded = {d: f for d, f in (loaded or {}).items() if d not in held}
-    raw, result = stage_records(engine, spec, scope, as_of, kept_loaded)
+    raw, result = stage_records(engine, spec, scope, as_of, kept_loaded, ceilings)
     fallback = validate(result.staged)
     staged = publish_staged(engine, spec, raw, result)
     decision = gate.GateDecision.of("staging", spec.name, outcome, gate.HELD_BACK, deliveries_held=len(held))

@@ -16,8 +16,7 @@ publishes what succeeded before it reports the failure.
 from __future__ import annotations
 
 import datetime as dt
-import os
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from pathlib import Path
@@ -32,8 +31,9 @@ from dtsen_pipeline.ingest.raw import discover_files
 from dtsen_pipeline.ingest.staged import StagedFeed, stage_in_force
 from dtsen_pipeline.ingest.store import count_in_force, load_registry
 from dtsen_pipeline.quality.gate import StagingGate
+from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 
-DEFAULT_WORKERS = 2
+DEFAULT_WORKERS = 2  # the cores of the reference server (DTSEN_INGEST_WORKERS)
 T = TypeVar("T")
 
 
@@ -46,16 +46,6 @@ class FeedOutcome:
     staged: StagedFeed | None = None
     gated: GatedFeed | None = None  # the quality gate's decision, when the run stages behind it
     error: BaseException | None = None
-
-
-def workers_from_env() -> int:
-    """`DTSEN_INGEST_WORKERS` (default 2, the cores of the reference server); 1 runs feeds in turn."""
-    value = os.environ.get("DTSEN_INGEST_WORKERS", "").strip()
-    if not value:
-        return DEFAULT_WORKERS
-    if not value.isdigit() or int(value) < 1:
-        raise ValueError("DTSEN_INGEST_WORKERS must be a whole number of at least 1")
-    return int(value)
 
 
 # Ingestion work in CSV-byte equivalents, measured on the 640,000-person sample: a workbook byte
@@ -79,7 +69,8 @@ def _longest_first(items: list[T], work: Callable[[T], int]) -> list[T]:
 def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *, ingest: set[str],
               stage: set[str], scope: str, as_of: dt.date, run_id: str,
               workers: int = DEFAULT_WORKERS, gate: StagingGate | None = None,
-              settled_before: float | None = None) -> dict[str, FeedOutcome]:
+              settled_before: float | None = None,
+              ceilings: Mapping[str, int] = DEFAULT_CEILINGS) -> dict[str, FeedOutcome]:
     """Ingest the feeds named in `ingest`, then stage those named in `stage`.
 
     Two rounds on one pool of `workers` threads, each round's feeds biggest first: ingestion
@@ -88,7 +79,8 @@ def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *
     whose ingestion failed is not staged. Files modified after `settled_before` are left for the
     next run (`ingest_feed`). With a `gate`, each feed is validated before it is
     published and the deliveries this run loaded are held back when it fails (`ingest.gated`).
-    Returns the outcomes in the order of `specs`.
+    `ceilings`: the deployment's programme ceilings (PRG-02). Returns the outcomes in the order
+    of `specs`.
     """
     chosen = [s for s in specs if s.name in ingest or s.name in stage]
     outcomes = {s.name: FeedOutcome(s.name) for s in chosen}
@@ -108,11 +100,12 @@ def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *
             loaded = intake.loaded if intake else None
             gated = None
             if gate is None:
-                staged = stage_in_force(engine, spec, scope=scope, as_of=as_of, loaded=loaded)
+                staged = stage_in_force(engine, spec, scope=scope, as_of=as_of, loaded=loaded, ceilings=ceilings)
             else:
                 gated = stage_and_gate(engine, spec, scope=scope, as_of=as_of, validate=gate.validate(spec.name),
                                        new_deliveries=intake.added if intake else frozenset(),
-                                       staged_share=gate.staged_share(spec.name), loaded=loaded)
+                                       staged_share=gate.staged_share(spec.name), loaded=loaded,
+                                       ceilings=ceilings)
                 staged = gated.staged
                 if gated.decision.deliveries_held and intake is not None:  # raw metadata: what is in force now
                     intake = replace(intake, registry=load_registry(engine, spec.name))

@@ -19,6 +19,7 @@ from dtsen_pipeline.ingest.feeds import FeedSpec
 from dtsen_pipeline.ingest.raw import INT_COLUMNS, empty_raw_frame
 from dtsen_pipeline.ingest.staging import StagingResult, empty_quarantine, stage_feed
 from dtsen_pipeline.ingest.store import read_in_force
+from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 from dtsen_pipeline.warehouse import ensure_schemas, load_frame, qualified, swap_in, table_transaction
 
 DATE_COLUMNS = ("tgl_lahir", "tgl_mati", "tanggal")
@@ -54,27 +55,29 @@ def _replace_together(engine: sa.Engine, tables: list[tuple[pd.DataFrame, str, s
             swap_in(conn, schema, table, table + "__new")
 
 
-def _stage(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) -> StagingResult:
+def _stage(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date,
+           ceilings: Mapping[str, int]) -> StagingResult:
     """`stage_feed`, also for a feed with nothing in force (every delivery rejected so far).
 
     An empty feed still needs a staging table with every column (the SQL models read it): it is
     what staging makes of one blank record, which goes to the quarantine and is dropped here.
     """
     if len(raw):
-        return stage_feed(raw, spec, scope=scope, as_of=as_of)
+        return stage_feed(raw, spec, scope=scope, as_of=as_of, ceilings=ceilings)
     blank = empty_raw_frame(spec)
     blank.loc[0] = {c: (0 if c in INT_COLUMNS else None) for c in blank.columns}
     blank = blank.astype({c: "int64" for c in INT_COLUMNS})
-    shape = stage_feed(blank, spec, scope=scope, as_of=as_of)
+    shape = stage_feed(blank, spec, scope=scope, as_of=as_of, ceilings=ceilings)
     return StagingResult(staged=shape.staged.iloc[:0], quarantine=empty_quarantine())
 
 
 def stage_records(engine: sa.Engine, spec: FeedSpec, scope: str, as_of: dt.date,
-                  loaded: Mapping[str, pd.DataFrame] | None = None) -> tuple[pd.DataFrame, StagingResult]:
+                  loaded: Mapping[str, pd.DataFrame] | None = None,
+                  ceilings: Mapping[str, int] = DEFAULT_CEILINGS) -> tuple[pd.DataFrame, StagingResult]:
     """The deliveries in force (those this process just loaded from `loaded`, see
     `store.read_in_force`) and what staging makes of them; nothing is written."""
     raw = read_in_force(engine, spec, loaded)
-    return raw, _stage(raw, spec, scope, as_of)
+    return raw, _stage(raw, spec, scope, as_of, ceilings)
 
 
 def publish_staged(engine: sa.Engine, spec: FeedSpec, raw: pd.DataFrame, result: StagingResult) -> StagedFeed:
@@ -99,7 +102,8 @@ def publish_staged(engine: sa.Engine, spec: FeedSpec, raw: pd.DataFrame, result:
 
 
 def stage_in_force(engine: sa.Engine, spec: FeedSpec, scope: str, as_of: dt.date,
-                   loaded: Mapping[str, pd.DataFrame] | None = None) -> StagedFeed:
+                   loaded: Mapping[str, pd.DataFrame] | None = None,
+                   ceilings: Mapping[str, int] = DEFAULT_CEILINGS) -> StagedFeed:
     """Stage the deliveries in force and publish staging.<feed> with its quarantine part (no gate)."""
-    raw, result = stage_records(engine, spec, scope, as_of, loaded)
+    raw, result = stage_records(engine, spec, scope, as_of, loaded, ceilings)
     return publish_staged(engine, spec, raw, result)

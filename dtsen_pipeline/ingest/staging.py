@@ -8,7 +8,7 @@ must fix; they never carry the offending values.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
@@ -22,6 +22,7 @@ from dtsen_pipeline.domain._text import by_distinct, constant_text, join_codes, 
 from dtsen_pipeline.ingest.feeds import FeedSpec
 from dtsen_pipeline.ingest.raw import JUNK_COLUMN, NON_VALUE_COLUMNS, OVERFLOW_COLUMN, REPAIR_COLUMN
 from dtsen_pipeline.quality.row_rules import ROW_QUARANTINE_REASONS, apply_row_rules
+from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 from dtsen_pipeline.schema import PERSON_COLUMNS, PROGRAMS, QUARANTINE_COLUMNS, VERVAL_RESULTS, VERVAL_TIERS
 
 # Quarantine reason codes, in the order they are tested (the first that applies is recorded).
@@ -290,8 +291,10 @@ def _first_reason(reason: pd.Series, condition: pd.Series, code: str) -> pd.Seri
     return reason.mask(reason.isna() & condition.fillna(False).astype(bool), code)
 
 
-def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) -> StagingResult:
-    """Stage one feed's raw records; every record lands in `staged` or `quarantine`."""
+def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date,
+               ceilings: Mapping[str, int] = DEFAULT_CEILINGS) -> StagingResult:
+    """Stage one feed's raw records; every record lands in `staged` or `quarantine`. `ceilings`:
+    the deployment's programme ceilings (PRG-02 flags)."""
     raw = raw.reset_index(drop=True)
     reason = classify_junk(raw, spec)
     detail = pd.Series(pd.NA, index=raw.index, dtype="str")
@@ -378,7 +381,7 @@ def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date) ->
         out["tanggal"] = parsed["date"]
 
     # Row-level rules of domain §8 (quality.row_rules): E codes quarantine the row, W codes flag it.
-    rule = apply_row_rules(out, raw, spec, as_of, candidates=reason.isna())
+    rule = apply_row_rules(out, raw, spec, as_of, candidates=reason.isna(), ceilings=ceilings)
     reason, detail = reason.fillna(rule.reason), detail.fillna(rule.detail)
     flags.append(rule.flags)
     out = out.assign(**rule.columns)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import tempfile
 import weakref
 from dataclasses import dataclass, field
@@ -28,6 +27,7 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 logging.getLogger("splink").setLevel(logging.WARNING)
 
 BASE_DIALECT = "duckdb"
+DEFAULT_MEMORY_LIMIT = "3GB"
 
 
 # Bump when comparisons, blocking or training change: saved models say which version made them.
@@ -36,7 +36,7 @@ MODEL_VERSION = "6"
 
 @dataclass(frozen=True)
 class LinkageConfig:
-    """Thresholds and sampling that a data engineer may tune per deployment (environment variables)."""
+    """Thresholds and sampling that a data engineer may tune per deployment (`resources.LinkageSettings`)."""
 
     predict_threshold: float = 0.3
     # Pairs at or above this probability are edges for clustering; the guards, not a high
@@ -49,18 +49,8 @@ class LinkageConfig:
     deterministic_recall: float = 0.8
     # Every run trains a candidate model (promoted only if no worse on the clerical labels).
     retrain: bool = False
-
-    @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> LinkageConfig:
-        env = os.environ if env is None else env
-        default = cls()
-        return cls(
-            predict_threshold=float(env.get("DTSEN_LINKAGE_PREDICT_THRESHOLD", default.predict_threshold)),
-            cluster_threshold=float(env.get("DTSEN_LINKAGE_CLUSTER_THRESHOLD", default.cluster_threshold)),
-            review_upper=float(env.get("DTSEN_LINKAGE_REVIEW_UPPER", default.review_upper)),
-            seed=int(env.get("DTSEN_LINKAGE_SEED", default.seed)),
-            retrain=env.get("DTSEN_LINKAGE_RETRAIN", "").strip().lower() in ("1", "true", "yes"),
-        )
+    # Splink's in-process DuckDB spills to disk beyond this (`new_linker`).
+    memory_limit: str = DEFAULT_MEMORY_LIMIT
 
 
 def _custom(sql: str, label: str) -> cll.CustomLevel:
@@ -325,15 +315,15 @@ _SESSIONS: weakref.WeakKeyDictionary[Linker, tuple[duckdb.DuckDBPyConnection, Du
 _PAIR_TABLES = count()
 
 
-def new_linker(records: pd.DataFrame, settings_or_model: SettingsCreator | dict | str) -> Linker:
+def new_linker(records: pd.DataFrame, settings_or_model: SettingsCreator | dict | str,
+               memory_limit: str = DEFAULT_MEMORY_LIMIT) -> Linker:
     """A Linker on its own in-memory DuckDB (never the warehouse file: DuckDB allows one writer).
 
-    The memory limit (DTSEN_LINKAGE_MEMORY_LIMIT, default 3GB) makes DuckDB spill to disk rather
-    than let a regency-sized prediction take the machine's memory.
+    The memory limit (`LinkageConfig.memory_limit`, DTSEN_LINKAGE_MEMORY_LIMIT) makes DuckDB spill
+    to disk rather than let a regency-sized prediction take the machine's memory.
     """
-    limit = os.environ.get("DTSEN_LINKAGE_MEMORY_LIMIT", "3GB")
     spill = Path(tempfile.gettempdir()) / "dtsen_linkage_spill"
-    connection = duckdb.connect(":memory:", config={"memory_limit": limit, "temp_directory": str(spill)})
+    connection = duckdb.connect(":memory:", config={"memory_limit": memory_limit, "temp_directory": str(spill)})
     db_api = DuckDBAPI(connection=connection)
     table = db_api.register(records, dataset_display_name="persons")
     linker = Linker(table, settings_or_model, log_level=None)
@@ -401,9 +391,9 @@ def save_model(linker: Linker, path: Path, config: LinkageConfig) -> Path:
     return path
 
 
-def load_model(records: pd.DataFrame, path: Path) -> Linker:
+def load_model(records: pd.DataFrame, path: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> Linker:
     """A Linker over `records` with a previously trained model (no retraining)."""
-    return new_linker(records, json.loads(path.read_text()))
+    return new_linker(records, json.loads(path.read_text()), memory_limit)
 
 
 def save_charts(linker: Linker, folder: Path) -> dict[str, Path]:

@@ -39,7 +39,7 @@ EMPTY_LINKS = pd.DataFrame({"unique_id_l": pd.Series(dtype="str"), "unique_id_r"
 
 def train_model(records: pd.DataFrame, model_path: Path, config: LinkageConfig) -> Linker:
     """A Linker over `records` with a freshly trained (seeded) model, saved as JSON at `model_path`."""
-    linker = new_linker(records, settings())
+    linker = new_linker(records, settings(), config.memory_limit)
     train(linker, config, len(records))
     save_model(linker, model_path, config)
     return linker
@@ -131,7 +131,7 @@ def governed_linkage(
     threshold = config.cluster_threshold
     start = time.perf_counter()
     if reason is None:
-        linker = load_model(records, promoted.path)
+        linker = load_model(records, promoted.path, config.memory_limit)
         scores = score_labels(linker, labels, threshold)
         run = link(linker, records, promoted.path, config, None, must_link, cannot_link,
                    {"load_seconds": round(time.perf_counter() - start, 2)})
@@ -143,7 +143,7 @@ def governed_linkage(
     candidate_scores = score_labels(candidate, labels, threshold)
     incumbent, incumbent_scores = None, None
     if promoted is not None and promoted.usable():
-        incumbent = load_model(records, promoted.path)
+        incumbent = load_model(records, promoted.path, config.memory_limit)
         incumbent_scores = score_labels(incumbent, labels, threshold)
     promote, why = promotion(candidate_scores, incumbent_scores, promoted)
     if promote:

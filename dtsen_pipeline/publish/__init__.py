@@ -1,7 +1,7 @@
 """Publication of the golden tables: atomic replacement, history, pseudonyms, roles and audit.
 
 `publish()` (publication.py) is the one entry point; the other modules each do one job and are
-tested on their own: configuration from the environment (config.py), HMAC pseudonyms
+tested on their own: validated settings (config.py), HMAC pseudonyms
 (pseudonym.py), which columns a masked view may show (masking.py), keeping a published table's
 columns in step with its build table (columns.py), PostgreSQL roles, grants and pekon-scoped
 views (access.py), and the audit record of each run (audit.py).

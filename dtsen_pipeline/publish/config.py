@@ -1,13 +1,13 @@
-"""Publication settings from the environment: history depth, pseudonym key, database roles.
+"""Publication settings as plain values: history depth, pseudonym key, database roles.
 
-Everything is read at run time (not baked into Dagster resource config), so passwords and the
-pseudonym key never show in the Dagster UI. Names are validated here, once, because they end
-up inside SQL statements that cannot take bind parameters (CREATE ROLE, GRANT).
+The deployment sets them through the `publication` resource (`dtsen_pipeline.resources`, which
+keeps passwords and the pseudonym key out of the Dagster UI); messages name their environment
+variables. Names are validated here, once, because they end up inside SQL statements that
+cannot take bind parameters (CREATE ROLE, GRANT).
 """
 
 from __future__ import annotations
 
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -73,14 +73,17 @@ class RoleConfig:
         return [r for r in (self.reader, self.restricted, self.pekon) if r]
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str]) -> RoleConfig:
-        operators = env.get("DTSEN_PEKON_OPERATORS")
+    def from_settings(cls, *, reader: str | None = DEFAULT_READER_ROLE, reader_password: str | None = None,
+                      restricted: str | None = DEFAULT_RESTRICTED_ROLE, restricted_password: str | None = None,
+                      pekon: str | None = DEFAULT_PEKON_ROLE, operators: str | None = None) -> RoleConfig:
+        """Validated roles: an empty name disables a role; `operators` as DTSEN_PEKON_OPERATORS
+        writes them (None leaves the scope table alone)."""
         config = cls(
-            reader=_role(env.get("DTSEN_READER_ROLE", DEFAULT_READER_ROLE), "DTSEN_READER_ROLE"),
-            reader_password=env.get("DTSEN_READER_PASSWORD") or None,
-            restricted=_role(env.get("DTSEN_RESTRICTED_ROLE", DEFAULT_RESTRICTED_ROLE), "DTSEN_RESTRICTED_ROLE"),
-            restricted_password=env.get("DTSEN_RESTRICTED_PASSWORD") or None,
-            pekon=_role(env.get("DTSEN_PEKON_ROLE", DEFAULT_PEKON_ROLE), "DTSEN_PEKON_ROLE"),
+            reader=_role(reader, "DTSEN_READER_ROLE"),
+            reader_password=reader_password or None,
+            restricted=_role(restricted, "DTSEN_RESTRICTED_ROLE"),
+            restricted_password=restricted_password or None,
+            pekon=_role(pekon, "DTSEN_PEKON_ROLE"),
             operators=parse_operators(operators) if operators is not None else None,
         )
         config.validate()
@@ -105,14 +108,15 @@ class PublishConfig:
     roles: RoleConfig = field(default_factory=RoleConfig)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> PublishConfig:
-        env = os.environ if env is None else env
-        raw = env.get("DTSEN_HISTORY_RUNS", str(DEFAULT_HISTORY_RUNS))
-        try:
-            history = int(raw)
-        except ValueError:
-            history = 0
-        if history < 1:
+    def from_settings(cls, *, history_runs: int = DEFAULT_HISTORY_RUNS, pseudonym_key: str | None = None,
+                      reader_role: str | None = DEFAULT_READER_ROLE, reader_password: str | None = None,
+                      restricted_role: str | None = DEFAULT_RESTRICTED_ROLE,
+                      restricted_password: str | None = None, pekon_role: str | None = DEFAULT_PEKON_ROLE,
+                      pekon_operators: str | None = None) -> PublishConfig:
+        """The validated config of the `publication` resource's values."""
+        if history_runs < 1:
             raise PublishConfigError("DTSEN_HISTORY_RUNS must be a whole number of runs, at least 1")
-        return cls(history_runs=history, pseudonym_key=env.get("DTSEN_PSEUDONYM_KEY") or None,
-                   roles=RoleConfig.from_env(env))
+        roles = RoleConfig.from_settings(reader=reader_role, reader_password=reader_password,
+                                         restricted=restricted_role, restricted_password=restricted_password,
+                                         pekon=pekon_role, operators=pekon_operators)
+        return cls(history_runs=history_runs, pseudonym_key=pseudonym_key or None, roles=roles)

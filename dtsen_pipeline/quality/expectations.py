@@ -297,7 +297,7 @@ class RecipientWithinCeiling(_Multi):
     def _pandas(cls, column_list, ceilings=None, **kwargs):
         desil, *members = list(column_list.columns)
         programmes = {c: {"pkh": "PKH", "bpnt": "BPNT", "pbi_jk": "PBI-JK"}.get(c, c.upper()) for c in members}
-        return rules.recipient_within_ceiling(column_list, ceilings or rules.current_ceilings(), desil, programmes)
+        return rules.recipient_within_ceiling(column_list, ceilings or rules.DEFAULT_CEILINGS, desil, programmes)
 
 
 class AgeAgrees(_Multi):
@@ -397,7 +397,7 @@ class ExpectVillageCodeToMatchHierarchy(_MultiExpectation):
 
 class ExpectRecipientsWithinDesilCeiling(_MultiExpectation):
     """PRG-02: column_list [desil, *programme membership columns]; no recipient above the programme's
-    desil ceiling (`ceilings`, default: the deployment's reference.programme_rule)."""
+    desil ceiling (`ceilings`: `read_suite_file` sets the deployment's, else rules.DEFAULT_CEILINGS)."""
 
     ceilings: dict[str, int] | None = None
     map_metric = "multicolumn_values.dtsen_recipient_within_ceiling"

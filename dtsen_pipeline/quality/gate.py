@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -168,18 +168,23 @@ _GX_LOCK = threading.Lock()  # Great Expectations' context is not thread-safe; f
 @dataclass(frozen=True)
 class StagingGate:
     """The staging suites as the ingest runner applies them: one validation per feed, rendered into
-    the run's Data Docs folder, and QUAR-01's threshold from `expectations/thresholds.yaml`."""
+    the run's Data Docs folder, with the deployment's `thresholds` (`{suite: {rule: mostly}}`,
+    default: `expectations/thresholds.yaml`; QUAR-01's among them) and programme `ceilings`."""
 
     docs_dir: Path | None = None
+    thresholds: Mapping[str, Mapping[str, float]] | None = None
+    ceilings: Mapping[str, int] | None = None
 
     def validate(self, feed: str) -> Callable[[pd.DataFrame], SuiteOutcome]:
         path = suite_path("staging", feed)
 
         def validate(frame: pd.DataFrame) -> SuiteOutcome:
             with _GX_LOCK:
-                return run_suite(frame, path, docs_dir=self.docs_dir)
+                return run_suite(frame, path, docs_dir=self.docs_dir, thresholds=self.thresholds,
+                                 ceilings=self.ceilings)
 
         return validate
 
     def staged_share(self, feed: str) -> float:
-        return load_thresholds().get(f"staging__{feed}", {}).get(QUARANTINE_RULE, DEFAULT_STAGED_SHARE)
+        thresholds = load_thresholds() if self.thresholds is None else self.thresholds
+        return thresholds.get(f"staging__{feed}", {}).get(QUARANTINE_RULE, DEFAULT_STAGED_SHARE)

@@ -7,8 +7,9 @@ error; `load_suite` refuses that.
 
 Each expectation's `meta` carries `severity` (error: blocks publication; warning: reported;
 info: counted only) and `rule` (the domain §8 rule id). The `mostly` of error-severity (gating)
-expectations is set per suite (so per feed) and rule in `expectations/thresholds.yaml`; warnings
-keep the `mostly` of their suite file.
+expectations is set per suite (so per feed) and rule in `expectations/thresholds.yaml` (or the
+deployment's file, `quality.thresholds_file`); warnings keep the `mostly` of their suite file.
+The deployment's programme ceilings reach PRG-02's expectation as its `ceilings`.
 
 A suite file may `include` shared suite files (`"include": ["person_feed.json"]`, names relative to
 its folder): their expectations come first, then its own. Each person feed's staging suite is
@@ -22,7 +23,7 @@ from __future__ import annotations
 import functools
 import json
 import logging
-import os
+from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -31,12 +32,11 @@ import yaml
 
 from dtsen_pipeline.config import EXPECTATIONS_DIR
 
-os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
-
 # Counts only: no partial_unexpected_list, no index lists, no rows.
 RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0, "include_unexpected_rows": False,
                  "return_unexpected_index_query": False}
 SEVERITIES = ("error", "warning", "info")
+CEILING_EXPECTATION = "expect_recipients_within_desil_ceiling"  # PRG-02
 THRESHOLDS_FILE = EXPECTATIONS_DIR / "thresholds.yaml"
 DOCS_SITE = "dtsen_run_docs"
 
@@ -87,13 +87,8 @@ def suite_path(schema: str, table: str) -> Path:
     return EXPECTATIONS_DIR / f"{schema}__{table}.json"
 
 
-def thresholds_path() -> Path:
-    return Path(os.environ.get("DTSEN_QUALITY_THRESHOLDS", THRESHOLDS_FILE))
-
-
-def load_thresholds(path: Path | None = None) -> dict[str, dict[str, float]]:
+def load_thresholds(path: Path = THRESHOLDS_FILE) -> dict[str, dict[str, float]]:
     """`{suite: {rule: mostly}}` from the thresholds file (empty when there is none)."""
-    path = path or thresholds_path()
     if not path.exists():
         return {}
     data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
@@ -107,9 +102,11 @@ def load_thresholds(path: Path | None = None) -> dict[str, dict[str, float]]:
     return out
 
 
-def read_suite_file(path: Path, thresholds: dict[str, dict[str, float]] | None = None) -> dict:
-    """The suite as declared, with the thresholds file's `mostly` applied to its error-severity
-    expectations that declare one."""
+def read_suite_file(path: Path, thresholds: Mapping[str, Mapping[str, float]] | None = None,
+                    ceilings: Mapping[str, int] | None = None) -> dict:
+    """The suite as declared (with the files it includes), with the thresholds' `mostly` (default:
+    the shipped file) applied to its error-severity expectations that declare one, and the
+    programme `ceilings` given to PRG-02's expectation where its suite names none."""
     data = _composed(path)
     overrides = (load_thresholds() if thresholds is None else thresholds).get(data.get("name", path.stem), {})
     for exp in data.get("expectations", []):
@@ -121,6 +118,8 @@ def read_suite_file(path: Path, thresholds: dict[str, dict[str, float]] | None =
         # Only gating (error) thresholds are set there: a warning of the same rule keeps its own.
         if rule in overrides and severity == "error" and "mostly" in exp.get("kwargs", {}):
             exp["kwargs"]["mostly"] = overrides[rule]
+        if ceilings is not None and exp.get("type") == CEILING_EXPECTATION and "ceilings" not in exp.get("kwargs", {}):
+            exp.setdefault("kwargs", {})["ceilings"] = dict(ceilings)
     return data
 
 
@@ -178,12 +177,13 @@ def _docs_context(docs_dir: str):
     return ctx
 
 
-def load_suite(path: Path, thresholds: dict[str, dict[str, float]] | None = None):
+def load_suite(path: Path, thresholds: Mapping[str, Mapping[str, float]] | None = None,
+               ceilings: Mapping[str, int] | None = None):
     """A GX ExpectationSuite from a JSON file; raises if GX dropped any expectation."""
     import great_expectations as gx
 
     _register_custom_expectations()
-    data = read_suite_file(path, thresholds)
+    data = read_suite_file(path, thresholds, ceilings)
     declared = data.get("expectations", [])
     try:
         suite = gx.ExpectationSuite(name=data["name"], expectations=declared)
@@ -257,9 +257,12 @@ def _outcome(r) -> ExpectationOutcome:
     )
 
 
-def run_suite(df: pd.DataFrame, path: Path, docs_dir: Path | None = None) -> SuiteOutcome:
-    """Validate `df` against the suite in `path`; with `docs_dir`, also render offline Data Docs there."""
-    suite = load_suite(path)
+def run_suite(df: pd.DataFrame, path: Path, docs_dir: Path | None = None,
+              thresholds: Mapping[str, Mapping[str, float]] | None = None,
+              ceilings: Mapping[str, int] | None = None) -> SuiteOutcome:
+    """Validate `df` against the suite in `path` (with the deployment's `thresholds` and programme
+    `ceilings`, see `read_suite_file`); with `docs_dir`, also render offline Data Docs there."""
+    suite = load_suite(path, thresholds, ceilings)
     page = None
     if docs_dir is None:
         batch = _batch_definition(_context(), suite.name).get_batch(batch_parameters={"dataframe": df})

@@ -15,6 +15,7 @@ Codes never carry values: they name the rule, not the NIK or the name.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -143,7 +144,8 @@ def keyed_by_snapshot(frame: pd.DataFrame, group: list[str]) -> tuple[pd.DataFra
     return keyed, [SNAPSHOT]
 
 
-def _flag_codes(frame: pd.DataFrame, keyed: pd.DataFrame, spec, group: list[str], as_of: dt.date) -> list[pd.Series]:
+def _flag_codes(frame: pd.DataFrame, keyed: pd.DataFrame, spec, group: list[str], as_of: dt.date,
+                ceilings: Mapping[str, int]) -> list[pd.Series]:
     codes: list[pd.Series] = []
     if spec.entity != "person":
         return codes
@@ -160,7 +162,7 @@ def _flag_codes(frame: pd.DataFrame, keyed: pd.DataFrame, spec, group: list[str]
             codes.append(rules.family_age_codes(keyed, as_of, group))
     if "desil" in frame.columns:
         codes.append(_code(~rules.constant_within_group(keyed, [*group, "no_kk"], "desil"), "KK_DESIL_INCONSISTENT"))
-        codes.append(_code(~rules.recipient_within_ceiling(frame, rules.current_ceilings()), "INCLUSION_CANDIDATE"))
+        codes.append(_code(~rules.recipient_within_ceiling(frame, ceilings), "INCLUSION_CANDIDATE"))
     if "nama_desa" in frame.columns:
         codes.append(_code(~rules.village_name_matches(frame["kode_desa"], frame["nama_desa"]),
                            "REGION_NAME_MISMATCH"))
@@ -186,8 +188,9 @@ def _lineage(frame: pd.DataFrame, raw: pd.DataFrame, spec) -> dict[str, pd.Serie
 
 
 def apply_row_rules(out: pd.DataFrame, raw: pd.DataFrame, spec, as_of: dt.date,
-                    candidates: pd.Series) -> RowRuleResult:
-    """Row-level codes for the rows of `out` still headed for staging (`candidates`).
+                    candidates: pd.Series, ceilings: Mapping[str, int] = rules.DEFAULT_CEILINGS) -> RowRuleResult:
+    """Row-level codes for the rows of `out` still headed for staging (`candidates`); `ceilings`:
+    the deployment's programme ceilings (PRG-02).
 
     E codes are decided first, so the W and family codes look only at rows that stay staged.
     """
@@ -206,7 +209,7 @@ def apply_row_rules(out: pd.DataFrame, raw: pd.DataFrame, spec, as_of: dt.date,
         columns["nik"] = out["nik"].mask(collision)
         issue = out["nik_issue"] if "nik_issue" in out else pd.Series(pd.NA, index=index, dtype="str")
         columns["nik_issue"] = issue.mask(collision, "NIK_COLLISION")
-    flags = join_codes([*_flag_codes(kept, keyed, spec, keyed_group, as_of), _code(collision, "NIK_COLLISION"),
+    flags = join_codes([*_flag_codes(kept, keyed, spec, keyed_group, as_of, ceilings), _code(collision, "NIK_COLLISION"),
                         _bad_desil(kept, raw, spec)], index)
     return RowRuleResult(
         reason=reason.reindex(index).astype("str"),

@@ -30,7 +30,10 @@ VILLAGE_NAME_SIMILARITY = 0.92  # REG-05
 MAX_NAME_LENGTH = 60  # NAME-07
 MIN_PARENT_GAP_YEARS = 10  # KK-06
 MIN_SPOUSE_AGE = 15  # KK-06
-DEFAULT_CEILINGS = {"PKH": 4, "BPNT": 5, "PBI-JK": 5}  # PRG-02, overridable (reference.programme_rule)
+# PRG-02: programme eligibility ceilings (Kepmensos 79/HUK/2025 as reported): a recipient family
+# above its programme's ceiling is an inclusion-error candidate. A deployment sets its own
+# (DTSEN_MAX_DESIL_<PROGRAM>, `quality.max_desil_*`), which reach the rules as `ceilings`.
+DEFAULT_CEILINGS = {"PKH": 4, "BPNT": 5, "PBI-JK": 5}
 _VILLAGE_PREFIX = r"^(?:(?:PEKON|DESA|KELURAHAN|KEL\.?|KAMPUNG)\s+)+"
 
 
@@ -395,13 +398,6 @@ def recipient_within_ceiling(frame: pd.DataFrame, ceilings: Mapping[str, int] | 
             member = frame[column].astype("boolean").fillna(False).astype(bool)
             above |= member & (level > ceilings[programme]).fillna(False).astype(bool)
     return ~above
-
-
-def current_ceilings() -> dict[str, int]:
-    """This deployment's programme ceilings (DTSEN_MAX_DESIL_<PROGRAM>, as reference.programme_rule)."""
-    from dtsen_pipeline.golden.reference import programme_rules
-
-    return {r.program: int(r.max_desil) for r in programme_rules().itertuples()}
 
 
 def jkn_single_segment(pbi_jk: pd.Series, segments: pd.Series) -> pd.Series:

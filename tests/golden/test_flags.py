@@ -266,6 +266,11 @@ def test_flag_rules_answer_only_known_results():
 
 
 def test_the_ceiling_is_configurable(monkeypatch):
+    from dtsen_pipeline.resources import QualitySettings, from_environment
+
+    def ceilings() -> dict[str, int]:  # DTSEN_MAX_DESIL_<PROGRAM>, as the assets take them
+        return from_environment(QualitySettings).process_config_and_initialize().ceilings()
+
     monkeypatch.setenv("DTSEN_MAX_DESIL_PKH", "6")
     w = World()
     kk = "1806011701299999"
@@ -273,11 +278,11 @@ def test_the_ceiling_is_configurable(monkeypatch):
     w.add("dtsen", "h", no_kk=kk, desil=5)
     w.add("bansos", "h", program="PKH", periode="2026-T4", no_kk=kk)
     engine = sa.create_engine("duckdb:///:memory:")
-    w.build(engine)
+    w.build(engine, ceilings=ceilings())
     built = Built(engine)
     assert not built.table("household")["flag_inclusion_candidate"].any()
     monkeypatch.setenv("DTSEN_MAX_DESIL_PKH", "4")
-    w.build(engine, run_id="run-2")
+    w.build(engine, run_id="run-2", ceilings=ceilings())
     household = built.table("household").iloc[0]
     assert household["flag_inclusion_candidate"]
     assert "PKH ceiling=4" in built.flags_of(household["household_id"]).loc["INCLUSION_CANDIDATE", "evidence"]

@@ -17,6 +17,7 @@ import sqlalchemy as sa
 
 from dtsen_pipeline.golden.chain import run_golden_chain
 from dtsen_pipeline.golden.id_state import commit_id_state
+from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 from dtsen_pipeline.warehouse import read_table, replace_table
 
 DESA = "18.06.01.1001"  # Baros, Kota Agung (Kabupaten Tanggamus, Kemendagri 2025)
@@ -104,10 +105,12 @@ class World:
         clusters = pd.DataFrame({"record_id": list(self.cluster), "cluster_id": [f"c-{p}" for p in self.cluster.values()]})
         replace_table(engine, clusters.astype("string"), "linkage", "person_cluster")
 
-    def build(self, engine: sa.Engine, run_id: str = "run-1", commit: bool = True) -> None:
-        """Write the frames, run the golden chain, and (as after publication) commit the id state."""
+    def build(self, engine: sa.Engine, run_id: str = "run-1", commit: bool = True,
+              ceilings: dict[str, int] = DEFAULT_CEILINGS) -> None:
+        """Write the frames, run the golden chain (with these programme `ceilings`), and (as after
+        publication) commit the id state."""
         self.write(engine)
-        run_golden_chain(engine, run_id)
+        run_golden_chain(engine, run_id, ceilings=ceilings)
         if commit:
             commit_id_state(engine)
 

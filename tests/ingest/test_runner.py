@@ -10,7 +10,7 @@ import sqlalchemy as sa
 
 import dtsen_pipeline.ingest.runner as runner
 from dtsen_pipeline.ingest.feeds import FeedSpec, load_feed_specs
-from dtsen_pipeline.ingest.runner import run_feeds, workers_from_env
+from dtsen_pipeline.ingest.runner import run_feeds
 from dtsen_pipeline.ingest.staged import quarantine_part
 from dtsen_pipeline.warehouse import read_table
 
@@ -73,15 +73,22 @@ def test_a_feed_whose_ingestion_failed_is_not_staged(tmp_path, sample_landing, m
     assert outcomes["dtsen"].staged.rows_staged > 0
 
 
-def test_workers_from_env(monkeypatch):
+def test_the_ingest_workers_setting(monkeypatch):
+    from dagster import DagsterInvalidConfigError
+
+    from dtsen_pipeline.resources import PipelineSettings, from_environment
+
+    def workers() -> int:
+        return from_environment(PipelineSettings).process_config_and_initialize().workers
+
     monkeypatch.delenv("DTSEN_INGEST_WORKERS", raising=False)
-    assert workers_from_env() == 2
+    assert workers() == 2
     monkeypatch.setenv("DTSEN_INGEST_WORKERS", "1")
-    assert workers_from_env() == 1
+    assert workers() == 1
     for bad in ("0", "two", "-1"):
         monkeypatch.setenv("DTSEN_INGEST_WORKERS", bad)
-        with pytest.raises(ValueError, match="DTSEN_INGEST_WORKERS"):
-            workers_from_env()
+        with pytest.raises((ValueError, DagsterInvalidConfigError), match="DTSEN_INGEST_WORKERS"):
+            workers()
 
 
 def test_the_multi_asset_materializes_a_subset(tmp_path, sample_landing):

@@ -108,8 +108,10 @@ def test_a_first_run_has_no_churn():
     assert id_churn({"merge": 0, "split": 0, "removed": 0}, 0, 0.05).plausible
 
 
-@pytest.mark.parametrize(("value", "retrain"), [("1", True), ("true", True), ("", False), ("0", False)])
-def test_the_retrain_flag_is_read_with_the_other_linkage_settings(value, retrain):
-    from dtsen_pipeline.linkage.model import LinkageConfig
+@pytest.mark.parametrize(("value", "retrain"), [("1", True), ("true", True), ("YES", True), ("", False),
+                                               ("0", False), ("no", False)])
+def test_the_retrain_flag_is_read_with_the_other_linkage_settings(value, retrain, monkeypatch):
+    from dtsen_pipeline.resources import LinkageSettings, from_environment
 
-    assert LinkageConfig.from_env({"DTSEN_LINKAGE_RETRAIN": value}).retrain is retrain
+    monkeypatch.setenv("DTSEN_LINKAGE_RETRAIN", value)
+    assert from_environment(LinkageSettings).process_config_and_initialize().config().retrain is retrain

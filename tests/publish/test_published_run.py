@@ -9,13 +9,20 @@ import pytest
 import sqlalchemy as sa
 
 from assets.publish import GOLDEN_TABLES
-from dtsen_pipeline.publish import PublishConfig, resolve_key
+from dtsen_pipeline.publish import resolve_key
 from dtsen_pipeline.publish.masking import Treatment, identifier_kind, treatment
 from dtsen_pipeline.publish.pseudonym import token
 from dtsen_pipeline.warehouse import read_sql, read_table
 
 pytestmark = pytest.mark.slow
 SIXTEEN_DIGITS = re.compile(r"(?<![\d.])\d{16}(?!\d)")
+
+
+def _environment_key() -> str | None:
+    """The pseudonym key the run had from its environment (`publication.pseudonym_key`)."""
+    from dtsen_pipeline.resources import PublicationSettings, from_environment
+
+    return from_environment(PublicationSettings).process_config_and_initialize().pseudonym_key or None
 
 
 @pytest.fixture(scope="module")
@@ -51,7 +58,7 @@ def test_audit_records_when_who_what_and_how_many(duckdb_run, engine):
     assert row.started_at < row.finished_at
     counts = json.loads(row.row_counts)
     assert counts == {t: int(read_sql(engine, f"SELECT count(*) AS n FROM golden.{t}").n[0]) for t in GOLDEN_TABLES}
-    key = resolve_key("duckdb", PublishConfig.from_env().pseudonym_key, duckdb_run.settings.artifacts_dir)
+    key = resolve_key("duckdb", _environment_key(), duckdb_run.settings.artifacts_dir)
     assert row.pseudonym_key_id == key.key_id
 
 
@@ -97,7 +104,7 @@ def test_masked_views_hide_identifiers_names_and_birth_dates(duckdb_run, engine)
 
 
 def test_masked_tokens_are_keyed_hmacs_and_join_like_the_raw_identifiers(duckdb_run, engine):
-    key = resolve_key("duckdb", PublishConfig.from_env().pseudonym_key, duckdb_run.settings.artifacts_dir)
+    key = resolve_key("duckdb", _environment_key(), duckdb_run.settings.artifacts_dir)
     person = read_table(engine, "golden", "person", ["person_id", "nik", "no_kk"])
     masked = read_table(engine, "golden_masked", "person", ["person_id", "nik_token", "no_kk_token"])
     both = person.merge(masked, on="person_id")

@@ -70,32 +70,47 @@ def test_environment_key_wins_and_key_id_does_not_reveal_it(tmp_path):
 
 
 def test_config_defaults_and_overrides():
-    default = PublishConfig.from_env({})
+    default = PublishConfig.from_settings()
     assert default.history_runs == 7 and default.pseudonym_key is None
     assert default.roles == RoleConfig()
-    config = PublishConfig.from_env({
-        "DTSEN_HISTORY_RUNS": "3", "DTSEN_PSEUDONYM_KEY": "x" * 40, "DTSEN_READER_ROLE": "bappeda_ro",
-        "DTSEN_READER_PASSWORD": "s3cret", "DTSEN_RESTRICTED_ROLE": "", "DTSEN_PEKON_OPERATORS":
-        "op_gisting=18.06.01.2016, 18.06.01.2017; camat_talang=18.06.02"})
+    config = PublishConfig.from_settings(
+        history_runs=3, pseudonym_key="x" * 40, reader_role="bappeda_ro", reader_password="s3cret",
+        restricted_role="", pekon_operators="op_gisting=18.06.01.2016, 18.06.01.2017; camat_talang=18.06.02")
     assert config.history_runs == 3
     assert config.roles.reader == "bappeda_ro" and config.roles.restricted is None
     assert config.roles.operators == {"op_gisting": ("18.06.01.2016", "18.06.01.2017"), "camat_talang": ("18.06.02",)}
     assert "s3cret" not in repr(config) and "xxxx" not in repr(config)
 
 
+@pytest.mark.parametrize(("settings", "message"), [
+    ({"history_runs": 0}, "DTSEN_HISTORY_RUNS"),
+    ({"reader_role": "Reader; DROP TABLE x"}, "DTSEN_READER_ROLE"),
+    ({"reader_role": "same", "restricted_role": "same"}, "must differ"),
+    ({"pekon_operators": "op1"}, "no '='"),
+    ({"pekon_operators": "op1=1806"}, "not Kemendagri region codes"),
+    ({"pekon_operators": "dtsen_reader=18.06.01"}, "reuse a managed role"),
+    ({"pekon_role": "", "pekon_operators": "op1=18.06.01"}, "needs DTSEN_PEKON_ROLE"),
+])
+def test_bad_configuration_names_the_variable(settings, message):
+    with pytest.raises(PublishConfigError, match=message):
+        PublishConfig.from_settings(**settings)
+
+
 @pytest.mark.parametrize(("env", "message"), [
     ({"DTSEN_HISTORY_RUNS": "0"}, "DTSEN_HISTORY_RUNS"),
     ({"DTSEN_HISTORY_RUNS": "seven"}, "DTSEN_HISTORY_RUNS"),
     ({"DTSEN_READER_ROLE": "Reader; DROP TABLE x"}, "DTSEN_READER_ROLE"),
-    ({"DTSEN_READER_ROLE": "same", "DTSEN_RESTRICTED_ROLE": "same"}, "must differ"),
-    ({"DTSEN_PEKON_OPERATORS": "op1"}, "no '='"),
-    ({"DTSEN_PEKON_OPERATORS": "op1=1806"}, "not Kemendagri region codes"),
-    ({"DTSEN_PEKON_OPERATORS": "dtsen_reader=18.06.01"}, "reuse a managed role"),
     ({"DTSEN_PEKON_ROLE": "", "DTSEN_PEKON_OPERATORS": "op1=18.06.01"}, "needs DTSEN_PEKON_ROLE"),
 ])
-def test_bad_configuration_names_the_variable(env, message):
-    with pytest.raises(PublishConfigError, match=message):
-        PublishConfig.from_env(env)
+def test_bad_environment_names_the_variable(env, message, monkeypatch):
+    from dagster import DagsterInvalidConfigError
+
+    from dtsen_pipeline.resources import PublicationSettings, from_environment
+
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    with pytest.raises((PublishConfigError, DagsterInvalidConfigError), match=message):
+        from_environment(PublicationSettings).process_config_and_initialize().config()
 
 
 def test_operator_entries_accumulate():

@@ -35,9 +35,9 @@ def codes(flags: pd.Series) -> list[set[str]]:
     return [set(filter(None, f.split(";"))) for f in flags]
 
 
-def run(frame, raw, spec, candidates=None):
+def run(frame, raw, spec, candidates=None, **settings):
     candidates = pd.Series(True, index=frame.index) if candidates is None else candidates
-    return apply_row_rules(frame, raw, spec, AS_OF, candidates)
+    return apply_row_rules(frame, raw, spec, AS_OF, candidates, **settings)
 
 
 def test_nik_collision_withdraws_the_nik_and_flags_both_records():
@@ -117,6 +117,10 @@ def test_programme_and_identifier_warnings():
     assert {"NIK_REGION_UNKNOWN", "DOB_IMPRECISE", "KK_DESIL_INCONSISTENT"} <= got[1]
     assert "INCLUSION_CANDIDATE" not in got[1]
     assert {"KK_REGION_UNKNOWN", "NAME_TOO_LONG"} <= got[2] and "KK_NO_HEAD" not in got[2]
+    # The deployment's ceilings (DTSEN_MAX_DESIL_PKH=5) decide INCLUSION_CANDIDATE, not the defaults.
+    raised = codes(run(frame, raw_for(frame, DESIL_NASIONAL=["5", "6", "2"]), SPECS["dtsen"],
+                       ceilings={"PKH": 5, "BPNT": 5, "PBI-JK": 5}).flags)
+    assert "INCLUSION_CANDIDATE" not in raised[0]
 
 
 def test_village_name_age_and_jkn_warnings_when_a_feed_carries_them():

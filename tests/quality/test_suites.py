@@ -83,11 +83,16 @@ def test_an_unknown_severity_is_refused(tmp_path):
 
 
 def test_thresholds_are_per_feed_and_only_replace_declared_mostly(tmp_path, monkeypatch):
+    from dtsen_pipeline.resources import QualitySettings, from_environment
+
+    def deployment_thresholds():  # DTSEN_QUALITY_THRESHOLDS, as the assets read it
+        return from_environment(QualitySettings).process_config_and_initialize().thresholds()
+
     thresholds = tmp_path / "t.yaml"
     thresholds.write_text("staging__pekon:\n  NIK-08: 0.5\n  NIK-01..NIK-08: 0.5\n")
     monkeypatch.setenv("DTSEN_QUALITY_THRESHOLDS", str(thresholds))
-    pekon = gx_suites.read_suite_file(EXPECTATIONS_DIR / "staging__pekon.json")
-    dtsen = gx_suites.read_suite_file(EXPECTATIONS_DIR / "staging__dtsen.json")
+    pekon = gx_suites.read_suite_file(EXPECTATIONS_DIR / "staging__pekon.json", deployment_thresholds())
+    dtsen = gx_suites.read_suite_file(EXPECTATIONS_DIR / "staging__dtsen.json", deployment_thresholds())
 
     def mostly(data, rule):
         return [e["kwargs"].get("mostly") for e in data["expectations"] if e["meta"].get("rule") == rule]
@@ -97,7 +102,15 @@ def test_thresholds_are_per_feed_and_only_replace_declared_mostly(tmp_path, monk
     assert mostly(dtsen, "NIK-08") == [0.99]
     thresholds.write_text("staging__pekon:\n  NIK-08: 1.5\n")
     with pytest.raises(gx_suites.SuiteDefinitionError, match="within 0..1"):
-        gx_suites.read_suite_file(EXPECTATIONS_DIR / "staging__pekon.json")
+        deployment_thresholds()
+
+
+def test_the_deployment_ceilings_reach_the_prg_02_expectation():
+    ceilings = {"PKH": 6, "BPNT": 5, "PBI-JK": 5}
+    data = gx_suites.read_suite_file(EXPECTATIONS_DIR / "staging__dtsen.json", ceilings=ceilings)
+    (prg02,) = [e for e in data["expectations"] if e["type"] == gx_suites.CEILING_EXPECTATION]
+    assert prg02["kwargs"]["ceilings"] == ceilings
+    assert gx_suites.load_suite(EXPECTATIONS_DIR / "staging__dtsen.json", ceilings=ceilings)  # GX accepts it
 
 
 def test_the_shipped_thresholds_file_names_real_suites_and_rules():
