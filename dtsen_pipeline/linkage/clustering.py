@@ -251,7 +251,7 @@ def edge_refusals(edges: pd.DataFrame, guards: ClusterGuards) -> pd.Series:
         return reasons
     name, weight = edges[NAME_GAMMA].to_numpy(), edges["match_weight"].to_numpy()
     same_nik = edges[NIK_GAMMA].to_numpy() == EXACT_ID_GAMMA
-    thin = np.logical_and.reduce([edges[c].to_numpy() == UNKNOWN_DATE_GAMMA for c in identity])
+    thin = _thin(edges)
     sure = (name >= EXACT_NAME_GAMMA) & (weight >= guards.thin_evidence_min_weight)
     reasons[thin & ~sure] = "THIN_EVIDENCE"
     vouched = same_nik & (weight >= guards.name_conflict_same_nik_min_weight)
@@ -270,6 +270,39 @@ def _details_agree(edges: pd.DataFrame) -> np.ndarray:
     shortened = (name == CONTAINED_NAME_GAMMA) & (dob >= SAME_DAY_GAMMA)
     undated = (name >= EXACT_NAME_GAMMA) & (dob == UNKNOWN_DATE_GAMMA)
     return (dated | shortened | undated).to_numpy()
+
+
+def _thin(edges: pd.DataFrame) -> np.ndarray:
+    """Edges on which no NIK, No. KK or birth date could be compared."""
+    identity = (NIK_GAMMA, KK_GAMMA, DOB_GAMMA)
+    if not all(c in edges for c in identity):
+        return np.zeros(len(edges), dtype=bool)
+    return np.logical_and.reduce([edges[c].to_numpy() == UNKNOWN_DATE_GAMMA for c in identity])
+
+
+def _ambiguous_thin_edges(records: pd.DataFrame, edges: pd.DataFrame, positions: np.ndarray,
+                          must: np.ndarray) -> np.ndarray:
+    """Per edge: a thin edge (name, village and address only) of a record whose thin edges reach
+    two or more identified people (groups holding a NIK or a birth date). A programme-list row
+    "SUTRISNO, Dusun II" next to two SUTRISNOs of that dusun may be either: joined to both, it
+    would make one golden person of two. Such edges are refused and go to clerical review; the
+    row stays its own golden person until a facilitator decides."""
+    thin = _thin(edges)
+    if not thin.any():
+        return thin
+    labels = _components(len(records), np.vstack([positions[~thin], must]))
+    identified_record = (records["nik"].notna() | records["dob_year"].notna()).to_numpy()
+    identified = np.zeros(labels.max() + 1, dtype=bool)
+    np.logical_or.at(identified, labels, identified_record)
+    a, b = positions[thin, 0], positions[thin, 1]
+    reach = pd.DataFrame({"record": np.concatenate([a, b]), "other": labels[np.concatenate([b, a])]})
+    reach = reach[identified[reach["other"]] & (reach["other"] != labels[reach["record"]])]
+    people = reach.drop_duplicates().groupby("record").size()
+    torn = np.zeros(len(records), dtype=bool)
+    torn[people.index[people >= 2].to_numpy()] = True
+    out = np.zeros(len(edges), dtype=bool)
+    out[np.flatnonzero(thin)] = torn[a] | torn[b]
+    return out
 
 
 @dataclass(frozen=True)
@@ -305,6 +338,10 @@ def guarded_clusters(
                               _positions(index, strong["unique_id_r"])]).astype(np.int64)
     must = _links(must_link, index)
     cannot = _links(cannot_link, index)
+    ambiguous = _ambiguous_thin_edges(records, strong, scored, must)
+    if ambiguous.any():
+        edge_refused = pd.concat([edge_refused, strong[ambiguous].assign(reason="AMBIGUOUS_NAMESAKE")])
+        strong, scored = strong[~ambiguous], scored[~ambiguous]
     labels = _components(len(records), np.vstack([scored, must]))
     suspect = _suspect_components(records, labels, guards, cannot)
     in_suspect = np.isin(labels, suspect)

@@ -31,7 +31,7 @@ DEFAULT_MEMORY_LIMIT = "3GB"
 
 
 # Bump when comparisons, blocking or training change: saved models say which version made them.
-MODEL_VERSION = "6"
+MODEL_VERSION = "7"
 
 
 @dataclass(frozen=True)
@@ -77,13 +77,16 @@ def identifier_comparison(column: str, prefix15: str, description: str,
     left, right = f"{column}_l", f"{column}_r"
     a_side_lost = f"({left} IS NULL OR {right} IS NULL)"
     same_prefix = f"{prefix15}_l = {prefix15}_r"
+    # Where a side lost its id but kept its first 15 digits, those digits still disagree when
+    # they differ: a programme-list row whose NIK is another person's is not "unknown".
+    no_digits = f"({prefix15}_l IS NULL OR {prefix15}_r IS NULL)"
     explained = ([_custom(uninformative_else[0], uninformative_else[1]).configure(is_null_level=True)]
                  if uninformative_else else [])
     return cl.CustomComparison(
         output_column_name=column,
         comparison_description=description,
         comparison_levels=[
-            _custom(f"{a_side_lost} AND NOT coalesce({same_prefix}, FALSE)", "null").configure(is_null_level=True),
+            _custom(f"{a_side_lost} AND {no_digits}", "null").configure(is_null_level=True),
             cll.ExactMatchLevel(column),
             _custom(f"{a_side_lost} AND {same_prefix}", "first 15 digits agree (Excel lost the 16th)"),
             _custom(f"{_one_edit_possible(left, right)} AND levenshtein({left}, {right}) = 1", "one digit apart"),

@@ -141,3 +141,34 @@ def test_cluster_ids_are_deterministic():
     records = _records([("b", None, "P", 1980, False), ("a", None, "P", 1980, False)])
     result = guarded_clusters(records, _pairs([("a", "b", 10.0, 0.99, 5)]), threshold=0.5)
     assert set(result.clusters["cluster_id"]) == {"a"}
+
+
+def _thin_pairs(rows):
+    """Scored pairs on which no NIK, No. KK or birth date could be compared (a programme-list row)."""
+    frame = pd.DataFrame(rows, columns=["unique_id_l", "unique_id_r", "match_weight", "match_probability",
+                                        "gamma_name_key"])
+    frame["gamma_nik"], frame["gamma_no_kk"], frame["gamma_dob"] = -1, -1, -1
+    return frame
+
+
+def test_a_programme_row_next_to_two_namesakes_joins_neither():
+    # Two SUTRISNOs of one dusun, each on the civil registry, and a programme-list row
+    # "SUTRISNO, Dusun II" without a NIK or a birth date: it may be either of them.
+    records = _records([("a", NIK_A, "L", 1960, False), ("b", NIK_B, "L", 1972, False), ("x", None, None, None, False)])
+    pairs = _thin_pairs([("a", "x", 3.0, 0.9, 5), ("b", "x", 3.0, 0.9, 5)])
+    result = guarded_clusters(records, pairs, threshold=0.5)
+    assert _cluster_sets(result) == [["a"], ["b"], ["x"]]
+    assert result.refused == {"AMBIGUOUS_NAMESAKE": 2}
+    assert set(result.refused_edges["reason"]) == {"AMBIGUOUS_NAMESAKE"}
+
+
+def test_a_programme_row_next_to_one_person_joins_them_and_rows_of_two_lists_do_too():
+    # One SUTRISNO with two records (registry and DTSEN), and the row of two programme lists.
+    records = _records([("a", NIK_A, "L", 1960, False), ("a2", NIK_A, "L", 1960, False),
+                        ("x", None, None, None, False), ("y", None, None, None, False)])
+    pairs = pd.concat([_pairs([("a", "a2", 25.0, 1.0, 5)]),
+                       _thin_pairs([("a", "x", 3.0, 0.9, 5), ("a2", "x", 3.0, 0.9, 5), ("a", "y", 3.0, 0.9, 5),
+                                    ("x", "y", 2.0, 0.8, 5)])], ignore_index=True)
+    result = guarded_clusters(records, pairs, threshold=0.5)
+    assert _cluster_sets(result) == [["a", "a2", "x", "y"]]
+    assert result.refused == {}

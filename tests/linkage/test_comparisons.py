@@ -107,11 +107,13 @@ def test_a_move_is_counted_once_by_the_village(linker):
 
 @pytest.mark.parametrize(("column", "prefix"), [("nik", "nik_prefix15"), ("no_kk", "kk_prefix15")])
 def test_an_id_excel_stored_as_a_number_compares_on_its_first_15_digits(linker, column, prefix):
-    """'1806014107850000.0': the 16th digit is lost, the id is null, the first 15 digits remain."""
+    """'1806014107850000.0': the 16th digit is lost, the id is null, the first 15 digits remain.
+    The same 15 digits agree; 15 other digits are another person's id, not "unknown"."""
     damaged = {column: None, prefix: BASE[column][:15]}
     assert _gammas(linker, _record(), _record(**damaged))[column] == 3
     other = {column: None, prefix: "180602520390000"}
-    assert _gammas(linker, _record(), _record(**other))[column] == -1  # nothing to compare
+    assert _gammas(linker, _record(), _record(**other))[column] == 0  # another id
+    assert _gammas(linker, _record(), _record(**{column: None, prefix: None}))[column] == -1  # nothing left
     twin = {column: BASE[column][:15] + "9"}  # both valid: the 16th digit differs: one digit apart
     assert _gammas(linker, _record(), _record(**twin))[column] == 2
 
@@ -124,3 +126,4 @@ def test_a_year_only_record_compares_on_its_year(linker, year, level):
     assert partial["dob"] is None
     assert partial["dob_year"] == year
     assert _gammas(linker, _record(), partial)["dob"] == level
+
