@@ -34,6 +34,7 @@ CONTAINED_NAME_GAMMA = 3  # one name contains the other
 DOB_GAMMA = "gamma_dob"
 SAME_DATE_GAMMA = 3
 SAME_DAY_GAMMA = 5  # the same date (a registry default date included)
+SAME_YEAR_GAMMA = 2
 UNKNOWN_DATE_GAMMA = -1  # Splink's null level: the same for every comparison
 NIK_GAMMA = "gamma_nik"
 EXACT_ID_GAMMA = 4  # model.identifier_comparison: exact (4), 15 digits (3), one digit (2), swapped (1), else (0)
@@ -259,17 +260,26 @@ def edge_refusals(edges: pd.DataFrame, guards: ClusterGuards) -> pd.Series:
     return reasons
 
 
-def _details_agree(edges: pd.DataFrame) -> np.ndarray:
+def _year_only(records: pd.DataFrame) -> np.ndarray:
+    """Per record: the birth date is known to the year only (a partial date, `dob` null)."""
+    if "dob" not in records or "dob_year" not in records:
+        return np.zeros(len(records), dtype=bool)
+    return (records["dob"].isna() & records["dob_year"].notna()).to_numpy()
+
+
+def _details_agree(edges: pd.DataFrame, year_only: np.ndarray | None = None) -> np.ndarray:
     """Per scored edge: names agree (exact or nearly) and birth dates agree (up to a typo), or one
     name contains the other (a dropped token) and the dates are the same; where a side has no
-    birth date, the names must be identical instead."""
+    birth date, or only its year and that year agrees (`year_only`, per edge), the names must be
+    identical instead: a partial date says no less than a missing one."""
     if NAME_GAMMA not in edges or DOB_GAMMA not in edges:
         return np.zeros(len(edges), dtype=bool)
-    name, dob = edges[NAME_GAMMA], edges[DOB_GAMMA]
+    name, dob = edges[NAME_GAMMA].to_numpy(), edges[DOB_GAMMA].to_numpy()
+    partial = np.zeros(len(edges), dtype=bool) if year_only is None else year_only
     dated = (name >= STRONG_NAME_GAMMA) & (dob >= SAME_DATE_GAMMA)
     shortened = (name == CONTAINED_NAME_GAMMA) & (dob >= SAME_DAY_GAMMA)
-    undated = (name >= EXACT_NAME_GAMMA) & (dob == UNKNOWN_DATE_GAMMA)
-    return (dated | shortened | undated).to_numpy()
+    undated = (name >= EXACT_NAME_GAMMA) & ((dob == UNKNOWN_DATE_GAMMA) | ((dob == SAME_YEAR_GAMMA) & partial))
+    return dated | shortened | undated
 
 
 def _thin(edges: pd.DataFrame) -> np.ndarray:
@@ -367,7 +377,8 @@ def guarded_clusters(
         sub_edges = strong.assign(_l=scored[:, 0], _r=scored[:, 1])[in_suspect[scored[:, 0]]]
         sub_edges = sub_edges.sort_values(["match_weight", "unique_id_l", "unique_id_r"],
                                           ascending=[False, True, True])
-        agree = _details_agree(sub_edges)
+        year_only = _year_only(records)
+        agree = _details_agree(sub_edges, year_only[sub_edges["_l"].to_numpy()] | year_only[sub_edges["_r"].to_numpy()])
         for a, b, w, details in zip(local[sub_edges["_l"].to_numpy()].tolist(), local[sub_edges["_r"].to_numpy()].tolist(),
                                     sub_edges["match_weight"].to_numpy().tolist(), agree.tolist(), strict=True):
             clusterer.link(a, b, w, same_person_details=details)

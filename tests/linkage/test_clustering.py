@@ -76,6 +76,22 @@ def test_without_a_birth_date_a_nik_typo_needs_identical_names():
     assert near_name.refused == {"NIK_NEAR_MISS": 1}
 
 
+def test_a_birth_date_known_to_the_year_only_counts_as_no_date():
+    """A partial date (year only) agreeing on the year vouches as much as a missing one: an
+    identical name lets the typo through; two full dates of one year that differ do not."""
+    def records(dob_b):
+        frame = _records([("a", NIK_A, "P", 1985, False), ("b", NIK_A_TYPO, "P", 1985, False)])
+        return frame.assign(dob=["1985-07-01", dob_b])
+
+    year_only = guarded_clusters(records(None), _pairs([("a", "b", 12.0, 0.999, 5)], dob_gamma=2), threshold=0.5)
+    assert _cluster_sets(year_only) == [["a", "b"]]
+    near_name = guarded_clusters(records(None), _pairs([("a", "b", 12.0, 0.999, 4)], dob_gamma=2), threshold=0.5)
+    assert near_name.refused == {"NIK_NEAR_MISS": 1}
+    other_date = guarded_clusters(records("1985-03-12"), _pairs([("a", "b", 12.0, 0.999, 5)], dob_gamma=2),
+                                  threshold=0.5)
+    assert other_date.refused == {"NIK_NEAR_MISS": 1}
+
+
 def test_twins_stay_apart_however_strong_the_rest_of_the_evidence():
     """Twins share card, village, address and birth date: weight alone must not merge them."""
     records = _records([("a", NIK_A, "P", 1985, False), ("b", NIK_A_TYPO, "P", 1985, False)])
