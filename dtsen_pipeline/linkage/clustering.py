@@ -254,43 +254,52 @@ def edge_refusals(edges: pd.DataFrame, guards: ClusterGuards, sole_prefix: np.nd
     NAME_CONFLICT: the names do not resemble each other and the NIKs are not the same: a card,
     an address and a village are shared by a whole family. THIN_EVIDENCE: no NIK, No. KK or
     birth date to compare: nothing but name, village and address, and too little of that.
-    `sole_prefix` (per edge, see `_sole_prefix_holder`): the first 15 digits the edge's NIKs
-    agree on belong to one known NIK only."""
+    `sole_prefix` (per edge, see `_sole_prefix_holder`): a NIK cut to 15 digits that only one
+    member of the edge's family holds."""
     reasons = pd.Series(None, index=edges.index, dtype="object")
     identity = (NIK_GAMMA, KK_GAMMA, DOB_GAMMA)
     if not all(c in edges for c in (*identity, NAME_GAMMA)):
         return reasons
     name, weight = edges[NAME_GAMMA].to_numpy(), edges["match_weight"].to_numpy()
-    nik, kk = edges[NIK_GAMMA].to_numpy(), edges[KK_GAMMA].to_numpy()
+    nik = edges[NIK_GAMMA].to_numpy()
     thin = _thin(edges)
     sure = (name >= EXACT_NAME_GAMMA) & (weight >= guards.thin_evidence_min_weight)
     reasons[thin & ~sure] = "THIN_EVIDENCE"
     vouched = (nik == EXACT_ID_GAMMA) & (weight >= guards.name_conflict_same_nik_min_weight)
     if sole_prefix is not None:
-        vouched |= (nik == PREFIX_ID_GAMMA) & (kk == EXACT_ID_GAMMA) & (name >= LOOSE_NAME_GAMMA) & sole_prefix
+        vouched |= (name >= LOOSE_NAME_GAMMA) & sole_prefix
     reasons[(name <= guards.name_conflict_max_gamma) & ~vouched] = "NAME_CONFLICT"
     return reasons
 
 
-def _sole_prefix_holder(records: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
-    """Per edge (row positions of its two records): the first 15 digits of the edge's NIKs (where
-    a side has only those) belong to exactly one member of the edge's family (No. KK) on the civil
-    registry. People born the same day in one kecamatan share them (sequence 0001, 0002...); in
-    one family that is twins, and the registry lists both."""
-    columns = ("nik", "nik_prefix15", "no_kk", "feed")
-    if not all(c in records for c in columns) or not len(positions):
-        return np.zeros(len(positions), dtype=bool)
-    registry = records.loc[(records["feed"] == CIVIL_REGISTRY_FEED) & records["nik"].notna()
-                           & records["no_kk"].notna(), ["nik", "no_kk"]]
-    holders = registry.groupby([registry["no_kk"], registry["nik"].str[:15]])["nik"].nunique()
-    known = (positions >= 0).all(axis=1)
-    prefix = records["nik_prefix15"].to_numpy(dtype=object)
-    card = records["no_kk"].to_numpy(dtype=object)
-    left, right = positions[:, 0], positions[:, 1]
-    edge_prefix = np.where(pd.isna(prefix[left]), prefix[right], prefix[left])
-    edge_card = np.where(pd.isna(card[left]), card[right], card[left])
-    count = pd.Series(holders).reindex(pd.MultiIndex.from_arrays([edge_card, edge_prefix])).to_numpy()
-    return (count == 1) & known
+def _registry_families(records: pd.DataFrame, cards: np.ndarray) -> dict[str, set[str]]:
+    """The NIKs the civil registry lists on each of `cards` (No. KK)."""
+    if not all(c in records for c in ("nik", "no_kk", "feed")):
+        return {}
+    on_registry = ((records["feed"] == CIVIL_REGISTRY_FEED) & records["nik"].notna()
+                   & records["no_kk"].isin(pd.unique(cards)))
+    return records.loc[on_registry].groupby("no_kk")["nik"].agg(set).to_dict()
+
+
+def _sole_prefix_holder(records: pd.DataFrame, edges: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
+    """Per edge (with the row positions of its two records): a NIK cut to 15 digits on the same
+    No. KK, whose 15 digits belong to exactly one member of that family on the civil registry.
+    People born the same day in one kecamatan share them (sequence 0001, 0002...); in one family
+    that is twins, and the registry lists both."""
+    out = np.zeros(len(edges), dtype=bool)
+    if "nik_prefix15" not in records or not all(c in edges for c in (NIK_GAMMA, KK_GAMMA)):
+        return out
+    candidate = (((edges[NIK_GAMMA] == PREFIX_ID_GAMMA) & (edges[KK_GAMMA] == EXACT_ID_GAMMA)).to_numpy()
+                 & (positions >= 0).all(axis=1))
+    if not candidate.any():
+        return out
+    prefix, card = records["nik_prefix15"].to_numpy(dtype=object), records["no_kk"].to_numpy(dtype=object)
+    left, right = positions[candidate, 0], positions[candidate, 1]
+    families = _registry_families(records, card[left])
+    out[candidate] = [sum(m[:15] == p for m in families.get(c, ())) == 1
+                      for p, c in zip(np.where(pd.isna(prefix[left]), prefix[right], prefix[left]),
+                                      card[left], strict=True)]
+    return out
 
 
 def _year_only(records: pd.DataFrame) -> np.ndarray:
@@ -323,16 +332,14 @@ def _sole_typo_neighbour(records: pd.DataFrame, edges: pd.DataFrame, left: np.nd
     NIKs are one digit apart (0001, 0002): a mistyped NIK near both is left to the names and
     dates; one near only one family member can be no one else."""
     out = np.zeros(len(edges), dtype=bool)
-    columns = ("nik", "no_kk", "feed")
-    if not all(c in records for c in columns) or not all(c in edges for c in (NIK_GAMMA, KK_GAMMA, NAME_GAMMA)):
+    if not all(c in edges for c in (NIK_GAMMA, KK_GAMMA, NAME_GAMMA)):
         return out
     candidate = (edges[NIK_GAMMA].isin([ONE_DIGIT_ID_GAMMA, SWAPPED_ID_GAMMA]) & (edges[KK_GAMMA] == EXACT_ID_GAMMA)
                  & (edges[NAME_GAMMA] >= CONTAINED_NAME_GAMMA)).to_numpy()
     if not candidate.any():
         return out
-    on_registry = (records["feed"] == CIVIL_REGISTRY_FEED) & records["nik"].notna() & records["no_kk"].notna()
-    family = records.loc[on_registry].groupby("no_kk")["nik"].agg(set).to_dict()
     nik, card = records["nik"].to_numpy(dtype=object), records["no_kk"].to_numpy(dtype=object)
+    family = _registry_families(records, card[left[candidate]])
     for i in np.flatnonzero(candidate):
         a, b = nik[left[i]], nik[right[i]]
         members = family.get(card[left[i]], set())
@@ -404,7 +411,7 @@ def guarded_clusters(
     strong = pairs[pairs["match_probability"] >= threshold]
     scored = np.column_stack([_positions(index, strong["unique_id_l"]),
                               _positions(index, strong["unique_id_r"])]).astype(np.int64)
-    edge_reasons = edge_refusals(strong, guards, _sole_prefix_holder(records, scored))
+    edge_reasons = edge_refusals(strong, guards, _sole_prefix_holder(records, strong, scored))
     edge_refused = strong[edge_reasons.notna()].assign(reason=edge_reasons.dropna())
     allowed = edge_reasons.isna().to_numpy()
     strong, scored = strong[allowed], scored[allowed]
