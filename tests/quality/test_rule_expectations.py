@@ -1,4 +1,4 @@
-"""Every rule of domain §8 as a GX expectation: rows that pass and rows that fail.
+"""Every rule of docs/rules.md as a GX expectation: rows that pass and rows that fail.
 
 Each case validates one expectation (as a suite file would declare it) on a tiny frame through
 the same runner the pipeline uses, and checks GX's verdict and its count of unexpected rows.
