@@ -201,3 +201,26 @@ def test_comments_cite_the_docs_in_the_repo():
             missing += [f"{where}: docs/{name}" for name in DOCS_CITATION.findall(line) if not (DOCS / name).exists()]
     assert not stray, "cite docs/feeds.md or docs/rules.md instead:\n" + "\n".join(stray)
     assert not missing, "citations of docs that do not exist:\n" + "\n".join(missing)
+
+
+MERMAID_EDGE = re.compile(r'^\s*(\w+)(?:\[[^\]]*\])?\s*(?:--\s*"[^"]*"\s*)?-->\s*(\w+)', flags=re.MULTILINE)
+
+
+def test_the_readme_asset_graph_is_the_code_s():
+    """The README's picture of the asset graph: one node per asset group, one arrow per pair of
+    groups an asset dependency joins, no more and no fewer."""
+    from dtsen_pipeline.definitions import build_definitions
+
+    graph = build_definitions().resolve_asset_graph()
+    groups, edges = set(), set()
+    for key in graph.get_all_asset_keys():
+        node = graph.get(key)
+        groups.add(node.group_name)
+        edges |= {(graph.get(parent).group_name, node.group_name) for parent in node.parent_keys
+                  if graph.get(parent).group_name != node.group_name}
+    block = re.search(r"```mermaid\n(.*?)```", README.read_text(encoding="utf-8"), flags=re.DOTALL)
+    assert block, "README.md has no mermaid picture of the asset graph"
+    drawn = set(MERMAID_EDGE.findall(block.group(1)))
+    assert {g for edge in drawn for g in edge} == groups, "README's asset graph: groups differ from the code's"
+    assert drawn == edges, (f"README's asset graph: arrows missing {sorted(edges - drawn)}, "
+                            f"arrows the code does not have {sorted(drawn - edges)}")
