@@ -43,7 +43,7 @@ def _in_reference(values: pd.Series, reference: frozenset[str]) -> pd.Series:
     return values.isin(list(present)).fillna(False).astype(bool)
 
 
-# --- NIK and No. KK (docs/rules.md: NIK, No. KK) ------------------------------------------------------------
+# --- NIK and No. KK (NIK-xx, KK-xx) --------------------------------------------------------
 
 def valid_nik(values: pd.Series) -> pd.Series:
     """NIK-01..NIK-08: the value passes every E-level NIK rule (missing passes)."""
@@ -251,7 +251,7 @@ def constant_within_group(frame: pd.DataFrame, keys: Sequence[str], value: str) 
     return ok
 
 
-# --- Region codes (docs/rules.md: REG) ----------------------------------------------------------------------
+# --- Region codes (REG-xx) -----------------------------------------------------------------------
 
 def kemendagri_village(values: pd.Series) -> pd.Series:
     """REG-02 (E): a dotted Kemendagri code that exists in the 2025 list (missing passes)."""
@@ -327,7 +327,7 @@ def village_name_matches(kode_desa: pd.Series, nama_desa: pd.Series,
     return pd.Series(verdict[pair], index=kode_desa.index, dtype=bool)
 
 
-# --- Names and birth dates (docs/rules.md: NAME, DOB) -------------------------------------------------------
+# --- Names and birth dates (NAME-xx, DOB-xx) ---------------------------------------------------
 
 def name_length_ok(values: pd.Series, max_length: int = MAX_NAME_LENGTH) -> pd.Series:
     """NAME-07 (W): at most `max_length` characters."""
@@ -360,7 +360,7 @@ def age_agrees(dob: pd.Series, umur: pd.Series, as_of: dt.date, tolerance: int =
     return ~bad.fillna(False).astype(bool)
 
 
-# --- Programmes (docs/rules.md: PRG) --------------------------------------------------------------------------
+# --- Programmes (PRG-xx) -------------------------------------------------------------------------
 
 def desil_valid(raw: pd.Series) -> pd.Series:
     """PRG-01 (E): the delivered desil is empty ("belum ada desil") or an integer 1..10.

@@ -1,4 +1,4 @@
-"""The `verval` feed: field verification decisions, approved tier by tier (docs/feeds.md).
+"""The `verval` feed: field verification decisions, approved tier by tier (docs/feeds.md, `verval`).
 
 Decisions concern about 1-2% of families and are grounded in the truth: MENINGGAL for dead
 recipients, PINDAH, TIDAK_LAYAK for well-off recipients, LAYAK, GANDA for a real DTSEN

@@ -30,9 +30,8 @@ ENVIRONMENT_READ = re.compile(r"\bos\.(environ|getenv|putenv)\b|\bfrom\s+os\s+im
 
 
 def configuration_doc() -> Path:
-    """The docs page that holds the configuration table."""
-    moved = PROJECT_ROOT / "docs" / "configuration.md"
-    return moved if moved.exists() else PROJECT_ROOT / "README.md"
+    """The docs page that holds the configuration table (linked from the README)."""
+    return PROJECT_ROOT / "docs" / "configuration.md"
 
 
 def table_rows(text: str) -> dict[str, list[str]]:
