@@ -29,7 +29,6 @@ import sqlalchemy as sa
 from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from pydantic import Field
 
-from dtsen_pipeline.clock import local_date
 from dtsen_pipeline.config import DATA_DIR, Settings, default_warehouse_url
 from dtsen_pipeline.domain.regions import DEFAULT_SCOPE
 from dtsen_pipeline.golden.churn import MAX_ID_CHURN
@@ -144,8 +143,7 @@ class PipelineSettings(ConfigurableResource):
         return self.ingest_workers
 
     def as_of(self) -> dt.date:
-        """The run's reporting date: today in the deployment's time zone (`clock.local_date`)."""
-        return local_date()
+        return dt.date.today()
 
 
 class QualitySettings(ConfigurableResource):

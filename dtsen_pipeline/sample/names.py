@@ -41,6 +41,11 @@ def to_old_spelling(name: str) -> str:
     return _TO_OLD_RE.sub(lambda m: _TO_OLD[m.group(0)], name)
 
 
+def to_new_spelling(name: str) -> str:
+    """EYD form of an old-spelling name: DJOKO -> JOKO, TJAHJONO -> CAHYONO."""
+    return _TO_NEW_RE.sub(lambda m: _TO_NEW[m.group(0)], name)
+
+
 @dataclass(frozen=True)
 class PersonNameInput:
     """Arrays describing each person, aligned by person index, ordered family by family."""
