@@ -15,6 +15,7 @@ from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResul
 
 from assets.ingest import OWNERS, PERSON_FEEDS
 from assets.jobs import RETRAIN_TAG
+from dtsen_pipeline.clock import utc_now
 from dtsen_pipeline.linkage.constraints import verval_constraints
 from dtsen_pipeline.linkage.diagnostics import dtsen_duplicates_found, merged_persons, recall_by_kind
 from dtsen_pipeline.linkage.evaluate import cluster_scores, pairwise_scores, scores_by_feed_pair
@@ -40,7 +41,7 @@ def _label_rows(context, governance: Governance) -> list[dict[str, object]]:
     The model's own decisions are scored (not the clusters, which the same labels constrain)."""
     if not governance.labels:
         return []
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = utc_now()
     labels = governance.labels
     return [{"run_id": context.run_id, "evaluated_at": now, "scope": "clerical_labels", "level": "pairwise",
              "precision": labels["precision"], "recall": labels["recall"], "f1": labels["f1"],
@@ -58,7 +59,7 @@ def _evaluate(context, engine, records: pd.DataFrame, clusters: pd.DataFrame,
     pairwise = pairwise_scores(renamed, truth_ids)
     cluster = cluster_scores(renamed, truth_ids)
     by_feed = scores_by_feed_pair(renamed, truth_ids)
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = utc_now()
     rows = [{"run_id": context.run_id, "evaluated_at": now, "scope": "all", "level": "pairwise",
              **{k: pairwise.as_dict()[k] for k in ("precision", "recall", "f1")},
              "clusters": pairwise.clusters, "true_persons": pairwise.true_persons},
