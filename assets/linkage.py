@@ -8,7 +8,6 @@ reports the model's precision and recall on the clerically labelled pairs and, w
 table exists (sample data), scores itself. Only ids, scores and counts leave the step.
 """
 
-import datetime as dt
 
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
@@ -166,7 +165,7 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
     # Every pair ever queued stays known, so a decision returned months later still applies.
     append_table(engine, queued[["pair_id", "unique_id_l", "unique_id_r"]], "linkage", "review_pair",
                  unique_by=["pair_id"])
-    period = dt.date.today().strftime("%Y-%m")
+    period = pipeline.as_of().strftime("%Y-%m")
     files = write_review_files(queue, run_folder / "review", period)
     yield MaterializeResult(asset_key=REVIEW_KEY, metadata={
         "dagster/row_count": len(queue),

@@ -142,8 +142,17 @@ class PipelineSettings(ConfigurableResource):
             raise SettingError("DTSEN_INGEST_WORKERS must be a whole number of at least 1")
         return self.ingest_workers
 
+    run_date: str = Field(default="", description="the run's date (YYYY-MM-DD): ages, plausible birth dates and "
+                          "the period of reports and review files are reckoned at it; empty: the day the run starts")
+
     def as_of(self) -> dt.date:
-        return dt.date.today()
+        """The run's date: `run_date` when a run sets it (a re-run of an earlier day, a test), else today."""
+        if not self.run_date:
+            return dt.date.today()
+        try:
+            return dt.date.fromisoformat(self.run_date)
+        except ValueError:
+            raise SettingError(f"pipeline.run_date must be a date YYYY-MM-DD, got {self.run_date!r}") from None
 
 
 class QualitySettings(ConfigurableResource):
