@@ -38,7 +38,6 @@ PASSED = "passed"  # the suite passed: what was delivered is in force
 HELD_BACK = "held_back"  # new deliveries failed the suite and were held back; earlier ones stay in force
 FAILED = "failed"  # the suite failed and nothing new could be held back (reported, not blocking)
 BLOCKED = "blocked"  # publication blocked: a build suite failed, or a required feed has nothing in force
-DECISIONS = (PASSED, HELD_BACK, FAILED, BLOCKED)
 GATE_COLUMNS = ("run_id", "gate", "target", "suite", "decision", "deliveries_held", "rows_validated",
                 "failed_rules", "failures", "data_docs", "decided_at")
 QUARANTINE_RULE = "QUAR-01"  # share of a feed's data records that staging kept (thresholds.yaml)
