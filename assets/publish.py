@@ -5,15 +5,12 @@ published (and masked, scoped, historised and audited) with no wiring here. The 
 after every blocking check on the build tables passed.
 """
 
-import datetime as dt
-import getpass
-
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
 from assets.ingest import OWNERS
 from dtsen_pipeline.golden.sql_models import discover_models
 from dtsen_pipeline.publish import RunInfo, publish, resolve_key
-from dtsen_pipeline.publish.audit import describe_trigger, trigger_kind
+from dtsen_pipeline.publish.audit import run_info_of, trigger_kind
 from dtsen_pipeline.publish.publication import BUILD_SCHEMA, GOLDEN_SCHEMA
 from dtsen_pipeline.resources import PipelineSettings, PublicationSettings, RunLockResource, WarehouseResource
 
@@ -23,12 +20,9 @@ AUDIT_KEY = AssetKey(["audit", "run"])
 
 def run_info(context: AssetExecutionContext) -> RunInfo:
     """Run id, job, start time (UTC) and who or what triggered it, from the Dagster run."""
-    run = context.run
     record = context.instance.get_run_record_by_id(context.run_id)
-    started = record.start_time if record is not None and record.start_time else None
-    started_at = dt.datetime.fromtimestamp(started, dt.UTC) if started else dt.datetime.now(dt.UTC)
-    return RunInfo(run_id=context.run_id, job_name=run.job_name, started_at=started_at.replace(tzinfo=None),
-                   triggered_by=describe_trigger(run.tags, getpass.getuser()))
+    return run_info_of(context.run_id, context.run.job_name, context.run.tags,
+                       record.start_time if record is not None else None)
 
 
 @multi_asset(

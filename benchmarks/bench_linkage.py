@@ -11,7 +11,6 @@ Prints figures only (no record values).
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import functools
 import json
 import resource
@@ -23,6 +22,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
+from dtsen_pipeline.clock import local_date
 from dtsen_pipeline.ingest.feeds import load_feed_specs
 from dtsen_pipeline.ingest.intake import ingest_feed
 from dtsen_pipeline.ingest.staging import stage_feed
@@ -49,7 +49,7 @@ def stage(landing: Path, out: Path) -> None:
     for name in (*PERSON_FEEDS, "verval"):
         ingest_feed(engine, landing, specs[name], run_id="bench")
         raw = read_in_force(engine, specs[name])
-        staged = stage_feed(raw, specs[name], "18.06", dt.date.today()).staged
+        staged = stage_feed(raw, specs[name], "18.06", local_date()).staged
         staged.to_parquet(out / f"{name}.parquet")
     engine.dispose()
 

@@ -1,6 +1,7 @@
 """`dtsen run` runs nightly_refresh once, recorded in the Dagster instance; `dtsen summary` reports;
 `dtsen accept FEED FILE` lets a delivery held as suspect replace the one in force; `dtsen settings`
-prints the configuration table (every setting, from `dtsen_pipeline.resources`).
+prints the configuration table (every setting, from `dtsen_pipeline.resources`); `dtsen instance`
+sets up the local Dagster instance both `make run` and `make ui` use.
 
 `make run` calls `dtsen run`: it generates sample feeds when the landing folder is empty, so a
 fresh clone shows the whole pipeline working without any agency data.
@@ -10,6 +11,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shutil
 import sys
 from pathlib import Path
 
@@ -18,22 +20,21 @@ from dtsen_pipeline.config import PROJECT_ROOT, Settings
 DEFAULT_SAMPLE_PERSONS = 20_000
 # Step-level DEBUG events still go to the instance (the UI shows them); the console gets INFO.
 CONSOLE_INFO = {"loggers": {"console": {"config": {"log_level": "INFO"}}}}
-INSTANCE_YAML = """# Local Dagster instance: SQLite storage under DAGSTER_HOME (see deploy/production for PostgreSQL).
-telemetry:
-  enabled: false
-"""
+LOCAL_INSTANCE_YAML = PROJECT_ROOT / "deploy" / "local" / "dagster.yaml"
 
 
 def write_instance_config(home: Path) -> Path:
-    """A local Dagster instance folder (SQLite storage, no telemetry): `home`, made if missing."""
+    """A local Dagster instance folder (SQLite storage, no telemetry): `home`, made if missing, with
+    the project's local instance configuration (`deploy/local/dagster.yaml`) unless it has its own."""
     home.mkdir(parents=True, exist_ok=True)
     config = home / "dagster.yaml"
     if not config.exists():
-        config.write_text(INSTANCE_YAML)
+        shutil.copyfile(LOCAL_INSTANCE_YAML, config)
     return home
 
 
 def ensure_dagster_home() -> Path:
+    """The instance `dtsen run` records in and `make ui` shows: $DAGSTER_HOME, default `<project>/.dagster_home`."""
     home = write_instance_config(Path(os.environ.setdefault("DAGSTER_HOME", str(PROJECT_ROOT / ".dagster_home"))))
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     return home
@@ -112,6 +113,8 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--persons", type=int, default=DEFAULT_SAMPLE_PERSONS)
     run_parser.add_argument("--seed", type=int, default=1)
     sub.add_parser("summary", help="print the summary of the warehouse's current tables")
+    sub.add_parser("instance", help="set up the local Dagster instance ($DAGSTER_HOME) `dtsen run` records in "
+                   "and print its folder (`make ui` runs it first)")
     sub.add_parser("settings", help="print every setting: variable, default, Launchpad field, meaning (Markdown)")
     accept_parser = sub.add_parser("accept", help="accept a delivery held as suspect (status `suspect`)")
     accept_parser.add_argument("feed", help="the feed, e.g. dtsen")
@@ -121,6 +124,9 @@ def main(argv: list[str] | None = None) -> int:
         return run(args.persons, args.seed)
     if args.command == "accept":
         return accept(args.feed, args.file)
+    if args.command == "instance":
+        print(ensure_dagster_home())
+        return 0
     if args.command == "settings":
         from dtsen_pipeline.resources import configuration_table
 

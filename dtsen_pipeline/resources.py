@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from pydantic import Field
 
+from dtsen_pipeline.clock import local_date
 from dtsen_pipeline.config import DATA_DIR, Settings, default_warehouse_url
 from dtsen_pipeline.domain.regions import DEFAULT_SCOPE
 from dtsen_pipeline.golden.churn import MAX_ID_CHURN
@@ -142,8 +143,18 @@ class PipelineSettings(ConfigurableResource):
             raise SettingError("DTSEN_INGEST_WORKERS must be a whole number of at least 1")
         return self.ingest_workers
 
+    run_date: str = Field(default="", description="the run's date (YYYY-MM-DD): ages, plausible birth dates and "
+                          "the period of reports and review files are reckoned at it; empty: the day the run starts (Asia/Jakarta)")
+
     def as_of(self) -> dt.date:
-        return dt.date.today()
+        """The run's date: `run_date` when a run sets it (a re-run of an earlier day, a test), else
+        today in the deployment's time zone (`clock.local_date`)."""
+        if not self.run_date:
+            return local_date()
+        try:
+            return dt.date.fromisoformat(self.run_date)
+        except ValueError:
+            raise SettingError(f"pipeline.run_date must be a date YYYY-MM-DD, got {self.run_date!r}") from None
 
 
 class QualitySettings(ConfigurableResource):

@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from dtsen_pipeline.ingest.staging import make_record_id
+from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS  # the ceilings the sample's truth columns use
 
 PERSON_FLAGS: tuple[str, ...] = (
     "flag_duplicate_records", "flag_multiple_kk", "flag_dead_recipient", "flag_moved_recipient",
@@ -26,7 +27,6 @@ HOUSEHOLD_FLAGS: tuple[str, ...] = (
     "flag_member_missing_from_dtsen",
 )
 SCORE_COLUMNS = ("level", "flag", "truth", "flagged", "true_positive", "precision", "recall")
-TRUTH_MAX_DESIL = {"PKH": 4, "BPNT": 5, "PBI-JK": 5}  # the ceilings the sample's truth columns use
 
 
 @dataclass(frozen=True)
@@ -88,7 +88,7 @@ def score_flags(persons: pd.DataFrame, households: pd.DataFrame, person_source: 
     """One row per level and flag: truth count, flagged count, true positives, precision, recall."""
     person_map, household_map = subject_maps(person_source, truth)
     families = truth.families.copy()
-    if max_desil is not None and max_desil != TRUTH_MAX_DESIL:
+    if max_desil is not None and max_desil != DEFAULT_CEILINGS:
         families["flag_inclusion_candidate"] = inclusion_truth(families, max_desil)
     rows = []
     for flag in PERSON_FLAGS:

@@ -78,10 +78,13 @@ def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *
     known once ingestion is done), so no thread is left alone with a big feed at the end. A feed
     whose ingestion failed is not staged. Files modified after `settled_before` are left for the
     next run (`ingest_feed`). With a `gate`, each feed is validated before it is
-    published and the deliveries this run loaded are held back when it fails (`ingest.gated`).
+    published and the deliveries this run loaded are held back when it fails (`ingest.gated`);
+    its suites reckon ages at `as_of`, as staging does, unless the gate names another date.
     `ceilings`: the deployment's programme ceilings (PRG-02). Returns the outcomes in the order
     of `specs`.
     """
+    if gate is not None and gate.as_of is None:
+        gate = replace(gate, as_of=as_of)
     chosen = [s for s in specs if s.name in ingest or s.name in stage]
     outcomes = {s.name: FeedOutcome(s.name) for s in chosen}
 

@@ -19,6 +19,7 @@ from pathlib import Path
 import pandas as pd
 from splink import Linker
 
+from dtsen_pipeline.clock import utc_now
 from dtsen_pipeline.linkage.model import MODEL_VERSION
 
 # Columns whose completeness the model's m and u depend on (null levels weigh nothing).
@@ -141,7 +142,7 @@ class ModelRegistry:
         name = f"person_model_v{MODEL_VERSION}_{run_id}.json"
         shutil.copyfile(model_json, self.folder / name)
         meta = {"model_file": name, "model_version": MODEL_VERSION, "run_id": run_id,
-                "promoted_at": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"), "profile": profile,
+                "promoted_at": utc_now().replace(tzinfo=dt.UTC).isoformat(timespec="seconds"), "profile": profile,
                 "label_scores": label_scores.as_dict() if label_scores else None}
         temporary = self._pointer.with_suffix(".json.tmp")
         temporary.write_text(json.dumps(meta, indent=2))

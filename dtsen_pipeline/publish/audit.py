@@ -8,6 +8,7 @@ when its tables were published.
 from __future__ import annotations
 
 import datetime as dt
+import getpass
 import json
 from collections.abc import Mapping
 from dataclasses import dataclass
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 import pandas as pd
 import sqlalchemy as sa
 
+from dtsen_pipeline.clock import utc_from_timestamp, utc_now
 from dtsen_pipeline.warehouse import qualified, quote
 
 AUDIT_SCHEMA = "audit"
@@ -34,6 +36,13 @@ class RunInfo:
     job_name: str
     started_at: dt.datetime  # UTC
     triggered_by: str
+
+
+def run_info_of(run_id: str, job_name: str, tags: Mapping[str, str], start_time: float | None) -> RunInfo:
+    """A Dagster run as audit.run records it: id, job, start (UTC; now if it has none yet) and trigger."""
+    started_at = utc_from_timestamp(start_time) if start_time else utc_now()
+    return RunInfo(run_id=run_id, job_name=job_name, started_at=started_at,
+                   triggered_by=describe_trigger(tags, getpass.getuser()))
 
 
 def describe_trigger(tags: Mapping[str, str], os_user: str) -> str:

@@ -38,7 +38,7 @@ PASSED = "passed"  # the suite passed: what was delivered is in force
 HELD_BACK = "held_back"  # new deliveries failed the suite and were held back; earlier ones stay in force
 FAILED = "failed"  # the suite failed and nothing new could be held back (reported, not blocking)
 BLOCKED = "blocked"  # publication blocked: a build suite failed, or a required feed has nothing in force
-DECISIONS = (PASSED, HELD_BACK, FAILED, BLOCKED)
+DECISIONS = (PASSED, HELD_BACK, FAILED, BLOCKED)  # every value of quality.gate.decision (docs/rules.md)
 GATE_COLUMNS = ("run_id", "gate", "target", "suite", "decision", "deliveries_held", "rows_validated",
                 "failed_rules", "failures", "data_docs", "decided_at")
 QUARANTINE_RULE = "QUAR-01"  # share of a feed's data records that staging kept (thresholds.yaml)
@@ -169,11 +169,13 @@ _GX_LOCK = threading.Lock()  # Great Expectations' context is not thread-safe; f
 class StagingGate:
     """The staging suites as the ingest runner applies them: one validation per feed, rendered into
     the run's Data Docs folder, with the deployment's `thresholds` (`{suite: {rule: mostly}}`,
-    default: `expectations/thresholds.yaml`; QUAR-01's among them) and programme `ceilings`."""
+    default: `expectations/thresholds.yaml`; QUAR-01's among them), programme `ceilings` and the
+    run's date `as_of` (ages are reckoned at it)."""
 
     docs_dir: Path | None = None
     thresholds: Mapping[str, Mapping[str, float]] | None = None
     ceilings: Mapping[str, int] | None = None
+    as_of: dt.date | None = None
 
     def validate(self, feed: str) -> Callable[[pd.DataFrame], SuiteOutcome]:
         path = suite_path("staging", feed)
@@ -181,7 +183,7 @@ class StagingGate:
         def validate(frame: pd.DataFrame) -> SuiteOutcome:
             with _GX_LOCK:
                 return run_suite(frame, path, docs_dir=self.docs_dir, thresholds=self.thresholds,
-                                 ceilings=self.ceilings)
+                                 ceilings=self.ceilings, as_of=self.as_of)
 
         return validate
 

@@ -20,6 +20,7 @@ expectation declared twice (same type and kwargs but `mostly`) is refused.
 
 from __future__ import annotations
 
+import datetime as dt
 import functools
 import json
 import logging
@@ -37,6 +38,10 @@ RESULT_FORMAT = {"result_format": "BASIC", "partial_unexpected_count": 0, "inclu
                  "return_unexpected_index_query": False}
 SEVERITIES = ("error", "warning", "info")
 CEILING_EXPECTATION = "expect_recipients_within_desil_ceiling"  # PRG-02
+# The expectations that reckon ages at a date (`as_of`): DOB-01, KK-06, DOB-03.
+AS_OF_EXPECTATIONS = frozenset({"expect_column_values_to_be_plausible_birth_date",
+                                "expect_column_values_to_be_plausible_birth_year",
+                                "expect_family_ages_to_be_plausible", "expect_age_to_agree_with_recorded_age"})
 THRESHOLDS_FILE = EXPECTATIONS_DIR / "thresholds.yaml"
 DOCS_SITE = "dtsen_run_docs"
 
@@ -103,10 +108,11 @@ def load_thresholds(path: Path = THRESHOLDS_FILE) -> dict[str, dict[str, float]]
 
 
 def read_suite_file(path: Path, thresholds: Mapping[str, Mapping[str, float]] | None = None,
-                    ceilings: Mapping[str, int] | None = None) -> dict:
+                    ceilings: Mapping[str, int] | None = None, as_of: dt.date | None = None) -> dict:
     """The suite as declared (with the files it includes), with the thresholds' `mostly` (default:
-    the shipped file) applied to its error-severity expectations that declare one, and the
-    programme `ceilings` given to PRG-02's expectation where its suite names none."""
+    the shipped file) applied to its error-severity expectations that declare one, the
+    programme `ceilings` given to PRG-02's expectation where its suite names none, and the run's
+    date `as_of` to the expectations that reckon ages where the suite names none."""
     data = _composed(path)
     overrides = (load_thresholds() if thresholds is None else thresholds).get(data.get("name", path.stem), {})
     for exp in data.get("expectations", []):
@@ -120,6 +126,8 @@ def read_suite_file(path: Path, thresholds: Mapping[str, Mapping[str, float]] | 
             exp["kwargs"]["mostly"] = overrides[rule]
         if ceilings is not None and exp.get("type") == CEILING_EXPECTATION and "ceilings" not in exp.get("kwargs", {}):
             exp.setdefault("kwargs", {})["ceilings"] = dict(ceilings)
+        if as_of is not None and exp.get("type") in AS_OF_EXPECTATIONS:
+            exp.setdefault("kwargs", {}).setdefault("as_of", as_of.isoformat())
     return data
 
 
@@ -178,12 +186,12 @@ def _docs_context(docs_dir: str):
 
 
 def load_suite(path: Path, thresholds: Mapping[str, Mapping[str, float]] | None = None,
-               ceilings: Mapping[str, int] | None = None):
+               ceilings: Mapping[str, int] | None = None, as_of: dt.date | None = None):
     """A GX ExpectationSuite from a JSON file; raises if GX dropped any expectation."""
     import great_expectations as gx
 
     _register_custom_expectations()
-    data = read_suite_file(path, thresholds, ceilings)
+    data = read_suite_file(path, thresholds, ceilings, as_of)
     declared = data.get("expectations", [])
     try:
         suite = gx.ExpectationSuite(name=data["name"], expectations=declared)
@@ -259,10 +267,11 @@ def _outcome(r) -> ExpectationOutcome:
 
 def run_suite(df: pd.DataFrame, path: Path, docs_dir: Path | None = None,
               thresholds: Mapping[str, Mapping[str, float]] | None = None,
-              ceilings: Mapping[str, int] | None = None) -> SuiteOutcome:
-    """Validate `df` against the suite in `path` (with the deployment's `thresholds` and programme
-    `ceilings`, see `read_suite_file`); with `docs_dir`, also render offline Data Docs there."""
-    suite = load_suite(path, thresholds, ceilings)
+              ceilings: Mapping[str, int] | None = None, as_of: dt.date | None = None) -> SuiteOutcome:
+    """Validate `df` against the suite in `path` (with the deployment's `thresholds`, programme
+    `ceilings` and the run's date `as_of`, see `read_suite_file`); with `docs_dir`, also render
+    offline Data Docs there."""
+    suite = load_suite(path, thresholds, ceilings, as_of)
     page = None
     if docs_dir is None:
         batch = _batch_definition(_context(), suite.name).get_batch(batch_parameters={"dataframe": df})

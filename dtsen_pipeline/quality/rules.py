@@ -334,12 +334,6 @@ def name_length_ok(values: pd.Series, max_length: int = MAX_NAME_LENGTH) -> pd.S
     return ~(as_text(values).str.len() > max_length).fillna(False).astype(bool)
 
 
-def multi_token_name(values: pd.Series) -> pd.Series:
-    """NAME-07 (I): more than one token. A single-token name is valid; this only counts them."""
-    text = as_text(values)
-    return text.isna() | text.str.contains(" ", regex=False).fillna(False).astype(bool)
-
-
 def plausible_birth_date(values: pd.Series, as_of: dt.date) -> pd.Series:
     """DOB-01 (E): a real date, not in the future, at most 120 years before `as_of` (missing passes)."""
     parsed = pd.to_datetime(values, errors="coerce")

@@ -27,11 +27,10 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 from dtsen_pipeline.sample.feed_dtsen import DtsenResult
 from dtsen_pipeline.sample.population import HIDUP, MATI, PINDAH, Population
 from dtsen_pipeline.sample.writers import Written
-
-MAX_DESIL: dict[str, int] = {"PKH": 4, "BPNT": 5, "PBI-JK": 5}
 
 
 @dataclass(frozen=True)
@@ -87,9 +86,9 @@ def flag_truth(pop: Population, written: list[Written], dtsen: DtsenResult) -> F
     desil = pop.fam_desil.astype(int)
     ranked = desil > 0
     above = ranked & (
-        (pop.fam_pkh & (desil > MAX_DESIL["PKH"]))
-        | (pop.fam_bpnt & (desil > MAX_DESIL["BPNT"]))
-        | (pop.fam_pbi & (desil > MAX_DESIL["PBI-JK"]))
+        (pop.fam_pkh & (desil > DEFAULT_CEILINGS["PKH"]))
+        | (pop.fam_bpnt & (desil > DEFAULT_CEILINGS["BPNT"]))
+        | (pop.fam_pbi & (desil > DEFAULT_CEILINGS["PBI-JK"]))
     )
     any_alive = _any_member(pop, alive)
     families = pd.DataFrame({

@@ -869,25 +869,6 @@ DEGREES: tuple[str, ...] = (
 )
 
 # --- birthplaces -------------------------------------------------------------------------
-BIRTHPLACE_LOCAL: tuple[str, ...] = (
-    "TANGGAMUS",
-    "KOTA AGUNG",
-    "TALANG PADANG",
-    "GISTING",
-    "PRINGSEWU",
-    "BANDAR LAMPUNG",
-    "WONOSOBO",
-    "PULAU PANGGUNG",
-    "SEMAKA",
-    "PUGUNG",
-    "ULU BELU",
-    "SUMBEREJO",
-    "LIMAU",
-    "CUKUH BALAK",
-    "GUNUNG ALIP",
-    "AIR NANINGAN",
-    "BULOK",
-)
 BIRTHPLACE_BY_GROUP: dict[str, tuple[str, ...]] = {
     "JAWA": (
         "WONOGIRI",
@@ -979,4 +960,3 @@ OCC_ADULT: tuple[tuple[str, float], ...] = (
     ("WIRASWASTA", 0.10),
     ("MENGURUS RUMAH TANGGA", 0.08),
 )
-STATUS_KAWIN: tuple[str, ...] = ("BELUM KAWIN", "KAWIN", "CERAI HIDUP", "CERAI MATI")

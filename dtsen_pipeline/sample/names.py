@@ -19,8 +19,6 @@ from dtsen_pipeline.sample import namelists as nl
 # One pass, longest first, so that NY->NJ is not then turned into NDJ by J->DJ.
 _TO_OLD = {"KH": "CH", "SY": "SJ", "NY": "NJ", "C": "TJ", "J": "DJ", "Y": "J", "U": "OE"}
 _TO_OLD_RE = re.compile("KH|SY|NY|C|J|Y|U")
-_TO_NEW = {"OE": "U", "DJ": "J", "TJ": "C", "SJ": "SY", "NJ": "NY", "CH": "KH", "J": "Y"}
-_TO_NEW_RE = re.compile("OE|DJ|TJ|SJ|NJ|CH|J")
 # Single-pattern swaps used as record damage (docs/rules.md NAME-04: OE<->U DJ<->J TJ<->C SJ<->SY ...).
 _SWAPS: tuple[tuple[str, str], ...] = (
     ("OE", "U"),
@@ -39,11 +37,6 @@ _LETTERS = "ABDEGHIJKLMNOPRSTUWY"
 def to_old_spelling(name: str) -> str:
     """Van Ophuijsen/Soewandi form of a modern name: SUHARTO -> SOEHARTO, CAHYONO -> TJAHJONO."""
     return _TO_OLD_RE.sub(lambda m: _TO_OLD[m.group(0)], name)
-
-
-def to_new_spelling(name: str) -> str:
-    """EYD form of an old-spelling name: DJOKO -> JOKO, TJAHJONO -> CAHYONO."""
-    return _TO_NEW_RE.sub(lambda m: _TO_NEW[m.group(0)], name)
 
 
 @dataclass(frozen=True)

@@ -174,3 +174,17 @@ def test_a_scheduled_run_takes_only_files_that_stopped_changing(tmp_path, sample
     manual = materialize([ingest_and_stage_feeds], selection=selection, resources=default_resources(settings))
     meta = manual.asset_materializations_for_node("ingest_and_stage_feeds")[0].metadata
     assert meta["deliveries_loaded"].value >= 1 and meta["files_still_changing"].value == []
+
+
+def test_the_staging_gate_reckons_ages_at_the_run_date(tmp_path, monkeypatch):
+    from dtsen_pipeline.quality.gate import StagingGate
+
+    dates = []
+    monkeypatch.setattr(StagingGate, "validate", lambda self, feed: dates.append(self.as_of))
+    monkeypatch.setattr(runner, "count_in_force", lambda engine, feed: 0)
+    monkeypatch.setattr(runner, "stage_and_gate", lambda *args, **kwargs: None)
+    engine = sa.create_engine(f"duckdb:///{tmp_path / 'gate.duckdb'}")
+    for gate, expected in ((StagingGate(), AS_OF), (StagingGate(as_of=dt.date(2026, 1, 1)), dt.date(2026, 1, 1))):
+        run_feeds(engine, tmp_path, [SPECS["dukcapil"]], ingest=set(), stage={"dukcapil"}, scope="18.06",
+                  as_of=AS_OF, run_id="gate", workers=1, gate=gate)
+        assert dates.pop() == expected  # the run's date, as staging uses, unless the gate names one

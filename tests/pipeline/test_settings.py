@@ -1,6 +1,7 @@
 """Settings are declared once (dtsen_pipeline/resources.py), read from the environment only there
 and in the CLI, shown in the docs' configuration table, and changeable for one run."""
 
+import datetime as dt
 import re
 from pathlib import Path
 
@@ -8,6 +9,7 @@ import pytest
 from dagster import asset, materialize
 
 from dtsen_pipeline import cli
+from dtsen_pipeline.clock import local_date
 from dtsen_pipeline.config import PROJECT_ROOT
 from dtsen_pipeline.definitions import build_definitions
 from dtsen_pipeline.linkage.model import LinkageConfig
@@ -19,6 +21,7 @@ from dtsen_pipeline.resources import (
     PipelineSettings,
     PublicationSettings,
     QualitySettings,
+    SettingError,
     configuration_table,
     declared_settings,
     default_resources,
@@ -132,6 +135,13 @@ def test_the_environment_sets_the_programme_ceilings(monkeypatch):
     monkeypatch.setenv("DTSEN_MAX_DESIL_PBI_JK", "6")
     quality = from_environment(QualitySettings).process_config_and_initialize()
     assert quality.ceilings() == {**DEFAULT_CEILINGS, "PBI-JK": 6}
+
+
+def test_the_run_date_is_the_run_s_date_if_set_else_today():
+    assert PipelineSettings(run_date="2026-03-01").as_of() == dt.date(2026, 3, 1)
+    assert PipelineSettings().as_of() == local_date()
+    with pytest.raises(SettingError, match="run_date"):
+        PipelineSettings(run_date="01/03/2026").as_of()
 
 
 def test_a_run_can_change_a_setting_for_itself(tmp_path, monkeypatch):

@@ -1,6 +1,7 @@
 """Pure parts of publication: pseudonyms, key handling, configuration, column policy, triggers."""
 
 import base64
+import datetime as dt
 import hashlib
 import hmac
 import re
@@ -8,7 +9,7 @@ import stat
 
 import pytest
 
-from dtsen_pipeline.publish.audit import describe_trigger, trigger_kind
+from dtsen_pipeline.publish.audit import describe_trigger, run_info_of, trigger_kind
 from dtsen_pipeline.publish.config import PublishConfig, PublishConfigError, RoleConfig, parse_operators
 from dtsen_pipeline.publish.masking import Treatment, identifier_kind, masked_select, treatment
 from dtsen_pipeline.publish.pseudonym import PseudonymKey, PseudonymKeyError, resolve_key, token
@@ -152,6 +153,15 @@ def test_masked_select_shows_tokens_and_birth_year_only():
 ])
 def test_describe_trigger(tags, expected):
     assert describe_trigger(tags, "svc") == expected
+
+
+def test_run_info_of_a_dagster_run_starts_at_its_start_time_in_utc_or_now():
+    started = dt.datetime(2026, 3, 1, 1, 30, tzinfo=dt.UTC).timestamp()
+    info = run_info_of("r1", "nightly_refresh", {"dagster/schedule_name": "nightly"}, started)
+    assert (info.run_id, info.job_name, info.triggered_by) == ("r1", "nightly_refresh", "schedule:nightly")
+    assert info.started_at == dt.datetime(2026, 3, 1, 1, 30) and info.started_at.tzinfo is None
+    before = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    assert before <= run_info_of("r2", "nightly_refresh", {}, None).started_at  # not started yet: now (UTC)
 
 
 def test_trigger_kind_names_no_person():

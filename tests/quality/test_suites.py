@@ -1,6 +1,7 @@
 """The suite files themselves: GX accepts every declared expectation, rule ids and severities are valid,
 and the person feeds' staging suites are the shared person-feed suite plus each feed's own."""
 
+import datetime as dt
 import json
 import re
 
@@ -111,6 +112,15 @@ def test_the_deployment_ceilings_reach_the_prg_02_expectation():
     (prg02,) = [e for e in data["expectations"] if e["type"] == gx_suites.CEILING_EXPECTATION]
     assert prg02["kwargs"]["ceilings"] == ceilings
     assert gx_suites.load_suite(EXPECTATIONS_DIR / "staging__dtsen.json", ceilings=ceilings)  # GX accepts it
+
+
+def test_the_run_date_reaches_the_expectations_that_reckon_ages():
+    data = gx_suites.read_suite_file(EXPECTATIONS_DIR / "staging__dtsen.json", as_of=dt.date(2026, 3, 1))
+    dated = [e for e in data["expectations"] if e["type"] in gx_suites.AS_OF_EXPECTATIONS]
+    assert dated and all(e["kwargs"]["as_of"] == "2026-03-01" for e in dated)
+    assert gx_suites.load_suite(EXPECTATIONS_DIR / "staging__dtsen.json", as_of=dt.date(2026, 3, 1))  # GX accepts it
+    undated = gx_suites.read_suite_file(EXPECTATIONS_DIR / "staging__dtsen.json")
+    assert not any("as_of" in e.get("kwargs", {}) for e in undated["expectations"])  # GX then reckons at today
 
 
 def test_the_shipped_thresholds_file_names_real_suites_and_rules():
