@@ -30,6 +30,7 @@ from dtsen_pipeline.ingest.deliveries import (
     shrink_problem,
 )
 from dtsen_pipeline.ingest.feeds import FeedSpec
+from dtsen_pipeline.ingest.junk import classify_junk
 from dtsen_pipeline.ingest.raw import (
     JUNK_COLUMN,
     FileReport,
@@ -38,7 +39,7 @@ from dtsen_pipeline.ingest.raw import (
     refused_files,
     unclaimed_files,
 )
-from dtsen_pipeline.ingest.staging import classify_junk, scope_values
+from dtsen_pipeline.ingest.staging import scope_values
 from dtsen_pipeline.ingest.store import accepted_deliveries, load_registry, reset_if_outdated, save_feed
 
 _FINAL = (ACCEPTED, "duplicate")  # entries never examined again
