@@ -24,8 +24,8 @@ import sqlalchemy as sa
 
 from dtsen_pipeline.ingest.feeds import load_feed_specs
 from dtsen_pipeline.ingest.intake import ingest_feed
-from dtsen_pipeline.ingest.staging import stage_feed
-from dtsen_pipeline.ingest.store import read_in_force
+from dtsen_pipeline.ingest.raw_store import read_in_force
+from dtsen_pipeline.ingest.standardise import stage_feed
 from dtsen_pipeline.linkage.constraints import verval_constraints
 from dtsen_pipeline.linkage.diagnostics import dtsen_duplicates_found, merged_persons, recall_by_kind
 from dtsen_pipeline.linkage.evaluate import cluster_scores, pairwise_scores, scores_by_feed_pair

@@ -13,7 +13,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from dtsen_pipeline.ingest.feeds import FeedSpec
-from dtsen_pipeline.ingest.raw import JUNK_COLUMN, NON_VALUE_COLUMNS, OVERFLOW_COLUMN, REPAIR_COLUMN
+from dtsen_pipeline.ingest.raw_records import JUNK_COLUMN, NON_VALUE_COLUMNS, OVERFLOW_COLUMN, REPAIR_COLUMN
 from dtsen_pipeline.schema import JUNK_REASONS
 
 _SUMMARY_PATTERN = r"^\s*(?:JUMLAH|TOTAL|GRAND\s+TOTAL|SUB\s*TOTAL)\b"

@@ -12,7 +12,7 @@ from hypothesis import strategies as st
 
 from dtsen_pipeline.ingest.feeds import header_key
 from dtsen_pipeline.ingest.junk import classify_junk
-from dtsen_pipeline.ingest.raw import OVERFLOW_COLUMN, STR_DTYPE
+from dtsen_pipeline.ingest.raw_records import OVERFLOW_COLUMN, STR_DTYPE
 from tests.ingest.helpers import SPECS
 
 HEADERS = ["NIK", "NAMA_KPM", "Kode Desa", "RT", "ALAMAT", "NOMINAL"]  # a repeated header: half of them

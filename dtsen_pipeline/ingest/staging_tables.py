@@ -16,9 +16,9 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dtsen_pipeline.ingest.feeds import FeedSpec
-from dtsen_pipeline.ingest.raw import INT_COLUMNS, empty_raw_frame
-from dtsen_pipeline.ingest.staging import StagingResult, empty_quarantine, stage_feed
-from dtsen_pipeline.ingest.store import read_in_force
+from dtsen_pipeline.ingest.raw_records import INT_COLUMNS, empty_raw_frame
+from dtsen_pipeline.ingest.raw_store import read_in_force
+from dtsen_pipeline.ingest.standardise import StagingResult, empty_quarantine, stage_feed
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 from dtsen_pipeline.warehouse import ensure_schemas, load_frame, qualified, swap_in, table_transaction
 
@@ -75,7 +75,7 @@ def stage_records(engine: sa.Engine, spec: FeedSpec, scope: str, as_of: dt.date,
                   loaded: Mapping[str, pd.DataFrame] | None = None,
                   ceilings: Mapping[str, int] = DEFAULT_CEILINGS) -> tuple[pd.DataFrame, StagingResult]:
     """The deliveries in force (those this process just loaded from `loaded`, see
-    `store.read_in_force`) and what staging makes of them; nothing is written."""
+    `raw_store.read_in_force`) and what staging makes of them; nothing is written."""
     raw = read_in_force(engine, spec, loaded)
     return raw, _stage(raw, spec, scope, as_of, ceilings)
 

@@ -19,7 +19,7 @@ from dtsen_pipeline.domain import dates, identifiers, names, regions
 from dtsen_pipeline.domain._text import by_distinct, constant_text, join_codes, rows_where
 from dtsen_pipeline.ingest.feeds import FeedSpec
 from dtsen_pipeline.ingest.junk import classify_junk
-from dtsen_pipeline.ingest.raw import REPAIR_COLUMN
+from dtsen_pipeline.ingest.raw_records import REPAIR_COLUMN
 from dtsen_pipeline.quality.row_rules import ROW_QUARANTINE_REASONS, apply_row_rules
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 from dtsen_pipeline.schema import (
