@@ -28,7 +28,7 @@ from dagster import (
 )
 
 from assets.quality import DOCS_FOLDER, n_error_expectations, record_decisions, suite_check_results
-from dtsen_pipeline.ingest.feeds import FeedSpec, load_feed_specs
+from dtsen_pipeline.ingest.feeds import FeedSpec, load_feed_specs, person_feeds
 from dtsen_pipeline.ingest.gated import GatedFeed
 from dtsen_pipeline.ingest.intake import IntakeResult
 from dtsen_pipeline.ingest.landing import unknown_landing_entries
@@ -42,7 +42,7 @@ from dtsen_pipeline.resources import PipelineSettings, QualitySettings, RunLockR
 from dtsen_pipeline.warehouse import count_rows, read_sql, read_table, replace_table, table_exists
 
 FEEDS: dict[str, FeedSpec] = load_feed_specs()
-PERSON_FEEDS = tuple(name for name, spec in FEEDS.items() if spec.entity == "person")
+PERSON_FEEDS = person_feeds(FEEDS)
 OWNERS = ["team:data-engineering"]
 SETTLE_SECONDS = 60  # a file modified more recently may still be being copied (the sensor uses the same)
 SCHEDULE_TAG = "dagster/schedule_name"

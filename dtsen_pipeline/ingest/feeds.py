@@ -9,6 +9,7 @@ import codecs
 import fnmatch
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,7 @@ from dtsen_pipeline.config import FEED_CONFIG_DIR
 
 CODE_SYSTEMS = ("kemendagri", "bps")
 DELIVERY_MODES = ("snapshot", "append")
+ENTITIES = ("person", "decision")  # a person record, or a decision about persons (verval)
 RESERVED_NAMES = ("delivery",)  # raw.delivery is the delivery registry
 _FEED_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _HEADER_NOISE = re.compile(r"[\s_.\-]+")
@@ -101,6 +103,8 @@ def _spec_from_dict(data: dict) -> FeedSpec:
         raise ValueError(f"feed {name}: region needs exactly one of 'village' or 'parts'")
     if region.get("code_system") not in CODE_SYSTEMS:
         raise ValueError(f"feed {name}: region.code_system must be kemendagri or bps")
+    if data.get("entity") not in ENTITIES:
+        raise ValueError(f"feed {name}: entity must be person or decision")
     if data.get("delivery_mode") not in DELIVERY_MODES:
         raise ValueError(f"feed {name}: delivery_mode must be snapshot or append")
     reader = data.get("reader") or {}
@@ -144,6 +148,13 @@ def load_feed_spec(path: Path) -> FeedSpec:
 
 
 def load_feed_specs(config_dir: Path = FEED_CONFIG_DIR) -> dict[str, FeedSpec]:
-    """All declared feeds, keyed by name, in a stable order."""
+    """All declared feeds, keyed by name, in a stable order (the registry: the only list of feeds)."""
     specs = [load_feed_spec(p) for p in sorted(config_dir.glob("*.yaml"))]
     return {s.name: s for s in specs}
+
+
+def person_feeds(specs: Mapping[str, FeedSpec]) -> tuple[str, ...]:
+    """The feeds whose records are persons (`entity: person`), in registry order: what linkage,
+    the person ids and the golden models read. The others (`entity: decision`) carry decisions
+    about persons (verval)."""
+    return tuple(name for name, spec in specs.items() if spec.entity == "person")

@@ -38,6 +38,7 @@ def test_reader_options_are_read(tmp_path):
     ("blt", "replace", "", "delivery_mode"),
     ("blt", "snapshot", "reader: {separator: '#'}\n", "reader.separator"),
     ("blt", "snapshot", "reader: {encoding: latin-99}\n", "unknown reader.encoding"),
+    ("blt", "snapshot", "entity: household\n", "entity must be person or decision"),
 ])
 def test_bad_declarations_are_refused_with_the_reason(tmp_path, name, mode, extra, message):
     with pytest.raises(ValueError, match=message):
