@@ -21,6 +21,12 @@ from dtsen_pipeline.config import FEED_CONFIG_DIR
 CODE_SYSTEMS = ("kemendagri", "bps")
 DELIVERY_MODES = ("snapshot", "append")
 ENTITIES = ("person", "decision")  # a person record, or a decision about persons (verval)
+# How staging types an extra column (`types:` in the feed YAML; `text` when not declared):
+# text as delivered (trimmed); code: upper case, runs of spaces as one; yes_no: boolean (Y/YA/1 ...);
+# number: decimal, other characters dropped; date: any date shape; nik: a NIK that passes every NIK
+# rule, else null; desil: a whole number 1-10, else null; programme: a programme code (PKH, BPNT,
+# PBI-JK; aliases such as SEMBAKO unified).
+EXTRA_TYPES = ("text", "code", "yes_no", "number", "date", "nik", "desil", "programme")
 RESERVED_NAMES = ("delivery",)  # raw.delivery is the delivery registry
 _FEED_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _HEADER_NOISE = re.compile(r"[\s_.\-]+")
@@ -52,6 +58,7 @@ class FeedSpec:
     region: RegionSpec
     columns: dict[str, str]  # canonical name -> source header
     extras: dict[str, str] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)  # extra canonical name -> one of EXTRA_TYPES
     required: tuple[str, ...] = ()
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     snapshot_scope: tuple[str, ...] = ()
@@ -77,6 +84,10 @@ class FeedSpec:
     def _declared_by_key(self) -> dict[str, str]:
         """Declared headers by `header_key` (asked for every header of every delivered file)."""
         return {header_key(h): h for h in (*self.source_columns.values(), *self.region_headers)}
+
+    def extra_type(self, name: str) -> str:
+        """How staging types the extra column `name` (EXTRA_TYPES; `text` when not declared)."""
+        return self.types.get(name, "text")
 
     def matches(self, file_name: str) -> bool:
         return any(fnmatch.fnmatch(file_name.lower(), p.lower()) for p in self.files)
@@ -107,6 +118,13 @@ def _spec_from_dict(data: dict) -> FeedSpec:
         raise ValueError(f"feed {name}: entity must be person or decision")
     if data.get("delivery_mode") not in DELIVERY_MODES:
         raise ValueError(f"feed {name}: delivery_mode must be snapshot or append")
+    types = {str(k): str(v) for k, v in (data.get("types") or {}).items()}
+    extras = data.get("extras") or {}
+    for column, kind in types.items():
+        if column not in extras:
+            raise ValueError(f"feed {name}: types.{column} names no column of extras")
+        if kind not in EXTRA_TYPES:
+            raise ValueError(f"feed {name}: types.{column} must be one of {', '.join(EXTRA_TYPES)}")
     reader = data.get("reader") or {}
     if reader.get("separator") not in (None, ";", ",", "\t", "|"):
         raise ValueError(f"feed {name}: reader.separator must be one of ; , tab |")
@@ -128,7 +146,8 @@ def _spec_from_dict(data: dict) -> FeedSpec:
             parts=region.get("parts"),
         ),
         columns=dict(data["columns"]),
-        extras=dict(data.get("extras") or {}),
+        extras=dict(extras),
+        types=types,
         required=tuple(data.get("required") or ()),
         values={k: {str(a): str(b) for a, b in v.items()} for k, v in (data.get("values") or {}).items()},
         snapshot_scope=tuple(data.get("snapshot_scope") or ()),

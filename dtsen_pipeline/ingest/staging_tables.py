@@ -22,8 +22,6 @@ from dtsen_pipeline.ingest.standardise import StagingResult, empty_quarantine, s
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 from dtsen_pipeline.warehouse import ensure_schemas, load_frame, qualified, swap_in, table_transaction
 
-DATE_COLUMNS = ("tgl_lahir", "tgl_mati", "tanggal")
-
 
 def quarantine_part(feed: str) -> str:
     """Each staging asset writes its own quarantine part; quality/quarantine unions them."""
@@ -82,7 +80,8 @@ def stage_records(engine: sa.Engine, spec: FeedSpec, scope: str, as_of: dt.date,
 
 def publish_staged(engine: sa.Engine, spec: FeedSpec, raw: pd.DataFrame, result: StagingResult) -> StagedFeed:
     """Publish staging.<feed> and its quarantine part together; the counts of what was published."""
-    dates = tuple(c for c in DATE_COLUMNS if c in result.staged.columns)
+    declared = ("tgl_lahir", *(name for name in spec.extras if spec.extra_type(name) == "date"))
+    dates = tuple(c for c in declared if c in result.staged.columns)
     quarantine = result.quarantine if len(result.quarantine) else empty_quarantine()
     _replace_together(engine, [(result.staged, "staging", spec.name, dates),
                                (quarantine, "quality", quarantine_part(spec.name), ())])

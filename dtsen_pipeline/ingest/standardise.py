@@ -45,9 +45,8 @@ QUARANTINE_REASONS = (
 )
 
 _PROGRAM_ALIASES = {"PBI JK": "PBI-JK", "PBI_JK": "PBI-JK", "PBIJK": "PBI-JK", "SEMBAKO": "BPNT"}
-# Extras typed value by value (no conversion looks at the whole column), so by distinct value.
-_CODED_EXTRAS = ("desil", "pkh", "bpnt", "pbi_jk", "status_padan", "status_hidup", "status_dasar", "periode",
-                 "hasil", "tingkat", "program")
+# Extra types converted value by value (no conversion looks at the whole column), so by distinct value.
+_CODED_TYPES = ("code", "yes_no", "desil", "programme")
 Result = TypeVar("Result", pd.Series, pd.DataFrame)
 
 
@@ -90,7 +89,7 @@ def scope_values(raw: pd.DataFrame, spec: FeedSpec, junk: pd.Series | None = Non
             village = _region(raw, spec)["kode_desa"]
             values = village if name == "kode_desa" else regions.kecamatan_code(village)
         elif name in spec.extras:
-            values = _extra(raw, name, spec.extras[name])
+            values = _extra(raw, spec, name)
         else:
             values = _source(raw, spec.columns.get(name))
         out[name] = values.astype("str").mask(junk)
@@ -113,11 +112,12 @@ def _map_values(values: pd.Series, mapping: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({"value": mapped, "unknown": values.notna() & mapped.isna()}, index=values.index)
 
 
-def _extra(raw: pd.DataFrame, name: str, header: str | None) -> pd.Series:
-    """The extra column `name`, typed (`_typed_extra`) from the delivered column `header`."""
-    if name in _CODED_EXTRAS:
-        return _source_coded(raw, header, lambda values: _typed_extra(name, values))
-    return _typed_extra(name, _source(raw, header))
+def _extra(raw: pd.DataFrame, spec: FeedSpec, name: str) -> pd.Series:
+    """The extra column `name`, typed as the feed declares it (`_typed_extra`)."""
+    kind, header = spec.extra_type(name), spec.extras.get(name)
+    if kind in _CODED_TYPES:
+        return _source_coded(raw, header, lambda values: _typed_extra(kind, values))
+    return _typed_extra(kind, _source(raw, header))
 
 
 def _region(raw: pd.DataFrame, spec: FeedSpec) -> pd.DataFrame:
@@ -134,25 +134,24 @@ def _yes_no(values: pd.Series) -> pd.Series:
     return out.mask(upper.isin(["N", "T", "TIDAK", "NO", "0", "FALSE"]), False)
 
 
-def _typed_extra(name: str, values: pd.Series) -> pd.Series:
-    """Extras are typed by their canonical name, so a new feed reuses the same conversions."""
-    if name == "desil":
+def _typed_extra(kind: str, values: pd.Series) -> pd.Series:
+    """Extras are typed by their declared type (`types:` in the feed YAML, `feeds.EXTRA_TYPES`)."""
+    if kind == "desil":
         number = pd.to_numeric(values, errors="coerce")
         valid = number.between(1, 10) & (number == number.round())
         return number.where(valid).astype("Int64")
-    if name in ("pkh", "bpnt", "pbi_jk"):
+    if kind == "yes_no":
         return _yes_no(values)
-    if name == "nominal":
+    if kind == "number":
         return pd.to_numeric(values.str.replace(r"[^0-9.\-]", "", regex=True), errors="coerce")
-    if name in ("tgl_mati",):
+    if kind == "date":
         return dates.parse_dates(values)["date"]
-    if name == "nik_ganda":
+    if kind == "nik":
         return identifiers.check_nik(values)["nik"]
-    if name in ("status_padan", "status_hidup", "status_dasar", "periode", "hasil", "tingkat"):
+    if kind == "code":
         return _code_text(values)
-    if name == "program":
-        upper = _code_text(values)
-        return upper.replace(_PROGRAM_ALIASES)
+    if kind == "programme":
+        return _code_text(values).replace(_PROGRAM_ALIASES)
     return values
 
 
@@ -258,8 +257,8 @@ def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date,
         out["rt"] = _source(raw, spec.columns.get("rt"))
         out["rw"] = _source(raw, spec.columns.get("rw"))
 
-    for name, header in spec.extras.items():
-        out[name] = _extra(raw, name, header)
+    for name in spec.extras:
+        out[name] = _extra(raw, spec, name)
 
     if "program" in spec.extras:  # an unknown programme is not used; the recipient stays (flag)
         bad_program = ~out["program"].isin(PROGRAMS)
