@@ -26,6 +26,7 @@ ENTITIES = ("person", "decision")  # a person record, or a decision about person
 # number: decimal, other characters dropped; date: any date shape; nik: a NIK that passes every NIK
 # rule, else null; desil: a whole number 1-10, else null; programme: a programme code (PKH, BPNT,
 # PBI-JK; aliases such as SEMBAKO unified).
+REPORTED_EVENTS = ("dead", "moved", "missing")  # what a person feed's record can report (survivorship)
 EXTRA_TYPES = ("text", "code", "yes_no", "number", "date", "nik", "desil", "programme")
 RESERVED_NAMES = ("delivery",)  # raw.delivery is the delivery registry
 _FEED_NAME = re.compile(r"[a-z][a-z0-9_]*")
@@ -75,6 +76,10 @@ class FeedSpec:
     # A snapshot holding fewer than this share of the records of the delivery in force for its
     # scope is held as `suspect` (an interrupted copy, the wrong extract) until an operator accepts it.
     suspect_below: float = 0.5
+    # Person feeds: survivorship inputs of intermediate.person_record (golden.sql_models):
+    # `priority` (lower wins a conflicting value), and `reported`: {dead|moved|missing: {extra: code}}.
+    source_priority: int | None = None
+    reported: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def declared_header(self, header: str) -> str | None:
         """The declared spelling of a delivered header, or None when the feed does not use it."""
@@ -125,6 +130,18 @@ def _spec_from_dict(data: dict) -> FeedSpec:
             raise ValueError(f"feed {name}: types.{column} names no column of extras")
         if kind not in EXTRA_TYPES:
             raise ValueError(f"feed {name}: types.{column} must be one of {', '.join(EXTRA_TYPES)}")
+    survivorship = data.get("survivorship") or {}
+    if data.get("entity") == "person" and not isinstance(survivorship.get("priority"), int):
+        raise ValueError(f"feed {name}: a person feed needs survivorship.priority (a whole number; lower wins)")
+    reported: dict[str, tuple[str, str]] = {}
+    for event, condition in (survivorship.get("reported") or {}).items():
+        if event not in REPORTED_EVENTS or not isinstance(condition, dict) or len(condition) != 1:
+            raise ValueError(f"feed {name}: survivorship.reported.{event} must be one of "
+                             f"{', '.join(REPORTED_EVENTS)} with one {{extra: code}}")
+        (column, code), = condition.items()
+        if column not in extras:
+            raise ValueError(f"feed {name}: survivorship.reported.{event} names no column of extras")
+        reported[event] = (str(column), str(code))
     reader = data.get("reader") or {}
     if reader.get("separator") not in (None, ";", ",", "\t", "|"):
         raise ValueError(f"feed {name}: reader.separator must be one of ; , tab |")
@@ -158,6 +175,8 @@ def _spec_from_dict(data: dict) -> FeedSpec:
         free_text=tuple(data.get("free_text") or ()),
         required_for_publication=bool(data.get("required_for_publication", False)),
         suspect_below=float(data.get("suspect_below", 0.5)),
+        source_priority=survivorship.get("priority"),
+        reported=reported,
     )
 
 

@@ -12,6 +12,7 @@ from tests.ingest.helpers import engine_at, feed_csv, record, run_feed, write
 
 MINIMAL = """name: {name}
 entity: person
+survivorship: {{priority: 9}}
 delivery_mode: {mode}
 files: ['*.csv']
 region: {{code_system: kemendagri, vintage: '2025', village: KODE_DESA}}

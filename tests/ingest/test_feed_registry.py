@@ -12,6 +12,7 @@ from dtsen_pipeline.ingest.feeds import load_feed_specs, person_feeds
 
 NEW_FEED = """name: blt
 entity: person
+survivorship: {priority: 5}
 delivery_mode: snapshot
 files: ['*.csv']
 region: {code_system: kemendagri, vintage: '2025', village: KODE_DESA}
