@@ -8,13 +8,13 @@ reports the model's precision and recall on the clerically labelled pairs and, w
 table exists (sample data), scores itself. Only ids, scores and counts leave the step.
 """
 
-import datetime as dt
 
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
 
 from assets.ingest import OWNERS, PERSON_FEEDS
 from assets.jobs import RETRAIN_TAG
+from dtsen_pipeline.clock import utc_now
 from dtsen_pipeline.linkage.constraints import verval_constraints
 from dtsen_pipeline.linkage.diagnostics import dtsen_duplicates_found, merged_persons, recall_by_kind
 from dtsen_pipeline.linkage.evaluate import cluster_scores, pairwise_scores, scores_by_feed_pair
@@ -40,7 +40,7 @@ def _label_rows(context, governance: Governance) -> list[dict[str, object]]:
     The model's own decisions are scored (not the clusters, which the same labels constrain)."""
     if not governance.labels:
         return []
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = utc_now()
     labels = governance.labels
     return [{"run_id": context.run_id, "evaluated_at": now, "scope": "clerical_labels", "level": "pairwise",
              "precision": labels["precision"], "recall": labels["recall"], "f1": labels["f1"],
@@ -58,7 +58,7 @@ def _evaluate(context, engine, records: pd.DataFrame, clusters: pd.DataFrame,
     pairwise = pairwise_scores(renamed, truth_ids)
     cluster = cluster_scores(renamed, truth_ids)
     by_feed = scores_by_feed_pair(renamed, truth_ids)
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = utc_now()
     rows = [{"run_id": context.run_id, "evaluated_at": now, "scope": "all", "level": "pairwise",
              **{k: pairwise.as_dict()[k] for k in ("precision", "recall", "f1")},
              "clusters": pairwise.clusters, "true_persons": pairwise.true_persons},
@@ -165,7 +165,7 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
     # Every pair ever queued stays known, so a decision returned months later still applies.
     append_table(engine, queued[["pair_id", "unique_id_l", "unique_id_r"]], "linkage", "review_pair",
                  unique_by=["pair_id"])
-    period = dt.date.today().strftime("%Y-%m")
+    period = pipeline.as_of().strftime("%Y-%m")
     files = write_review_files(queue, run_folder / "review", period)
     yield MaterializeResult(asset_key=REVIEW_KEY, metadata={
         "dagster/row_count": len(queue),

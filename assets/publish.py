@@ -8,9 +8,18 @@ after every blocking check on the build tables passed.
 import datetime as dt
 import getpass
 
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    DagsterRun,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
+)
 
 from assets.ingest import OWNERS
+from dtsen_pipeline.clock import utc_now
 from dtsen_pipeline.golden.sql_models import discover_models
 from dtsen_pipeline.publish import RunInfo, publish, resolve_key
 from dtsen_pipeline.publish.audit import describe_trigger, trigger_kind
@@ -21,14 +30,17 @@ GOLDEN_TABLES = tuple(m.table for m in discover_models() if m.schema == BUILD_SC
 AUDIT_KEY = AssetKey(["audit", "run"])
 
 
-def run_info(context: AssetExecutionContext) -> RunInfo:
-    """Run id, job, start time (UTC) and who or what triggered it, from the Dagster run."""
-    run = context.run
-    record = context.instance.get_run_record_by_id(context.run_id)
-    started = record.start_time if record is not None and record.start_time else None
-    started_at = dt.datetime.fromtimestamp(started, dt.UTC) if started else dt.datetime.now(dt.UTC)
-    return RunInfo(run_id=context.run_id, job_name=run.job_name, started_at=started_at.replace(tzinfo=None),
+def run_info_of(run: DagsterRun, start_time: float | None) -> RunInfo:
+    """Run id, job, start time (naive UTC; now if the instance has none) and who or what triggered it."""
+    started_at = dt.datetime.fromtimestamp(start_time, dt.UTC).replace(tzinfo=None) if start_time else utc_now()
+    return RunInfo(run_id=run.run_id, job_name=run.job_name, started_at=started_at,
                    triggered_by=describe_trigger(run.tags, getpass.getuser()))
+
+
+def run_info(context: AssetExecutionContext) -> RunInfo:
+    """The audit's description of the run this asset executes in."""
+    record = context.instance.get_run_record_by_id(context.run_id)
+    return run_info_of(context.run, record.start_time if record is not None else None)
 
 
 @multi_asset(

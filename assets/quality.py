@@ -13,7 +13,6 @@ run's offline Data Docs (<artifacts>/data_docs/<run_id>/). Every decision is kep
 """
 
 
-import datetime as dt
 from collections.abc import Iterator
 
 from dagster import (
@@ -31,6 +30,7 @@ from dagster import (
     multi_asset_check,
 )
 
+from dtsen_pipeline.clock import utc_now
 from dtsen_pipeline.config import EXPECTATIONS_DIR
 from dtsen_pipeline.domain.regions import kecamatan_name
 from dtsen_pipeline.ingest.feeds import load_feed_specs, person_feeds
@@ -88,7 +88,7 @@ def suite_check_results(key: AssetKey, outcome: SuiteOutcome, decision: gate.Gat
 def record_decisions(engine, decisions: list[gate.GateDecision], run_id: str) -> None:
     """Append this run's gate decisions to `quality.gate` (the summary, audit and alerts read it)."""
     if decisions:
-        now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+        now = utc_now()
         append_table(engine, gate.decision_frame(decisions, run_id, now), *GATE_TABLE)
 
 
@@ -155,7 +155,7 @@ def scorecard(context: AssetExecutionContext, warehouse: WarehouseResource) -> M
                for feed, spec in PERSON_FEEDS.items()}
     codes = sorted({c for f in records.values() for c in f["kode_kecamatan"].dropna().unique()})
     names = {c: kecamatan_name(c) for c in codes}
-    card = sc.scorecard(records, context.run.run_id, dt.datetime.now(dt.UTC).replace(tzinfo=None), names)
+    card = sc.scorecard(records, context.run.run_id, utc_now(), names)
     rows = replace_table(engine, card, "quality", "scorecard")
     history = read_table_if_exists(engine, "quality", "scorecard_history")
     history_rows = replace_table(engine, sc.append_history(history, card), "quality", "scorecard_history")

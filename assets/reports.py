@@ -6,7 +6,6 @@ period only). Metadata holds counts and paths, never personal data.
 """
 
 
-import datetime as dt
 
 import pandas as pd
 from dagster import (
@@ -20,6 +19,7 @@ from dagster import (
 )
 
 from assets.ingest import OWNERS
+from dtsen_pipeline.clock import utc_now
 from dtsen_pipeline.golden.evaluate import load_truth, score_flags
 from dtsen_pipeline.reports.summary_html import ReportContext, render_report
 from dtsen_pipeline.reports.worklists import write_worklists
@@ -67,7 +67,7 @@ def summary_report(context: AssetExecutionContext, warehouse: WarehouseResource,
     engine = warehouse.engine()
     period = _period(pipeline)
     ctx = ReportContext(scope=pipeline.scope, period=period, run_id=context.run_id,
-                        generated_at=dt.datetime.now(dt.UTC).replace(tzinfo=None))
+                        generated_at=utc_now())
     html = render_report(ctx, read_table(engine, "build", "person"), read_table(engine, "build", "household"),
                          read_table(engine, "build", "flag"), read_table(engine, "reference", "village"),
                          read_table(engine, "reference", "programme_rule"))
@@ -94,7 +94,7 @@ def flag_evaluation(context: AssetExecutionContext, warehouse: WarehouseResource
     scores = score_flags(read_table(engine, "build", "person"), read_table(engine, "build", "household"),
                          read_table(engine, "build", "person_source"), truth,
                          dict(zip(rules["program"], rules["max_desil"].astype(int), strict=True)))
-    scores.insert(0, "evaluated_at", dt.datetime.now(dt.UTC).replace(tzinfo=None))
+    scores.insert(0, "evaluated_at", utc_now())
     scores.insert(0, "run_id", context.run_id)
     append_table(engine, scores, "evaluation", "flag")
     metadata = {f"{r.level}/{r.flag}": MetadataValue.json({"precision": r.precision, "recall": r.recall,

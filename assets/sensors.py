@@ -8,8 +8,6 @@ Removing a file starts nothing: the landing folder is an inbox, deliveries stay 
 """
 
 
-import datetime as dt
-import getpass
 import json
 import time
 
@@ -25,8 +23,10 @@ from dagster import (
 
 from assets.ingest import FEEDS, SETTLE_SECONDS
 from assets.jobs import nightly_refresh
+from assets.publish import run_info_of
+from dtsen_pipeline.clock import utc_now
 from dtsen_pipeline.ingest.landing import changed_files, landing_listing, listing_key
-from dtsen_pipeline.publish.audit import RunInfo, describe_trigger, record_failed_run
+from dtsen_pipeline.publish.audit import record_failed_run
 from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
 
 
@@ -62,10 +62,7 @@ def landing_sensor(context: SensorEvaluationContext, pipeline: PipelineSettings)
 )
 def audit_failed_runs(context: RunFailureSensorContext, warehouse: WarehouseResource) -> None:
     run = context.dagster_run
-    stats = context.instance.get_run_stats(run.run_id)
-    started = dt.datetime.fromtimestamp(stats.start_time or time.time(), dt.UTC).replace(tzinfo=None)
-    info = RunInfo(run_id=run.run_id, job_name=run.job_name, started_at=started,
-                   triggered_by=describe_trigger(run.tags, getpass.getuser()))
+    info = run_info_of(run, context.instance.get_run_stats(run.run_id).start_time)
     steps = [event.step_key for event in context.get_step_failure_events() if event.step_key]
-    record_failed_run(warehouse.engine(), info, dt.datetime.now(dt.UTC).replace(tzinfo=None), steps)
+    record_failed_run(warehouse.engine(), info, utc_now(), steps)
     context.log.info(f"audit: run {run.run_id} failed in {len(steps)} step(s)")

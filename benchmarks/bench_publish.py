@@ -18,7 +18,6 @@ drops its own database.
 from __future__ import annotations
 
 import argparse
-import datetime as dt
 import os
 import threading
 import time
@@ -27,6 +26,7 @@ import uuid
 import psycopg
 import sqlalchemy as sa
 
+from dtsen_pipeline.clock import utc_now
 from dtsen_pipeline.publish import PublishConfig, RoleConfig, RunInfo, publish, resolve_key
 
 ADMIN = os.environ.get("DTSEN_BENCH_PG_ADMIN_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
@@ -174,7 +174,7 @@ def timing(admin: sa.Engine, persons: int) -> None:
         key = resolve_key("postgresql", "benchmark-only-key-benchmark-only-key", None)
         config = PublishConfig(history_runs=7, roles=RoleConfig(reader=None, restricted=None, pekon=None))
         for run in range(1, 4):
-            info = RunInfo(f"bench-{run}", "nightly_refresh", dt.datetime.now(dt.UTC).replace(tzinfo=None), "manual:bench")
+            info = RunInfo(f"bench-{run}", "nightly_refresh", utc_now(), "manual:bench")
             started = time.perf_counter()
             result = publish(engine, ("person", "person_source", "household"), info, config, key)
             print(f"  run {run}: {time.perf_counter() - started:6.1f} s  rows {result.rows}")

@@ -1,6 +1,7 @@
 """`dtsen run` runs nightly_refresh once, recorded in the Dagster instance; `dtsen summary` reports;
 `dtsen accept FEED FILE` lets a delivery held as suspect replace the one in force; `dtsen settings`
-prints the configuration table (every setting, from `dtsen_pipeline.resources`).
+prints the configuration table (every setting, from `dtsen_pipeline.resources`); `dtsen instance`
+prepares the local Dagster instance (`make ui` calls it, so the UI reads the instance `make run` wrote).
 
 `make run` calls `dtsen run`: it generates sample feeds when the landing folder is empty, so a
 fresh clone shows the whole pipeline working without any agency data.
@@ -112,6 +113,7 @@ def main(argv: list[str] | None = None) -> int:
     run_parser.add_argument("--persons", type=int, default=DEFAULT_SAMPLE_PERSONS)
     run_parser.add_argument("--seed", type=int, default=1)
     sub.add_parser("summary", help="print the summary of the warehouse's current tables")
+    sub.add_parser("instance", help="prepare the Dagster instance folder (DAGSTER_HOME) and print it")
     sub.add_parser("settings", help="print every setting: variable, default, Launchpad field, meaning (Markdown)")
     accept_parser = sub.add_parser("accept", help="accept a delivery held as suspect (status `suspect`)")
     accept_parser.add_argument("feed", help="the feed, e.g. dtsen")
@@ -121,6 +123,9 @@ def main(argv: list[str] | None = None) -> int:
         return run(args.persons, args.seed)
     if args.command == "accept":
         return accept(args.feed, args.file)
+    if args.command == "instance":
+        print(ensure_dagster_home())
+        return 0
     if args.command == "settings":
         from dtsen_pipeline.resources import configuration_table
 

@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from pydantic import Field
 
+from dtsen_pipeline.clock import local_date
 from dtsen_pipeline.config import DATA_DIR, Settings, default_warehouse_url
 from dtsen_pipeline.domain.regions import DEFAULT_SCOPE
 from dtsen_pipeline.golden.churn import MAX_ID_CHURN
@@ -143,7 +144,8 @@ class PipelineSettings(ConfigurableResource):
         return self.ingest_workers
 
     def as_of(self) -> dt.date:
-        return dt.date.today()
+        """The run's reporting date: today in the deployment's time zone (`clock.local_date`)."""
+        return local_date()
 
 
 class QualitySettings(ConfigurableResource):

@@ -1,6 +1,6 @@
 """Tests of the sample-feed generator (dtsen_pipeline.sample).
 
-The expected headers below are copied from the input contract (feeds.md), not imported from
+The expected headers below are copied from the input contract (docs/feeds.md), not imported from
 the generator, so a drift on either side fails here.
 """
 

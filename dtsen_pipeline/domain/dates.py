@@ -4,7 +4,7 @@ One feed may mix formats (CSV text, xlsx cells rendered as text, Excel serial nu
 the format is detected per value from its shape, never per file. Dates repeat a lot (about
 44,000 distinct days in 120 years), so each distinct text is parsed once.
 
-Readings accepted, and why (see also README, "Birth dates"):
+Readings accepted, and why (see also docs/data-dictionary.md, "Birth dates"):
 
 - `YYYY-MM-DD` (an xlsx datetime's time part ignored), `YYYY/MM/DD` and `YYYYMMDD`: year
   first is never read day-first by anybody, so these are unambiguous.

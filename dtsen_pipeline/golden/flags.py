@@ -3,7 +3,7 @@
 One catalogue feeds three things, so they cannot drift apart: `reference.flag_rule` (which
 `verval` result confirms or rejects which flag; read by `build.flag`), the worklists (which
 flags to check), and the data dictionary test (every flag and reason is documented in the
-README). The conditions themselves live in the SQL models (`build/person.sql`,
+docs/golden.md). The conditions themselves live in the SQL models (`build/person.sql`,
 `build/household.sql`, `build/flag.sql`); tests check each against hand-made records.
 """
 

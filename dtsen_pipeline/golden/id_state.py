@@ -10,11 +10,10 @@ the ids on. Nothing here logs keys, NIKs or No. KK: only counts and ids.
 
 from __future__ import annotations
 
-import datetime as dt
-
 import pandas as pd
 import sqlalchemy as sa
 
+from dtsen_pipeline.clock import utc_now
 from dtsen_pipeline.golden.identity import (
     ACTIVE,
     CHANGE_COLUMNS,
@@ -122,7 +121,7 @@ def household_identity(engine: sa.Engine, run_id: str, feeds: tuple[str, ...]) -
 
 
 def _cumulative_changes(engine: sa.Engine, household_changes: pd.DataFrame) -> pd.DataFrame:
-    now = dt.datetime.now(dt.UTC).replace(tzinfo=None)
+    now = utc_now()
     person_changes = (read_table(engine, IDENTITY_SCHEMA, _CHANGE_TABLE[PERSON], CHANGE_COLUMNS)
                       if table_exists(engine, IDENTITY_SCHEMA, _CHANGE_TABLE[PERSON]) else empty_changes())
     this_run = pd.concat([person_changes.assign(subject_type=PERSON),

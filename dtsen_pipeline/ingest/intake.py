@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
+from dtsen_pipeline.clock import utc_now
 from dtsen_pipeline.ingest.deliveries import (
     ACCEPTED,
     REFUSED,
@@ -193,7 +194,7 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
 
     With `settled_before` (epoch seconds), a file modified after it may still be being copied: it
     is left for the next run and listed (`settling`), as the landing sensor does."""
-    now_ts = pd.Timestamp(now or dt.datetime.now(dt.UTC).replace(tzinfo=None)).as_unit("us")
+    now_ts = pd.Timestamp(now or utc_now()).as_unit("us")
     reset_if_outdated(engine, spec.name)  # a raw table from an older layout is read again
     previous = load_registry(engine, spec.name)
     final = [d for d in previous if d.status in _FINAL]

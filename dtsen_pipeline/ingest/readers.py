@@ -34,7 +34,6 @@ import pyarrow.csv as pacsv
 from dtsen_pipeline.ingest.guards import UnreadableFileError, check_file_size, check_workbook
 
 SEPARATORS = (";", ",", "\t", "|")
-ENCODINGS = ("utf-8", "utf-8-sig", "cp1252", "utf-16")
 # Numbers of 11 or more digits are what a spreadsheet shows in scientific notation and
 # stores as a float, so such cells are rendered as a float ("1806014107850000.0") and the
 # identifier rules can see the damage. Shorter numbers (RT, amounts, date serials) stay plain.

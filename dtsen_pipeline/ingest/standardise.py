@@ -271,7 +271,7 @@ def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date,
         reason = _first_reason(reason, parsed["date"].isna(), "BAD_DECISION_DATE")
         out["tanggal"] = parsed["date"]
 
-    # Row-level rules of domain §8 (quality.row_rules): E codes quarantine the row, W codes flag it.
+    # Row-level rules of docs/rules.md (quality.row_rules): E codes quarantine the row, W codes flag it.
     rule = apply_row_rules(out, raw, spec, as_of, candidates=reason.isna(), ceilings=ceilings)
     reason, detail = reason.fillna(rule.reason), detail.fillna(rule.detail)
     flags.append(rule.flags)

@@ -29,14 +29,19 @@ NAME_GAMMA = "gamma_name_key"
 STRONG_NAME_GAMMA = 4
 EXACT_NAME_GAMMA = 5
 CONTAINED_NAME_GAMMA = 3  # one name contains the other
+LOOSE_NAME_GAMMA = 1  # Jaro-Winkler >= 0.82
 # The birth-date comparison's gammas from "one character apart" (3) up to "exact date" (6); -1: a
 # side has no birth date (programme lists carry none).
 DOB_GAMMA = "gamma_dob"
 SAME_DATE_GAMMA = 3
 SAME_DAY_GAMMA = 5  # the same date (a registry default date included)
+SAME_YEAR_GAMMA = 2
 UNKNOWN_DATE_GAMMA = -1  # Splink's null level: the same for every comparison
 NIK_GAMMA = "gamma_nik"
 EXACT_ID_GAMMA = 4  # model.identifier_comparison: exact (4), 15 digits (3), one digit (2), swapped (1), else (0)
+PREFIX_ID_GAMMA = 3
+ONE_DIGIT_ID_GAMMA = 2
+SWAPPED_ID_GAMMA = 1
 KK_GAMMA = "gamma_no_kk"
 
 
@@ -61,10 +66,13 @@ class ClusterGuards:
     # names agree (not one merely containing the other) and this weight is reached; otherwise
     # the record stays its own golden person and the pair goes to clerical review.
     thin_evidence_min_weight: float = 0.0
-    # Name gammas at or below this (1: Jaro-Winkler below 0.82 and no shared token) are different
+    # Name gammas at or below this (1: Jaro-Winkler 0.82 at best, no shared token) are different
     # names: without the same NIK such an edge is a relative (same card, address, village). With
     # the same NIK it is one person only on strong other evidence: a NIK mistyped into another
-    # person's NIK, or lent to someone, agrees exactly too.
+    # person's NIK, or lent to someone, agrees exactly too. One exception: a programme-list row
+    # whose NIK Excel cut to 15 digits, on the same No. KK, where those 15 digits belong to one
+    # known NIK only: the only other person they could be is a twin (sequence 0001 and 0002), and
+    # no twin is on record. A loosely similar name (gamma 1) is then a typo, not a relative.
     name_conflict_max_gamma: int = 1
     name_conflict_same_nik_min_weight: float = 10.0
 
@@ -177,7 +185,8 @@ class GuardedClusterer:
 
     def link(self, a: int, b: int, weight: float, forced: bool = False, same_person_details: bool = False) -> bool:
         """Merge the groups of a and b unless a guard refuses. `same_person_details`: the edge's
-        names and birth dates agree (what lets NIKs one typing error apart be one person)."""
+        names and birth dates agree, or its mistyped NIK can be no other member of the family
+        (what lets NIKs one typing error apart be one person)."""
         ra, rb = self.find(a), self.find(b)
         if ra == rb:
             return True
@@ -239,37 +248,106 @@ def _suspect_components(records: pd.DataFrame, labels: np.ndarray, guards: Clust
     return np.array(sorted(labels_out), dtype=labels.dtype)
 
 
-def edge_refusals(edges: pd.DataFrame, guards: ClusterGuards) -> pd.Series:
+def edge_refusals(edges: pd.DataFrame, guards: ClusterGuards, sole_prefix: np.ndarray | None = None) -> pd.Series:
     """Why a scored edge may not join two records whatever their groups hold (None: it may).
 
     NAME_CONFLICT: the names do not resemble each other and the NIKs are not the same: a card,
     an address and a village are shared by a whole family. THIN_EVIDENCE: no NIK, No. KK or
-    birth date to compare: nothing but name, village and address, and too little of that."""
+    birth date to compare: nothing but name, village and address, and too little of that.
+    `sole_prefix` (per edge, see `_sole_prefix_holder`): a NIK cut to 15 digits that only one
+    member of the edge's family holds."""
     reasons = pd.Series(None, index=edges.index, dtype="object")
     identity = (NIK_GAMMA, KK_GAMMA, DOB_GAMMA)
     if not all(c in edges for c in (*identity, NAME_GAMMA)):
         return reasons
     name, weight = edges[NAME_GAMMA].to_numpy(), edges["match_weight"].to_numpy()
-    same_nik = edges[NIK_GAMMA].to_numpy() == EXACT_ID_GAMMA
+    nik = edges[NIK_GAMMA].to_numpy()
     thin = _thin(edges)
     sure = (name >= EXACT_NAME_GAMMA) & (weight >= guards.thin_evidence_min_weight)
     reasons[thin & ~sure] = "THIN_EVIDENCE"
-    vouched = same_nik & (weight >= guards.name_conflict_same_nik_min_weight)
+    vouched = (nik == EXACT_ID_GAMMA) & (weight >= guards.name_conflict_same_nik_min_weight)
+    if sole_prefix is not None:
+        vouched |= (name >= LOOSE_NAME_GAMMA) & sole_prefix
     reasons[(name <= guards.name_conflict_max_gamma) & ~vouched] = "NAME_CONFLICT"
     return reasons
 
 
-def _details_agree(edges: pd.DataFrame) -> np.ndarray:
+def _registry_families(records: pd.DataFrame, cards: np.ndarray) -> dict[str, set[str]]:
+    """The NIKs the civil registry lists on each of `cards` (No. KK)."""
+    if not all(c in records for c in ("nik", "no_kk", "feed")):
+        return {}
+    on_registry = ((records["feed"] == CIVIL_REGISTRY_FEED) & records["nik"].notna()
+                   & records["no_kk"].isin(pd.unique(cards)))
+    return records.loc[on_registry].groupby("no_kk")["nik"].agg(set).to_dict()
+
+
+def _sole_prefix_holder(records: pd.DataFrame, edges: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
+    """Per edge (with the row positions of its two records): a NIK cut to 15 digits on the same
+    No. KK, whose 15 digits belong to exactly one member of that family on the civil registry.
+    People born the same day in one kecamatan share them (sequence 0001, 0002...); in one family
+    that is twins, and the registry lists both."""
+    out = np.zeros(len(edges), dtype=bool)
+    if "nik_prefix15" not in records or not all(c in edges for c in (NIK_GAMMA, KK_GAMMA)):
+        return out
+    candidate = (((edges[NIK_GAMMA] == PREFIX_ID_GAMMA) & (edges[KK_GAMMA] == EXACT_ID_GAMMA)).to_numpy()
+                 & (positions >= 0).all(axis=1))
+    if not candidate.any():
+        return out
+    prefix, card = records["nik_prefix15"].to_numpy(dtype=object), records["no_kk"].to_numpy(dtype=object)
+    left, right = positions[candidate, 0], positions[candidate, 1]
+    families = _registry_families(records, card[left])
+    out[candidate] = [sum(m[:15] == p for m in families.get(c, ())) == 1
+                      for p, c in zip(np.where(pd.isna(prefix[left]), prefix[right], prefix[left]),
+                                      card[left], strict=True)]
+    return out
+
+
+def _year_only(records: pd.DataFrame) -> np.ndarray:
+    """Per record: the birth date is known to the year only (a partial date, `dob` null)."""
+    if "dob" not in records or "dob_year" not in records:
+        return np.zeros(len(records), dtype=bool)
+    return (records["dob"].isna() & records["dob_year"].notna()).to_numpy()
+
+
+def _details_agree(edges: pd.DataFrame, year_only: np.ndarray | None = None) -> np.ndarray:
     """Per scored edge: names agree (exact or nearly) and birth dates agree (up to a typo), or one
     name contains the other (a dropped token) and the dates are the same; where a side has no
-    birth date, the names must be identical instead."""
+    birth date, or only its year and that year agrees (`year_only`, per edge), the names must be
+    identical instead: a partial date says no less than a missing one."""
     if NAME_GAMMA not in edges or DOB_GAMMA not in edges:
         return np.zeros(len(edges), dtype=bool)
-    name, dob = edges[NAME_GAMMA], edges[DOB_GAMMA]
+    name, dob = edges[NAME_GAMMA].to_numpy(), edges[DOB_GAMMA].to_numpy()
+    partial = np.zeros(len(edges), dtype=bool) if year_only is None else year_only
     dated = (name >= STRONG_NAME_GAMMA) & (dob >= SAME_DATE_GAMMA)
     shortened = (name == CONTAINED_NAME_GAMMA) & (dob >= SAME_DAY_GAMMA)
-    undated = (name >= EXACT_NAME_GAMMA) & (dob == UNKNOWN_DATE_GAMMA)
-    return (dated | shortened | undated).to_numpy()
+    undated = (name >= EXACT_NAME_GAMMA) & ((dob == UNKNOWN_DATE_GAMMA) | ((dob == SAME_YEAR_GAMMA) & partial))
+    return dated | shortened | undated
+
+
+def _sole_typo_neighbour(records: pd.DataFrame, edges: pd.DataFrame, left: np.ndarray,
+                         right: np.ndarray) -> np.ndarray:
+    """Per edge: NIKs one typing error apart on one No. KK, names alike (one containing the other
+    at least), where one NIK is on the civil registry in that family and the other is not, and
+    the registry lists no other member of the family within one typing error of it. Twins'
+    NIKs are one digit apart (0001, 0002): a mistyped NIK near both is left to the names and
+    dates; one near only one family member can be no one else."""
+    out = np.zeros(len(edges), dtype=bool)
+    if not all(c in edges for c in (NIK_GAMMA, KK_GAMMA, NAME_GAMMA)):
+        return out
+    candidate = (edges[NIK_GAMMA].isin([ONE_DIGIT_ID_GAMMA, SWAPPED_ID_GAMMA]) & (edges[KK_GAMMA] == EXACT_ID_GAMMA)
+                 & (edges[NAME_GAMMA] >= CONTAINED_NAME_GAMMA)).to_numpy()
+    if not candidate.any():
+        return out
+    nik, card = records["nik"].to_numpy(dtype=object), records["no_kk"].to_numpy(dtype=object)
+    family = _registry_families(records, card[left[candidate]])
+    for i in np.flatnonzero(candidate):
+        a, b = nik[left[i]], nik[right[i]]
+        members = family.get(card[left[i]], set())
+        if (a in members) == (b in members):
+            continue
+        known, typed = (a, b) if a in members else (b, a)
+        out[i] = [m for m in members if is_typo_apart(m, typed)] == [known]
+    return out
 
 
 def _thin(edges: pd.DataFrame) -> np.ndarray:
@@ -331,11 +409,12 @@ def guarded_clusters(
     ids = records["unique_id"].astype("str")
     index = pd.Index(ids)
     strong = pairs[pairs["match_probability"] >= threshold]
-    edge_reasons = edge_refusals(strong, guards)
-    edge_refused = strong[edge_reasons.notna()].assign(reason=edge_reasons.dropna())
-    strong = strong[edge_reasons.isna()]
     scored = np.column_stack([_positions(index, strong["unique_id_l"]),
                               _positions(index, strong["unique_id_r"])]).astype(np.int64)
+    edge_reasons = edge_refusals(strong, guards, _sole_prefix_holder(records, strong, scored))
+    edge_refused = strong[edge_reasons.notna()].assign(reason=edge_reasons.dropna())
+    allowed = edge_reasons.isna().to_numpy()
+    strong, scored = strong[allowed], scored[allowed]
     must = _links(must_link, index)
     cannot = _links(cannot_link, index)
     ambiguous = _ambiguous_thin_edges(records, strong, scored, must)
@@ -367,7 +446,10 @@ def guarded_clusters(
         sub_edges = strong.assign(_l=scored[:, 0], _r=scored[:, 1])[in_suspect[scored[:, 0]]]
         sub_edges = sub_edges.sort_values(["match_weight", "unique_id_l", "unique_id_r"],
                                           ascending=[False, True, True])
-        agree = _details_agree(sub_edges)
+        year_only = _year_only(records)
+        left, right = sub_edges["_l"].to_numpy(), sub_edges["_r"].to_numpy()
+        agree = _details_agree(sub_edges, year_only[left] | year_only[right])
+        agree |= _sole_typo_neighbour(records, sub_edges, left, right)
         for a, b, w, details in zip(local[sub_edges["_l"].to_numpy()].tolist(), local[sub_edges["_r"].to_numpy()].tolist(),
                                     sub_edges["match_weight"].to_numpy().tolist(), agree.tolist(), strict=True):
             clusterer.link(a, b, w, same_person_details=details)

@@ -37,10 +37,11 @@ def blocking_recall(records: pd.DataFrame, truth: pd.DataFrame,
             f"SELECT count(*) AS true_pairs, sum(CASE WHEN {any_rule} THEN 1 ELSE 0 END) AS blocked, {per_rule} "
             "FROM t l JOIN t r ON l.person_key = r.person_key AND l.rid < r.rid").fetchone()
         # Each rule counts only the pairs no earlier rule produced (as Splink generates them), so
-        # the total is exact without holding a set of pairs.
+        # the total is exact without holding a set of pairs. A rule on a null column is null, not
+        # false: without coalesce, NOT (earlier) would drop the pair instead of counting it.
         comparisons = 0
         for i, key in enumerate(keys):
-            earlier = " OR ".join(f"({_agree(k)})" for k in keys[:i]) or "FALSE"
+            earlier = " OR ".join(f"coalesce({_agree(k)}, FALSE)" for k in keys[:i]) or "FALSE"
             comparisons += con.execute(
                 f"SELECT count(*) FROM t l JOIN t r ON {' AND '.join(f'l.{c} = r.{c}' for c in key.columns)} "
                 f"AND l.rid < r.rid WHERE ({_agree(key)}) AND NOT ({earlier})").fetchone()[0]

@@ -28,6 +28,7 @@ from dataclasses import dataclass, field
 import pandas as pd
 import sqlalchemy as sa
 
+from dtsen_pipeline.clock import utc_now
 from dtsen_pipeline.publish import access
 from dtsen_pipeline.publish.audit import (
     AUDIT_SCHEMA,
@@ -201,7 +202,7 @@ def publish(engine: sa.Engine, tables: Sequence[str], run: RunInfo, config: Publ
     """Publish build.<table> as golden.<table> for every table, atomically, with history and audit."""
     if not _RUN_ID.match(run.run_id):
         raise PublicationError("run id has characters outside [A-Za-z0-9_.:-]")
-    published_at = (now or dt.datetime.now(dt.UTC)).replace(tzinfo=None)
+    published_at = (now or utc_now()).replace(tzinfo=None)
     postgres = engine.dialect.name == "postgresql"
     view_schemas = [MASKED_SCHEMA, PEKON_SCHEMA] if postgres else [MASKED_SCHEMA]
     notes: list[str] = []

@@ -28,13 +28,14 @@ from great_expectations.expectations.metrics.map_metric_provider.multicolumn_con
     multicolumn_condition_partial,
 )
 
+from dtsen_pipeline.clock import local_date
 from dtsen_pipeline.quality import rules
 
 _MULTI_DOMAIN = ("batch_id", "table", "column_list", "row_condition", "condition_parser", "ignore_row_if")
 
 
 def _as_of(value: str | None) -> dt.date:
-    return dt.date.fromisoformat(value) if value else dt.date.today()
+    return dt.date.fromisoformat(value) if value else local_date()
 
 
 def _split(frame: pd.DataFrame, k: int) -> tuple[list[str], list[str]]:

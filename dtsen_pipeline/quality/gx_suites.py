@@ -6,7 +6,7 @@ metadata or the Data Docs. GX drops an invalid expectation with a log line inste
 error; `load_suite` refuses that.
 
 Each expectation's `meta` carries `severity` (error: blocks publication; warning: reported;
-info: counted only) and `rule` (the domain §8 rule id). The `mostly` of error-severity (gating)
+info: counted only) and `rule` (the rule id of docs/rules.md). The `mostly` of error-severity (gating)
 expectations is set per suite (so per feed) and rule in `expectations/thresholds.yaml` (or the
 deployment's file, `quality.thresholds_file`); warnings keep the `mostly` of their suite file.
 The deployment's programme ceilings reach PRG-02's expectation as its `ceilings`.

@@ -1,4 +1,4 @@
-"""Row-level codes of the §8 rules, applied to staged rows (the one hook in `ingest.standardise`).
+"""Row-level codes of the rules in docs/rules.md, applied to staged rows (the one hook in `ingest.standardise`).
 
 Severity E codes become quarantine reasons (the row goes to review in `quality.quarantine`);
 severity W codes are appended to the row's `flags`, which travel through
@@ -64,7 +64,7 @@ ROW_FLAGS: dict[str, tuple[str, str]] = {
     "DOB_IN_FUTURE": ("DOB-01", "W"),
     "DOB_TOO_OLD": ("DOB-01", "W"),
     # A record one field too long, repaired by joining a free-text field with its neighbour
-    # (ingest.repair); no rule of domain §8, so the code names the file damage itself.
+    # (ingest.repair); no rule id of docs/rules.md, so the code names the file damage itself.
     "ROW_REPAIRED_SEPARATOR": ("FILE", "W"),
     "AGE_MISMATCH": ("DOB-03", "W"),
     "INCLUSION_CANDIDATE": ("PRG-02", "W"),

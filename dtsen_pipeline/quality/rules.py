@@ -1,4 +1,4 @@
-"""The DTSEN rules of domain brief §8 as pure, vectorised row tests (no GX, no Dagster).
+"""The DTSEN rules of docs/rules.md as pure, vectorised row tests (no GX, no Dagster).
 
 Each function answers one rule for every row and returns a boolean Series that is True where
 the row *passes*; rows the rule cannot judge (a value missing) pass, because missing values
@@ -43,7 +43,7 @@ def _in_reference(values: pd.Series, reference: frozenset[str]) -> pd.Series:
     return values.isin(list(present)).fillna(False).astype(bool)
 
 
-# --- NIK and No. KK (§8.1, §8.2) ------------------------------------------------------------
+# --- NIK and No. KK (docs/rules.md: NIK, No. KK) ------------------------------------------------------------
 
 def valid_nik(values: pd.Series) -> pd.Series:
     """NIK-01..NIK-08: the value passes every E-level NIK rule (missing passes)."""
@@ -251,7 +251,7 @@ def constant_within_group(frame: pd.DataFrame, keys: Sequence[str], value: str) 
     return ok
 
 
-# --- Region codes (§8.3) ----------------------------------------------------------------------
+# --- Region codes (docs/rules.md: REG) ----------------------------------------------------------------------
 
 def kemendagri_village(values: pd.Series) -> pd.Series:
     """REG-02 (E): a dotted Kemendagri code that exists in the 2025 list (missing passes)."""
@@ -327,17 +327,11 @@ def village_name_matches(kode_desa: pd.Series, nama_desa: pd.Series,
     return pd.Series(verdict[pair], index=kode_desa.index, dtype=bool)
 
 
-# --- Names and birth dates (§8.4, §8.5) -------------------------------------------------------
+# --- Names and birth dates (docs/rules.md: NAME, DOB) -------------------------------------------------------
 
 def name_length_ok(values: pd.Series, max_length: int = MAX_NAME_LENGTH) -> pd.Series:
     """NAME-07 (W): at most `max_length` characters."""
     return ~(as_text(values).str.len() > max_length).fillna(False).astype(bool)
-
-
-def multi_token_name(values: pd.Series) -> pd.Series:
-    """NAME-07 (I): more than one token. A single-token name is valid; this only counts them."""
-    text = as_text(values)
-    return text.isna() | text.str.contains(" ", regex=False).fillna(False).astype(bool)
 
 
 def plausible_birth_date(values: pd.Series, as_of: dt.date) -> pd.Series:
@@ -366,7 +360,7 @@ def age_agrees(dob: pd.Series, umur: pd.Series, as_of: dt.date, tolerance: int =
     return ~bad.fillna(False).astype(bool)
 
 
-# --- Programmes (§8.6) --------------------------------------------------------------------------
+# --- Programmes (docs/rules.md: PRG) --------------------------------------------------------------------------
 
 def desil_valid(raw: pd.Series) -> pd.Series:
     """PRG-01 (E): the delivered desil is empty ("belum ada desil") or an integer 1..10.

@@ -1,4 +1,4 @@
-"""The `dtsen` feed: the regency's DTSEN extract, one row per person (feeds.md section 1).
+"""The `dtsen` feed: the regency's DTSEN extract, one row per person (docs/feeds.md).
 
 Besides record damage it carries the DTSEN-specific traps: families missing from DTSEN,
 the dead and the moved still listed, data ganda (a family registered twice under two

@@ -1,4 +1,4 @@
-"""The `dukcapil` feed: the civil-registry extract, the most reliable source (feeds.md section 2).
+"""The `dukcapil` feed: the civil-registry extract, the most reliable source (docs/feeds.md).
 
 Nearly everyone is here (the dead too, as MATI with TGL_MATI); most who moved away are
 already gone. Errors are rare (about 0.5% of records). The export ends with a truncated row.

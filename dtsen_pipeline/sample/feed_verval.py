@@ -1,4 +1,4 @@
-"""The `verval` feed: field verification decisions, approved tier by tier (feeds.md section 5).
+"""The `verval` feed: field verification decisions, approved tier by tier (docs/feeds.md).
 
 Decisions concern about 1-2% of families and are grounded in the truth: MENINGGAL for dead
 recipients, PINDAH, TIDAK_LAYAK for well-off recipients, LAYAK, GANDA for a real DTSEN

@@ -4,7 +4,7 @@ The generator knows every true death and move, each family's DTSEN desil and tru
 membership, who DTSEN lists and under which family, and how many records each person got in
 each feed. These columns are written into `_truth/persons.csv` and `_truth/families.csv` with
 the same names as the golden tables' flag columns, so the pipeline's flags can be scored
-(precision and recall) against them. Definitions (they mirror the README's flag dictionary):
+(precision and recall) against them. Definitions (they mirror the flag dictionary in docs/golden.md):
 
 - duplicate records: more than one record in DTSEN, the civil registry or one pekon file;
 - in multiple KK: DTSEN lists the person under another family besides their own;

@@ -1,6 +1,6 @@
 """Value formatting shared by the feed builders (dates, padded numbers, region parts).
 
-Each feed spells the same value differently (feeds.md); these helpers keep the spelling
+Each feed spells the same value differently (docs/feeds.md); these helpers keep the spelling
 rules in one place and work on whole columns at once.
 """
 
@@ -22,7 +22,7 @@ def dmy(y: np.ndarray, m: np.ndarray, d: np.ndarray, sep: str) -> list[str]:
 
 
 def rt_rw(values: np.ndarray, padded: np.ndarray) -> list[str]:
-    """RT/RW as '003' or '3' (both occur, feeds.md)."""
+    """RT/RW as '003' or '3' (both occur, docs/feeds.md)."""
     return [f"{v:03d}" if p else str(v) for v, p in zip(values.tolist(), padded.tolist(), strict=True)]
 
 

@@ -1,4 +1,4 @@
-"""NIK and No. KK construction (domain brief section 2) and identifier damage.
+"""NIK and No. KK construction (structure in docs/rules.md, NIK and KK rules) and identifier damage.
 
 NIK = PP KK CC (kecamatan of first registration) + DDMMYY (day + 40 for women) + serial.
 The serial counts up from 0001 per (6-digit prefix + DDMMYY), so two people born the same

@@ -1,7 +1,7 @@
 """Name material for a Lampung regency, grouped by naming tradition and generation.
 
-Sources: compiled for this generator from the naming patterns described in the project's
-domain brief (section 5: Javanese mononyms such as Sutrisno, Slamet, Mulyadi, the most
+Sources: compiled for this generator from the naming patterns of Indonesian names (docs/rules.md, NAME rules:
+Javanese mononyms such as Sutrisno, Slamet, Mulyadi, the most
 common e-KTP names; Muhammad/Siti/Nur/Sri; Balinese I/Ni + birth-order names; Batak marga;
 old spelling SOE-, DJ, TJ; titles H., HJ., DRS., S.PD) and from common given names of
 Javanese transmigrant, Lampung (Pepadun/Saibatin, Malay-Muslim), Sundanese, Balinese and

@@ -1,7 +1,7 @@
 """Registered names for the true population, and the variants feeds write instead.
 
 A person has one registered name (as on the KK); every feed copies it, sometimes with one
-of the variations the domain brief lists (section 5): titles on or off, Muhammad/Siti
+of the variations docs/rules.md's NAME rules fold: titles on or off, Muhammad/Siti
 abbreviations, old/new spelling, one-character typos, a dropped token, BIN/BINTI with the
 father's name, case changes, merged or split tokens. Linkage has to see through these.
 """
@@ -19,9 +19,7 @@ from dtsen_pipeline.sample import namelists as nl
 # One pass, longest first, so that NY->NJ is not then turned into NDJ by J->DJ.
 _TO_OLD = {"KH": "CH", "SY": "SJ", "NY": "NJ", "C": "TJ", "J": "DJ", "Y": "J", "U": "OE"}
 _TO_OLD_RE = re.compile("KH|SY|NY|C|J|Y|U")
-_TO_NEW = {"OE": "U", "DJ": "J", "TJ": "C", "SJ": "SY", "NJ": "NY", "CH": "KH", "J": "Y"}
-_TO_NEW_RE = re.compile("OE|DJ|TJ|SJ|NJ|CH|J")
-# Single-pattern swaps used as record damage (feeds.md: OE<->U DJ<->J TJ<->C SJ<->SY ...).
+# Single-pattern swaps used as record damage (docs/feeds.md: OE<->U DJ<->J TJ<->C SJ<->SY ...).
 _SWAPS: tuple[tuple[str, str], ...] = (
     ("OE", "U"),
     ("DJ", "J"),
@@ -39,11 +37,6 @@ _LETTERS = "ABDEGHIJKLMNOPRSTUWY"
 def to_old_spelling(name: str) -> str:
     """Van Ophuijsen/Soewandi form of a modern name: SUHARTO -> SOEHARTO, CAHYONO -> TJAHJONO."""
     return _TO_OLD_RE.sub(lambda m: _TO_OLD[m.group(0)], name)
-
-
-def to_new_spelling(name: str) -> str:
-    """EYD form of an old-spelling name: DJOKO -> JOKO, TJAHJONO -> CAHYONO."""
-    return _TO_NEW_RE.sub(lambda m: _TO_NEW[m.group(0)], name)
 
 
 @dataclass(frozen=True)

@@ -1,6 +1,6 @@
 """Damage profiles: `base` (the generator as it always was) and `field`, designed separately.
 
-`field` is written from what real deliveries show (domain.md, feeds.md), not from `base`:
+`field` is written from what real deliveries show (docs/feeds.md, docs/rules.md), not from `base`:
 movers inside the kabupaten with stale records in the old village, adjacent-digit
 transpositions and other Damerau errors in NIK / No. KK, spreadsheet damage of other kinds in
 programme lists, names with dropped or added tokens and titles. Its extra steps run on the

@@ -1,7 +1,7 @@
 """Every probability the sample generator uses, in one place.
 
 The rates are rough, realistic orders of magnitude for a rural regency (see the input
-contract, feeds.md, and the domain brief). Keeping them together makes the sample easy to
+contract, docs/feeds.md, and the rules, docs/rules.md). Keeping them together makes the sample easy to
 reason about in tests and lets the report quote them.
 """
 

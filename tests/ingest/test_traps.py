@@ -1,4 +1,4 @@
-"""Every trap of the input contract (feeds.md), each with a small file and what must happen to it.
+"""Every trap of the input contract (docs/feeds.md), each with a small file and what must happen to it.
 
 Each test writes the delivery, runs what the raw/<feed> and staging/<feed> assets run, and
 checks the staged row or the quarantine reason: nothing is lost, damage is flagged, never repaired.

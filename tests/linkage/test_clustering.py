@@ -76,6 +76,66 @@ def test_without_a_birth_date_a_nik_typo_needs_identical_names():
     assert near_name.refused == {"NIK_NEAR_MISS": 1}
 
 
+def test_a_birth_date_known_to_the_year_only_counts_as_no_date():
+    """A partial date (year only) agreeing on the year vouches as much as a missing one: an
+    identical name lets the typo through; two full dates of one year that differ do not."""
+    def records(dob_b):
+        frame = _records([("a", NIK_A, "P", 1985, False), ("b", NIK_A_TYPO, "P", 1985, False)])
+        return frame.assign(dob=["1985-07-01", dob_b])
+
+    year_only = guarded_clusters(records(None), _pairs([("a", "b", 12.0, 0.999, 5)], dob_gamma=2), threshold=0.5)
+    assert _cluster_sets(year_only) == [["a", "b"]]
+    near_name = guarded_clusters(records(None), _pairs([("a", "b", 12.0, 0.999, 4)], dob_gamma=2), threshold=0.5)
+    assert near_name.refused == {"NIK_NEAR_MISS": 1}
+    other_date = guarded_clusters(records("1985-03-12"), _pairs([("a", "b", 12.0, 0.999, 5)], dob_gamma=2),
+                                  threshold=0.5)
+    assert other_date.refused == {"NIK_NEAR_MISS": 1}
+
+
+KK = "1806012301150004"
+NIK_TWIN = "1806014107850002"  # born the same day in the same kecamatan: the next sequence number
+
+
+def _family(rows):
+    """(unique_id, feed, nik, nik_prefix15): one family (No. KK) as the feeds list it."""
+    frame = pd.DataFrame(rows, columns=["unique_id", "feed", "nik", "nik_prefix15"])
+    return frame.assign(no_kk=KK, jenis_kelamin="P", dob_year=pd.array([None] * len(frame), dtype="Int64"),
+                        dob_imprecise=False)
+
+
+def _edges(rows, nik_gamma, name_gamma):
+    """Scored edges on one No. KK with no birth date on a side."""
+    frame = pd.DataFrame(rows, columns=["unique_id_l", "unique_id_r"])
+    return frame.assign(match_weight=12.0, match_probability=0.999, gamma_nik=nik_gamma, gamma_no_kk=4,
+                        gamma_dob=-1, gamma_name_key=name_gamma)
+
+
+def test_a_nik_cut_to_15_digits_on_the_card_of_its_only_holder_is_that_person():
+    """SITI AMINAH ~ SITI AMINA (Jaro-Winkler 0.82 level), a programme row whose NIK Excel cut to
+    15 digits, on the same card: one person unless the registry lists a twin sharing the digits."""
+    alone = _family([("reg", "dukcapil", NIK_A, NIK_A[:15]), ("row", "bansos", None, NIK_A[:15])])
+    result = guarded_clusters(alone, _edges([("reg", "row")], nik_gamma=3, name_gamma=1), threshold=0.5)
+    assert _cluster_sets(result) == [["reg", "row"]]
+    with_twin = pd.concat([alone, _family([("twin", "dukcapil", NIK_TWIN, NIK_TWIN[:15])])], ignore_index=True)
+    result = guarded_clusters(with_twin, _edges([("reg", "row")], nik_gamma=3, name_gamma=1), threshold=0.5)
+    assert _cluster_sets(result) == [["reg"], ["row"], ["twin"]]
+    assert result.refused == {"NAME_CONFLICT": 1}
+
+
+def test_a_mistyped_nik_near_only_one_family_member_is_that_member():
+    """Without a birth date, a name with a dropped token and NIK digits swapped: one person when
+    no other member of the family on the registry is one typing error from the mistyped NIK."""
+    family = _family([("reg", "dukcapil", NIK_A, NIK_A[:15]), ("twin", "dukcapil", NIK_TWIN, NIK_TWIN[:15]),
+                      ("swapped", "bansos", NIK_A_SWAPPED, NIK_A_SWAPPED[:15]),
+                      ("typo", "bansos", NIK_A_TYPO, NIK_A_TYPO[:15])])
+    swapped = guarded_clusters(family, _edges([("reg", "swapped")], nik_gamma=1, name_gamma=3), threshold=0.5)
+    assert ["reg", "swapped"] in _cluster_sets(swapped)
+    # ...0007 is one digit from the person (...0001) and from the twin (...0002): left to names and dates.
+    typo = guarded_clusters(family, _edges([("reg", "typo")], nik_gamma=2, name_gamma=3), threshold=0.5)
+    assert _cluster_sets(typo) == [["reg"], ["swapped"], ["twin"], ["typo"]]
+    assert typo.refused == {"NIK_NEAR_MISS": 1}
+
+
 def test_twins_stay_apart_however_strong_the_rest_of_the_evidence():
     """Twins share card, village, address and birth date: weight alone must not merge them."""
     records = _records([("a", NIK_A, "P", 1985, False), ("b", NIK_A_TYPO, "P", 1985, False)])

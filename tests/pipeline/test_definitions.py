@@ -19,7 +19,7 @@ def test_definitions_validate_and_contain_every_stage():
 
 def test_checks_block_what_the_quality_gate_says_they_block():
     """Build suites and lost rows block publication; a staging suite holds back only its own feed's
-    new deliveries (not blocking), except that a required feed left empty blocks (README, Quality gate)."""
+    new deliveries (not blocking), except that a required feed left empty blocks (docs/quality.md, Quality gate)."""
     graph = build_definitions().resolve_asset_graph()
     blocking = {(tuple(k.asset_key.path), k.name): graph.get_check_spec(k).blocking for k in graph.asset_check_keys}
     specs = load_feed_specs()

@@ -30,7 +30,7 @@ ENVIRONMENT_READ = re.compile(r"\bos\.(environ|getenv|putenv)\b|\bfrom\s+os\s+im
 
 
 def configuration_doc() -> Path:
-    """The docs page that holds the configuration table (README.md until docs/ has its own)."""
+    """The docs page that holds the configuration table."""
     moved = PROJECT_ROOT / "docs" / "configuration.md"
     return moved if moved.exists() else PROJECT_ROOT / "README.md"
 

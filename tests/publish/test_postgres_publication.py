@@ -1,7 +1,7 @@
 """Publication on the real PostgreSQL server: atomic replacement under concurrent readers, and roles.
 
 The pipeline connects as a non-superuser that owns the database and has CREATEROLE (the minimum
-the README documents). Build tables come from the session's real pipeline run. Roles are global
+docs/publication.md documents). Build tables come from the session's real pipeline run. Roles are global
 to the server, so every role name here carries a unique suffix and is dropped afterwards.
 Without a server the module skips only when CI is unset; under CI it fails.
 """

@@ -1,14 +1,14 @@
-"""Every rule of domain §8 as a GX expectation: rows that pass and rows that fail.
+"""Every rule of docs/rules.md as a GX expectation: rows that pass and rows that fail.
 
 Each case validates one expectation (as a suite file would declare it) on a tiny frame through
 the same runner the pipeline uses, and checks GX's verdict and its count of unexpected rows.
 """
 
-import datetime as dt
 
 import pandas as pd
 import pytest
 
+from dtsen_pipeline.clock import local_date
 from dtsen_pipeline.quality import gx_suites
 
 AS_OF = "2026-11-29"
@@ -170,7 +170,8 @@ def test_mostly_threshold_decides():
     assert validate(strict, frame(nik_issue=issues)) == (False, 5)
 
 
-def test_as_of_defaults_to_today():
-    tomorrow = pd.Timestamp(dt.date.today() + dt.timedelta(days=1))
-    assert validate(col("expect_column_values_to_be_plausible_birth_date", "tgl_lahir"),
-                    frame(tgl_lahir=pd.Series([tomorrow]))) == (False, 1)
+def test_as_of_defaults_to_today_in_the_deployments_time_zone():
+    today = pd.Timestamp(local_date())
+    expectation = col("expect_column_values_to_be_plausible_birth_date", "tgl_lahir")
+    assert validate(expectation, frame(tgl_lahir=pd.Series([today + pd.Timedelta(days=1)]))) == (False, 1)
+    assert validate(expectation, frame(tgl_lahir=pd.Series([today]))) == (True, 0)
