@@ -21,12 +21,12 @@ from dtsen_pipeline.config import FEED_CONFIG_DIR
 CODE_SYSTEMS = ("kemendagri", "bps")
 DELIVERY_MODES = ("snapshot", "append")
 ENTITIES = ("person", "decision")  # a person record, or a decision about persons (verval)
+REPORTED_EVENTS = ("dead", "moved", "missing")  # what a person feed's record can report (survivorship)
 # How staging types an extra column (`types:` in the feed YAML; `text` when not declared):
 # text as delivered (trimmed); code: upper case, runs of spaces as one; yes_no: boolean (Y/YA/1 ...);
 # number: decimal, other characters dropped; date: any date shape; nik: a NIK that passes every NIK
 # rule, else null; desil: a whole number 1-10, else null; programme: a programme code (PKH, BPNT,
 # PBI-JK; aliases such as SEMBAKO unified).
-REPORTED_EVENTS = ("dead", "moved", "missing")  # what a person feed's record can report (survivorship)
 EXTRA_TYPES = ("text", "code", "yes_no", "number", "date", "nik", "desil", "programme")
 RESERVED_NAMES = ("delivery",)  # raw.delivery is the delivery registry
 _FEED_NAME = re.compile(r"[a-z][a-z0-9_]*")
