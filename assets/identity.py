@@ -65,7 +65,7 @@ def person_id(context: AssetExecutionContext, warehouse: WarehouseResource, publ
     can_subset=False,
 )
 def household_id(context: AssetExecutionContext, warehouse: WarehouseResource):
-    stats = household_identity(warehouse.engine(), context.run_id)
+    stats = household_identity(warehouse.engine(), context.run_id, PERSON_FEEDS)
     context.log.info(f"household ids: {stats}")
     yield MaterializeResult(asset_key=HOUSEHOLD_ID_KEY, metadata={
         "dagster/table_name": "identity.household_id", "dagster/row_count": stats["groups"], **stats})

@@ -1,6 +1,6 @@
 """raw/<feed> and staging/<feed> assets, the quarantine table, and the no-row-lost checks.
 
-The work itself lives in dtsen_pipeline.ingest (intake: deliveries; staged: staging; runner:
+The work itself lives in dtsen_pipeline.ingest (intake: deliveries; staging_tables: staging; runner:
 feeds side by side); these functions only wire it to Dagster and turn its counts into metadata
 (never record values). One multi-asset computes every raw/<feed> and staging/<feed> so the feeds
 can share the machine's cores; each key remains its own asset, and any subset can be run.
@@ -28,21 +28,21 @@ from dagster import (
 )
 
 from assets.quality import DOCS_FOLDER, n_error_expectations, record_decisions, suite_check_results
-from dtsen_pipeline.ingest.feeds import FeedSpec, load_feed_specs
+from dtsen_pipeline.ingest.feeds import FeedSpec, load_feed_specs, person_feeds
 from dtsen_pipeline.ingest.gated import GatedFeed
 from dtsen_pipeline.ingest.intake import IntakeResult
-from dtsen_pipeline.ingest.raw import unknown_landing_entries
+from dtsen_pipeline.ingest.landing import unknown_landing_entries
+from dtsen_pipeline.ingest.raw_store import count_in_force, count_raw
 from dtsen_pipeline.ingest.runner import run_feeds
-from dtsen_pipeline.ingest.staged import StagedFeed, quarantine_part
-from dtsen_pipeline.ingest.staging import empty_quarantine
-from dtsen_pipeline.ingest.store import count_in_force, count_raw
+from dtsen_pipeline.ingest.staging_tables import StagedFeed, quarantine_part
+from dtsen_pipeline.ingest.standardise import empty_quarantine
 from dtsen_pipeline.quality import gate
 from dtsen_pipeline.quality.gate import StagingGate
 from dtsen_pipeline.resources import PipelineSettings, QualitySettings, RunLockResource, WarehouseResource
 from dtsen_pipeline.warehouse import count_rows, read_sql, read_table, replace_table, table_exists
 
 FEEDS: dict[str, FeedSpec] = load_feed_specs()
-PERSON_FEEDS = tuple(name for name, spec in FEEDS.items() if spec.entity == "person")
+PERSON_FEEDS = person_feeds(FEEDS)
 OWNERS = ["team:data-engineering"]
 SETTLE_SECONDS = 60  # a file modified more recently may still be being copied (the sensor uses the same)
 SCHEDULE_TAG = "dagster/schedule_name"

@@ -33,7 +33,7 @@ from dagster import (
 from dtsen_pipeline.clock import utc_now
 from dtsen_pipeline.config import EXPECTATIONS_DIR
 from dtsen_pipeline.domain.regions import kecamatan_name
-from dtsen_pipeline.ingest.feeds import load_feed_specs
+from dtsen_pipeline.ingest.feeds import load_feed_specs, person_feeds
 from dtsen_pipeline.quality import gate
 from dtsen_pipeline.quality import scorecard as sc
 from dtsen_pipeline.quality.gx_suites import SuiteOutcome, read_suite_file, results_markdown, run_suite
@@ -135,7 +135,8 @@ def suite_targets(schema: str = "build") -> list[tuple[str, str]]:
 gx_checks = [_gx_checks(schema, table) for schema, table in suite_targets()]
 
 
-PERSON_FEEDS = {name: spec for name, spec in load_feed_specs().items() if spec.entity == "person"}
+FEEDS = load_feed_specs()
+PERSON_FEEDS = {name: FEEDS[name] for name in person_feeds(FEEDS)}
 
 
 @asset(

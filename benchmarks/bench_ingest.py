@@ -23,7 +23,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 import dtsen_pipeline.ingest.runner as runner
-import dtsen_pipeline.ingest.staging as staging
+import dtsen_pipeline.ingest.standardise as standardise
 from dtsen_pipeline.ingest.feeds import load_feed_specs
 from dtsen_pipeline.ingest.runner import DEFAULT_WORKERS, run_feeds
 
@@ -114,7 +114,7 @@ def main() -> None:
         specs = load_feed_specs()
         timers = {name: _FeedTimer() for name in specs}
         _time_per_feed(timers)
-        rules = _Timer(staging, "apply_row_rules")  # reported apart: owned by the quality rules
+        rules = _Timer(standardise, "apply_row_rules")  # reported apart: owned by the quality rules
         wall0, cpu0 = time.perf_counter(), _cpu()
         outcomes = run_feeds(engine, landing, specs.values(), ingest=set(specs), stage=set(specs), scope="18.06",
                              as_of=dt.date(2026, 11, 30), run_id="bench", workers=args.workers)

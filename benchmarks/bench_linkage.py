@@ -23,10 +23,10 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dtsen_pipeline.clock import local_date
-from dtsen_pipeline.ingest.feeds import load_feed_specs
+from dtsen_pipeline.ingest.feeds import load_feed_specs, person_feeds
 from dtsen_pipeline.ingest.intake import ingest_feed
-from dtsen_pipeline.ingest.staging import stage_feed
-from dtsen_pipeline.ingest.store import read_in_force
+from dtsen_pipeline.ingest.raw_store import read_in_force
+from dtsen_pipeline.ingest.standardise import stage_feed
 from dtsen_pipeline.linkage.constraints import verval_constraints
 from dtsen_pipeline.linkage.diagnostics import dtsen_duplicates_found, merged_persons, recall_by_kind
 from dtsen_pipeline.linkage.evaluate import cluster_scores, pairwise_scores, scores_by_feed_pair
@@ -35,7 +35,7 @@ from dtsen_pipeline.linkage.quality import blocking_recall
 from dtsen_pipeline.linkage.run import run_linkage
 from dtsen_pipeline.linkage.truth import load_record_truth
 
-PERSON_FEEDS = ("dtsen", "dukcapil", "pekon", "bansos")
+PERSON_FEEDS = person_feeds(load_feed_specs())  # in registry order, as the linkage asset reads them
 
 
 def peak_mb() -> float:
@@ -43,10 +43,10 @@ def peak_mb() -> float:
 
 
 def stage(landing: Path, out: Path) -> None:
-    """Ingest and stage the person feeds and verval as the assets do, into parquet files."""
+    """Ingest and stage every feed (the person feeds and verval) as the assets do, into parquet files."""
     specs = load_feed_specs()
     engine = sa.create_engine(f"duckdb:///{out / 'warehouse.duckdb'}")
-    for name in (*PERSON_FEEDS, "verval"):
+    for name in specs:
         ingest_feed(engine, landing, specs[name], run_id="bench")
         raw = read_in_force(engine, specs[name])
         staged = stage_feed(raw, specs[name], "18.06", local_date()).staged

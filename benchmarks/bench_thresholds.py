@@ -24,7 +24,7 @@ import sqlalchemy as sa
 from dtsen_pipeline.ingest.feeds import load_feed_specs
 from dtsen_pipeline.ingest.gated import staged_share_by_file
 from dtsen_pipeline.ingest.runner import run_feeds
-from dtsen_pipeline.ingest.staged import stage_records
+from dtsen_pipeline.ingest.staging_tables import stage_records
 from dtsen_pipeline.quality.gate import DEFAULT_STAGED_SHARE, QUARANTINE_RULE
 from dtsen_pipeline.quality.gx_suites import load_thresholds, run_suite, suite_path
 from dtsen_pipeline.sample.generator import DEFAULT_AS_OF, generate

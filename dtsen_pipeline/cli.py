@@ -89,7 +89,7 @@ def accept(feed: str, file: str) -> int:
 
     from dtsen_pipeline.ingest.deliveries import content_id
     from dtsen_pipeline.ingest.feeds import load_feed_specs
-    from dtsen_pipeline.ingest.store import accept_delivery
+    from dtsen_pipeline.ingest.raw_store import accept_delivery
     from dtsen_pipeline.warehouse import engine_for
 
     settings = settings_from_environment()

@@ -1,4 +1,5 @@
-"""Canonical column sets shared by staging, linkage and the golden SQL models.
+"""Canonical column sets, record ids and quarantine reasons shared by ingest, quality, linkage
+and the golden SQL models.
 
 Every person-bearing feed is staged into the same person columns (plus its own extras), so
 linkage and the golden models read one shape whatever the agency called its columns.
@@ -6,7 +7,23 @@ linkage and the golden models read one shape whatever the agency called its colu
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import pandas as pd
+
 PROVENANCE_COLUMNS: tuple[str, ...] = ("record_id", "feed", "source_file", "source_row")
+
+
+def make_record_id(feed: pd.Series | str, source_file: pd.Series, source_row: pd.Series) -> pd.Series:
+    """The stable id of a source record: `<feed>:<source file>#<row>` (provenance, no personal data)."""
+    return feed + ":" + source_file.astype("str") + "#" + source_row.astype("str")
+
+
+# Quarantine reasons of records that are no data (ingest.junk): not counted as records anywhere.
+JUNK_REASONS: tuple[str, ...] = ("EMPTY_ROW", "REPEATED_HEADER", "SUMMARY_ROW", "MALFORMED_ROW")
+# Quarantine reasons of a person record without a usable village code (domain.regions).
+REGION_REASONS: tuple[str, ...] = ("REGION_MISSING", "REGION_BAD_FORMAT", "REGION_UNKNOWN")
 
 # Columns every person-bearing staging table carries, in this order.
 PERSON_COLUMNS: tuple[str, ...] = (

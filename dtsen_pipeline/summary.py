@@ -5,7 +5,7 @@ from __future__ import annotations
 import sqlalchemy as sa
 
 from dtsen_pipeline.ingest.feeds import load_feed_specs
-from dtsen_pipeline.ingest.store import count_in_force
+from dtsen_pipeline.ingest.raw_store import count_in_force
 from dtsen_pipeline.warehouse import count_rows, read_sql, table_exists
 
 HOUSEHOLD_FLAGS = (

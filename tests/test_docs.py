@@ -17,10 +17,11 @@ from pathlib import Path
 
 import yaml
 
+from dtsen_pipeline import schema
 from dtsen_pipeline.config import PROJECT_ROOT
 from dtsen_pipeline.domain import dates, identifiers, regions
 from dtsen_pipeline.golden import flags
-from dtsen_pipeline.ingest import deliveries, staging
+from dtsen_pipeline.ingest import deliveries, standardise
 from dtsen_pipeline.quality import gate, row_rules
 
 DOCS = PROJECT_ROOT / "docs"
@@ -67,7 +68,7 @@ def staging_row_codes() -> set[str]:
             first = parent.elts[0]
             return isinstance(first, ast.Constant) and isinstance(first.value, str) and first.value.islower()
         return False
-    return _literals(PROJECT_ROOT / "dtsen_pipeline" / "ingest" / "staging.py", keep)
+    return _literals(PROJECT_ROOT / "dtsen_pipeline" / "ingest" / "standardise.py", keep)
 
 
 def suite_rules() -> set[str]:
@@ -104,8 +105,8 @@ def code_rule_ids() -> dict[str, set[str]]:
                                                           *(rule for rule, _ in row_rules.ROW_FLAGS.values())},
         "quality.row_rules.ROW_QUARANTINE_REASONS": {*row_rules.ROW_QUARANTINE_REASONS,
                                                      *row_rules.ROW_QUARANTINE_REASONS.values()},
-        "ingest.staging reasons": {*staging.QUARANTINE_REASONS, *staging.JUNK_REASONS, *staging.REGION_REASONS},
-        "ingest.staging row codes": staging_row_codes(),
+        "ingest.standardise reasons": {*standardise.QUARANTINE_REASONS, *schema.JUNK_REASONS, *schema.REGION_REASONS},
+        "ingest.standardise row codes": staging_row_codes(),
         "domain.identifiers": {*identifiers.NIK_ISSUES, *identifiers.KK_ISSUES, *identifiers.NIK_WARNINGS},
         "domain.dates": {*dates.DATE_ISSUES, *dates.DOB_ISSUES, *dates.DOB_FLAGS},
         "domain.regions": set(regions.REGION_ISSUES),
@@ -137,7 +138,7 @@ def test_the_collectors_see_every_kind_of_rule():
     found = code_rule_ids()
     assert {"NAME_CONFLICT", "THIN_EVIDENCE", "NIK_CONFLICT", "NIK_NEAR_MISS", "OVERSIZE",
             "AMBIGUOUS_NAMESAKE"} <= found["linkage.clustering reasons"]
-    assert {"OUT_OF_SCOPE", "SEX_UNKNOWN_CODE", "BAD_PROGRAM"} <= found["ingest.staging row codes"]
+    assert {"OUT_OF_SCOPE", "SEX_UNKNOWN_CODE", "BAD_PROGRAM"} <= found["ingest.standardise row codes"]
     assert {"NIK-13", "QUAR-01", "PDP-02"} <= found["rule numbers in the code"]
     assert {"no_row_lost", "gx_suite", "id_churn"} <= found["asset checks"]
 

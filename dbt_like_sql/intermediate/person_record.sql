@@ -6,41 +6,14 @@
 -- civil registry, or on two or more records: a No. KK typed once is more likely a typo).
 -- is_current_list marks records of each programme's latest list (current recipients).
 -- birth_year / dob_precision: a partial birth date (only year, or year and month) keeps its year.
+-- `records` (the person_records placeholder) is the union of every person feed's staging table,
+-- generated from the feed registry (golden/sql_models.py, person_records_sql): priority and
+-- reported deaths, moves and absences come from each feed YAML's `survivorship`.
 with records as (
-    select record_id, feed, source_file, source_row, nik, no_kk, nama, tgl_lahir, dob_imprecise,
-           cast(birth_year as integer) as birth_year, dob_precision,
-           jenis_kelamin, hubungan, kode_desa, kode_kecamatan, in_scope, flags,
-           1 as source_priority,
-           status_hidup = 'MATI' as reported_dead,
-           false as reported_moved,
-           false as reported_missing,
-           cast(null as varchar) as id_keluarga,
-           cast(null as integer) as desil,
-           cast(null as varchar) as program,
-           cast(null as varchar) as periode
-    from staging.dukcapil
-    union all
-    select record_id, feed, source_file, source_row, nik, no_kk, nama, tgl_lahir, dob_imprecise,
-           cast(birth_year as integer) as birth_year, dob_precision,
-           jenis_kelamin, hubungan, kode_desa, kode_kecamatan, in_scope, flags,
-           2, false, false, false, id_keluarga, cast(desil as integer), cast(null as varchar), cast(null as varchar)
-    from staging.dtsen
-    union all
-    select record_id, feed, source_file, source_row, nik, no_kk, nama, tgl_lahir, dob_imprecise,
-           cast(birth_year as integer) as birth_year, dob_precision,
-           jenis_kelamin, hubungan, kode_desa, kode_kecamatan, in_scope, flags,
-           3, status_dasar = 'MATI', status_dasar = 'PINDAH', status_dasar = 'HILANG',
-           cast(null as varchar), cast(null as integer), cast(null as varchar), cast(null as varchar)
-    from staging.pekon
-    union all
-    select record_id, feed, source_file, source_row, nik, no_kk, nama, tgl_lahir, dob_imprecise,
-           cast(birth_year as integer) as birth_year, dob_precision,
-           jenis_kelamin, hubungan, kode_desa, kode_kecamatan, in_scope, flags,
-           4, false, false, false, cast(null as varchar), cast(null as integer), program, periode
-    from staging.bansos
+    {{ person_records }}
 ),
 latest_list as (
-    select program, max(periode) as periode from staging.bansos group by program
+    select program, max(periode) as periode from records where program is not null group by program
 ),
 kk_support as (
     select no_kk, count(*) as records, bool_or(feed = 'dukcapil') as on_registry
@@ -56,7 +29,7 @@ select i.person_id,
            + (case when r.jenis_kelamin is not null then 1 else 0 end)
            + (case when r.hubungan is not null then 1 else 0 end) as completeness,
        coalesce(k.on_registry or k.records >= 2, false) as kk_established,
-       coalesce(r.feed = 'bansos' and r.periode = l.periode, false) as is_current_list
+       coalesce(r.program is not null and r.periode = l.periode, false) as is_current_list
 from records as r
 join linkage.person_cluster as c on c.record_id = r.record_id
 join identity.person_id as i on i.cluster_id = c.cluster_id

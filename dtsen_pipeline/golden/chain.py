@@ -15,9 +15,10 @@ from dataclasses import dataclass
 import sqlalchemy as sa
 
 from dtsen_pipeline.golden.flags import flag_rules
-from dtsen_pipeline.golden.id_state import PERSON_FEEDS, household_identity, person_identity
+from dtsen_pipeline.golden.id_state import household_identity, person_identity
 from dtsen_pipeline.golden.reference import programme_rules, village_reference
 from dtsen_pipeline.golden.sql_models import discover_models, render
+from dtsen_pipeline.ingest.feeds import load_feed_specs, person_feeds
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 from dtsen_pipeline.warehouse import replace_table, replace_table_from_sql
 
@@ -40,6 +41,7 @@ class PyStep:
     also_writes: tuple[Key, ...] = ()
 
 
+PERSON_FEEDS = person_feeds(load_feed_specs())
 PY_STEPS: dict[Key, PyStep] = {
     ("reference", "village"): PyStep((), lambda e, _r, d: replace_table(
         e, village_reference(d.scope), "reference", "village")),
@@ -52,7 +54,7 @@ PY_STEPS: dict[Key, PyStep] = {
         lambda e, run_id, _d: person_identity(e, run_id, PERSON_FEEDS)),
     ("identity", "household_id"): PyStep(
         (("intermediate", "person_record"), ("intermediate", "person_kk")),
-        lambda e, run_id, _d: household_identity(e, run_id),
+        lambda e, run_id, _d: household_identity(e, run_id, PERSON_FEEDS),
         also_writes=(("identity", "id_change"),)),
 }
 PRODUCER: dict[Key, Key] = {extra: key for key, step in PY_STEPS.items() for extra in step.also_writes}

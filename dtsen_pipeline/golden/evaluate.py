@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from dtsen_pipeline.ingest.staging import make_record_id
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS  # the ceilings the sample's truth columns use
+from dtsen_pipeline.schema import make_record_id
 
 PERSON_FLAGS: tuple[str, ...] = (
     "flag_duplicate_records", "flag_multiple_kk", "flag_dead_recipient", "flag_moved_recipient",

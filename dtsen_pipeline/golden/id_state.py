@@ -38,7 +38,6 @@ from dtsen_pipeline.warehouse import (
 )
 
 IDENTITY_SCHEMA = "identity"
-PERSON_FEEDS: tuple[str, ...] = ("dukcapil", "dtsen", "pekon", "bansos")
 STATE_SCHEMA = "golden_state"
 PERSON, HOUSEHOLD = "PERSON", "HOUSEHOLD"
 PREFIX = {PERSON: "P", HOUSEHOLD: "H"}
@@ -96,7 +95,8 @@ def _staged_keys(engine: sa.Engine, feeds: tuple[str, ...]) -> str:
 
 
 def person_identity(engine: sa.Engine, run_id: str, feeds: tuple[str, ...]) -> dict[str, int]:
-    """identity.person_id: a stable person id for every linkage cluster of this run."""
+    """identity.person_id: a stable person id for every linkage cluster of this run; `feeds`: the
+    person feeds (`feeds.person_feeds`)."""
     records = read_sql(engine, "SELECT c.record_id, c.cluster_id, s.nik, s.feed, s.name_key, s.tgl_lahir "
                        f"FROM linkage.person_cluster AS c LEFT JOIN ({_staged_keys(engine, feeds)}) AS s "
                        "ON s.record_id = c.record_id")
@@ -106,12 +106,13 @@ def person_identity(engine: sa.Engine, run_id: str, feeds: tuple[str, ...]) -> d
     return {**stats, "previous_active": previous_active}
 
 
-def household_identity(engine: sa.Engine, run_id: str) -> dict[str, int]:
+def household_identity(engine: sa.Engine, run_id: str, feeds: tuple[str, ...]) -> dict[str, int]:
     """identity.household_id: a stable household id for every surviving No. KK of this run,
-    and identity.id_change: every id change so far (last published history + this run)."""
+    and identity.id_change: every id change so far (last published history + this run).
+    `feeds`: the person feeds (`feeds.person_feeds`)."""
     records = read_sql(engine, "SELECT r.record_id, r.nik, k.no_kk, s.feed, s.name_key, s.tgl_lahir "
                        "FROM intermediate.person_record AS r JOIN intermediate.person_kk AS k "
-                       f"ON k.person_id = r.person_id LEFT JOIN ({_staged_keys(engine, PERSON_FEEDS)}) AS s "
+                       f"ON k.person_id = r.person_id LEFT JOIN ({_staged_keys(engine, feeds)}) AS s "
                        "ON s.record_id = r.record_id")
     records = records.astype({"record_id": "object", "nik": "object", "no_kk": "object"})
     out = _assign_and_write(engine, HOUSEHOLD, household_units(records), run_id, "no_kk", "household_id")

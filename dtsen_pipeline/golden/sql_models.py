@@ -1,7 +1,9 @@
 """A small runner for the SQL models in `dbt_like_sql/`: one SELECT per file, folder = schema.
 
 Dependencies are read from the SQL itself (every `schema.table` it selects from), so adding a
-model needs no wiring. Models are written once, in DuckDB's dialect, and transpiled by sqlglot
+model needs no wiring. `{{ person_records }}` in a model is replaced by the union of every person
+feed's staging table, generated from the feed registry (`person_records_sql`), so a new person
+feed reaches the golden models by its YAML alone. Models are written once, in DuckDB's dialect, and transpiled by sqlglot
 for PostgreSQL; a construct sqlglot cannot carry over raises instead of producing wrong SQL.
 """
 
@@ -16,6 +18,7 @@ import sqlglot.expressions as exp
 from sqlglot.errors import ErrorLevel
 
 from dtsen_pipeline.config import SQL_MODELS_DIR
+from dtsen_pipeline.ingest.feeds import FeedSpec, load_feed_specs, person_feeds
 
 SOURCE_DIALECT = "duckdb"
 
@@ -43,6 +46,44 @@ class SqlModel:
         return "\n".join(lines)
 
 
+# Columns of intermediate.person_record a person feed has only when it declares the extra.
+_OPTIONAL_PERSON_COLUMNS = {"id_keluarga": "varchar", "desil": "integer", "program": "varchar", "periode": "varchar"}
+
+
+def _person_select(spec: FeedSpec) -> str:
+    def reported(event: str) -> str:
+        if event not in spec.reported:
+            return "false"
+        column, code = spec.reported[event]
+        return f"{column} = '{code.replace(chr(39), chr(39) * 2)}'"
+
+    optional = [(f"cast({c} as {t})" if t != "varchar" else c) if c in spec.extras else f"cast(null as {t})"
+                for c, t in _OPTIONAL_PERSON_COLUMNS.items()]
+    return ("select record_id, feed, source_file, source_row, nik, no_kk, nama, tgl_lahir, dob_imprecise,\n"
+            "           cast(birth_year as integer) as birth_year, dob_precision,\n"
+            "           jenis_kelamin, hubungan, kode_desa, kode_kecamatan, in_scope, flags,\n"
+            f"           {spec.source_priority} as source_priority, {reported('dead')} as reported_dead,\n"
+            f"           {reported('moved')} as reported_moved, {reported('missing')} as reported_missing,\n"
+            "           " + ", ".join(f"{expr} as {c}" for expr, c in zip(optional, _OPTIONAL_PERSON_COLUMNS,
+                                                                         strict=True)) + "\n"
+            f"    from staging.{spec.name}")
+
+
+def person_records_sql(specs: dict[str, FeedSpec]) -> str:
+    """Every person feed's staged records in one shape (`{{ person_records }}`), by survivorship
+    priority: the inputs of intermediate.person_record."""
+    feeds = sorted((specs[n] for n in person_feeds(specs)), key=lambda s: (s.source_priority, s.name))
+    return "\n    union all\n    ".join(_person_select(spec) for spec in feeds)
+
+
+def expand(sql: str, specs: dict[str, FeedSpec] | None = None) -> str:
+    """The model's SQL with `{{ person_records }}` generated from the feed registry."""
+    token = "{{ person_records }}"
+    if token not in sql:
+        return sql
+    return sql.replace(token, person_records_sql(load_feed_specs() if specs is None else specs))
+
+
 def table_references(sql: str) -> tuple[tuple[str, str], ...]:
     """Every schema-qualified table the SELECT reads (CTE names excluded)."""
     tree = sqlglot.parse_one(sql, read=SOURCE_DIALECT)
@@ -58,7 +99,7 @@ def table_references(sql: str) -> tuple[tuple[str, str], ...]:
 
 
 def load_model(path: Path, root: Path = SQL_MODELS_DIR) -> SqlModel:
-    sql = path.read_text(encoding="utf-8").strip().rstrip(";")
+    sql = expand(path.read_text(encoding="utf-8").strip().rstrip(";"))
     schema = path.parent.relative_to(root).as_posix().replace("/", "_")
     return SqlModel(schema=schema, table=path.stem, path=path, sql=sql, deps=table_references(sql))
 

@@ -9,6 +9,7 @@ import codecs
 import fnmatch
 import functools
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Literal
@@ -19,6 +20,14 @@ from dtsen_pipeline.config import FEED_CONFIG_DIR
 
 CODE_SYSTEMS = ("kemendagri", "bps")
 DELIVERY_MODES = ("snapshot", "append")
+ENTITIES = ("person", "decision")  # a person record, or a decision about persons (verval)
+REPORTED_EVENTS = ("dead", "moved", "missing")  # what a person feed's record can report (survivorship)
+# How staging types an extra column (`types:` in the feed YAML; `text` when not declared):
+# text as delivered (trimmed); code: upper case, runs of spaces as one; yes_no: boolean (Y/YA/1 ...);
+# number: decimal, other characters dropped; date: any date shape; nik: a NIK that passes every NIK
+# rule, else null; desil: a whole number 1-10, else null; programme: a programme code (PKH, BPNT,
+# PBI-JK; aliases such as SEMBAKO unified).
+EXTRA_TYPES = ("text", "code", "yes_no", "number", "date", "nik", "desil", "programme")
 RESERVED_NAMES = ("delivery",)  # raw.delivery is the delivery registry
 _FEED_NAME = re.compile(r"[a-z][a-z0-9_]*")
 _HEADER_NOISE = re.compile(r"[\s_.\-]+")
@@ -50,6 +59,7 @@ class FeedSpec:
     region: RegionSpec
     columns: dict[str, str]  # canonical name -> source header
     extras: dict[str, str] = field(default_factory=dict)
+    types: dict[str, str] = field(default_factory=dict)  # extra canonical name -> one of EXTRA_TYPES
     required: tuple[str, ...] = ()
     values: dict[str, dict[str, str]] = field(default_factory=dict)
     snapshot_scope: tuple[str, ...] = ()
@@ -66,6 +76,10 @@ class FeedSpec:
     # A snapshot holding fewer than this share of the records of the delivery in force for its
     # scope is held as `suspect` (an interrupted copy, the wrong extract) until an operator accepts it.
     suspect_below: float = 0.5
+    # Person feeds: survivorship inputs of intermediate.person_record (golden.sql_models):
+    # `priority` (lower wins a conflicting value), and `reported`: {dead|moved|missing: {extra: code}}.
+    source_priority: int | None = None
+    reported: dict[str, tuple[str, str]] = field(default_factory=dict)
 
     def declared_header(self, header: str) -> str | None:
         """The declared spelling of a delivered header, or None when the feed does not use it."""
@@ -75,6 +89,10 @@ class FeedSpec:
     def _declared_by_key(self) -> dict[str, str]:
         """Declared headers by `header_key` (asked for every header of every delivered file)."""
         return {header_key(h): h for h in (*self.source_columns.values(), *self.region_headers)}
+
+    def extra_type(self, name: str) -> str:
+        """How staging types the extra column `name` (EXTRA_TYPES; `text` when not declared)."""
+        return self.types.get(name, "text")
 
     def matches(self, file_name: str) -> bool:
         return any(fnmatch.fnmatch(file_name.lower(), p.lower()) for p in self.files)
@@ -101,8 +119,29 @@ def _spec_from_dict(data: dict) -> FeedSpec:
         raise ValueError(f"feed {name}: region needs exactly one of 'village' or 'parts'")
     if region.get("code_system") not in CODE_SYSTEMS:
         raise ValueError(f"feed {name}: region.code_system must be kemendagri or bps")
+    if data.get("entity") not in ENTITIES:
+        raise ValueError(f"feed {name}: entity must be person or decision")
     if data.get("delivery_mode") not in DELIVERY_MODES:
         raise ValueError(f"feed {name}: delivery_mode must be snapshot or append")
+    types = {str(k): str(v) for k, v in (data.get("types") or {}).items()}
+    extras = data.get("extras") or {}
+    for column, kind in types.items():
+        if column not in extras:
+            raise ValueError(f"feed {name}: types.{column} names no column of extras")
+        if kind not in EXTRA_TYPES:
+            raise ValueError(f"feed {name}: types.{column} must be one of {', '.join(EXTRA_TYPES)}")
+    survivorship = data.get("survivorship") or {}
+    if data.get("entity") == "person" and not isinstance(survivorship.get("priority"), int):
+        raise ValueError(f"feed {name}: a person feed needs survivorship.priority (a whole number; lower wins)")
+    reported: dict[str, tuple[str, str]] = {}
+    for event, condition in (survivorship.get("reported") or {}).items():
+        if event not in REPORTED_EVENTS or not isinstance(condition, dict) or len(condition) != 1:
+            raise ValueError(f"feed {name}: survivorship.reported.{event} must be one of "
+                             f"{', '.join(REPORTED_EVENTS)} with one {{extra: code}}")
+        (column, code), = condition.items()
+        if column not in extras:
+            raise ValueError(f"feed {name}: survivorship.reported.{event} names no column of extras")
+        reported[event] = (str(column), str(code))
     reader = data.get("reader") or {}
     if reader.get("separator") not in (None, ";", ",", "\t", "|"):
         raise ValueError(f"feed {name}: reader.separator must be one of ; , tab |")
@@ -124,7 +163,8 @@ def _spec_from_dict(data: dict) -> FeedSpec:
             parts=region.get("parts"),
         ),
         columns=dict(data["columns"]),
-        extras=dict(data.get("extras") or {}),
+        extras=dict(extras),
+        types=types,
         required=tuple(data.get("required") or ()),
         values={k: {str(a): str(b) for a, b in v.items()} for k, v in (data.get("values") or {}).items()},
         snapshot_scope=tuple(data.get("snapshot_scope") or ()),
@@ -135,6 +175,8 @@ def _spec_from_dict(data: dict) -> FeedSpec:
         free_text=tuple(data.get("free_text") or ()),
         required_for_publication=bool(data.get("required_for_publication", False)),
         suspect_below=float(data.get("suspect_below", 0.5)),
+        source_priority=survivorship.get("priority"),
+        reported=reported,
     )
 
 
@@ -144,6 +186,13 @@ def load_feed_spec(path: Path) -> FeedSpec:
 
 
 def load_feed_specs(config_dir: Path = FEED_CONFIG_DIR) -> dict[str, FeedSpec]:
-    """All declared feeds, keyed by name, in a stable order."""
+    """All declared feeds, keyed by name, in a stable order (the registry: the only list of feeds)."""
     specs = [load_feed_spec(p) for p in sorted(config_dir.glob("*.yaml"))]
     return {s.name: s for s in specs}
+
+
+def person_feeds(specs: Mapping[str, FeedSpec]) -> tuple[str, ...]:
+    """The feeds whose records are persons (`entity: person`), in registry order: what linkage,
+    the person ids and the golden models read. The others (`entity: decision`) carry decisions
+    about persons (verval)."""
+    return tuple(name for name, spec in specs.items() if spec.entity == "person")

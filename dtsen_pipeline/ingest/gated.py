@@ -19,12 +19,13 @@ import sqlalchemy as sa
 
 from dtsen_pipeline.ingest import deliveries
 from dtsen_pipeline.ingest.feeds import FeedSpec
-from dtsen_pipeline.ingest.staged import StagedFeed, publish_staged, stage_records
-from dtsen_pipeline.ingest.staging import JUNK_REASONS, StagingResult
-from dtsen_pipeline.ingest.store import hold_back_deliveries, load_registry
+from dtsen_pipeline.ingest.raw_store import hold_back_deliveries, load_registry
+from dtsen_pipeline.ingest.staging_tables import StagedFeed, publish_staged, stage_records
+from dtsen_pipeline.ingest.standardise import StagingResult
 from dtsen_pipeline.quality import gate
 from dtsen_pipeline.quality.gx_suites import SuiteOutcome
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
+from dtsen_pipeline.schema import JUNK_REASONS
 
 Validate = Callable[[pd.DataFrame], SuiteOutcome]
 

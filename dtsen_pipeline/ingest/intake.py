@@ -31,16 +31,11 @@ from dtsen_pipeline.ingest.deliveries import (
     shrink_problem,
 )
 from dtsen_pipeline.ingest.feeds import FeedSpec
-from dtsen_pipeline.ingest.raw import (
-    JUNK_COLUMN,
-    FileReport,
-    discover_files,
-    read_delivery,
-    refused_files,
-    unclaimed_files,
-)
-from dtsen_pipeline.ingest.staging import classify_junk, scope_values
-from dtsen_pipeline.ingest.store import accepted_deliveries, load_registry, reset_if_outdated, save_feed
+from dtsen_pipeline.ingest.junk import classify_junk
+from dtsen_pipeline.ingest.landing import discover_files, refused_files, unclaimed_files
+from dtsen_pipeline.ingest.raw_records import JUNK_COLUMN, FileReport, read_delivery
+from dtsen_pipeline.ingest.raw_store import accepted_deliveries, load_registry, reset_if_outdated, save_feed
+from dtsen_pipeline.ingest.standardise import scope_values
 
 _FINAL = (ACCEPTED, "duplicate")  # entries never examined again
 # A snapshot with a cut last line is suspect when it has fewer records than this share of the one
@@ -61,7 +56,7 @@ class IntakeResult:
     unclaimed: tuple[str, ...] = ()  # entries of the feed's folder it does not read (listed, never silent)
     settling: tuple[str, ...] = ()  # files still changing, left for the next run (scheduled runs)
     # The records loaded by this run, by delivery_id, as saved to raw.<feed>: staging in the same
-    # process can take them from here instead of reading them back (`store.read_in_force`).
+    # process can take them from here instead of reading them back (`raw_store.read_in_force`).
     loaded: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
 
     @property

@@ -2,7 +2,7 @@
 
 Nothing is interpreted here: every value stays text (identifiers must never pass through a
 number), and every record the file yields is kept, junk included, numbered from 1 after the
-header row. Junk is classified later, in staging, so it can be quarantined with a reason.
+header row. Junk is classified later (`ingest.junk`), so it can be quarantined with a reason.
 
 Speed matters (a Tanggamus delivery is about two million records), so the work is columnar:
 delimited text is parsed by pyarrow's CSV reader, and only the rows it rejects (truncated,

@@ -8,7 +8,7 @@ that is the only placement under which every checkable column holds a value of i
 (village codes, RT/RW numbers, dates, codes the feed declares, identifiers). With no such
 placement, or more than one, the record stays as it came and is quarantined as before.
 
-Runs while raw records are built (`raw.raw_frame`): only there is the file's own column order
+Runs while raw records are built (`raw_records.raw_frame`): only there is the file's own column order
 known. The record keeps its delivered field count (`n_fields`) and gets the code
 `ROW_REPAIRED_SEPARATOR` in the raw column `_repair`, which staging carries into `flags`.
 Column-wise over the few records with exactly one surplus field.

@@ -27,9 +27,9 @@ import sqlalchemy as sa
 from dtsen_pipeline.ingest.feeds import FeedSpec
 from dtsen_pipeline.ingest.gated import GatedFeed, stage_and_gate
 from dtsen_pipeline.ingest.intake import IntakeResult, ingest_feed
-from dtsen_pipeline.ingest.raw import discover_files
-from dtsen_pipeline.ingest.staged import StagedFeed, stage_in_force
-from dtsen_pipeline.ingest.store import count_in_force, load_registry
+from dtsen_pipeline.ingest.landing import discover_files
+from dtsen_pipeline.ingest.raw_store import count_in_force, load_registry
+from dtsen_pipeline.ingest.staging_tables import StagedFeed, stage_in_force
 from dtsen_pipeline.quality.gate import StagingGate
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pandas as pd
 
-from dtsen_pipeline.ingest.staging import make_record_id
+from dtsen_pipeline.schema import make_record_id
 
 
 def load_record_truth(truth_dir: Path) -> pd.DataFrame | None:

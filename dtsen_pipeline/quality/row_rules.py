@@ -1,4 +1,4 @@
-"""Row-level codes of the rules (docs/rules.md), applied to staged rows (the one hook in `ingest.staging`).
+"""Row-level codes of the rules in docs/rules.md, applied to staged rows (the one hook in `ingest.standardise`).
 
 Severity E codes become quarantine reasons (the row goes to review in `quality.quarantine`);
 severity W codes are appended to the row's `flags`, which travel through
@@ -49,7 +49,7 @@ ROW_FLAGS: dict[str, tuple[str, str]] = {
     # is null); the person stays (issue #10: no person lost for a repairable field).
     "BAD_DESIL": ("PRG-01", "W"),
     # REG-02: a person record without a usable village code, staged because it still identifies
-    # the person (name and NIK, No. KK or birth year); kode_desa null (ingest.staging).
+    # the person (name and NIK, No. KK or birth year); kode_desa null (ingest.standardise).
     "REGION_MISSING": ("REG-02", "W"),
     "REGION_BAD_FORMAT": ("REG-02", "W"),
     "REGION_UNKNOWN": ("REG-02", "W"),
@@ -64,7 +64,7 @@ ROW_FLAGS: dict[str, tuple[str, str]] = {
     "DOB_IN_FUTURE": ("DOB-01", "W"),
     "DOB_TOO_OLD": ("DOB-01", "W"),
     # A record one field too long, repaired by joining a free-text field with its neighbour
-    # (ingest.repair); no numbered rule of docs/rules.md, so the code names the file damage itself.
+    # (ingest.repair); no rule id of docs/rules.md, so the code names the file damage itself.
     "ROW_REPAIRED_SEPARATOR": ("FILE", "W"),
     "AGE_MISMATCH": ("DOB-03", "W"),
     "INCLUSION_CANDIDATE": ("PRG-02", "W"),

@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from dtsen_pipeline.domain import regions
-from dtsen_pipeline.ingest.staging import JUNK_REASONS
+from dtsen_pipeline.schema import JUNK_REASONS
 
 SCORECARD_COLUMNS = ("run_id", "run_at", "feed", "level", "kode_kecamatan", "kecamatan", "records",
                      "valid_nik_share", "padan_share", "damaged_id_share", "imprecise_dob_share",

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pandas as pd
 
-from dtsen_pipeline.ingest.raw import read_delivery
-from dtsen_pipeline.ingest.staging import stage_feed
+from dtsen_pipeline.ingest.raw_records import read_delivery
+from dtsen_pipeline.ingest.standardise import stage_feed
 
 
 def stage_verval_file(landing: Path, path: Path, spec, scope: str = "18.06",

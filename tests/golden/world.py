@@ -17,13 +17,14 @@ import sqlalchemy as sa
 
 from dtsen_pipeline.golden.chain import run_golden_chain
 from dtsen_pipeline.golden.id_state import commit_id_state
+from dtsen_pipeline.ingest.feeds import load_feed_specs, person_feeds
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 from dtsen_pipeline.warehouse import read_table, replace_table
 
 DESA = "18.06.01.1001"  # Baros, Kota Agung (Kabupaten Tanggamus, Kemendagri 2025)
 DESA_2 = "18.06.02.2012"  # Kalibening, Talang Padang
 OUTSIDE = "18.71.01.1003"  # Kota Bandar Lampung: outside the deployment's scope
-PERSON_FEEDS = ("dukcapil", "dtsen", "pekon", "bansos")
+PERSON_FEEDS = person_feeds(load_feed_specs())
 COMMON = {
     "nik": None, "nik_issue": None, "no_kk": None, "kk_issue": None, "nama": "NAMA", "nama_norm": "NAMA",
     "name_key": "NAMA", "gelar": "", "tgl_lahir": dt.date(1980, 5, 17), "dob_imprecise": False,

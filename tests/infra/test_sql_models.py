@@ -48,3 +48,32 @@ def test_model_runs_on_duckdb(tmp_path):
     assert model.key == ("out", "double") and model.deps == (("s", "t"),)
     assert replace_table_from_sql(engine, model.schema, model.table, render(model.sql, "duckdb")) == 2
     engine.dispose()
+
+
+def test_the_person_record_union_is_generated_from_the_feed_registry(tmp_path):
+    """A new person feed reaches intermediate.person_record by its YAML: read from its staging
+    table with its priority and the events it reports; extras it lacks are null."""
+    import shutil
+
+    from dtsen_pipeline.config import FEED_CONFIG_DIR
+    from dtsen_pipeline.golden.sql_models import expand, person_records_sql
+    from dtsen_pipeline.ingest.feeds import load_feed_specs
+
+    for path in FEED_CONFIG_DIR.glob("*.yaml"):
+        shutil.copy(path, tmp_path / path.name)
+    (tmp_path / "blt.yaml").write_text(
+        "name: blt\nentity: person\ndelivery_mode: snapshot\nfiles: ['*.csv']\n"
+        "region: {code_system: kemendagri, vintage: '2025', village: KODE_DESA}\n"
+        "columns: {nik: NIK, nama: NAMA}\nextras: {status: STATUS, desil: DESIL}\n"
+        "survivorship: {priority: 5, reported: {dead: {status: WAFAT}}}\n")
+    specs = load_feed_specs(tmp_path)
+    sql = "select * from ({{ person_records }}) as r"
+    assert table_references(expand(sql, specs)) == tuple(
+        ("staging", f) for f in ("bansos", "blt", "dtsen", "dukcapil", "pekon"))
+    blt = person_records_sql(specs).split("union all")[-1]  # priority 5: after the four shipped feeds
+    assert "from staging.blt" in blt and "5 as source_priority" in blt
+    assert "status = 'WAFAT' as reported_dead" in blt and "false as reported_moved" in blt
+    assert "cast(desil as integer) as desil" in blt and "cast(null as varchar) as program" in blt
+    (tmp_path / "blt.yaml").write_text((tmp_path / "blt.yaml").read_text().replace("priority: 5, ", ""))
+    with pytest.raises(ValueError, match="needs survivorship.priority"):
+        load_feed_specs(tmp_path)

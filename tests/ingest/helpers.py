@@ -17,7 +17,7 @@ import xlsxwriter
 
 from dtsen_pipeline.ingest.feeds import FeedSpec, load_feed_specs
 from dtsen_pipeline.ingest.intake import IntakeResult, ingest_feed
-from dtsen_pipeline.ingest.staged import StagedFeed, quarantine_part, stage_in_force
+from dtsen_pipeline.ingest.staging_tables import StagedFeed, quarantine_part, stage_in_force
 from dtsen_pipeline.warehouse import read_table
 
 SPECS = load_feed_specs()

@@ -17,8 +17,8 @@ from dtsen_pipeline.ingest.deliveries import (
     select_in_force,
 )
 from dtsen_pipeline.ingest.intake import ingest_feed
-from dtsen_pipeline.ingest.staging import make_record_id
-from dtsen_pipeline.ingest.store import count_in_force, count_raw, load_registry
+from dtsen_pipeline.ingest.raw_store import count_in_force, count_raw, load_registry
+from dtsen_pipeline.schema import make_record_id
 from dtsen_pipeline.warehouse import read_sql
 from tests.ingest.helpers import (
     OTHER_VILLAGE,

@@ -8,7 +8,7 @@ import datetime as dt
 import pytest
 import sqlalchemy as sa
 
-from dtsen_pipeline.ingest.store import count_in_force, count_raw, load_registry
+from dtsen_pipeline.ingest.raw_store import count_in_force, count_raw, load_registry
 from tests.ingest.helpers import csv_bytes, feed_csv, man_nik, record, run_feed, write
 from tests.support import temporary_database
 
@@ -50,7 +50,7 @@ def test_feeds_side_by_side_on_a_fresh_postgres_warehouse(tmp_path, sample_landi
     turns, each feed's loads run beside the other's, and the tables equal one worker's on DuckDB."""
     from dtsen_pipeline.ingest.feeds import load_feed_specs
     from dtsen_pipeline.ingest.runner import run_feeds
-    from dtsen_pipeline.ingest.staged import quarantine_part
+    from dtsen_pipeline.ingest.staging_tables import quarantine_part
     from dtsen_pipeline.warehouse import read_table
 
     specs = load_feed_specs()

@@ -16,9 +16,9 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from dtsen_pipeline.ingest.deliveries import STATUSES
-from dtsen_pipeline.ingest.raw import discover_files
+from dtsen_pipeline.ingest.landing import discover_files
+from dtsen_pipeline.ingest.raw_store import count_in_force
 from dtsen_pipeline.ingest.readers import sheet_rows
-from dtsen_pipeline.ingest.store import count_in_force
 from tests.ingest.helpers import SPECS, engine_at, run_feed, write, write_xlsx
 
 FEEDS = tuple(SPECS)

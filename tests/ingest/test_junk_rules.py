@@ -1,4 +1,4 @@
-"""`staging.classify_junk` (column-wise, Arrow kernels, shortcuts for speed) against the junk
+"""`junk.classify_junk` (column-wise, Arrow kernels, shortcuts for speed) against the junk
 rules written record by record in plain Python."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from dtsen_pipeline.ingest.feeds import header_key
-from dtsen_pipeline.ingest.raw import OVERFLOW_COLUMN, STR_DTYPE
-from dtsen_pipeline.ingest.staging import classify_junk
+from dtsen_pipeline.ingest.junk import classify_junk
+from dtsen_pipeline.ingest.raw_records import OVERFLOW_COLUMN, STR_DTYPE
 from tests.ingest.helpers import SPECS
 
 HEADERS = ["NIK", "NAMA_KPM", "Kode Desa", "RT", "ALAMAT", "NOMINAL"]  # a repeated header: half of them

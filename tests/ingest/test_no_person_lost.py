@@ -10,7 +10,7 @@ there must be none. Junk (totals, repeated headers, a truncated row) is not a pe
 import pandas as pd
 import pytest
 
-from dtsen_pipeline.ingest.raw import REPAIR_COLUMN
+from dtsen_pipeline.ingest.raw_records import REPAIR_COLUMN
 from dtsen_pipeline.sample.truth import PERSON_FEEDS
 from dtsen_pipeline.warehouse import read_table
 from tests.ingest.helpers import SPECS, engine_at, run_feed

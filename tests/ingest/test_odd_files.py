@@ -7,9 +7,10 @@ import os
 import pytest
 import xlsxwriter
 
-from dtsen_pipeline.ingest import guards, raw
-from dtsen_pipeline.ingest.raw import canonical_headers, extra_column_name
-from dtsen_pipeline.ingest.store import load_registry
+from dtsen_pipeline.ingest import guards, raw_records
+from dtsen_pipeline.ingest.landing import unknown_landing_entries
+from dtsen_pipeline.ingest.raw_records import canonical_headers, extra_column_name
+from dtsen_pipeline.ingest.raw_store import load_registry
 from dtsen_pipeline.warehouse import read_sql
 from tests.ingest.helpers import (
     OTHER_VILLAGE,
@@ -70,14 +71,14 @@ def test_a_file_beyond_the_size_limit_is_refused_unread(landing, engine, monkeyp
 def test_any_reader_failure_registers_that_file_and_the_others_load(landing, engine, monkeypatch):
     _good_pekon(landing)
     write(landing, "pekon", "pekon_aneh.csv", b"nik,nama\n1,2\n")
-    real = raw.read_records
+    real = raw_records.read_records
 
     def failing(path, *args, **kwargs):
         if path.name == "pekon_aneh.csv":
             raise RuntimeError("1806012208900001 could not be parsed")  # a message quoting a value
         return real(path, *args, **kwargs)
 
-    monkeypatch.setattr(raw, "read_records", failing)
+    monkeypatch.setattr(raw_records, "read_records", failing)
     result = run_feed(engine, landing, "pekon")
     report = _status(result, "pekon_aneh.csv")
     assert report.status == "unreadable" and report.problem == "file pekon/pekon_aneh.csv: cannot be read (RuntimeError)"
@@ -167,6 +168,6 @@ def test_files_the_feed_does_not_read_are_listed(landing, engine):
     assert result.intake.unclaimed == ("pekon/arsip", "pekon/catatan.txt", "pekon/pekon_arsip.csv.gz",
                                        "pekon/pekon_lama.xls")
     assert result.intake.summary()["files_not_claimed"] == list(result.intake.unclaimed)
-    assert raw.unknown_landing_entries(landing, {"pekon"}) == []
+    assert unknown_landing_entries(landing, {"pekon"}) == []
     (landing / "bpjs").mkdir()
-    assert raw.unknown_landing_entries(landing, {"pekon"}) == ["bpjs"]
+    assert unknown_landing_entries(landing, {"pekon"}) == ["bpjs"]

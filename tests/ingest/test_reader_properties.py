@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from dtsen_pipeline.ingest.deliveries import STATUSES
 from dtsen_pipeline.ingest.intake import ingest_feed
-from dtsen_pipeline.ingest.store import load_registry
+from dtsen_pipeline.ingest.raw_store import load_registry
 from tests.ingest.helpers import SPECS, engine_at, record, write
 
 FEEDS = tuple(SPECS)

@@ -11,7 +11,7 @@ import sqlalchemy as sa
 import dtsen_pipeline.ingest.runner as runner
 from dtsen_pipeline.ingest.feeds import FeedSpec, load_feed_specs
 from dtsen_pipeline.ingest.runner import run_feeds
-from dtsen_pipeline.ingest.staged import quarantine_part
+from dtsen_pipeline.ingest.staging_tables import quarantine_part
 from dtsen_pipeline.warehouse import read_table
 
 SPECS = load_feed_specs()
@@ -135,7 +135,7 @@ def test_the_multi_asset_publishes_the_other_feeds_then_fails(tmp_path, sample_l
 @pytest.mark.parametrize("feed", ["pekon", "dtsen", "bansos"])
 def test_records_just_loaded_read_as_from_the_warehouse(tmp_path, sample_landing, feed):
     from dtsen_pipeline.ingest.intake import ingest_feed
-    from dtsen_pipeline.ingest.store import read_in_force
+    from dtsen_pipeline.ingest.raw_store import read_in_force
 
     spec = SPECS[feed]
     landing = tmp_path / "landing"

@@ -7,7 +7,7 @@ import pandas as pd
 from dtsen_pipeline.ingest import deliveries
 from dtsen_pipeline.ingest.deliveries import ACCEPTED, HELD_BACK, Delivery
 from dtsen_pipeline.ingest.gated import _worst_new_file, staged_share_by_file
-from dtsen_pipeline.ingest.staging import StagingResult
+from dtsen_pipeline.ingest.standardise import StagingResult
 from dtsen_pipeline.quality import gate
 from dtsen_pipeline.quality.gx_suites import ExpectationOutcome, SuiteOutcome
 

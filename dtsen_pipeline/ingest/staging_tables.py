@@ -16,13 +16,11 @@ import pandas as pd
 import sqlalchemy as sa
 
 from dtsen_pipeline.ingest.feeds import FeedSpec
-from dtsen_pipeline.ingest.raw import INT_COLUMNS, empty_raw_frame
-from dtsen_pipeline.ingest.staging import StagingResult, empty_quarantine, stage_feed
-from dtsen_pipeline.ingest.store import read_in_force
+from dtsen_pipeline.ingest.raw_records import INT_COLUMNS, empty_raw_frame
+from dtsen_pipeline.ingest.raw_store import read_in_force
+from dtsen_pipeline.ingest.standardise import StagingResult, empty_quarantine, stage_feed
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 from dtsen_pipeline.warehouse import ensure_schemas, load_frame, qualified, swap_in, table_transaction
-
-DATE_COLUMNS = ("tgl_lahir", "tgl_mati", "tanggal")
 
 
 def quarantine_part(feed: str) -> str:
@@ -75,14 +73,15 @@ def stage_records(engine: sa.Engine, spec: FeedSpec, scope: str, as_of: dt.date,
                   loaded: Mapping[str, pd.DataFrame] | None = None,
                   ceilings: Mapping[str, int] = DEFAULT_CEILINGS) -> tuple[pd.DataFrame, StagingResult]:
     """The deliveries in force (those this process just loaded from `loaded`, see
-    `store.read_in_force`) and what staging makes of them; nothing is written."""
+    `raw_store.read_in_force`) and what staging makes of them; nothing is written."""
     raw = read_in_force(engine, spec, loaded)
     return raw, _stage(raw, spec, scope, as_of, ceilings)
 
 
 def publish_staged(engine: sa.Engine, spec: FeedSpec, raw: pd.DataFrame, result: StagingResult) -> StagedFeed:
     """Publish staging.<feed> and its quarantine part together; the counts of what was published."""
-    dates = tuple(c for c in DATE_COLUMNS if c in result.staged.columns)
+    declared = ("tgl_lahir", *(name for name in spec.extras if spec.extra_type(name) == "date"))
+    dates = tuple(c for c in declared if c in result.staged.columns)
     quarantine = result.quarantine if len(result.quarantine) else empty_quarantine()
     _replace_together(engine, [(result.staged, "staging", spec.name, dates),
                                (quarantine, "quality", quarantine_part(spec.name), ())])

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 
 from dtsen_pipeline.ingest.deliveries import Delivery, registry_frame, registry_from_frame
 from dtsen_pipeline.ingest.feeds import FeedSpec
-from dtsen_pipeline.ingest.raw import INT_COLUMNS, JUNK_COLUMN, STR_DTYPE, empty_raw_frame
+from dtsen_pipeline.ingest.raw_records import INT_COLUMNS, JUNK_COLUMN, STR_DTYPE, empty_raw_frame
 from dtsen_pipeline.warehouse import (
     ensure_schema,
     load_frame,

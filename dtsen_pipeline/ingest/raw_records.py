@@ -54,61 +54,6 @@ class FileReport:
         return asdict(self)
 
 
-def _visible(path: Path) -> bool:
-    return not path.name.startswith((".", "~$"))
-
-
-def _inside(path: Path, landing_dir: Path) -> bool:
-    """The path is a real file of the landing folder: not a link, not resolving elsewhere."""
-    if path.is_symlink():
-        return False
-    try:
-        return path.resolve().is_relative_to(landing_dir.resolve())
-    except OSError:
-        return False
-
-
-def discover_files(landing_dir: Path, spec: FeedSpec) -> list[Path]:
-    """The feed's files in a stable order (by name); hidden and temporary files, links and paths
-    that resolve outside the landing folder are not among them (see `refused_files`)."""
-    folder = landing_dir / spec.name
-    if not folder.is_dir() or not _inside(folder, landing_dir):
-        return []
-    return sorted(
-        p for p in folder.iterdir()
-        if _visible(p) and _inside(p, landing_dir) and p.is_file() and spec.matches(p.name)
-    )
-
-
-def refused_files(landing_dir: Path, spec: FeedSpec) -> list[Path]:
-    """Entries of the feed's folder that are links, or resolve outside the landing folder: never
-    read (a link to /etc/passwd, or to another office's share), registered as `refused`."""
-    folder = landing_dir / spec.name
-    if not folder.exists():
-        return []
-    if not _inside(folder, landing_dir):
-        return [folder]
-    return sorted(p for p in folder.iterdir() if _visible(p) and not _inside(p, landing_dir))
-
-
-def unclaimed_files(landing_dir: Path, spec: FeedSpec) -> list[str]:
-    """Visible entries of the feed's folder that the feed does not read (`.txt`, `.csv.gz`, `.xls`,
-    sub-folders), relative to the landing folder: listed in the log and metadata, never silently skipped."""
-    folder = landing_dir / spec.name
-    if not folder.is_dir() or not _inside(folder, landing_dir):
-        return []
-    return sorted(p.relative_to(landing_dir).as_posix() for p in folder.iterdir()
-                  if _visible(p) and _inside(p, landing_dir) and not (p.is_file() and spec.matches(p.name)))
-
-
-def unknown_landing_entries(landing_dir: Path, feeds: set[str]) -> list[str]:
-    """Top-level entries of the landing folder that belong to no feed (`_truth` of sample data aside)."""
-    if not landing_dir.is_dir():
-        return []
-    return sorted(p.name for p in landing_dir.iterdir()
-                  if _visible(p) and p.name not in feeds and p.name != "_truth")
-
-
 MAX_COLUMN_BYTES = 63  # PostgreSQL truncates longer identifiers: two long headers would become one
 
 

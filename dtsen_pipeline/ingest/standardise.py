@@ -2,7 +2,8 @@
 
 Every raw record ends in exactly one of the two outputs (`stage_feed` asserts it), so the count
 identity rows in = staged + quarantined holds by construction. Reasons name what a data engineer
-must fix; they never carry the offending values.
+must fix; they never carry the offending values. Junk records (`ingest.junk`, decided at intake)
+are quarantined with their junk reason.
 """
 
 from __future__ import annotations
@@ -12,22 +13,27 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TypeVar
 
-import numpy as np
 import pandas as pd
-import pyarrow as pa
-import pyarrow.compute as pc
 
 from dtsen_pipeline.domain import dates, identifiers, names, regions
 from dtsen_pipeline.domain._text import by_distinct, constant_text, join_codes, rows_where
 from dtsen_pipeline.ingest.feeds import FeedSpec
-from dtsen_pipeline.ingest.raw import JUNK_COLUMN, NON_VALUE_COLUMNS, OVERFLOW_COLUMN, REPAIR_COLUMN
+from dtsen_pipeline.ingest.junk import classify_junk
+from dtsen_pipeline.ingest.raw_records import REPAIR_COLUMN
 from dtsen_pipeline.quality.row_rules import ROW_QUARANTINE_REASONS, apply_row_rules
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
-from dtsen_pipeline.schema import PERSON_COLUMNS, PROGRAMS, QUARANTINE_COLUMNS, VERVAL_RESULTS, VERVAL_TIERS
+from dtsen_pipeline.schema import (
+    JUNK_REASONS,
+    PERSON_COLUMNS,
+    PROGRAMS,
+    QUARANTINE_COLUMNS,
+    REGION_REASONS,
+    VERVAL_RESULTS,
+    VERVAL_TIERS,
+    make_record_id,
+)
 
 # Quarantine reason codes, in the order they are tested (the first that applies is recorded).
-JUNK_REASONS = ("EMPTY_ROW", "REPEATED_HEADER", "SUMMARY_ROW", "MALFORMED_ROW")
-REGION_REASONS = ("REGION_MISSING", "REGION_BAD_FORMAT", "REGION_UNKNOWN")
 QUARANTINE_REASONS = (
     *JUNK_REASONS,
     *REGION_REASONS,
@@ -38,17 +44,10 @@ QUARANTINE_REASONS = (
     *ROW_QUARANTINE_REASONS,
 )
 
-_SUMMARY_PATTERN = r"^\s*(?:JUMLAH|TOTAL|GRAND\s+TOTAL|SUB\s*TOTAL)\b"
 _PROGRAM_ALIASES = {"PBI JK": "PBI-JK", "PBI_JK": "PBI-JK", "PBIJK": "PBI-JK", "SEMBAKO": "BPNT"}
-# Extras typed value by value (no conversion looks at the whole column), so by distinct value.
-_CODED_EXTRAS = ("desil", "pkh", "bpnt", "pbi_jk", "status_padan", "status_hidup", "status_dasar", "periode",
-                 "hasil", "tingkat", "program")
+# Extra types converted value by value (no conversion looks at the whole column), so by distinct value.
+_CODED_TYPES = ("code", "yes_no", "desil", "programme")
 Result = TypeVar("Result", pd.Series, pd.DataFrame)
-
-
-def make_record_id(feed: pd.Series | str, source_file: pd.Series, source_row: pd.Series) -> pd.Series:
-    """The stable id of a source record: `<feed>:<source file>#<row>` (provenance, no personal data)."""
-    return feed + ":" + source_file.astype("str") + "#" + source_row.astype("str")
 
 
 @dataclass(frozen=True)
@@ -77,114 +76,6 @@ def _source_coded(raw: pd.DataFrame, header: str | None, transform: Callable[[pd
     return by_distinct(raw[header], lambda values: transform(_text(values)))
 
 
-def _arrow_chunks(values: pd.Series) -> pa.ChunkedArray:
-    """A column as Arrow strings, as it is held (chunked, no copy) when it is already text."""
-    if not isinstance(values.dtype, pd.StringDtype):
-        values = values.astype("str")
-    array = pa.array(values.array, pa.string())
-    return array if isinstance(array, pa.ChunkedArray) else pa.chunked_array([array], pa.string())
-
-
-def _header_characters(header_keys: pa.Array) -> str:
-    """A regular expression matched by every value whose header key (`_header_keys`) can be one
-    of `header_keys`: made only of their characters (either case), separators and padding."""
-    allowed = {" ", ".", "-", "_", "\t", "\r", "\n", "\ufeff"}
-    for key in header_keys.to_pylist():
-        allowed.update(key)
-        allowed.update(ch.lower() for ch in key if "A" <= ch <= "Z")
-    return "^[" + "".join(f"\\x{{{ord(ch):x}}}" for ch in sorted(allowed)) + "]+$"
-
-
-def _header_keys(text: pa.Array) -> pa.Array:
-    """Header keys of text values (as `feeds.header_key`: case, spaces, dots, dashes and
-    underscores do not count), with cheap kernels: this runs on every record's first value."""
-    key = pc.ascii_upper(pc.utf8_trim(text, " \t\r\n\ufeff"))
-    for noise in (" ", ".", "-", "\t"):
-        key = pc.replace_substring(key, noise, "_")
-    for _ in range(3):
-        key = pc.replace_substring(key, "__", "_")
-    return pc.utf8_trim(key, "_")
-
-
-def _blank(text: pa.Array) -> np.ndarray:
-    """True where a value is missing, empty or only whitespace."""
-    blank = pc.or_kleene(pc.equal(text, ""), pc.utf8_is_space(text))
-    return pc.fill_null(blank, True).to_numpy(zero_copy_only=False)
-
-
-def _header_counts(texts: list[pa.ChunkedArray], header_keys: pa.Array, rows: np.ndarray) -> np.ndarray:
-    """How many fields of each of `rows` equal their own column's header (`texts[i]` is the
-    column whose header key is `header_keys[i]`)."""
-    count = np.zeros(len(rows), dtype=np.int64)
-    for text, key in zip(texts, header_keys, strict=True):
-        same = pc.equal(_header_keys(text.take(pa.array(rows))), key)
-        count += pc.fill_null(same, False).to_numpy(zero_copy_only=False)
-    return count
-
-
-def classify_junk(raw: pd.DataFrame, spec: FeedSpec) -> pd.Series:
-    """The junk reason of each record (NA for a record that looks like data).
-
-    Column-wise with Arrow kernels (a Tanggamus delivery has about two million records): per
-    record, how many fields are filled and which is the first. A record whose first value is
-    a header name is a candidate repeated header (concatenated exports) and its fields are
-    compared with their headers; a totals row starts with JUMLAH/TOTAL. "First" follows the
-    frame's column order, which must be the file's: ingestion classifies each delivery as read
-    and keeps the result in the raw column `_junk`, which this function then returns.
-    """
-    if JUNK_COLUMN in raw.columns:  # decided at ingestion, in the file's own column order
-        return raw[JUNK_COLUMN].astype("str")
-    value_cols = [c for c in raw.columns if c not in NON_VALUE_COLUMNS]
-    n = len(raw)
-    texts = [_arrow_chunks(raw[column]) for column in value_cols]
-    # Each record's first filled column. Almost every record is settled by its first column,
-    # so each further column is looked at only on the records still without a filled value.
-    first_col = np.full(n, -1, dtype=np.int64)
-    open_rows = np.arange(n)
-    for i, text in enumerate(texts):
-        if not len(open_rows):
-            break
-        filled = ~_blank(text if len(open_rows) == n else text.take(pa.array(open_rows)))
-        first_col[open_rows[filled]] = i
-        open_rows = open_rows[~filled]
-    first = pa.nulls(n, pa.string())
-    pieces = [(text, np.flatnonzero(first_col == i)) for i, text in enumerate(texts)]
-    pieces = [(text, rows) for text, rows in pieces if len(rows)]
-    if pieces:  # gather each record's first filled value from the column that holds it
-        values = pa.concat_arrays([text.take(pa.array(rows)).combine_chunks() for text, rows in pieces])
-        where = np.full(n, -1, dtype=np.int64)
-        where[np.concatenate([rows for _, rows in pieces])] = np.arange(len(values))
-        first = values.take(pa.array(where, mask=where < 0))
-
-    header_names = _header_keys(pa.array(value_cols, pa.string())) if value_cols else pa.array([], pa.string())
-    # Header keys are computed only for first values made of characters a header key can come
-    # from (one cheap pass; a NIK or an ID never is), then compared with the feed's headers.
-    maybe = np.flatnonzero(pc.fill_null(pc.match_substring_regex(first, _header_characters(header_names)),
-                                        False).to_numpy(zero_copy_only=False))
-    candidate = np.zeros(n, dtype=bool)
-    if len(maybe):
-        keys = _header_keys(first.take(pa.array(maybe)))
-        candidate[maybe] = pc.fill_null(pc.is_in(keys, value_set=header_names), False).to_numpy(zero_copy_only=False)
-    header_count = np.zeros(n, dtype=np.int64)
-    filled_count = np.zeros(n, dtype=np.int64)  # needed only where a repeated header is possible
-    rows = np.flatnonzero(candidate)
-    if len(rows):
-        header_count[rows] = _header_counts(texts, header_names, rows)
-        filled_count[rows] = sum(~_blank(text.take(pa.array(rows))) for text in texts)
-
-    overflow = raw[OVERFLOW_COLUMN].isna().to_numpy() if OVERFLOW_COLUMN in raw.columns else np.ones(n, bool)
-    empty = (first_col < 0) & overflow  # no field filled
-    repeated = candidate & (header_count >= np.maximum(2, (filled_count + 1) // 2))
-    upper = pc.ascii_upper(pc.utf8_trim_whitespace(first))
-    summary = pc.fill_null(pc.match_substring_regex(upper, _SUMMARY_PATTERN), False)
-    malformed = (raw["n_fields"] != raw["header_fields"]).to_numpy(dtype=bool, na_value=True)
-    if REPAIR_COLUMN in raw.columns:  # one surplus separator repaired at ingestion (ingest.repair)
-        malformed = malformed & raw[REPAIR_COLUMN].isna().to_numpy()
-    reason = np.select([empty, repeated, summary.to_numpy(zero_copy_only=False), malformed],
-                       list(JUNK_REASONS), default=None)
-    return pd.Series(reason, index=raw.index, dtype="str")
-
-
 def scope_values(raw: pd.DataFrame, spec: FeedSpec, junk: pd.Series | None = None) -> pd.DataFrame:
     """The feed's `snapshot_scope` columns, canonical as staging makes them (NA on junk rows).
 
@@ -198,7 +89,7 @@ def scope_values(raw: pd.DataFrame, spec: FeedSpec, junk: pd.Series | None = Non
             village = _region(raw, spec)["kode_desa"]
             values = village if name == "kode_desa" else regions.kecamatan_code(village)
         elif name in spec.extras:
-            values = _extra(raw, name, spec.extras[name])
+            values = _extra(raw, spec, name)
         else:
             values = _source(raw, spec.columns.get(name))
         out[name] = values.astype("str").mask(junk)
@@ -221,11 +112,12 @@ def _map_values(values: pd.Series, mapping: dict[str, str]) -> pd.DataFrame:
     return pd.DataFrame({"value": mapped, "unknown": values.notna() & mapped.isna()}, index=values.index)
 
 
-def _extra(raw: pd.DataFrame, name: str, header: str | None) -> pd.Series:
-    """The extra column `name`, typed (`_typed_extra`) from the delivered column `header`."""
-    if name in _CODED_EXTRAS:
-        return _source_coded(raw, header, lambda values: _typed_extra(name, values))
-    return _typed_extra(name, _source(raw, header))
+def _extra(raw: pd.DataFrame, spec: FeedSpec, name: str) -> pd.Series:
+    """The extra column `name`, typed as the feed declares it (`_typed_extra`)."""
+    kind, header = spec.extra_type(name), spec.extras.get(name)
+    if kind in _CODED_TYPES:
+        return _source_coded(raw, header, lambda values: _typed_extra(kind, values))
+    return _typed_extra(kind, _source(raw, header))
 
 
 def _region(raw: pd.DataFrame, spec: FeedSpec) -> pd.DataFrame:
@@ -242,25 +134,24 @@ def _yes_no(values: pd.Series) -> pd.Series:
     return out.mask(upper.isin(["N", "T", "TIDAK", "NO", "0", "FALSE"]), False)
 
 
-def _typed_extra(name: str, values: pd.Series) -> pd.Series:
-    """Extras are typed by their canonical name, so a new feed reuses the same conversions."""
-    if name == "desil":
+def _typed_extra(kind: str, values: pd.Series) -> pd.Series:
+    """Extras are typed by their declared type (`types:` in the feed YAML, `feeds.EXTRA_TYPES`)."""
+    if kind == "desil":
         number = pd.to_numeric(values, errors="coerce")
         valid = number.between(1, 10) & (number == number.round())
         return number.where(valid).astype("Int64")
-    if name in ("pkh", "bpnt", "pbi_jk"):
+    if kind == "yes_no":
         return _yes_no(values)
-    if name == "nominal":
+    if kind == "number":
         return pd.to_numeric(values.str.replace(r"[^0-9.\-]", "", regex=True), errors="coerce")
-    if name in ("tgl_mati",):
+    if kind == "date":
         return dates.parse_dates(values)["date"]
-    if name == "nik_ganda":
+    if kind == "nik":
         return identifiers.check_nik(values)["nik"]
-    if name in ("status_padan", "status_hidup", "status_dasar", "periode", "hasil", "tingkat"):
+    if kind == "code":
         return _code_text(values)
-    if name == "program":
-        upper = _code_text(values)
-        return upper.replace(_PROGRAM_ALIASES)
+    if kind == "programme":
+        return _code_text(values).replace(_PROGRAM_ALIASES)
     return values
 
 
@@ -366,8 +257,8 @@ def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date,
         out["rt"] = _source(raw, spec.columns.get("rt"))
         out["rw"] = _source(raw, spec.columns.get("rw"))
 
-    for name, header in spec.extras.items():
-        out[name] = _extra(raw, name, header)
+    for name in spec.extras:
+        out[name] = _extra(raw, spec, name)
 
     if "program" in spec.extras:  # an unknown programme is not used; the recipient stays (flag)
         bad_program = ~out["program"].isin(PROGRAMS)
