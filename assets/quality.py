@@ -113,7 +113,7 @@ def _gx_checks(schema: str, table: str) -> AssetChecksDefinition:
         df = read_table(engine, schema, table)
         outcome = run_suite(df, path, docs_dir=pipeline.artifacts / DOCS_FOLDER / context.run.run_id,
                             thresholds=quality.thresholds(), ceilings=quality.ceilings(),
-                            as_of=pipeline.as_of())
+                            as_of=pipeline.as_of(), person_feeds=tuple(PERSON_FEEDS))
         decision = gate.GateDecision.of("build", f"{schema}.{table}", outcome,
                                         gate.PASSED if outcome.success else gate.BLOCKED)
         record_decisions(engine, [decision], context.run.run_id)

@@ -24,7 +24,7 @@ import datetime as dt
 import functools
 import json
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -107,12 +107,18 @@ def load_thresholds(path: Path = THRESHOLDS_FILE) -> dict[str, dict[str, float]]
     return out
 
 
+PERSON_FEEDS_VARIABLE = "$person_feeds"  # a value_set filled with the feed registry's person feeds
+
+
 def read_suite_file(path: Path, thresholds: Mapping[str, Mapping[str, float]] | None = None,
-                    ceilings: Mapping[str, int] | None = None, as_of: dt.date | None = None) -> dict:
+                    ceilings: Mapping[str, int] | None = None, as_of: dt.date | None = None,
+                    person_feeds: Sequence[str] | None = None) -> dict:
     """The suite as declared (with the files it includes), with the thresholds' `mostly` (default:
     the shipped file) applied to its error-severity expectations that declare one, the
-    programme `ceilings` given to PRG-02's expectation where its suite names none, and the run's
-    date `as_of` to the expectations that reckon ages where the suite names none."""
+    programme `ceilings` given to PRG-02's expectation where its suite names none, the run's
+    date `as_of` to the expectations that reckon ages where the suite names none, and the
+    registry's `person_feeds` as the `value_set` an expectation declares as `"$person_feeds"`
+    (a feed added by YAML is then a value the golden tables may hold)."""
     data = _composed(path)
     overrides = (load_thresholds() if thresholds is None else thresholds).get(data.get("name", path.stem), {})
     for exp in data.get("expectations", []):
@@ -128,6 +134,8 @@ def read_suite_file(path: Path, thresholds: Mapping[str, Mapping[str, float]] | 
             exp.setdefault("kwargs", {})["ceilings"] = dict(ceilings)
         if as_of is not None and exp.get("type") in AS_OF_EXPECTATIONS:
             exp.setdefault("kwargs", {}).setdefault("as_of", as_of.isoformat())
+        if person_feeds is not None and exp.get("kwargs", {}).get("value_set") == PERSON_FEEDS_VARIABLE:
+            exp["kwargs"]["value_set"] = list(person_feeds)
     return data
 
 
@@ -186,13 +194,16 @@ def _docs_context(docs_dir: str):
 
 
 def load_suite(path: Path, thresholds: Mapping[str, Mapping[str, float]] | None = None,
-               ceilings: Mapping[str, int] | None = None, as_of: dt.date | None = None):
+               ceilings: Mapping[str, int] | None = None, as_of: dt.date | None = None,
+               person_feeds: Sequence[str] | None = None):
     """A GX ExpectationSuite from a JSON file; raises if GX dropped any expectation."""
     import great_expectations as gx
 
     _register_custom_expectations()
-    data = read_suite_file(path, thresholds, ceilings, as_of)
+    data = read_suite_file(path, thresholds, ceilings, as_of, person_feeds)
     declared = data.get("expectations", [])
+    if any(exp.get("kwargs", {}).get("value_set") == PERSON_FEEDS_VARIABLE for exp in declared):
+        raise SuiteDefinitionError(f"{path.name}: {PERSON_FEEDS_VARIABLE} needs the registry's person feeds")
     try:
         suite = gx.ExpectationSuite(name=data["name"], expectations=declared)
     except Exception as exc:  # GX/pydantic refuse a malformed expectation (unknown or missing kwargs)
@@ -267,11 +278,12 @@ def _outcome(r) -> ExpectationOutcome:
 
 def run_suite(df: pd.DataFrame, path: Path, docs_dir: Path | None = None,
               thresholds: Mapping[str, Mapping[str, float]] | None = None,
-              ceilings: Mapping[str, int] | None = None, as_of: dt.date | None = None) -> SuiteOutcome:
+              ceilings: Mapping[str, int] | None = None, as_of: dt.date | None = None,
+              person_feeds: Sequence[str] | None = None) -> SuiteOutcome:
     """Validate `df` against the suite in `path` (with the deployment's `thresholds`, programme
     `ceilings` and the run's date `as_of`, see `read_suite_file`); with `docs_dir`, also render
     offline Data Docs there."""
-    suite = load_suite(path, thresholds, ceilings, as_of)
+    suite = load_suite(path, thresholds, ceilings, as_of, person_feeds)
     page = None
     if docs_dir is None:
         batch = _batch_definition(_context(), suite.name).get_batch(batch_parameters={"dataframe": df})

@@ -32,9 +32,19 @@ def test_there_is_a_suite_per_staging_and_build_table():
 @pytest.mark.parametrize("path", SUITES, ids=lambda p: p.stem)
 def test_gx_accepts_every_declared_expectation(path):
     expectations = declared(path)
-    suite = gx_suites.load_suite(path)  # raises when GX silently dropped one
+    suite = gx_suites.load_suite(path, person_feeds=PERSON_FEEDS)  # raises when GX silently dropped one
     assert len(suite.expectations) == len(expectations) > 0
     assert [e.expectation_type for e in suite.expectations] == [d["type"] for d in expectations]
+
+
+def test_the_feeds_golden_tables_may_hold_come_from_the_feed_registry():
+    """build__person_source names no feed: a person feed added by YAML is a value it accepts."""
+    path = EXPECTATIONS_DIR / "build__person_source.json"
+    feed_sets = [e["kwargs"]["value_set"] for e in gx_suites.read_suite_file(path, person_feeds=("dtsen", "blt_desa"))
+                 ["expectations"] if e["kwargs"].get("column") == "feed"]
+    assert feed_sets == [["dtsen", "blt_desa"]]
+    with pytest.raises(gx_suites.SuiteDefinitionError, match="person feeds"):
+        gx_suites.load_suite(path)
 
 
 @pytest.mark.parametrize("path", SUITES, ids=lambda p: p.stem)
