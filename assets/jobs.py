@@ -3,6 +3,8 @@
 
 from dagster import AssetSelection, ScheduleDefinition, define_asset_job
 
+from dtsen_pipeline.clock import DEPLOYMENT_TIMEZONE
+
 nightly_refresh = define_asset_job(
     "nightly_refresh",
     selection=AssetSelection.all(),
@@ -27,5 +29,5 @@ nightly_schedule = ScheduleDefinition(
     name="nightly_refresh_schedule",
     job=nightly_refresh,
     cron_schedule="0 1 * * *",
-    execution_timezone="Asia/Jakarta",
+    execution_timezone=DEPLOYMENT_TIMEZONE,
 )

@@ -12,6 +12,7 @@ overwhelming evidence, or when the result would be implausibly large. Verified d
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -272,16 +273,23 @@ def edge_refusals(edges: pd.DataFrame, guards: ClusterGuards, sole_prefix: np.nd
     return reasons
 
 
-def _registry_families(records: pd.DataFrame, cards: np.ndarray) -> dict[str, set[str]]:
-    """The NIKs the civil registry lists on each of `cards` (No. KK)."""
-    if not all(c in records for c in ("nik", "no_kk", "feed")):
+def _registry_families(records: pd.DataFrame, edges: pd.DataFrame, positions: np.ndarray) -> dict[str, set[str]]:
+    """The NIKs the civil registry lists on each No. KK that a family guard may ask about: the
+    cards of the edges whose No. KK agree and whose NIKs agree on 15 digits or are one typing
+    error apart (looked up once, for both guards)."""
+    if not all(c in records for c in ("nik", "no_kk", "feed")) or not all(c in edges for c in (NIK_GAMMA, KK_GAMMA)):
         return {}
+    asked = (edges[KK_GAMMA].to_numpy() == EXACT_ID_GAMMA) & np.isin(
+        edges[NIK_GAMMA].to_numpy(), (PREFIX_ID_GAMMA, ONE_DIGIT_ID_GAMMA, SWAPPED_ID_GAMMA))
+    asked &= (positions >= 0).all(axis=1)
+    cards = records["no_kk"].to_numpy(dtype=object)[positions[asked, 0]]
     on_registry = ((records["feed"] == CIVIL_REGISTRY_FEED) & records["nik"].notna()
                    & records["no_kk"].isin(pd.unique(cards)))
     return records.loc[on_registry].groupby("no_kk")["nik"].agg(set).to_dict()
 
 
-def _sole_prefix_holder(records: pd.DataFrame, edges: pd.DataFrame, positions: np.ndarray) -> np.ndarray:
+def _sole_prefix_holder(records: pd.DataFrame, edges: pd.DataFrame, positions: np.ndarray,
+                        families: Mapping[str, set[str]]) -> np.ndarray:
     """Per edge (with the row positions of its two records): a NIK cut to 15 digits on the same
     No. KK, whose 15 digits belong to exactly one member of that family on the civil registry.
     People born the same day in one kecamatan share them (sequence 0001, 0002...); in one family
@@ -295,7 +303,6 @@ def _sole_prefix_holder(records: pd.DataFrame, edges: pd.DataFrame, positions: n
         return out
     prefix, card = records["nik_prefix15"].to_numpy(dtype=object), records["no_kk"].to_numpy(dtype=object)
     left, right = positions[candidate, 0], positions[candidate, 1]
-    families = _registry_families(records, card[left])
     out[candidate] = [sum(m[:15] == p for m in families.get(c, ())) == 1
                       for p, c in zip(np.where(pd.isna(prefix[left]), prefix[right], prefix[left]),
                                       card[left], strict=True)]
@@ -325,7 +332,7 @@ def _details_agree(edges: pd.DataFrame, year_only: np.ndarray | None = None) -> 
 
 
 def _sole_typo_neighbour(records: pd.DataFrame, edges: pd.DataFrame, left: np.ndarray,
-                         right: np.ndarray) -> np.ndarray:
+                         right: np.ndarray, families: Mapping[str, set[str]]) -> np.ndarray:
     """Per edge: NIKs one typing error apart on one No. KK, names alike (one containing the other
     at least), where one NIK is on the civil registry in that family and the other is not, and
     the registry lists no other member of the family within one typing error of it. Twins'
@@ -339,10 +346,9 @@ def _sole_typo_neighbour(records: pd.DataFrame, edges: pd.DataFrame, left: np.nd
     if not candidate.any():
         return out
     nik, card = records["nik"].to_numpy(dtype=object), records["no_kk"].to_numpy(dtype=object)
-    family = _registry_families(records, card[left[candidate]])
     for i in np.flatnonzero(candidate):
         a, b = nik[left[i]], nik[right[i]]
-        members = family.get(card[left[i]], set())
+        members = families.get(card[left[i]], set())
         if (a in members) == (b in members):
             continue
         known, typed = (a, b) if a in members else (b, a)
@@ -411,7 +417,8 @@ def guarded_clusters(
     strong = pairs[pairs["match_probability"] >= threshold]
     scored = np.column_stack([_positions(index, strong["unique_id_l"]),
                               _positions(index, strong["unique_id_r"])]).astype(np.int64)
-    edge_reasons = edge_refusals(strong, guards, _sole_prefix_holder(records, strong, scored))
+    families = _registry_families(records, strong, scored)
+    edge_reasons = edge_refusals(strong, guards, _sole_prefix_holder(records, strong, scored, families))
     edge_refused = strong[edge_reasons.notna()].assign(reason=edge_reasons.dropna())
     allowed = edge_reasons.isna().to_numpy()
     strong, scored = strong[allowed], scored[allowed]
@@ -449,8 +456,8 @@ def guarded_clusters(
         year_only = _year_only(records)
         left, right = sub_edges["_l"].to_numpy(), sub_edges["_r"].to_numpy()
         agree = _details_agree(sub_edges, year_only[left] | year_only[right])
-        agree |= _sole_typo_neighbour(records, sub_edges, left, right)
-        for a, b, w, details in zip(local[sub_edges["_l"].to_numpy()].tolist(), local[sub_edges["_r"].to_numpy()].tolist(),
+        agree |= _sole_typo_neighbour(records, sub_edges, left, right, families)
+        for a, b, w, details in zip(local[left].tolist(), local[right].tolist(),
                                     sub_edges["match_weight"].to_numpy().tolist(), agree.tolist(), strict=True):
             clusterer.link(a, b, w, same_person_details=details)
         roots = np.array([clusterer.find(k) for k in range(len(subset))])

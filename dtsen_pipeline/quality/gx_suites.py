@@ -281,8 +281,8 @@ def run_suite(df: pd.DataFrame, path: Path, docs_dir: Path | None = None,
               ceilings: Mapping[str, int] | None = None, as_of: dt.date | None = None,
               person_feeds: Sequence[str] | None = None) -> SuiteOutcome:
     """Validate `df` against the suite in `path` (with the deployment's `thresholds`, programme
-    `ceilings` and the run's date `as_of`, see `read_suite_file`); with `docs_dir`, also render
-    offline Data Docs there."""
+    `ceilings`, the run's date `as_of` and the registry's `person_feeds`, see `read_suite_file`);
+    with `docs_dir`, also render offline Data Docs there."""
     suite = load_suite(path, thresholds, ceilings, as_of, person_feeds)
     page = None
     if docs_dir is None:
