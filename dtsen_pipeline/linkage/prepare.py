@@ -12,7 +12,7 @@ from dtsen_pipeline.domain.names import LOW_INFORMATION_TOKENS
 
 LINKAGE_COLUMNS = (
     "unique_id", "feed", "nik", "nik_prefix15", "nik_region", "nik_birth", "nik_sequence",
-    "nik_head8", "nik_tail8", "nik_head7", "nik_tail7", "no_kk", "kk_prefix15", "name_key", "name_prefix", "name_prefix4", "first_token", "last_token", "informative_token",
+    "nik_head8", "nik_tail8", "nik_head7", "nik_tail7", "nik_number", "no_kk", "kk_prefix15", "kk_number", "name_key", "name_prefix", "name_prefix4", "first_token", "last_token", "informative_token",
     "dob", "dob_year", "dob_day_month", "dob_imprecise", "jenis_kelamin", "kode_desa", "kode_kecamatan", "alamat_key",
 )
 
@@ -55,6 +55,9 @@ def linkage_input(staged: pd.DataFrame) -> pd.DataFrame:
     # Halves a NIK one typing error away keeps intact (see model.BLOCKING_KEYS).
     out["nik_head8"], out["nik_tail8"] = nik.str[:8], nik.str[8:]
     out["nik_head7"], out["nik_tail7"] = nik.str[:7], nik.str[9:]
+    # The ids as numbers, for the comparisons' cheap one-typing-error test (model._digits_intact).
+    out["nik_number"] = pd.to_numeric(nik, errors="coerce").astype("Int64")
+    out["kk_number"] = pd.to_numeric(out["no_kk"], errors="coerce").astype("Int64")
     dob = pd.to_datetime(staged["tgl_lahir"]) if "tgl_lahir" in staged else pd.Series(pd.NaT, index=staged.index)
     out["dob"] = dob.dt.strftime("%Y-%m-%d").astype("str").values
     out["dob_day_month"] = dob.dt.strftime("%m-%d").astype("str").values
