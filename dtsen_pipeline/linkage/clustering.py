@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
@@ -206,18 +208,26 @@ class GuardedClusterer:
         return True
 
 
-def _positions(ids: pd.Index, values: pd.Series) -> np.ndarray:
-    """Row positions of record ids (-1 where unknown), hashed in one vectorised pass."""
-    return ids.get_indexer(values.astype(ids.dtype))
+def _pair_positions(ids: pa.Array, *frames: pd.DataFrame | None) -> list[np.ndarray]:
+    """Per frame of pairs (unique_id_l, unique_id_r): the (n, 2) row positions of its records, -1
+    where an id is unknown. One vectorised hash lookup in Arrow for all of them: the hash table of
+    the ids is built once, and a pandas index lookup on Arrow strings costs several times more."""
+    frames_ = [f if f is not None else pd.DataFrame({"unique_id_l": [], "unique_id_r": []}) for f in frames]
+    columns = [pa.array(f[side], from_pandas=True, type=ids.type) if len(f) else pa.array([], type=ids.type)
+               for f in frames_ for side in ("unique_id_l", "unique_id_r")]
+    found = pc.index_in(pa.chunked_array(columns, type=ids.type), value_set=ids)
+    found = found.fill_null(-1).to_numpy().astype(np.int64)
+    out, start = [], 0
+    for frame in frames_:
+        n = len(frame)
+        out.append(np.column_stack([found[start:start + n], found[start + n:start + 2 * n]]))
+        start += 2 * n
+    return out
 
 
-def _links(frame: pd.DataFrame | None, ids: pd.Index) -> np.ndarray:
-    """Known record pairs as an (n, 2) array of record indices (unknown ids dropped)."""
-    if frame is None or frame.empty:
-        return np.empty((0, 2), dtype=np.int64)
-    left, right = _positions(ids, frame["unique_id_l"]), _positions(ids, frame["unique_id_r"])
-    keep = (left >= 0) & (right >= 0)
-    return np.column_stack([left[keep], right[keep]]).astype(np.int64)
+def _known(pairs: np.ndarray) -> np.ndarray:
+    """The pairs whose two records are both known."""
+    return pairs[(pairs >= 0).all(axis=1)] if len(pairs) else np.empty((0, 2), dtype=np.int64)
 
 
 def _components(n: int, edges: np.ndarray) -> np.ndarray:
@@ -282,10 +292,14 @@ def _registry_families(records: pd.DataFrame, edges: pd.DataFrame, positions: np
     asked = (edges[KK_GAMMA].to_numpy() == EXACT_ID_GAMMA) & np.isin(
         edges[NIK_GAMMA].to_numpy(), (PREFIX_ID_GAMMA, ONE_DIGIT_ID_GAMMA, SWAPPED_ID_GAMMA))
     asked &= (positions >= 0).all(axis=1)
-    cards = records["no_kk"].to_numpy(dtype=object)[positions[asked, 0]]
+    cards = pd.unique(records["no_kk"].to_numpy(dtype=object)[positions[asked, 0]])
     on_registry = ((records["feed"] == CIVIL_REGISTRY_FEED) & records["nik"].notna()
-                   & records["no_kk"].isin(pd.unique(cards)))
-    return records.loc[on_registry].groupby("no_kk")["nik"].agg(set).to_dict()
+                   & records["no_kk"].isin(cards)).to_numpy()
+    families: dict[str, set[str]] = {}
+    for card, nik in zip(records["no_kk"].to_numpy(dtype=object)[on_registry],
+                         records["nik"].to_numpy(dtype=object)[on_registry], strict=True):
+        families.setdefault(card, set()).add(nik)
+    return families
 
 
 def _sole_prefix_holder(records: pd.DataFrame, edges: pd.DataFrame, positions: np.ndarray,
@@ -412,21 +426,25 @@ def guarded_clusters(
     """
     guards = guards or ClusterGuards()
     records = records.reset_index(drop=True)
-    ids = records["unique_id"].astype("str")
-    index = pd.Index(ids)
-    strong = pairs[pairs["match_probability"] >= threshold]
-    scored = np.column_stack([_positions(index, strong["unique_id_l"]),
-                              _positions(index, strong["unique_id_r"])]).astype(np.int64)
+    ids = pa.array(records["unique_id"].astype("str"), from_pandas=True)
+    # Ties between edges of equal weight are broken by the records' ids, not their positions, so
+    # the clusters do not depend on the order the records arrive in.
+    id_rank = np.empty(len(ids), dtype=np.int64)
+    id_rank[pc.sort_indices(ids).to_numpy()] = np.arange(len(ids))
+    above = (pairs["match_probability"] >= threshold).to_numpy()
+    scored, must, cannot = _pair_positions(ids, pairs, must_link, cannot_link)
+    must, cannot = _known(must), _known(cannot)
+    # Edges as record positions and scores only: the two id columns are not copied along.
+    strong = pairs.loc[above, [c for c in pairs.columns if c not in ("unique_id_l", "unique_id_r")]]
+    scored = scored[above]
     families = _registry_families(records, strong, scored)
     edge_reasons = edge_refusals(strong, guards, _sole_prefix_holder(records, strong, scored, families))
-    edge_refused = strong[edge_reasons.notna()].assign(reason=edge_reasons.dropna())
-    allowed = edge_reasons.isna().to_numpy()
-    strong, scored = strong[allowed], scored[allowed]
-    must = _links(must_link, index)
-    cannot = _links(cannot_link, index)
+    refused_here = edge_reasons.notna().to_numpy()
+    edge_refused = [(scored[refused_here], edge_reasons[refused_here].to_numpy())]
+    strong, scored = strong[~refused_here], scored[~refused_here]
     ambiguous = _ambiguous_thin_edges(records, strong, scored, must)
     if ambiguous.any():
-        edge_refused = pd.concat([edge_refused, strong[ambiguous].assign(reason="AMBIGUOUS_NAMESAKE")])
+        edge_refused.append((scored[ambiguous], np.full(int(ambiguous.sum()), "AMBIGUOUS_NAMESAKE", dtype=object)))
         strong, scored = strong[~ambiguous], scored[~ambiguous]
     labels = _components(len(records), np.vstack([scored, must]))
     suspect = _suspect_components(records, labels, guards, cannot)
@@ -434,8 +452,7 @@ def guarded_clusters(
 
     final = labels.astype(np.int64)
     refused: Counter[str] = Counter()
-    refused_edges = pd.DataFrame({"unique_id_l": pd.Series(dtype="str"), "unique_id_r": pd.Series(dtype="str"),
-                                  "reason": pd.Series(dtype="str")})
+    guard_refused: tuple[np.ndarray, np.ndarray] = (np.empty((0, 2), dtype=np.int64), np.empty(0, dtype=object))
     if in_suspect.any():
         subset = np.flatnonzero(in_suspect)
         local = np.full(len(records), -1, dtype=np.int64)
@@ -450,11 +467,13 @@ def guarded_clusters(
             clusterer.forbid(int(a), int(b))
         for a, b in localise(must):
             clusterer.link(int(a), int(b), float("inf"), forced=True)
-        sub_edges = strong.assign(_l=scored[:, 0], _r=scored[:, 1])[in_suspect[scored[:, 0]]]
-        sub_edges = sub_edges.sort_values(["match_weight", "unique_id_l", "unique_id_r"],
-                                          ascending=[False, True, True])
+        inside = in_suspect[scored[:, 0]]
+        sub_edges, sub_scored = strong[inside], scored[inside]
+        order = np.lexsort((id_rank[sub_scored[:, 1]], id_rank[sub_scored[:, 0]],
+                            -sub_edges["match_weight"].to_numpy()))
+        sub_edges, sub_scored = sub_edges.iloc[order], sub_scored[order]
         year_only = _year_only(records)
-        left, right = sub_edges["_l"].to_numpy(), sub_edges["_r"].to_numpy()
+        left, right = sub_scored[:, 0], sub_scored[:, 1]
         agree = _details_agree(sub_edges, year_only[left] | year_only[right])
         agree |= _sole_typo_neighbour(records, sub_edges, left, right, families)
         for a, b, w, details in zip(local[left].tolist(), local[right].tolist(),
@@ -463,17 +482,22 @@ def guarded_clusters(
         roots = np.array([clusterer.find(k) for k in range(len(subset))])
         final[subset] = labels.max() + 1 + roots
         refused = clusterer.refused
-        if clusterer.refused_edges:
-            edges = np.array([(subset[a], subset[b]) for a, b, _ in clusterer.refused_edges])
-            refused_edges = pd.DataFrame({"unique_id_l": ids.to_numpy()[edges[:, 0]],
-                                          "unique_id_r": ids.to_numpy()[edges[:, 1]],
-                                          "reason": [r for _, _, r in clusterer.refused_edges]})
+        guard_refused = (np.array([(subset[a], subset[b]) for a, b, _ in clusterer.refused_edges],
+                                  dtype=np.int64).reshape(-1, 2),
+                         np.array([r for _, _, r in clusterer.refused_edges], dtype=object))
 
-    if len(edge_refused):
-        refused.update(edge_refused["reason"].value_counts().to_dict())
-        refused_edges = pd.concat([refused_edges, edge_refused[["unique_id_l", "unique_id_r", "reason"]]],
-                                  ignore_index=True)
-    frame = pd.DataFrame({"unique_id": ids, "group": final})
+    for _, reasons in edge_refused:
+        refused.update(Counter(reasons.tolist()))
+    refused_pairs = np.vstack([p for p, _ in (guard_refused, *edge_refused)])
+    reasons = np.concatenate([r for _, r in (guard_refused, *edge_refused)])
+    id_values = records["unique_id"].astype("str").to_numpy(dtype=object)
+    refused_edges = pd.DataFrame({"unique_id_l": pd.Series(id_values[refused_pairs[:, 0]], dtype="str"),
+                                  "unique_id_r": pd.Series(id_values[refused_pairs[:, 1]], dtype="str"),
+                                  "reason": pd.Series(reasons, dtype="str")})
     # A cluster is named by its smallest record id: deterministic for the same input.
-    frame["cluster_id"] = frame.groupby("group")["unique_id"].transform("min")
-    return ClusteringResult(frame[["unique_id", "cluster_id"]], dict(refused), refused_edges)
+    smallest = pd.Series(id_rank).groupby(final).transform("min").to_numpy()
+    by_rank = np.empty(len(ids), dtype=np.int64)
+    by_rank[id_rank] = np.arange(len(ids))
+    frame = pd.DataFrame({"unique_id": records["unique_id"].astype("str"),
+                          "cluster_id": pd.Series(id_values[by_rank[smallest]], dtype="str")})
+    return ClusteringResult(frame, dict(refused), refused_edges)
