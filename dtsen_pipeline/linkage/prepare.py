@@ -56,8 +56,8 @@ def linkage_input(staged: pd.DataFrame) -> pd.DataFrame:
     out["nik_head8"], out["nik_tail8"] = nik.str[:8], nik.str[8:]
     out["nik_head7"], out["nik_tail7"] = nik.str[:7], nik.str[9:]
     # The ids as numbers, for the comparisons' cheap one-typing-error test (model._digits_intact).
-    out["nik_number"] = pd.to_numeric(nik, errors="coerce").astype("Int64")
-    out["kk_number"] = pd.to_numeric(out["no_kk"], errors="coerce").astype("Int64")
+    out["nik_number"] = _as_number(nik)
+    out["kk_number"] = _as_number(out["no_kk"])
     dob = pd.to_datetime(staged["tgl_lahir"]) if "tgl_lahir" in staged else pd.Series(pd.NaT, index=staged.index)
     out["dob"] = dob.dt.strftime("%Y-%m-%d").astype("str").values
     out["dob_day_month"] = dob.dt.strftime("%m-%d").astype("str").values
@@ -72,6 +72,12 @@ def linkage_input(staged: pd.DataFrame) -> pd.DataFrame:
     out["kode_kecamatan"] = staged["kode_kecamatan"].astype("str").values
     out["alamat_key"] = address_key(staged["alamat"]).values
     return out[list(LINKAGE_COLUMNS)]
+
+
+def _as_number(ids: pd.Series) -> pd.Series:
+    """16-digit ids as integers (null where not 16 digits: staging already nulls those, and a
+    parse error would quote the value)."""
+    return ids.where(ids.str.fullmatch(r"[0-9]{16}").fillna(False).astype(bool)).astype("Int64")
 
 
 def address_key(alamat: pd.Series) -> pd.Series:
