@@ -1,15 +1,20 @@
 """The nightly refresh job and its schedule (01:00 Asia/Jakarta)."""
 
 
-from dagster import AssetSelection, ScheduleDefinition, define_asset_job
+from dagster import AssetSelection, DefaultScheduleStatus, ScheduleDefinition, define_asset_job
 
 from dtsen_pipeline.clock import DEPLOYMENT_TIMEZONE
+
+# Both jobs rebuild the whole warehouse: the instance's run queue (deploy/*/dagster.yaml,
+# `tag_concurrency_limits`) lets one run with this tag run at a time, so the schedule, the landing
+# sensor and a launch from the UI queue behind each other instead of waiting on the run lock.
+REFRESH_TAG = {"dtsen/refresh": "warehouse"}
 
 nightly_refresh = define_asset_job(
     "nightly_refresh",
     selection=AssetSelection.all(),
     description="Ingest every feed, validate, link persons and republish the golden tables.",
-    tags={"dagster/max_runtime": "10800"},
+    tags={"dagster/max_runtime": "10800", **REFRESH_TAG},
 )
 
 # Tag on a run that must train a new linkage model (it is promoted only if it does no worse on
@@ -22,7 +27,7 @@ retrain_and_refresh = define_asset_job(
     selection=AssetSelection.all(),
     description="The nightly refresh, training a new linkage model first (promoted only if it does no worse "
                 "on clerically labelled pairs than the promoted model).",
-    tags={"dagster/max_runtime": "10800", RETRAIN_TAG: "true"},
+    tags={"dagster/max_runtime": "10800", RETRAIN_TAG: "true", **REFRESH_TAG},
 )
 
 nightly_schedule = ScheduleDefinition(
@@ -30,4 +35,7 @@ nightly_schedule = ScheduleDefinition(
     job=nightly_refresh,
     cron_schedule="0 1 * * *",
     execution_timezone=DEPLOYMENT_TIMEZONE,
+    # On from the start, in production and on a workstation alike (`make ui` shows it on): a
+    # nightly refresh nobody switched on is the failure to avoid. Stop it in the UI where unwanted.
+    default_status=DefaultScheduleStatus.RUNNING,
 )

@@ -2,7 +2,8 @@
 
 The nightly schedule stays; the sensor only saves the wait when an agency delivers during the
 day. Its cursor is the listing it last acted on (file -> size and modification time), so a run
-is requested once per change, not on every tick. A file still being copied (modified within
+is requested once per change, not on every tick; its first tick starts from the files the
+delivery registry holds, so files a run has already loaded never start another. A file still being copied (modified within
 the last `SETTLE_SECONDS`) is left for a later tick, so a half-written file never starts a run.
 Removing a file starts nothing: the landing folder is an inbox, deliveries stay registered.
 """
@@ -24,7 +25,8 @@ from dagster import (
 from assets.ingest import FEEDS, SETTLE_SECONDS
 from assets.jobs import nightly_refresh
 from dtsen_pipeline.clock import utc_now
-from dtsen_pipeline.ingest.landing import changed_files, landing_listing, listing_key
+from dtsen_pipeline.ingest.landing import changed_files, landing_listing, listing_key, registered_listing
+from dtsen_pipeline.ingest.raw_store import registered_files
 from dtsen_pipeline.publish.audit import record_failed_run, run_info_of
 from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
 
@@ -36,9 +38,12 @@ from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
     default_status=DefaultSensorStatus.RUNNING,
     description="Requests a nightly_refresh run when new or changed files arrive in the landing folder.",
 )
-def landing_sensor(context: SensorEvaluationContext, pipeline: PipelineSettings):
+def landing_sensor(context: SensorEvaluationContext, pipeline: PipelineSettings, warehouse: WarehouseResource):
     listing = landing_listing(pipeline.landing, FEEDS.values(), settled_before=time.time() - SETTLE_SECONDS)
-    previous = json.loads(context.cursor) if context.cursor else {}
+    # Without a cursor (a new instance, `make ui` after `make run`), what the registry holds is
+    # not new: only files no run has examined start one.
+    previous = (json.loads(context.cursor) if context.cursor
+                else registered_listing(listing, registered_files(warehouse.engine())))
     changed = changed_files(previous, listing)
     # Files that vanished are dropped from the cursor; files still settling are not in `listing` yet.
     context.update_cursor(json.dumps(listing, sort_keys=True))

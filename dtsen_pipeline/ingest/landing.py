@@ -90,6 +90,19 @@ def landing_listing(landing_dir: Path, specs: Iterable[FeedSpec], settled_before
     return listing
 
 
+def registered_listing(listing: dict[str, str], registered: Iterable[tuple[str, int, float]]) -> dict[str, str]:
+    """The part of `listing` the delivery registry already holds, with the same size and
+    modification time (to the millisecond): files a run has examined. The landing sensor starts
+    from it, so the deliveries `make run` or the last night loaded never start another run."""
+    seen = {(path, size, round(mtime * 1000)) for path, size, mtime in registered}
+    known = {}
+    for path, stamp in listing.items():
+        size, mtime_ns = (int(part) for part in stamp.split(":"))
+        if (path, size, round(mtime_ns / 1_000_000)) in seen:
+            known[path] = stamp
+    return known
+
+
 def changed_files(previous: dict[str, str], current: dict[str, str]) -> list[str]:
     """Files that are new or whose size or modification time changed (removals do not count)."""
     return sorted(path for path, stamp in current.items() if previous.get(path) != stamp)

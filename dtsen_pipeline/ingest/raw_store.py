@@ -72,6 +72,15 @@ def load_registry(engine: sa.Engine, feed: str) -> list[Delivery]:
     return registry_from_frame(frame)
 
 
+def registered_files(engine: sa.Engine) -> list[tuple[str, int, float]]:
+    """(source_file, size, mtime) of every registry entry of every feed: the files runs have examined."""
+    with engine.connect() as conn:
+        if not _has_table(conn, REGISTRY_TABLE):
+            return []
+        rows = conn.execute(sa.text(f"SELECT source_file, size, mtime FROM {_registry()}")).all()
+    return [(str(f), int(size), float(mtime)) for f, size, mtime in rows]
+
+
 def accept_delivery(engine: sa.Engine, feed: str, source_file: str, delivery_id: str, accepted_by: str) -> None:
     """Record that an operator accepts this content of this file although it looked suspect."""
     table = qualified(RAW_SCHEMA, ACCEPTANCE_TABLE)

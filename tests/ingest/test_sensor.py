@@ -6,8 +6,10 @@ import time
 from dagster import DagsterInstance, RunRequest, SkipReason, build_sensor_context
 
 from assets.sensors import SETTLE_SECONDS, landing_sensor
-from dtsen_pipeline.ingest.landing import changed_files
-from dtsen_pipeline.resources import PipelineSettings
+from dtsen_pipeline.ingest.feeds import load_feed_specs
+from dtsen_pipeline.ingest.intake import ingest_feed
+from dtsen_pipeline.ingest.landing import changed_files, registered_listing
+from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
 from tests.ingest.helpers import feed_csv, record, write
 
 
@@ -16,13 +18,42 @@ def _settled(path, age: float = SETTLE_SECONDS + 60) -> None:
     os.utime(path, (stamp, stamp))
 
 
-def _tick(landing, cursor):
+def _tick(landing, cursor, warehouse_url: str | None = None):
     pipeline = PipelineSettings(landing_dir=str(landing), artifacts_dir=str(landing / "a"),
                                 truth_dir=str(landing / "t"))
+    warehouse = WarehouseResource(url=warehouse_url or f"duckdb:///{landing.parent / 'sensor_warehouse.duckdb'}")
     with DagsterInstance.ephemeral() as instance:
-        context = build_sensor_context(instance=instance, cursor=cursor, resources={"pipeline": pipeline})
+        context = build_sensor_context(instance=instance, cursor=cursor,
+                                       resources={"pipeline": pipeline, "warehouse": warehouse})
         result = landing_sensor(context)
         return result, context.cursor
+
+
+def test_files_a_run_has_loaded_start_no_second_run(tmp_path):
+    """`make run` then `make ui`: the new instance's sensor has no cursor, and the landing folder
+    holds the files the run loaded. They are in the delivery registry: no run. A file no run has
+    examined still starts one, for that file alone."""
+    landing = tmp_path / "landing"
+    loaded = write(landing, "dtsen", "DTSEN_1806_202611.csv", feed_csv("dtsen", [record("dtsen")], sep=";"))
+    _settled(loaded)
+    url = f"duckdb:///{tmp_path / 'w.duckdb'}"
+    ingest_feed(WarehouseResource(url=url).engine(), landing, load_feed_specs()["dtsen"], run_id="make-run")
+
+    result, cursor = _tick(landing, None, url)
+    assert isinstance(result, SkipReason)
+    assert "DTSEN_1806_202611.csv" in cursor  # the registered file is the starting point
+
+    _settled(write(landing, "pekon", "pekon_a.csv", feed_csv("pekon", [record("pekon")])))
+    result, _ = _tick(landing, None, url)
+    assert isinstance(result, RunRequest)
+    assert result.tags["dtsen/feeds"] == "pekon" and result.tags["dtsen/changed_files"] == "1"
+
+
+def test_a_registered_file_touched_since_counts_as_new():
+    listing = {"dtsen/a.csv": "10:1700000000123456789", "dtsen/b.csv": "20:1700000000000000000"}
+    registered = [("dtsen/a.csv", 10, 1700000000.123456), ("dtsen/b.csv", 20, 1699999000.0)]
+    assert registered_listing(listing, registered) == {"dtsen/a.csv": "10:1700000000123456789"}
+    assert registered_listing(listing, [("dtsen/a.csv", 11, 1700000000.123456)]) == {}  # size differs
 
 
 def test_new_changed_and_unchanged_files(tmp_path):
