@@ -5,7 +5,17 @@ published (and masked, scoped, historised and audited) with no wiring here. The 
 after every blocking check on the build tables passed.
 """
 
-from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
+from datetime import timedelta
+
+from dagster import (
+    AssetExecutionContext,
+    AssetKey,
+    AssetSpec,
+    FreshnessPolicy,
+    MaterializeResult,
+    MetadataValue,
+    multi_asset,
+)
 
 from assets.ingest import OWNERS
 from dtsen_pipeline.golden.sql_models import discover_models
@@ -16,6 +26,9 @@ from dtsen_pipeline.resources import PipelineSettings, PublicationSettings, RunL
 
 GOLDEN_TABLES = tuple(m.table for m in discover_models() if m.schema == BUILD_SCHEMA)
 AUDIT_KEY = AssetKey(["audit", "run"])
+# Published every night at about 01:00 WIB: a table not republished for 26 hours missed a night
+# (the run failed, was blocked, or never started). The UI marks it stale (the daemon evaluates it).
+GOLDEN_FRESHNESS = FreshnessPolicy.time_window(fail_window=timedelta(hours=26), warn_window=timedelta(hours=25))
 
 
 def run_info(context: AssetExecutionContext) -> RunInfo:
@@ -31,7 +44,7 @@ def run_info(context: AssetExecutionContext) -> RunInfo:
                      "replaced together with the other golden tables in one transaction (DELETE + INSERT), "
                      f"with run_id and HMAC tokens; history in golden_history.{table}, masked view "
                      f"golden_masked.{table}, pekon-scoped view golden_pekon.{table} (PostgreSQL).",
-                     kinds={"sql"}, owners=OWNERS, group_name=GOLDEN_SCHEMA)
+                     kinds={"sql"}, owners=OWNERS, group_name=GOLDEN_SCHEMA, freshness_policy=GOLDEN_FRESHNESS)
            for table in GOLDEN_TABLES]
     + [AssetSpec(AUDIT_KEY, deps=[AssetKey([BUILD_SCHEMA, t]) for t in GOLDEN_TABLES], kinds={"sql"}, owners=OWNERS,
                  description="One row per published run (audit.run) and per delivery it used (audit.run_delivery), "

@@ -60,3 +60,20 @@ def test_every_asset_is_grouped_by_its_key_prefix():
     misplaced = {"/".join(key.path): graph.get(key).group_name for key in graph.get_all_asset_keys()
                  if graph.get(key).group_name != key.path[0]}
     assert not misplaced
+
+
+def test_golden_tables_go_stale_after_a_missed_night():
+    """Every published golden table carries the 26-hour freshness policy the UI shows; nothing
+    else claims one (an asset of the build schema is not what downstream teams read)."""
+    from datetime import timedelta
+
+    graph = build_definitions().resolve_asset_graph()
+    fresh = {tuple(key.path): graph.get(key).freshness_policy for key in graph.get_all_asset_keys()
+             if graph.get(key).freshness_policy is not None}
+    from assets.publish import GOLDEN_TABLES
+
+    assert set(fresh) == {("golden", table) for table in GOLDEN_TABLES}
+    assert {"person", "household", "person_source"} <= set(GOLDEN_TABLES)
+    for policy in fresh.values():
+        assert policy.fail_window.to_timedelta() == timedelta(hours=26)
+        assert timedelta(hours=24) < policy.warn_window.to_timedelta() < timedelta(hours=26)
