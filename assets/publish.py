@@ -18,6 +18,7 @@ from dagster import (
 )
 
 from assets.ingest import OWNERS
+from dtsen_pipeline.golden.id_state import copy_id_state
 from dtsen_pipeline.golden.sql_models import discover_models
 from dtsen_pipeline.publish import RunInfo, publish, resolve_key
 from dtsen_pipeline.publish.audit import run_info_of, trigger_kind
@@ -58,13 +59,15 @@ def golden_tables(context: AssetExecutionContext, warehouse: WarehouseResource, 
     config = publication.config()
     key = resolve_key(engine.dialect.name, config.pseudonym_key, pipeline.artifacts)
     info = run_info(context)
-    result = publish(engine, GOLDEN_TABLES, info, config, key)
+    # The id state commits with the tables that carry the ids (identity.* exists once the chain ran).
+    result = publish(engine, GOLDEN_TABLES, info, config, key, with_publication=copy_id_state)
     context.log.info(f"published golden tables {result.rows}; history keeps {len(result.history_runs)} run(s); "
                      f"pseudonym key from {key.source}")
     for table, changes in result.schema_changes.items():
         context.log.info(f"golden.{table} columns changed: {', '.join(changes)}")
     for note in result.notes:
         context.log.info(note)
+    context.log.info(f"id state committed with the publication: {result.written_with}")
     for table, count in result.rows.items():
         yield MaterializeResult(asset_key=AssetKey([GOLDEN_SCHEMA, table]), metadata={
             "dagster/row_count": count, "dagster/table_name": f"{GOLDEN_SCHEMA}.{table}", "run_id": info.run_id})

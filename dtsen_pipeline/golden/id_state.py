@@ -4,8 +4,8 @@ Two steps run inside the SQL chain: person ids right after linkage (`identity.pe
 cluster -> person_id, read by intermediate.person_record) and household ids once each
 person's No. KK has survived (`identity.household_id`: No. KK -> household_id). Each writes the
 state the *next* run should match against into schema `identity`; only after the golden tables
-are published does `commit_id_state` copy it to `golden_state`, so a failed run never moves
-the ids on. Nothing here logs keys, NIKs or No. KK: only counts and ids.
+are published does `copy_id_state` copy it to `golden_state`, in the publication's own
+transaction, so a failed run never moves the ids on and a published run always does. Nothing here logs keys, NIKs or No. KK: only counts and ids.
 """
 
 from __future__ import annotations
@@ -137,9 +137,11 @@ def _cumulative_changes(engine: sa.Engine, household_changes: pd.DataFrame) -> p
     return _text(changes, ints=("units",))
 
 
-def commit_id_state(engine: sa.Engine) -> dict[str, int]:
-    """After publication: this run's keys, registry and change history become golden_state,
-    in one transaction, for the next run to match against. Returns row counts."""
+def copy_id_state(conn: sa.Connection) -> dict[str, int]:
+    """This run's keys, registry and change history become golden_state, for the next run to
+    match against. Run on the publication's connection (`publish(..., with_publication=...)`):
+    the ids and the golden tables that carry them commit together, so no kill between two
+    commits can leave published ids the next run would hand to other people. Returns row counts."""
     selects = {
         "person_key": 'SELECT "key", "id" FROM identity.person_key',
         "household_key": 'SELECT "key", "id" FROM identity.household_key',
@@ -149,16 +151,27 @@ def commit_id_state(engine: sa.Engine) -> dict[str, int]:
         "id_change": f"SELECT {', '.join(ID_CHANGE_COLUMNS)} FROM identity.id_change",
     }
     rows: dict[str, int] = {}
-    with engine.begin() as conn:
-        ensure_schema(conn, STATE_SCHEMA)
-        for table, select in selects.items():
-            new = f"{table}__new"
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(STATE_SCHEMA, new)}")
-            conn.exec_driver_sql(f"CREATE TABLE {qualified(STATE_SCHEMA, new)} AS {select}")
-            swap_in(conn, STATE_SCHEMA, table, new)
-            rows[table] = int(conn.exec_driver_sql(
-                f"SELECT count(*) FROM {qualified(STATE_SCHEMA, table)}").scalar_one())
+    ensure_schema(conn, STATE_SCHEMA)
+    for table, select in selects.items():
+        new = f"{table}__new"
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(STATE_SCHEMA, new)}")
+        conn.exec_driver_sql(f"CREATE TABLE {qualified(STATE_SCHEMA, new)} AS {select}")
+        swap_in(conn, STATE_SCHEMA, table, new)
+        rows[table] = int(conn.exec_driver_sql(f"SELECT count(*) FROM {qualified(STATE_SCHEMA, table)}").scalar_one())
     return rows
+
+
+def commit_id_state(engine: sa.Engine) -> dict[str, int]:
+    """`copy_id_state` in a transaction of its own (tests of the chain without a publication)."""
+    with engine.begin() as conn:
+        return copy_id_state(conn)
+
+
+def state_rows(engine: sa.Engine) -> dict[str, int]:
+    """Row counts of the committed id state (0 where a table is not there yet)."""
+    return {table: (int(read_sql(engine, f"SELECT count(*) AS n FROM {qualified(STATE_SCHEMA, table)}")["n"].iloc[0])
+                    if table_exists(engine, STATE_SCHEMA, table) else 0)
+            for table in ("person_key", "household_key", "id_registry", "id_change")}
 
 
 def state_tables_present(engine: sa.Engine) -> bool:
@@ -166,4 +179,4 @@ def state_tables_present(engine: sa.Engine) -> bool:
 
 
 __all__ = ["HOUSEHOLD", "ID_CHANGE_COLUMNS", "IDENTITY_SCHEMA", "PERSON", "STATE_SCHEMA", "commit_id_state",
-           "household_identity", "person_identity", "state_tables_present"]
+           "copy_id_state", "household_identity", "person_identity", "state_rows", "state_tables_present"]

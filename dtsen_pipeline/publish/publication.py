@@ -22,7 +22,7 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import re
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 import pandas as pd
@@ -72,6 +72,7 @@ class PublishResult:
     schema_changes: dict[str, list[str]]
     deliveries: int
     notes: list[str] = field(default_factory=list)
+    written_with: dict[str, int] = field(default_factory=dict)  # row counts of `with_publication`
 
 
 def _golden_select(table: str, columns: list[str], run_id: str) -> str:
@@ -198,8 +199,12 @@ def _pekon_views(conn: sa.Connection, tables: Sequence[str], golden: dict[str, C
 
 
 def publish(engine: sa.Engine, tables: Sequence[str], run: RunInfo, config: PublishConfig,
-            key: PseudonymKey, now: dt.datetime | None = None) -> PublishResult:
-    """Publish build.<table> as golden.<table> for every table, atomically, with history and audit."""
+            key: PseudonymKey, now: dt.datetime | None = None,
+            with_publication: Callable[[sa.Connection], dict[str, int]] | None = None) -> PublishResult:
+    """Publish build.<table> as golden.<table> for every table, atomically, with history and audit.
+
+    `with_publication`: written on the publication's connection before it commits, so it commits
+    with the golden tables or not at all (the id state: `golden.id_state.copy_id_state`)."""
     if not _RUN_ID.match(run.run_id):
         raise PublicationError("run id has characters outside [A-Za-z0-9_.:-]")
     published_at = now.replace(tzinfo=None) if now else utc_now()
@@ -256,10 +261,11 @@ def publish(engine: sa.Engine, tables: Sequence[str], run: RunInfo, config: Publ
         else:
             notes.append(f"{engine.dialect.name} warehouse: no database roles, grants or pekon-scoped views "
                          "(PostgreSQL only); masked views are in golden_masked")
+        written_with = with_publication(conn) if with_publication is not None else {}
     if postgres:
         notes.append(_vacuum(engine, tables))
     return PublishResult(run_id=run.run_id, published_at=published_at, rows=rows, history_runs=keep,
-                         schema_changes=changes, deliveries=len(delivered), notes=notes)
+                         schema_changes=changes, deliveries=len(delivered), notes=notes, written_with=written_with)
 
 
 def _vacuum(engine: sa.Engine, tables: Sequence[str]) -> str:
