@@ -13,22 +13,28 @@ import json
 import time
 
 from dagster import (
+    DagsterEventType,
+    DagsterInstance,
+    DagsterRunStatus,
     DefaultSensorStatus,
     RunFailureSensorContext,
     RunRequest,
+    RunStatusSensorContext,
     SensorEvaluationContext,
     SkipReason,
     run_failure_sensor,
+    run_status_sensor,
     sensor,
 )
 
-from assets.ingest import FEEDS, SETTLE_SECONDS
-from assets.jobs import nightly_refresh
+from assets.ingest import FEEDS, HELD_BACK_TAG, SETTLE_SECONDS
+from assets.jobs import nightly_refresh, retrain_and_refresh
+from dtsen_pipeline.alerts import FEEDS_HELD_BACK, RunAlert, failure_alert, held_back_feeds, send_alert
 from dtsen_pipeline.clock import utc_now
 from dtsen_pipeline.ingest.landing import changed_files, landing_listing, listing_key, registered_listing
 from dtsen_pipeline.ingest.raw_store import registered_files
 from dtsen_pipeline.publish.audit import record_failed_run, run_info_of
-from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
+from dtsen_pipeline.resources import AlertSettings, PipelineSettings, WarehouseResource
 
 
 @sensor(
@@ -71,3 +77,47 @@ def audit_failed_runs(context: RunFailureSensorContext, warehouse: WarehouseReso
     steps = [event.step_key for event in context.get_step_failure_events() if event.step_key]
     record_failed_run(warehouse.engine(), info, utc_now(), steps)
     context.log.info(f"audit: run {run.run_id} failed in {len(steps)} step(s)")
+
+
+def failed_blocking_checks(instance: DagsterInstance, run_id: str) -> list[str]:
+    """`asset/key:check` of every blocking check that failed in the run (what stopped publication)."""
+    out = []
+    for entry in instance.all_logs(run_id, of_type=DagsterEventType.ASSET_CHECK_EVALUATION):
+        evaluation = entry.dagster_event.event_specific_data if entry.dagster_event else None
+        if evaluation is not None and not evaluation.passed and evaluation.blocking:
+            out.append(f"{evaluation.asset_key.to_user_string()}:{evaluation.check_name}")
+    return out
+
+
+@run_failure_sensor(
+    name="alert_failed_runs",
+    monitored_jobs=[nightly_refresh, retrain_and_refresh],
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Emails (and posts to the webhook) a failed refresh: a blocked publication with the failed "
+                "blocking checks, or a run failure with its failed steps (names and rule ids only).",
+)
+def alert_failed_runs(context: RunFailureSensorContext, alerts: AlertSettings) -> None:
+    run = context.dagster_run
+    steps = [event.step_key for event in context.get_step_failure_events() if event.step_key]
+    alert = failure_alert(run.run_id, run.job_name, steps, failed_blocking_checks(context.instance, run.run_id),
+                          run.tags.get(HELD_BACK_TAG))
+    sent = send_alert(alert, alerts.channels())
+    context.log.info(f"alert {alert.kind} for run {run.run_id}: {', '.join(sent) or 'no channel configured'}")
+
+
+@run_status_sensor(
+    name="alert_held_back_feeds",
+    run_status=DagsterRunStatus.SUCCESS,
+    monitored_jobs=[nightly_refresh, retrain_and_refresh],
+    default_status=DefaultSensorStatus.RUNNING,
+    description="Emails (and posts to the webhook) a successful refresh that held back a feed's new deliveries.",
+)
+def alert_held_back_feeds(context: RunStatusSensorContext, alerts: AlertSettings) -> SkipReason | None:
+    run = context.dagster_run
+    held = held_back_feeds(run.tags.get(HELD_BACK_TAG))
+    if not held:
+        return SkipReason(f"run {run.run_id} held back no feed")
+    sent = send_alert(RunAlert(FEEDS_HELD_BACK, run.run_id, run.job_name, held_back=held), alerts.channels())
+    context.log.info(f"alert {FEEDS_HELD_BACK} for run {run.run_id} ({len(held)} feed(s)): "
+                     f"{', '.join(sent) or 'no channel configured'}")
+    return None

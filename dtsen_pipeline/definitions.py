@@ -12,7 +12,7 @@ from assets.linkage import person_linkage
 from assets.publish import golden_tables
 from assets.quality import gx_checks, scorecard
 from assets.reports import report_assets
-from assets.sensors import audit_failed_runs, landing_sensor
+from assets.sensors import alert_failed_runs, alert_held_back_feeds, audit_failed_runs, landing_sensor
 from dtsen_pipeline.config import Settings
 from dtsen_pipeline.resources import default_resources
 
@@ -25,7 +25,8 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         asset_checks=[*conservation_checks, *gx_checks],
         jobs=[nightly_refresh, retrain_and_refresh],
         schedules=[nightly_schedule],
-        sensors=[landing_sensor, audit_failed_runs],  # new files in the landing folder start a refresh early
+        # New files in the landing folder start a refresh early; failures are audited and alerted.
+        sensors=[landing_sensor, audit_failed_runs, alert_failed_runs, alert_held_back_feeds],
         resources=default_resources(settings),
         # One process runs the steps in order: an embedded DuckDB warehouse allows one writer,
         # and a step per process would pay the Great Expectations import every time.

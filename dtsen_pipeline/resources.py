@@ -29,6 +29,7 @@ import sqlalchemy as sa
 from dagster import ConfigurableResource, EnvVar, InitResourceContext
 from pydantic import Field
 
+from dtsen_pipeline.alerts import AlertChannels
 from dtsen_pipeline.clock import local_date
 from dtsen_pipeline.config import DATA_DIR, Settings, default_warehouse_url
 from dtsen_pipeline.domain.regions import DEFAULT_SCOPE
@@ -248,6 +249,35 @@ class PublicationSettings(ConfigurableResource):
             pekon_operators=self.pekon_operators)
 
 
+class AlertSettings(ConfigurableResource):
+    """Where alerts of failed runs, blocked publications and held-back feeds go (`alerts.py`)."""
+
+    ui_url: str = setting("DTSEN_UI_URL", "http://127.0.0.1:3000",
+                          "base URL of the Dagster UI as the alert's readers reach it (links to the run)")
+    smtp_host: str | None = setting("DTSEN_ALERT_SMTP_HOST", None, "SMTP server for alert emails; unset: no email",
+                                    shown_default="unset")
+    smtp_port: int = setting("DTSEN_ALERT_SMTP_PORT", 25, "SMTP port")
+    smtp_starttls: bool = setting("DTSEN_ALERT_SMTP_STARTTLS", False, "`1`: STARTTLS before sending",
+                                  shown_default="unset")
+    smtp_user: str | None = setting("DTSEN_ALERT_SMTP_USER", None, "SMTP login, if the server needs one",
+                                    shown_default="unset")
+    smtp_password: str | None = setting("DTSEN_ALERT_SMTP_PASSWORD", None, "SMTP password", shown_default="unset",
+                                        secret=True)
+    sender: str = setting("DTSEN_ALERT_FROM", "dtsen-pipeline@localhost", "From address of alert emails")
+    recipients: str = setting("DTSEN_ALERT_TO", "", "comma-separated recipients of alert emails; empty: no email",
+                              shown_default="unset")
+    webhook_url: str | None = setting("DTSEN_ALERT_WEBHOOK_URL", None,
+                                      "URL that receives each alert as a JSON POST (chat or incident tool); unset: none",
+                                      shown_default="unset")
+
+    def channels(self) -> AlertChannels:
+        recipients = tuple(r.strip() for r in self.recipients.split(",") if r.strip())
+        return AlertChannels(ui_url=self.ui_url, smtp_host=self.smtp_host or None, smtp_port=self.smtp_port,
+                             sender=self.sender, recipients=recipients, smtp_user=self.smtp_user or None,
+                             smtp_password=self.smtp_password, starttls=self.smtp_starttls,
+                             webhook_url=self.webhook_url or None)
+
+
 # Resource key -> class: every class with a setting, under the key the assets ask for.
 SETTINGS_RESOURCES: dict[str, type[ConfigurableResource]] = {
     "warehouse": WarehouseResource,
@@ -256,6 +286,7 @@ SETTINGS_RESOURCES: dict[str, type[ConfigurableResource]] = {
     "quality": QualitySettings,
     "linkage": LinkageSettings,
     "publication": PublicationSettings,
+    "alerts": AlertSettings,
 }
 
 
@@ -349,6 +380,7 @@ def default_resources(settings: Settings | None = None) -> dict[str, Configurabl
         "quality": from_environment(QualitySettings),
         "linkage": from_environment(LinkageSettings),
         "publication": from_environment(PublicationSettings),
+        "alerts": from_environment(AlertSettings),
     }
 
 
