@@ -16,6 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from dtsen_pipeline.linkage.model import LinkageConfig
+from dtsen_pipeline.reports.staff_files import TEXT_ONLY, write_staff_csv
 
 ANSWER_COLUMNS = ("HASIL", "TINGKAT", "TANGGAL", "PETUGAS", "CATATAN")
 # Refusals that are not doubts: unlike names without the same NIK are relatives sharing a card,
@@ -104,8 +105,9 @@ def write_review_files(queue: pd.DataFrame, folder: Path, period: str) -> list[P
     for kecamatan, part in queue.groupby(queue["KODE_KECAMATAN"].fillna("LUAR_WILAYAH")):
         stem = f"review_ganda_{kecamatan.replace('.', '')}_{period}"
         csv_path, xlsx_path = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
-        part.to_csv(csv_path, index=False)
-        with pd.ExcelWriter(xlsx_path, engine="xlsxwriter") as writer:
+        write_staff_csv(part, csv_path)
+        # Text as text: pandas' xlsxwriter engine would turn a planted "=HYPERLINK(...)" into a live formula.
+        with pd.ExcelWriter(xlsx_path, engine="xlsxwriter", engine_kwargs={"options": TEXT_ONLY}) as writer:
             part.to_excel(writer, sheet_name="REVIEW", index=False)
         written += [csv_path, xlsx_path]
     return written

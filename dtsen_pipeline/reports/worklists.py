@@ -24,9 +24,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
-import xlsxwriter
 
 from dtsen_pipeline.golden.flags import FLAGS, UNVERIFIED
+from dtsen_pipeline.reports.staff_files import text_workbook, write_staff_csv
 from dtsen_pipeline.schema import VERVAL_RESULTS
 
 VERVAL_COLUMNS: tuple[str, ...] = (
@@ -108,8 +108,7 @@ def file_stem(tier: str, code: str, period: str) -> str:
 
 
 def _write_xlsx(rows: pd.DataFrame, path: Path) -> None:
-    workbook = xlsxwriter.Workbook(str(path), {"strings_to_numbers": False, "strings_to_formulas": False,
-                                               "strings_to_urls": False})
+    workbook = text_workbook(path)
     text = workbook.add_format({"num_format": "@"})
     date = workbook.add_format({"num_format": "yyyy-mm-dd"})
     head = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
@@ -162,7 +161,7 @@ def write_worklists(flags: pd.DataFrame, persons: pd.DataFrame, households: pd.D
             stem = file_stem(tier, str(code), period)
             part = part[list(WORKLIST_COLUMNS)].reset_index(drop=True)
             csv_path, xlsx_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.xlsx"
-            part.to_csv(csv_path, index=False, encoding="utf-8-sig", lineterminator="\n")
+            write_staff_csv(part, csv_path)
             _write_xlsx(part, xlsx_path)
             written.append(WorklistFile(tier, str(code), len(part), csv_path, xlsx_path))
     names = {**dict(zip(villages["kode_desa"], villages["village_name"], strict=True)),
@@ -175,5 +174,5 @@ def write_worklists(flags: pd.DataFrame, persons: pd.DataFrame, households: pd.D
     index = pd.DataFrame([{"tier": w.tier, "code": w.code, "name": place_name(w), "rows": w.rows,
                            "csv": w.csv.name, "xlsx": w.xlsx.name} for w in written],
                          columns=["tier", "code", "name", "rows", "csv", "xlsx"])
-    index.to_csv(out_dir / f"INDEX_{period}.csv", index=False, encoding="utf-8", lineterminator="\n")
+    write_staff_csv(index, out_dir / f"INDEX_{period}.csv", encoding="utf-8")
     return written
