@@ -21,7 +21,13 @@ from dtsen_pipeline.linkage.evaluate import cluster_scores, pairwise_scores, sco
 from dtsen_pipeline.linkage.governance import ModelRegistry
 from dtsen_pipeline.linkage.model import MODEL_VERSION, LinkageConfig, save_charts
 from dtsen_pipeline.linkage.prepare import linkage_input
-from dtsen_pipeline.linkage.review import level_labels, review_pairs, review_queue, write_review_files
+from dtsen_pipeline.linkage.review import (
+    level_labels,
+    monthly_share,
+    review_pairs,
+    review_queue,
+    write_review_files,
+)
 from dtsen_pipeline.linkage.run import Governance, governed_linkage
 from dtsen_pipeline.linkage.truth import load_record_truth
 from dtsen_pipeline.resources import LinkageSettings, PipelineSettings, WarehouseResource
@@ -166,9 +172,13 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
     append_table(engine, queued[["pair_id", "unique_id_l", "unique_id_r"]], "linkage", "review_pair",
                  unique_by=["pair_id"])
     period = pipeline.as_of().strftime("%Y-%m")
-    files = write_review_files(queue, run_folder / "review", period)
+    this_month, waiting = monthly_share(queue, config.review_cap_per_kecamatan)
+    files = write_review_files(this_month, run_folder / "review", period)
     yield MaterializeResult(asset_key=REVIEW_KEY, metadata={
         "dagster/row_count": len(queue),
+        "pairs_this_month": len(this_month),
+        "pairs_waiting_for_later_months": waiting,
+        "cap_per_kecamatan": config.review_cap_per_kecamatan,
         "pairs_by_reason": MetadataValue.json(queue["ALASAN"].value_counts().to_dict()),
         "files": len(files),
         "folder": MetadataValue.path(str(run_folder / "review")),

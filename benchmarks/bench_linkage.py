@@ -131,10 +131,24 @@ def run_model(args, staged: pd.DataFrame, verval: pd.DataFrame, truth_dir: Path,
         "persons_listed_twice_in_dtsen": dtsen_duplicates_found(run.clusters, truth),
         "merged_golden_persons": merged_persons(records, run.clusters, truth),
         "recall_by_kind": recall_by_kind(records, run.clusters, truth),
+        "review_queue": review_figures(staged, run, work / "model.json"),
     }
     print(json.dumps(report, indent=2, default=str))
     print(scores_by_feed_pair(clusters, truth).to_string(index=False))
     return {"with_training": report["linkage_seconds_total"], "nightly": report["linkage_seconds_without_training"]}
+
+
+def review_figures(staged: pd.DataFrame, run, model_json: Path) -> dict[str, int]:
+    """The clerical-review queue this linkage makes, and the share one month's files hold."""
+    from dtsen_pipeline.linkage.model import LinkageConfig
+    from dtsen_pipeline.linkage.review import level_labels, monthly_share, review_pairs, review_queue
+
+    config = LinkageConfig()
+    queue = review_queue(review_pairs(run.pairs, run.refused_edges, config), staged, run.clusters,
+                         level_labels(model_json))
+    month, waiting = monthly_share(queue, config.review_cap_per_kecamatan)
+    return {"pairs_queued": len(queue), "pairs_this_month": len(month), "pairs_waiting": waiting,
+            "kecamatan": int(queue["KODE_KECAMATAN"].nunique()), "cap_per_kecamatan": config.review_cap_per_kecamatan}
 
 
 def run_baseline(staged: pd.DataFrame, truth: pd.DataFrame) -> float:

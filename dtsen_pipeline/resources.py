@@ -192,6 +192,9 @@ class LinkageSettings(ConfigurableResource):
     review_upper: float = setting("DTSEN_LINKAGE_REVIEW_UPPER", _LINKAGE.review_upper,
                                   "upper end of the clerical-review band: pairs from the predict threshold up to "
                                   "this go to review")
+    review_cap_per_kecamatan: int = setting("DTSEN_REVIEW_CAP_PER_KECAMATAN", _LINKAGE.review_cap_per_kecamatan,
+                                            "pairs per kecamatan in one month's duplicate-review files, highest "
+                                            "impact first; the rest wait for later months")
     memory_limit: str = setting("DTSEN_LINKAGE_MEMORY_LIMIT", _LINKAGE.memory_limit,
                                 "memory cap of Splink's in-process DuckDB (it spills to the temp folder beyond it)")
     retrain: bool = setting("DTSEN_LINKAGE_RETRAIN", _LINKAGE.retrain,
@@ -202,7 +205,7 @@ class LinkageSettings(ConfigurableResource):
     def config(self) -> LinkageConfig:
         return LinkageConfig(predict_threshold=self.predict_threshold, cluster_threshold=self.cluster_threshold,
                              review_upper=self.review_upper, seed=self.seed, retrain=self.retrain,
-                             memory_limit=self.memory_limit)
+                             memory_limit=self.memory_limit, review_cap_per_kecamatan=self.review_cap_per_kecamatan)
 
 
 class PublicationSettings(ConfigurableResource):

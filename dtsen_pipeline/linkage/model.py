@@ -44,6 +44,8 @@ class LinkageConfig:
     cluster_threshold: float = 0.5
     # Pairs between predict_threshold and this go to clerical review, with edges the guards refused.
     review_upper: float = 0.8
+    # Pairs per kecamatan in one month's review files (highest impact first); the rest wait.
+    review_cap_per_kecamatan: int = 150
     u_max_pairs: float = 5e6
     seed: int = 42
     deterministic_recall: float = 0.8

@@ -4,7 +4,9 @@ A pair is queued when its match probability lies in the uncertain band, or when 
 guards refused a strong edge (conflicting NIKs, sex, birth years, size). Each pair gets a stable
 `ID_PASANGAN`; the facilitator fills HASIL (GANDA / BUKAN_GANDA) and returns the file through the
 `verval` feed, and the decision becomes a must-link or cannot-link on every later run.
-Identifiers are masked; the comparison evidence is given as the model's level labels, not values.
+Identifiers are masked (with the positions where two ids differ); the comparison evidence is given
+in Indonesian words for the model's levels (`reports.labels`), not values. Pairs are ranked per
+kecamatan by what a decision changes, and each month's files hold a capped share.
 """
 
 from __future__ import annotations
@@ -13,9 +15,11 @@ import hashlib
 import json
 from pathlib import Path
 
+import numpy as np
 import pandas as pd
 
 from dtsen_pipeline.linkage.model import LinkageConfig
+from dtsen_pipeline.reports.labels import EVIDENCE_COLUMN, evidence
 from dtsen_pipeline.reports.staff_files import TEXT_ONLY, write_staff_csv
 
 ANSWER_COLUMNS = ("HASIL", "TINGKAT", "TANGGAL", "PETUGAS", "CATATAN")
@@ -69,9 +73,38 @@ def review_pairs(pairs: pd.DataFrame, refused_edges: pd.DataFrame, config: Linka
     return queued.reset_index(drop=True)
 
 
+def differing_digits(a: object, b: object) -> str | None:
+    """Where two ids of the same length differ, as 1-based digit positions (`16`, `13, 14`), or
+    `sama`: what a reviewer must see on a NIK_CONFLICT pair whose masked ids read alike, without
+    the digits themselves. None when a side has no id."""
+    if not isinstance(a, str) or not isinstance(b, str) or not a or not b:
+        return None
+    if len(a) != len(b):
+        return "panjang berbeda"
+    positions = [str(i + 1) for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return ", ".join(positions) if positions else "sama"
+
+
+# Expected impact of a decision on a pair, for the order of work: a programme list record (a
+# payment decision) first, then a DTSEN record (targeting), then two No. KK (a household changes).
+IMPACT = {"bansos": 4, "dtsen": 2}
+HOUSEHOLD_IMPACT = 1
+
+
+def impact_scores(left: pd.DataFrame, right: pd.DataFrame, probability: pd.Series) -> pd.Series:
+    """Per pair: what deciding it changes, plus how unsure the model is (0-1, highest at 0.5)."""
+    feeds = pd.concat([left["feed"].map(IMPACT).fillna(0), right["feed"].map(IMPACT).fillna(0)], axis=1).max(axis=1)
+    households = (left["no_kk"].notna() & right["no_kk"].notna()
+                  & (left["no_kk"].to_numpy() != right["no_kk"].to_numpy())) * HOUSEHOLD_IMPACT
+    doubt = 1 - np.abs(probability.to_numpy() - 0.5) * 2
+    return pd.Series(feeds.to_numpy() + households.to_numpy() + doubt, index=left.index)
+
+
 def review_queue(queued: pd.DataFrame, staged: pd.DataFrame, clusters: pd.DataFrame,
                  labels: dict[str, dict[int, str]]) -> pd.DataFrame:
-    """The facilitator-facing queue: both records (masked ids), the evidence, the pipeline's choice."""
+    """The facilitator-facing queue: both records (masked ids, where their ids differ), the
+    evidence in Indonesian, the pipeline's choice, and the order of work per kecamatan
+    (`PRIORITAS`, 1 first: see `impact_scores`)."""
     people = staged.set_index("record_id")[["feed", "nama", "nik", "no_kk", "kode_desa", "kode_kecamatan"]]
     cluster_of = clusters.set_index("unique_id")["cluster_id"]
     left = people.reindex(queued["unique_id_l"]).reset_index(drop=True)
@@ -88,14 +121,30 @@ def review_queue(queued: pd.DataFrame, staged: pd.DataFrame, clusters: pd.DataFr
         "NIK_A_SAMAR": left["nik"].map(mask_identifier), "NO_KK_A_SAMAR": left["no_kk"].map(mask_identifier),
         "SUMBER_B": right["feed"], "NAMA_B": right["nama"],
         "NIK_B_SAMAR": right["nik"].map(mask_identifier), "NO_KK_B_SAMAR": right["no_kk"].map(mask_identifier),
+        "NIK_BEDA_DI_DIGIT": [differing_digits(a, b) for a, b in zip(left["nik"], right["nik"], strict=True)],
+        "NO_KK_BEDA_DI_DIGIT": [differing_digits(a, b) for a, b in zip(left["no_kk"], right["no_kk"], strict=True)],
     })
     out["STATUS_SAAT_INI"] = out["STATUS_SAAT_INI"].map({True: "DIGABUNG", False: "TERPISAH"})
     for gamma, values in labels.items():
+        column = gamma.removeprefix("gamma_")
         if gamma in queued:
-            out["BUKTI_" + gamma.removeprefix("gamma_").upper()] = queued[gamma].map(values).to_numpy()
+            wording = {value: evidence(column, label) for value, label in values.items()}
+            out[EVIDENCE_COLUMN.get(column, "BUKTI_" + column.upper())] = queued[gamma].map(wording).to_numpy()
     for column in ANSWER_COLUMNS:
         out[column] = ""
-    return out.sort_values(["KODE_KECAMATAN", "KODE_DESA", "ID_PASANGAN"]).reset_index(drop=True)
+    out["_impact"] = impact_scores(left, right, queued["match_probability"].reset_index(drop=True)).to_numpy()
+    out = out.sort_values(["KODE_KECAMATAN", "_impact", "ID_PASANGAN"], ascending=[True, False, True],
+                          na_position="last")
+    out.insert(1, "PRIORITAS", out.groupby(out["KODE_KECAMATAN"].fillna(""), sort=False).cumcount() + 1)
+    return out.drop(columns="_impact").reset_index(drop=True)
+
+
+def monthly_share(queue: pd.DataFrame, cap_per_kecamatan: int) -> tuple[pd.DataFrame, int]:
+    """The pairs of this month's files: the first `cap_per_kecamatan` of each kecamatan by
+    PRIORITAS. The rest stay queued (linkage.review_pair) and come up in later months as these
+    are decided. Returns (this month's pairs, pairs kept for later)."""
+    month = queue[queue["PRIORITAS"] <= cap_per_kecamatan].reset_index(drop=True)
+    return month, len(queue) - len(month)
 
 
 def write_review_files(queue: pd.DataFrame, folder: Path, period: str) -> list[Path]:
