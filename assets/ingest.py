@@ -239,7 +239,8 @@ def ingest_and_stage_feeds(context: AssetExecutionContext, warehouse: WarehouseR
             decision = outcome.gated.decision
             failed_gate = decision.decision != gate.PASSED
             yield from _gate_results(context, spec, decision, list(
-                suite_check_results(_staging_key(spec), outcome.gated.suite, decision, failed=failed_gate)))
+                suite_check_results(_staging_key(spec), outcome.gated.suite, decision, failed=failed_gate,
+                                    pipeline=pipeline)))
         if outcome.error is not None:
             context.log.error(f"feed {name}: failed with {type(outcome.error).__name__}; the other feeds "
                               "went on and are published")

@@ -140,7 +140,7 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
                      f"timings {run.timings}")
 
     yield MaterializeResult(asset_key=MODEL_KEY, metadata={
-        "model_json": MetadataValue.path(str(model_path)),
+        "model_json": pipeline.artifact_link(model_path),
         "model_version": MODEL_VERSION,
         "trained_tonight": governance.trained,
         "training_reason": governance.training_reason or "",
@@ -149,8 +149,8 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
         "model_trained_in_run": governance.model_trained_in_run,
         "clerical_label_scores": MetadataValue.json(governance.labels or {}),
         "candidate_label_scores": MetadataValue.json(governance.candidate_labels or {}),
-        "match_weights_chart": MetadataValue.path(str(charts["match_weights"])),
-        "m_u_parameters_chart": MetadataValue.path(str(charts["m_u_parameters"])),
+        "match_weights_chart": pipeline.artifact_link(charts["match_weights"]),
+        "m_u_parameters_chart": pipeline.artifact_link(charts["m_u_parameters"]),
         "config": MetadataValue.json(config.__dict__),
         "timings": MetadataValue.json(run.timings),
     })
@@ -171,7 +171,7 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
         "dagster/row_count": len(queue),
         "pairs_by_reason": MetadataValue.json(queue["ALASAN"].value_counts().to_dict()),
         "files": len(files),
-        "folder": MetadataValue.path(str(run_folder / "review")),
+        "folder": pipeline.artifact_link(run_folder / "review"),
     })
 
     truth = load_record_truth(pipeline.truth)
