@@ -8,6 +8,7 @@ reports the model's precision and recall on the clerically labelled pairs and, w
 table exists (sample data), scores itself. Only ids, scores and counts leave the step.
 """
 
+import time
 
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
@@ -32,6 +33,9 @@ PAIRS_KEY = AssetKey(["linkage", "person_pairs"])
 CLUSTER_KEY = AssetKey(["linkage", "person_cluster"])
 REVIEW_KEY = AssetKey(["linkage", "review_queue"])
 EVALUATION_KEY = AssetKey(["linkage", "evaluation"])
+# The linkage figures watched run after run: numbers, so the UI plots them.
+LINKAGE_COUNTS = ("records", "pairs_above_predict_threshold", "pairs_above_cluster_threshold", "clusters",
+                  "largest_cluster")
 STAGING_DEPS = [AssetKey(["staging", feed]) for feed in (*PERSON_FEEDS, "verval")]
 
 
@@ -110,17 +114,22 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
                    linkage: LinkageSettings):
     engine = warehouse.engine()
     config = linkage.config()
+    start = time.perf_counter()
     staged = pd.concat([read_table(engine, "staging", feed) for feed in PERSON_FEEDS], ignore_index=True)
     verval = read_table(engine, "staging", "verval")
     records = linkage_input(staged)
     known_pairs = read_table_if_exists(engine, "linkage", "review_pair")
     must_link, cannot_link = verval_constraints(verval, records, known_pairs)
+    context.log.info(f"linkage prepare: {len(records):,} records from {len(PERSON_FEEDS)} feeds, "
+                     f"{len(must_link):,} must-link and {len(cannot_link):,} cannot-link pairs from verval, "
+                     f"in {time.perf_counter() - start:.2f}s")
 
     run_folder = pipeline.artifacts / "linkage" / context.run_id
     registry = ModelRegistry(pipeline.artifacts / "linkage" / "models")
     candidate_path = run_folder / f"person_model_v{MODEL_VERSION}.json"
     run, governance = governed_linkage(records, registry, candidate_path, context.run_id, config,
-                                       _retrain_requested(context, config), must_link, cannot_link)
+                                       _retrain_requested(context, config), must_link, cannot_link,
+                                       progress=context.log.info)
     model_path = run.model_json
     if governance.trained:
         context.log.info(f"linkage model: trained ({governance.training_reason}); "
@@ -158,6 +167,8 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
         "dagster/row_count": len(run.pairs), "dagster/table_name": "linkage.person_pairs"})
     yield MaterializeResult(asset_key=CLUSTER_KEY, metadata={
         "dagster/row_count": len(run.clusters), "dagster/table_name": "linkage.person_cluster",
+        **{name: MetadataValue.int(int(run.stats[name])) for name in LINKAGE_COUNTS},
+        "refused_edges": MetadataValue.int(sum(run.stats["refused_edges"].values())),
         "stats": MetadataValue.json(run.stats)})
 
     queued = review_pairs(run.pairs, run.refused_edges, config)
@@ -169,6 +180,7 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
     files = write_review_files(queue, run_folder / "review", period)
     yield MaterializeResult(asset_key=REVIEW_KEY, metadata={
         "dagster/row_count": len(queue),
+        "review_queue_pairs": MetadataValue.int(len(queue)),
         "pairs_by_reason": MetadataValue.json(queue["ALASAN"].value_counts().to_dict()),
         "files": len(files),
         "folder": pipeline.artifact_link(run_folder / "review"),

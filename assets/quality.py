@@ -166,6 +166,7 @@ def scorecard(context: AssetExecutionContext, warehouse: WarehouseResource) -> M
         "dagster/row_count": rows,
         "dagster/table_name": "quality.scorecard",
         "scorecard": MetadataValue.md(sc.markdown(card)),
+        **{name: MetadataValue.float(value) for name, value in sc.feed_numbers(card).items()},
         "per_feed": MetadataValue.json(feed_rows.drop(columns=["run_at", "kecamatan"]).astype(object)
                                        .where(feed_rows.drop(columns=["run_at", "kecamatan"]).notna(), None)
                                        .to_dict(orient="records")),
