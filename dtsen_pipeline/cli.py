@@ -113,7 +113,8 @@ def serve_artifacts(host: str | None, port: int | None) -> int:
     from dtsen_pipeline.resources import PipelineSettings, from_environment
 
     pipeline = from_environment(PipelineSettings).process_config_and_initialize()
-    server = make_server(pipeline.artifacts, host or pipeline.artifacts_host, port or pipeline.artifacts_port)
+    server = make_server(pipeline.artifacts, host or pipeline.artifacts_host,
+                         pipeline.artifacts_port if port is None else port)
     bound_host, bound_port = server.server_address[:2]
     print(f"Serving {pipeline.artifacts} read-only at http://{bound_host}:{bound_port}/ "
           f"(metadata links use {pipeline.artifacts_url})", flush=True)
