@@ -27,8 +27,11 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 
+# The artifact server (Data Docs, reports, charts, review files) runs beside the UI and stops with it.
 ui: install
 	$(BIN)/dtsen instance
+	$(BIN)/dtsen serve-artifacts & server=$$!; \
+	trap 'kill $$server 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
 
 sample: install

@@ -7,8 +7,9 @@ can share the machine's cores; each key remains its own asset, and any subset ca
 """
 
 
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pandas as pd
 from dagster import (
@@ -133,11 +134,21 @@ def _staging_result(context: AssetExecutionContext, spec: FeedSpec, scope: str,
         "dagster/table_name": f"staging.{spec.name}",
         "rows_in": result.rows_in,
         "rows_staged": result.rows_staged,
-        "rows_quarantined": result.rows_quarantined,
+        "rows_quarantined": MetadataValue.int(result.rows_quarantined),
         "rows_out_of_scope": result.rows_out_of_scope,
         "quarantined_by_reason": MetadataValue.json(result.by_reason),
         "quarantined_by_file_reason": MetadataValue.json(result.by_file_reason),
     })
+
+
+def _progress_log(context: AssetExecutionContext) -> Callable[[str], None]:
+    """context.log.info for the feed threads, one event at a time (counts and seconds only)."""
+    lock = threading.Lock()
+
+    def log(line: str) -> None:
+        with lock:
+            context.log.info(line)
+    return log
 
 
 def _settled_before(context: AssetExecutionContext) -> float | None:
@@ -226,7 +237,8 @@ def ingest_and_stage_feeds(context: AssetExecutionContext, warehouse: WarehouseR
                          workers=pipeline.workers,
                          gate=StagingGate(docs_dir=pipeline.artifacts / DOCS_FOLDER / context.run_id,
                                           thresholds=quality.thresholds(), ceilings=quality.ceilings()),
-                         settled_before=_settled_before(context), ceilings=quality.ceilings())
+                         settled_before=_settled_before(context), ceilings=quality.ceilings(),
+                         progress=_progress_log(context))
     _report_gate(context, engine, [o.gated for o in outcomes.values() if o.gated is not None])
     failed = []
     for name, outcome in outcomes.items():
@@ -239,7 +251,8 @@ def ingest_and_stage_feeds(context: AssetExecutionContext, warehouse: WarehouseR
             decision = outcome.gated.decision
             failed_gate = decision.decision != gate.PASSED
             yield from _gate_results(context, spec, decision, list(
-                suite_check_results(_staging_key(spec), outcome.gated.suite, decision, failed=failed_gate)))
+                suite_check_results(_staging_key(spec), outcome.gated.suite, decision, failed=failed_gate,
+                                    pipeline=pipeline)))
         if outcome.error is not None:
             context.log.error(f"feed {name}: failed with {type(outcome.error).__name__}; the other feeds "
                               "went on and are published")
@@ -297,6 +310,8 @@ def quarantine(warehouse: WarehouseResource) -> MaterializeResult:
     return MaterializeResult(metadata={
         "dagster/row_count": rows,
         "dagster/table_name": "quality.quarantine",
+        **{f"quarantined/{name}": MetadataValue.int(int(by_feed.loc[by_feed["feed"] == name, "n"].sum()))
+           for name in FEEDS},
         "by_feed_reason": MetadataValue.json(by_feed.to_dict(orient="records")),
         "by_feed_file_reason": MetadataValue.json(summary.to_dict(orient="records")),
         "summary": MetadataValue.md(table),

@@ -8,6 +8,7 @@ reports the model's precision and recall on the clerically labelled pairs and, w
 table exists (sample data), scores itself. Only ids, scores and counts leave the step.
 """
 
+import time
 
 import pandas as pd
 from dagster import AssetExecutionContext, AssetKey, AssetSpec, MaterializeResult, MetadataValue, multi_asset
@@ -38,6 +39,9 @@ PAIRS_KEY = AssetKey(["linkage", "person_pairs"])
 CLUSTER_KEY = AssetKey(["linkage", "person_cluster"])
 REVIEW_KEY = AssetKey(["linkage", "review_queue"])
 EVALUATION_KEY = AssetKey(["linkage", "evaluation"])
+# The linkage figures watched run after run: numbers, so the UI plots them.
+LINKAGE_COUNTS = ("records", "pairs_above_predict_threshold", "pairs_above_cluster_threshold", "clusters",
+                  "largest_cluster")
 STAGING_DEPS = [AssetKey(["staging", feed]) for feed in (*PERSON_FEEDS, "verval")]
 
 
@@ -116,17 +120,22 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
                    linkage: LinkageSettings):
     engine = warehouse.engine()
     config = linkage.config()
+    start = time.perf_counter()
     staged = pd.concat([read_table(engine, "staging", feed) for feed in PERSON_FEEDS], ignore_index=True)
     verval = read_table(engine, "staging", "verval")
     records = linkage_input(staged)
     known_pairs = read_table_if_exists(engine, "linkage", "review_pair")
     must_link, cannot_link = verval_constraints(verval, records, known_pairs)
+    context.log.info(f"linkage prepare: {len(records):,} records from {len(PERSON_FEEDS)} feeds, "
+                     f"{len(must_link):,} must-link and {len(cannot_link):,} cannot-link pairs from verval, "
+                     f"in {time.perf_counter() - start:.2f}s")
 
     run_folder = pipeline.artifacts / "linkage" / context.run_id
     registry = ModelRegistry(pipeline.artifacts / "linkage" / "models")
     candidate_path = run_folder / f"person_model_v{MODEL_VERSION}.json"
     run, governance = governed_linkage(records, registry, candidate_path, context.run_id, config,
-                                       _retrain_requested(context, config), must_link, cannot_link)
+                                       _retrain_requested(context, config), must_link, cannot_link,
+                                       progress=context.log.info)
     model_path = run.model_json
     if governance.trained:
         context.log.info(f"linkage model: trained ({governance.training_reason}); "
@@ -146,7 +155,7 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
                      f"timings {run.timings}")
 
     yield MaterializeResult(asset_key=MODEL_KEY, metadata={
-        "model_json": MetadataValue.path(str(model_path)),
+        "model_json": pipeline.artifact_link(model_path),
         "model_version": MODEL_VERSION,
         "trained_tonight": governance.trained,
         "training_reason": governance.training_reason or "",
@@ -155,8 +164,8 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
         "model_trained_in_run": governance.model_trained_in_run,
         "clerical_label_scores": MetadataValue.json(governance.labels or {}),
         "candidate_label_scores": MetadataValue.json(governance.candidate_labels or {}),
-        "match_weights_chart": MetadataValue.path(str(charts["match_weights"])),
-        "m_u_parameters_chart": MetadataValue.path(str(charts["m_u_parameters"])),
+        "match_weights_chart": pipeline.artifact_link(charts["match_weights"]),
+        "m_u_parameters_chart": pipeline.artifact_link(charts["m_u_parameters"]),
         "config": MetadataValue.json(config.__dict__),
         "timings": MetadataValue.json(run.timings),
     })
@@ -164,6 +173,8 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
         "dagster/row_count": len(run.pairs), "dagster/table_name": "linkage.person_pairs"})
     yield MaterializeResult(asset_key=CLUSTER_KEY, metadata={
         "dagster/row_count": len(run.clusters), "dagster/table_name": "linkage.person_cluster",
+        **{name: MetadataValue.int(int(run.stats[name])) for name in LINKAGE_COUNTS},
+        "refused_edges": MetadataValue.int(sum(run.stats["refused_edges"].values())),
         "stats": MetadataValue.json(run.stats)})
 
     queued = review_pairs(run.pairs, run.refused_edges, config)
@@ -176,12 +187,13 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
     files = write_review_files(this_month, run_folder / "review", period)
     yield MaterializeResult(asset_key=REVIEW_KEY, metadata={
         "dagster/row_count": len(queue),
-        "pairs_this_month": len(this_month),
-        "pairs_waiting_for_later_months": waiting,
+        "review_queue_pairs": MetadataValue.int(len(queue)),
+        "pairs_this_month": MetadataValue.int(len(this_month)),
+        "pairs_waiting_for_later_months": MetadataValue.int(waiting),
         "cap_per_kecamatan": config.review_cap_per_kecamatan,
         "pairs_by_reason": MetadataValue.json(queue["ALASAN"].value_counts().to_dict()),
         "files": len(files),
-        "folder": MetadataValue.path(str(run_folder / "review")),
+        "folder": pipeline.artifact_link(run_folder / "review"),
     })
 
     truth = load_record_truth(pipeline.truth)

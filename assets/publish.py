@@ -7,6 +7,7 @@ after every blocking check on the build tables passed.
 
 from datetime import timedelta
 
+import sqlalchemy as sa
 from dagster import (
     AssetExecutionContext,
     AssetKey,
@@ -14,22 +15,50 @@ from dagster import (
     FreshnessPolicy,
     MaterializeResult,
     MetadataValue,
+    TableColumn,
+    TableSchema,
     multi_asset,
 )
 
 from assets.ingest import OWNERS
+from dtsen_pipeline.golden.flags import FLAG_CODES
 from dtsen_pipeline.golden.id_state import copy_id_state
 from dtsen_pipeline.golden.sql_models import discover_models
 from dtsen_pipeline.publish import RunInfo, publish, resolve_key
 from dtsen_pipeline.publish.audit import run_info_of, trigger_kind
+from dtsen_pipeline.publish.column_docs import describe, golden_descriptions
 from dtsen_pipeline.publish.publication import BUILD_SCHEMA, GOLDEN_SCHEMA
 from dtsen_pipeline.resources import PipelineSettings, PublicationSettings, RunLockResource, WarehouseResource
+from dtsen_pipeline.warehouse import read_sql
 
 GOLDEN_TABLES = tuple(m.table for m in discover_models() if m.schema == BUILD_SCHEMA)
 AUDIT_KEY = AssetKey(["audit", "run"])
 # Published every night at about 01:00 WIB: a table not republished for 26 hours missed a night
 # (the run failed, was blocked, or never started). The UI marks it stale (the daemon evaluates it).
 GOLDEN_FRESHNESS = FreshnessPolicy.time_window(fail_window=timedelta(hours=26), warn_window=timedelta(hours=25))
+
+
+def column_schema(engine: sa.Engine, table: str, descriptions: dict[str, dict[str, str]]) -> TableSchema:
+    """golden.<table>'s published columns, their warehouse types and their meaning from docs/golden.md."""
+    columns = sa.inspect(engine).get_columns(table, schema=GOLDEN_SCHEMA)
+    meaning = describe(table, [c["name"] for c in columns], descriptions)
+    return TableSchema(columns=[TableColumn(name=c["name"], type=str(c["type"]).lower(),
+                                            description=meaning[c["name"]]) for c in columns])
+
+
+def flag_counts(engine: sa.Engine) -> dict[str, int]:
+    """Raised flags by code in golden.flag (every code of the catalogue, zero when none)."""
+    counts = read_sql(engine, f"SELECT flag, count(*) AS n FROM {GOLDEN_SCHEMA}.flag GROUP BY flag")
+    found = {str(f): int(n) for f, n in zip(counts["flag"], counts["n"], strict=True)}
+    return {code: found.get(code, 0) for code in sorted({*FLAG_CODES, *found})}
+
+
+def flag_metadata(engine: sa.Engine) -> dict[str, object]:
+    """One number per flag code (plotted over runs) and the same as a Markdown table."""
+    counts = flag_counts(engine)
+    table = "| flag | raised |\n|---|---:|\n" + "\n".join(f"| `{code}` | {n:,} |" for code, n in counts.items())
+    return {**{f"flags/{code}": MetadataValue.int(n) for code, n in counts.items()},
+            "flags_by_type": MetadataValue.md(table)}
 
 
 def run_info(context: AssetExecutionContext) -> RunInfo:
@@ -68,9 +97,12 @@ def golden_tables(context: AssetExecutionContext, warehouse: WarehouseResource, 
     for note in result.notes:
         context.log.info(note)
     context.log.info(f"id state committed with the publication: {result.written_with}")
+    descriptions = golden_descriptions()
     for table, count in result.rows.items():
         yield MaterializeResult(asset_key=AssetKey([GOLDEN_SCHEMA, table]), metadata={
-            "dagster/row_count": count, "dagster/table_name": f"{GOLDEN_SCHEMA}.{table}", "run_id": info.run_id})
+            "dagster/row_count": count, "dagster/table_name": f"{GOLDEN_SCHEMA}.{table}", "run_id": info.run_id,
+            "dagster/column_schema": column_schema(engine, table, descriptions),
+            **(flag_metadata(engine) if table == "flag" else {})})
     yield MaterializeResult(asset_key=AUDIT_KEY, metadata={
         "dagster/table_name": "audit.run",
         "triggered_by": trigger_kind(info.triggered_by),

@@ -55,9 +55,10 @@ def n_error_expectations(schema: str, table: str) -> int:
 
 
 def suite_check_results(key: AssetKey, outcome: SuiteOutcome, decision: gate.GateDecision,
-                        failed: bool) -> Iterator[AssetCheckResult]:
+                        failed: bool, pipeline: PipelineSettings) -> Iterator[AssetCheckResult]:
     """`gx_suite` and `gx_warnings` results of one validation; `failed` says whether the gate's
-    decision makes `gx_suite` red (a held-back delivery fails it though the table in force passes)."""
+    decision makes `gx_suite` red (a held-back delivery fails it though the table in force passes).
+    The Data Docs are linked on the artifact server (`pipeline.artifact_link`)."""
     rows = [o.as_dict() for o in outcome.outcomes]
     common = {
         "suite": f"{outcome.suite}.json",
@@ -68,9 +69,9 @@ def suite_check_results(key: AssetKey, outcome: SuiteOutcome, decision: gate.Gat
         "decision": decision.decision,
     }
     if outcome.docs_index is not None:
-        common["data_docs"] = MetadataValue.path(str(outcome.docs_index))
+        common["data_docs"] = pipeline.artifact_link(outcome.docs_index)
     if outcome.docs_page is not None:
-        common["data_docs_validation"] = MetadataValue.path(str(outcome.docs_page))
+        common["data_docs_validation"] = pipeline.artifact_link(outcome.docs_page)
     yield AssetCheckResult(
         asset_key=key, check_name="gx_suite", passed=not failed, severity=AssetCheckSeverity.ERROR,
         description=decision.message if failed else None,
@@ -119,7 +120,7 @@ def _gx_checks(schema: str, table: str) -> AssetChecksDefinition:
         record_decisions(engine, [decision], context.run.run_id)
         context.log.info(f"{schema}.{table}: {len(decision.failures)} error and {len(outcome.warnings_failed)} "
                          f"warning expectation(s) failed of {len(outcome.outcomes)}")
-        yield from suite_check_results(key, outcome, decision, failed=not outcome.success)
+        yield from suite_check_results(key, outcome, decision, failed=not outcome.success, pipeline=pipeline)
         if not outcome.success:
             context.log.error(decision.message)
             raise Failure(description=decision.message, metadata={"failed_rules": ", ".join(decision.rules)})
@@ -165,6 +166,7 @@ def scorecard(context: AssetExecutionContext, warehouse: WarehouseResource) -> M
         "dagster/row_count": rows,
         "dagster/table_name": "quality.scorecard",
         "scorecard": MetadataValue.md(sc.markdown(card)),
+        **{name: MetadataValue.float(value) for name, value in sc.feed_numbers(card).items()},
         "per_feed": MetadataValue.json(feed_rows.drop(columns=["run_at", "kecamatan"]).astype(object)
                                        .where(feed_rows.drop(columns=["run_at", "kecamatan"]).notna(), None)
                                        .to_dict(orient="records")),

@@ -53,7 +53,7 @@ def worklists(context: AssetExecutionContext, warehouse: WarehouseResource,
     counts = per_tier.groupby("tier")["rows"].agg(["count", "sum"])
     context.log.info(f"worklists: {len(files)} place(s), {int(per_tier['rows'].sum())} row(s)")
     return MaterializeResult(metadata={
-        "folder": MetadataValue.path(str(out_dir)),
+        "folder": pipeline.artifact_link(out_dir),
         "files": len(files) * 2,
         **{f"{tier.lower()}_lists": int(row["count"]) for tier, row in counts.iterrows()},
         **{f"{tier.lower()}_rows": int(row["sum"]) for tier, row in counts.iterrows()},
@@ -74,7 +74,7 @@ def summary_report(context: AssetExecutionContext, warehouse: WarehouseResource,
     path = pipeline.artifacts / "reports" / context.run_id / f"RINGKASAN_{pipeline.scope.replace('.', '')}_{period}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
-    return MaterializeResult(metadata={"path": MetadataValue.path(str(path)), "bytes": len(html.encode())})
+    return MaterializeResult(metadata={"report": pipeline.artifact_link(path), "bytes": len(html.encode())})
 
 
 @multi_asset(

@@ -1,7 +1,8 @@
 """`dtsen run` runs nightly_refresh once, recorded in the Dagster instance; `dtsen summary` reports;
 `dtsen accept FEED FILE` lets a delivery held as suspect replace the one in force; `dtsen settings`
 prints the configuration table (every setting, from `dtsen_pipeline.resources`); `dtsen instance`
-sets up the local Dagster instance both `make run` and `make ui` use.
+sets up the local Dagster instance both `make run` and `make ui` use; `dtsen serve-artifacts` serves
+the artifacts folder read-only over HTTP (on the loopback by default) so the UI's links open.
 
 `make run` calls `dtsen run`: it generates sample feeds when the landing folder is empty, so a
 fresh clone shows the whole pipeline working without any agency data.
@@ -106,6 +107,26 @@ def accept(feed: str, file: str) -> int:
     return 0
 
 
+def serve_artifacts(host: str | None, port: int | None) -> int:
+    """Serve the artifacts folder until interrupted (`make ui` runs it beside `dagster dev`)."""
+    from dtsen_pipeline.reports.artifact_server import make_server
+    from dtsen_pipeline.resources import PipelineSettings, from_environment
+
+    pipeline = from_environment(PipelineSettings).process_config_and_initialize()
+    server = make_server(pipeline.artifacts, host or pipeline.artifacts_host,
+                         pipeline.artifacts_port if port is None else port)
+    bound_host, bound_port = server.server_address[:2]
+    print(f"Serving {pipeline.artifacts} read-only at http://{bound_host}:{bound_port}/ "
+          f"(metadata links use {pipeline.artifacts_url})", flush=True)
+    try:
+        server.serve_forever()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.server_close()
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dtsen", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -115,6 +136,10 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("summary", help="print the summary of the warehouse's current tables")
     sub.add_parser("instance", help="set up the local Dagster instance ($DAGSTER_HOME) `dtsen run` records in "
                    "and print its folder (`make ui` runs it first)")
+    serve_parser = sub.add_parser("serve-artifacts", help="serve the artifacts folder read-only over HTTP "
+                                  "(DTSEN_ARTIFACTS_HOST / DTSEN_ARTIFACTS_PORT, loopback by default)")
+    serve_parser.add_argument("--host", default=None)
+    serve_parser.add_argument("--port", type=int, default=None)
     sub.add_parser("settings", help="print every setting: variable, default, Launchpad field, meaning (Markdown)")
     accept_parser = sub.add_parser("accept", help="accept a delivery held as suspect (status `suspect`)")
     accept_parser.add_argument("feed", help="the feed, e.g. dtsen")
@@ -127,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "instance":
         print(ensure_dagster_home())
         return 0
+    if args.command == "serve-artifacts":
+        return serve_artifacts(args.host, args.port)
     if args.command == "settings":
         from dtsen_pipeline.resources import configuration_table
 

@@ -26,7 +26,7 @@ from pathlib import Path
 from typing import Any
 
 import sqlalchemy as sa
-from dagster import ConfigurableResource, EnvVar, InitResourceContext
+from dagster import ConfigurableResource, EnvVar, InitResourceContext, MetadataValue
 from pydantic import Field
 
 from dtsen_pipeline.alerts import AlertChannels
@@ -45,6 +45,7 @@ from dtsen_pipeline.publish.config import (
 )
 from dtsen_pipeline.quality.gx_suites import THRESHOLDS_FILE, load_thresholds
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
+from dtsen_pipeline.reports.artifact_server import DEFAULT_BASE_URL, DEFAULT_HOST, DEFAULT_PORT, artifact_url
 from dtsen_pipeline.run_lock import warehouse_run_lock
 from dtsen_pipeline.warehouse import engine_for
 
@@ -117,6 +118,12 @@ class PipelineSettings(ConfigurableResource):
                                "the landing folder, one subfolder per feed", shown_default="`<project>/data/landing`")
     artifacts_dir: str = setting("DTSEN_ARTIFACTS_DIR", str(DATA_DIR / "artifacts"),
                                  "trained models and other run artifacts", shown_default="`<project>/data/artifacts`")
+    artifacts_url: str = setting("DTSEN_ARTIFACTS_URL", DEFAULT_BASE_URL,
+                                 "base URL the artifacts folder is served at (`dtsen serve-artifacts`, or the reverse "
+                                 "proxy in production); asset and check metadata link Data Docs, reports and charts there")
+    artifacts_host: str = setting("DTSEN_ARTIFACTS_HOST", DEFAULT_HOST,
+                                  "address `dtsen serve-artifacts` binds to (the loopback; never a public address)")
+    artifacts_port: int = setting("DTSEN_ARTIFACTS_PORT", DEFAULT_PORT, "port `dtsen serve-artifacts` listens on")
     truth_dir: str | None = setting("DTSEN_TRUTH_DIR", None,
                                     "truth tables of generated sample data (absent for real data)",
                                     shown_default="`<landing>/_truth`")
@@ -133,6 +140,12 @@ class PipelineSettings(ConfigurableResource):
     @property
     def artifacts(self) -> Path:
         return Path(self.artifacts_dir)
+
+    def artifact_link(self, path: Path) -> MetadataValue:
+        """Metadata linking `path` (a file or folder under the artifacts folder) on the artifact server;
+        a path elsewhere stays a path."""
+        url = artifact_url(self.artifacts_url, self.artifacts, path)
+        return MetadataValue.url(url) if url else MetadataValue.path(str(path))
 
     @property
     def truth(self) -> Path:

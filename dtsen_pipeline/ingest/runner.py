@@ -16,6 +16,7 @@ publishes what succeeded before it reports the failure.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from collections.abc import Callable, Iterable, Mapping
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
@@ -70,7 +71,8 @@ def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *
               stage: set[str], scope: str, as_of: dt.date, run_id: str,
               workers: int = DEFAULT_WORKERS, gate: StagingGate | None = None,
               settled_before: float | None = None,
-              ceilings: Mapping[str, int] = DEFAULT_CEILINGS) -> dict[str, FeedOutcome]:
+              ceilings: Mapping[str, int] = DEFAULT_CEILINGS,
+              progress: Callable[[str], None] | None = None) -> dict[str, FeedOutcome]:
     """Ingest the feeds named in `ingest`, then stage those named in `stage`.
 
     Two rounds on one pool of `workers` threads, each round's feeds biggest first: ingestion
@@ -80,17 +82,22 @@ def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *
     next run (`ingest_feed`). With a `gate`, each feed is validated before it is
     published and the deliveries this run loaded are held back when it fails (`ingest.gated`);
     its suites reckon ages at `as_of`, as staging does, unless the gate names another date.
-    `ceilings`: the deployment's programme ceilings (PRG-02). Returns the outcomes in the order
-    of `specs`.
+    `ceilings`: the deployment's programme ceilings (PRG-02). `progress` hears of each feed as its
+    ingestion and its staging end (counts and seconds only; called from the worker threads).
+    Returns the outcomes in the order of `specs`.
     """
+    tell = progress or (lambda _: None)
     if gate is not None and gate.as_of is None:
         gate = replace(gate, as_of=as_of)
     chosen = [s for s in specs if s.name in ingest or s.name in stage]
     outcomes = {s.name: FeedOutcome(s.name) for s in chosen}
 
     def ingest_one(spec: FeedSpec) -> None:
+        start = time.perf_counter()
         try:
             intake = ingest_feed(engine, landing_dir, spec, run_id=run_id, settled_before=settled_before)
+            tell(f"feed {spec.name} ingested: {intake.rows_added:,} records added from {len(intake.reports)} "
+                 f"new file(s) in {time.perf_counter() - start:.1f}s")
             # The records just loaded are kept in memory only for a feed staged next.
             outcomes[spec.name] = replace(outcomes[spec.name],
                                           intake=intake if spec.name in stage else replace(intake, loaded={}))
@@ -98,6 +105,7 @@ def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *
             outcomes[spec.name] = replace(outcomes[spec.name], error=error)
 
     def stage_one(spec: FeedSpec) -> None:
+        start = time.perf_counter()
         try:
             intake = outcomes[spec.name].intake
             loaded = intake.loaded if intake else None
@@ -115,9 +123,15 @@ def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *
             # The records loaded this run are staged: let them go before the next feed is.
             outcomes[spec.name] = replace(outcomes[spec.name], staged=staged, gated=gated,
                                           intake=replace(intake, loaded={}) if intake else None)
+            tell(f"feed {spec.name} staged: {staged.rows_in:,} in, {staged.rows_staged:,} staged, "
+                 f"{staged.rows_quarantined:,} quarantined"
+                 + (f", gate {gated.decision.decision}" if gated is not None else "")
+                 + f" in {time.perf_counter() - start:.1f}s")
         except Exception as error:
             outcomes[spec.name] = replace(outcomes[spec.name], error=error)
 
+    tell(f"ingesting {len([s for s in chosen if s.name in ingest])} feed(s) and staging "
+         f"{len([s for s in chosen if s.name in stage])} on {max(workers, 1)} thread(s)")
     to_ingest = _longest_first([s for s in chosen if s.name in ingest], lambda s: _landing_work(landing_dir, s))
     _run_all(ingest_one, to_ingest, workers)
     to_stage = [s for s in chosen if s.name in stage and outcomes[s.name].error is None]

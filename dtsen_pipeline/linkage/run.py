@@ -8,6 +8,7 @@ candidate replace the promoted model only when it does no worse on clerical labe
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -34,6 +35,14 @@ from dtsen_pipeline.linkage.model import (
     train,
 )
 
+Progress = Callable[[str], None]
+"""Receives one line per finished phase (counts and seconds only): the asset logs it as it happens."""
+
+
+def _quiet(_: str) -> None:
+    return None
+
+
 EMPTY_LINKS = pd.DataFrame({"unique_id_l": pd.Series(dtype="str"), "unique_id_r": pd.Series(dtype="str")})
 
 
@@ -54,12 +63,15 @@ def link(
     must_link: pd.DataFrame = EMPTY_LINKS,
     cannot_link: pd.DataFrame = EMPTY_LINKS,
     timings: dict[str, float] | None = None,
+    progress: Progress = _quiet,
 ) -> LinkageRun:
     """Score candidate pairs with `linker`'s model and cluster them behind the guards."""
     timings = dict(timings or {})
     start = time.perf_counter()
     pairs = score_pairs(linker, config)
     timings["predict_seconds"] = round(time.perf_counter() - start, 2)
+    progress(f"linkage predict: {len(pairs):,} candidate pairs at or above {config.predict_threshold} "
+             f"in {timings['predict_seconds']}s")
 
     start = time.perf_counter()
     clustering = guarded_clusters(records, pairs, config.cluster_threshold, guards, must_link, cannot_link)
@@ -67,6 +79,8 @@ def link(
     timings["cluster_seconds"] = round(time.perf_counter() - start, 2)
 
     sizes = clusters.groupby("cluster_id").size()
+    progress(f"linkage cluster: {len(records):,} records into {len(sizes):,} clusters, {sum(refused.values()):,} edge(s) "
+             f"refused by the guards, in {timings['cluster_seconds']}s")
     stats = {
         "records": len(records),
         "pairs_above_predict_threshold": len(pairs),
@@ -122,8 +136,10 @@ def governed_linkage(
     retrain_requested: bool = False,
     must_link: pd.DataFrame = EMPTY_LINKS,
     cannot_link: pd.DataFrame = EMPTY_LINKS,
+    progress: Progress = _quiet,
 ) -> tuple[LinkageRun, Governance]:
-    """Link tonight's records with the promoted model, or with a candidate that earned promotion."""
+    """Link tonight's records with the promoted model, or with a candidate that earned promotion;
+    `progress` hears of each phase (load or train, predict, cluster) as it ends."""
     profile = data_profile(records)
     promoted = registry.promoted()
     reason = decide_training(retrain_requested, promoted, profile)
@@ -133,13 +149,17 @@ def governed_linkage(
     if reason is None:
         linker = load_model(records, promoted.path, config.memory_limit)
         scores = score_labels(linker, labels, threshold)
-        run = link(linker, records, promoted.path, config, None, must_link, cannot_link,
-                   {"load_seconds": round(time.perf_counter() - start, 2)})
+        timings = {"load_seconds": round(time.perf_counter() - start, 2)}
+        progress(f"linkage load: promoted model of run {promoted.run_id} loaded over {len(records):,} records "
+                 f"in {timings['load_seconds']}s")
+        run = link(linker, records, promoted.path, config, None, must_link, cannot_link, timings, progress)
         return run, Governance(False, None, False, "no training tonight: the promoted model scored",
                                promoted.run_id, _dict(scores))
 
     candidate = train_model(records, candidate_path, config)
     timings = {"train_seconds": round(time.perf_counter() - start, 2)}
+    progress(f"linkage train: candidate model trained on {len(records):,} records ({reason}) "
+             f"in {timings['train_seconds']}s")
     candidate_scores = score_labels(candidate, labels, threshold)
     incumbent, incumbent_scores = None, None
     if promoted is not None and promoted.usable():
@@ -151,7 +171,7 @@ def governed_linkage(
         linker, scores = candidate, candidate_scores
     else:  # promotion() keeps the promoted model only when it is usable, so it was loaded above
         linker, scores = incumbent, incumbent_scores
-    run = link(linker, records, promoted.path, config, None, must_link, cannot_link, timings)
+    run = link(linker, records, promoted.path, config, None, must_link, cannot_link, timings, progress)
     return run, Governance(True, reason, promote, why, promoted.run_id, _dict(scores), _dict(candidate_scores))
 
 

@@ -130,3 +130,14 @@ def markdown(card: pd.DataFrame) -> str:
         lines.append(f"| {r.feed} | {r.records:,} | {pct(r.valid_nik_share)} | {pct(r.padan_share)} "
                      f"| {pct(r.damaged_id_share)} | {pct(r.imprecise_dob_share)} | {pct(r.missing_name_share)} |")
     return "\n".join(lines)
+
+
+SHARE_COLUMNS = ("valid_nik_share", "padan_share", "damaged_id_share", "imprecise_dob_share", "missing_name_share")
+
+
+def feed_numbers(card: pd.DataFrame) -> dict[str, float]:
+    """`<feed>/<share>` for every feed-level share that has a value (padan only where the feed says),
+    as plain numbers the UI plots across runs."""
+    feeds = card[card["level"] == "feed"]
+    return {f"{r['feed']}/{column}": float(r[column]) for _, r in feeds.iterrows()
+            for column in SHARE_COLUMNS if pd.notna(r[column])}

@@ -104,3 +104,71 @@ def test_offline_rewrite_removes_every_kind_of_remote_reference(tmp_path):
     assert remote_asset_links(tmp_path) == ["p.html", "s.css"]
     assert make_offline(tmp_path) == 2
     assert remote_asset_links(tmp_path) == []
+
+
+# --- served over HTTP (#14 item 4): the index lists, statuses, "Failed only", custom expectations ---
+
+@pytest.fixture(scope="module")
+def served(validated):
+    from dtsen_pipeline.reports.artifact_server import serve_in_thread
+
+    _, docs = validated
+    server, base = serve_in_thread(docs.parent.parent)  # the artifacts folder: data_docs/<run>/...
+    yield base
+    server.shutdown()
+    server.server_close()
+
+
+def _get(url: str) -> str:
+    import urllib.request
+
+    with urllib.request.urlopen(url, timeout=30) as response:
+        assert response.status == 200
+        return response.read().decode("utf-8")
+
+
+def test_served_index_lists_the_validation_and_the_suite_with_status(validated, served):
+    import re
+
+    index = _get(f"{served}/data_docs/run-1/index.html")
+    rows = re.findall(r'<tr class="dtsen-row">(.*?)</tr>', index, re.S)
+    validation_rows = [r for r in rows if "validations/" in r]
+    suite_rows = [r for r in rows if "validations/" not in r and "expectations/staging__seeded.html" in r]
+    assert len(validation_rows) == 1 and len(suite_rows) == 1
+    assert "fa-times" in validation_rows[0] and "staging__seeded" in validation_rows[0]  # failed: the cross icon
+    assert ".fa-times::before" in index and ".fa-check-circle::before" in index  # glyphs without Font Awesome
+    link = re.search(r'href="(validations/[^"]+\.html)"', validation_rows[0])[1]
+    page = _get(f"{served}/data_docs/run-1/{link}")
+    assert not [s for s in _secrets() if s in index + page]
+
+
+def test_served_validation_page_filters_and_describes_custom_expectations(validated, served):
+    outcome, docs = validated
+    page = _get(f"{served}/data_docs/run-1/{outcome.docs_page.relative_to(docs).as_posix()}")
+    assert "Failed Only" in page and 'id="dtsen-offline-js"' in page
+    assert page.rfind("function hideSucceededValidations") > page.find('id="dtsen-offline-js"') > 0  # ours wins
+    assert "hide-succeeded-validation-target" in page  # what the filter hides exists on the page
+    assert "fa-check-circle" in page and "fa-times" in page
+    assert "**{" not in page and "batch_id" not in page
+    assert "NIK-09" in page and "NIK-10" in page and "columns <code>nik</code>, <code>jenis_kelamin</code>" in page
+
+
+def test_artifact_server_is_read_only_and_stays_in_its_folder(served):
+    import urllib.error
+    import urllib.request
+
+    with pytest.raises(urllib.error.HTTPError) as refused:
+        urllib.request.urlopen(urllib.request.Request(f"{served}/data_docs/run-1/index.html", data=b"x",
+                                                      method="POST"), timeout=30)
+    assert refused.value.code == 501
+    with pytest.raises(urllib.error.HTTPError) as outside:
+        urllib.request.urlopen(f"{served}/../../etc/passwd", timeout=30)
+    assert outside.value.code == 404
+
+
+def test_artifact_urls_are_relative_to_the_artifacts_folder(tmp_path):
+    from dtsen_pipeline.reports.artifact_server import artifact_url
+
+    page = tmp_path / "data_docs" / "run 1" / "index.html"
+    assert artifact_url("http://127.0.0.1:3001/", tmp_path, page) == "http://127.0.0.1:3001/data_docs/run%201/index.html"
+    assert artifact_url("https://dtsen.example/artifacts", tmp_path, tmp_path.parent / "x.html") is None
