@@ -67,7 +67,7 @@ def run(persons: int, seed: int) -> int:
         result = execute_job(job, instance=instance, run_config=CONSOLE_INFO)
         print(f"Run {result.run_id}: {'SUCCESS' if result.success else 'FAILURE'} "
               f"(recorded in {os.environ['DAGSTER_HOME']})")
-    print_summary(settings)
+    print_summary(settings, result.run_id)
     return 0 if result.success else 1
 
 
@@ -77,11 +77,11 @@ def _nightly_job():
     return defs.resolve_job_def("nightly_refresh")
 
 
-def print_summary(settings: Settings) -> None:
+def print_summary(settings: Settings, run_id: str | None = None) -> None:
     from dtsen_pipeline.summary import summary_lines
     from dtsen_pipeline.warehouse import engine_for
 
-    print("\n".join(summary_lines(engine_for(settings.warehouse_url))))
+    print("\n".join(summary_lines(engine_for(settings.warehouse_url), settings.artifacts_dir, run_id)))
 
 
 def accept(feed: str, file: str) -> int:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import sqlalchemy as sa
 
 from dtsen_pipeline.ingest.feeds import load_feed_specs
@@ -43,8 +45,25 @@ def gate_lines(engine: sa.Engine) -> list[str]:
     return lines
 
 
-def summary_lines(engine: sa.Engine) -> list[str]:
-    lines = ["Rows per stage (raw -> staged + quarantined):"]
+def output_lines(artifacts: Path, run_id: str) -> list[str]:
+    """Where the run's files are: report, Data Docs, worklists, review files, linkage charts."""
+    outputs = [
+        ("report (open in a browser)", sorted((artifacts / "reports" / run_id).glob("*.html"))),
+        ("Data Docs (quality checks)", [artifacts / "data_docs" / run_id / "index.html"]),
+        ("worklists per pekon and kecamatan", [artifacts / "worklists" / run_id]),
+        ("duplicate-review files per kecamatan", [artifacts / "linkage" / run_id / "review"]),
+        ("linkage model charts", [artifacts / "linkage" / run_id / "charts"]),
+    ]
+    lines = [f"Outputs of run {run_id}:"]
+    for label, paths in outputs:
+        found = [p for p in paths if p.exists()]
+        lines.append(f"  {label + ':':<38} {found[0] if found else '(not written by this run)'}")
+    return lines
+
+
+def summary_lines(engine: sa.Engine, artifacts: Path | None = None, run_id: str | None = None) -> list[str]:
+    lines = ["Rows per stage (raw -> staged + quarantined):",
+             f"  {'feed':<9} {'raw rows':>9}    {'staged':>9}   {'quarantined':>11}"]
     for feed in load_feed_specs():
         if not table_exists(engine, "raw", feed):
             lines.append(f"  {feed:<9} not ingested")
@@ -52,7 +71,7 @@ def summary_lines(engine: sa.Engine) -> list[str]:
         raw = count_in_force(engine, feed)  # deliveries in force, not superseded ones
         staged = count_rows(engine, "staging", feed)
         quarantined = count_rows(engine, "quality", f"quarantine__{feed}")
-        lines.append(f"  {feed:<9} {raw:>9,} -> {staged:>9,} + {quarantined:>7,}")
+        lines.append(f"  {feed:<9} {raw:>9,} -> {staged:>9,} + {quarantined:>11,}")
     lines += gate_lines(engine)
     if table_exists(engine, "quality", "quarantine"):
         lines.append("Quarantined rows by reason:")
@@ -68,8 +87,9 @@ def summary_lines(engine: sa.Engine) -> list[str]:
     if table_exists(engine, "golden", "flag"):
         rows = read_sql(engine, "SELECT flag, count(*) AS n, sum(case when verval_status = 'UNVERIFIED' then 1 else 0 end) "
                                 "AS open FROM golden.flag GROUP BY flag ORDER BY flag")
-        lines.append("Flags (golden.flag: all, not yet verified; worklists under <artifacts>/worklists/):")
-        lines += [f"  {r.flag:<26} {int(r.n):>8,} {int(r.open):>8,}" for r in rows.itertuples()] or ["  none"]
+        lines.append("Flags (golden.flag):")
+        lines.append(f"  {'flag':<26} {'raised':>8} {'not yet verified':>17}")
+        lines += [f"  {r.flag:<26} {int(r.n):>8,} {int(r.open):>17,}" for r in rows.itertuples()] or ["  none"]
     if table_exists(engine, "evaluation", "flag"):
         scores = read_sql(engine, "SELECT level, flag, precision, recall FROM evaluation.flag WHERE run_id = "
                                   "(SELECT run_id FROM evaluation.flag ORDER BY evaluated_at DESC LIMIT 1)")
@@ -83,4 +103,6 @@ def summary_lines(engine: sa.Engine) -> list[str]:
         for row in scores.itertuples():
             lines.append(f"Linkage vs truth ({row.level}): precision {row.precision:.4f}, recall {row.recall:.4f}, "
                          f"F1 {row.f1:.4f}; {int(row.clusters):,} clusters for {int(row.true_persons):,} true persons")
+    if artifacts is not None and run_id is not None:
+        lines += output_lines(artifacts, run_id)
     return lines

@@ -118,3 +118,20 @@ def test_review_queue_files_are_written_by_code(duckdb_run, engine):
     assert not queue["NIK_A_SAMAR"].dropna().str.fullmatch(r"\d{16}").any()
     assert set(queue["ALASAN"]) <= {"UNCERTAIN", "NIK_CONFLICT", "NIK_NEAR_MISS", "SEX_CONFLICT",
                                     "BIRTH_YEAR_CONFLICT", "OVERSIZE", "CANNOT_LINK", "THIN_EVIDENCE"}
+
+
+def test_the_printed_summary_labels_its_columns_and_gives_every_output_s_path(duckdb_run, engine):
+    from pathlib import Path
+
+    from dtsen_pipeline.summary import summary_lines
+
+    lines = summary_lines(engine, duckdb_run.settings.artifacts_dir, duckdb_run.run_id)
+    text = "\n".join(lines)
+    assert "<artifacts>" not in text
+    assert any("raw rows" in line and "quarantined" in line for line in lines)
+    assert any("raised" in line and "not yet verified" in line for line in lines)
+    outputs = lines[lines.index(f"Outputs of run {duckdb_run.run_id}:") + 1:]
+    paths = {line.split(":", 1)[0].strip(): Path(line.split(":", 1)[1].strip()) for line in outputs}
+    assert len(paths) == 5 and all(p.exists() for p in paths.values()), outputs
+    assert paths["report (open in a browser)"].suffix == ".html"
+    assert paths["Data Docs (quality checks)"].name == "index.html"
