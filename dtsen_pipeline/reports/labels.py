@@ -75,3 +75,37 @@ def evidence(column: str, label: str) -> str:
     """The Indonesian wording of a model level; the label itself only if the catalogue lacks it
     (the catalogue test fails first)."""
     return EVIDENCE.get(column, {}).get(label, label)
+
+
+# Flags: a short Indonesian name and what the officer checks (worklists, PETUNJUK, report).
+FLAG_LABELS: dict[str, tuple[str, str]] = {
+    "DUPLICATE_RECORDS": ("Data ganda", "orang yang sama tercatat lebih dari sekali dalam satu sumber data"),
+    "PERSON_IN_MULTIPLE_KK": ("Tercatat di lebih dari satu KK",
+                              "data orang ini memuat lebih dari satu No. KK yang sah"),
+    "DEAD_RECIPIENT": ("Penerima meninggal", "penerima bantuan yang menurut salah satu sumber sudah meninggal"),
+    "MOVED_RECIPIENT": ("Penerima pindah", "penerima bantuan yang menurut salah satu sumber sudah pindah"),
+    "PERSON_MISSING_FROM_DTSEN": ("Belum masuk DTSEN",
+                                  "warga yang hidup menurut Dukcapil atau data pekon, tetapi tidak ada di DTSEN"),
+    "INCLUSION_CANDIDATE": ("Kemungkinan tidak layak menerima (inclusion error)",
+                            "keluarga penerima bantuan dengan desil di atas batas program"),
+    "EXCLUSION_CANDIDATE": ("Kemungkinan layak tetapi belum menerima (exclusion error)",
+                            "keluarga desil 1-2 yang tidak menerima program apa pun"),
+    "FAMILY_MISSING_FROM_DTSEN": ("Keluarga belum masuk DTSEN",
+                                  "keluarga yang anggotanya hidup menurut Dukcapil atau data pekon, tanpa "
+                                  "registrasi DTSEN"),
+}
+
+# Answers an officer may give (column HASIL), with what each means.
+HASIL_LABELS: dict[str, str] = {
+    "LAYAK": "layak menerima bantuan / data benar",
+    "TIDAK_LAYAK": "tidak layak menerima bantuan",
+    "MENINGGAL": "orang ini sudah meninggal",
+    "PINDAH": "orang atau keluarga ini sudah pindah",
+    "TIDAK_DITEMUKAN": "tidak ditemukan di lapangan",
+    "GANDA": "data ganda: dua data ini orang yang sama (isi NIK_GANDA)",
+    "BUKAN_GANDA": "bukan data ganda: dua orang yang berbeda",
+    "USULAN_BARU": "diusulkan masuk DTSEN",
+}
+
+SUBJECT_LABELS = {"ART": "anggota rumah tangga (orang)", "KELUARGA": "keluarga"}
+TIER_LABELS = {"PEKON": "pekon/kelurahan", "KECAMATAN": "kecamatan", "KABUPATEN": "kabupaten"}

@@ -20,21 +20,23 @@ their file names carry codes and the period only.
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from dtsen_pipeline.golden.flags import FLAGS, UNVERIFIED
+from dtsen_pipeline.reports.labels import FLAG_LABELS, HASIL_LABELS, SUBJECT_LABELS
 from dtsen_pipeline.reports.staff_files import text_workbook, write_staff_csv
-from dtsen_pipeline.schema import VERVAL_RESULTS
+from dtsen_pipeline.schema import VERVAL_RESULTS, VERVAL_TIERS
 
 VERVAL_COLUMNS: tuple[str, ...] = (
     "ID_KELUARGA", "NO_KK", "NIK", "NAMA", "HASIL", "NIK_GANDA", "TINGKAT", "TANGGAL", "PETUGAS", "KODE_DESA",
     "CATATAN",
 )
 CONTEXT_COLUMNS: tuple[str, ...] = (
-    "SUBJEK", "PERSON_ID", "HOUSEHOLD_ID", "FLAG", "ALASAN", "BUKTI", "DESIL", "PROGRAM", "STATUS_VERVAL",
+    "SUBJEK", "PERSON_ID", "HOUSEHOLD_ID", "FLAG", "KETERANGAN_FLAG", "ALASAN", "BUKTI", "DESIL", "PROGRAM", "STATUS_VERVAL",
     "HASIL_SEBELUMNYA", "TINGKAT_SEBELUMNYA", "TANGGAL_SEBELUMNYA",
 )
 WORKLIST_COLUMNS = VERVAL_COLUMNS + CONTEXT_COLUMNS
@@ -88,6 +90,7 @@ def worklist_rows(flags: pd.DataFrame, persons: pd.DataFrame, households: pd.Dat
         "PERSON_ID": todo["subject_id"].where(is_person),
         "HOUSEHOLD_ID": todo["household_id"],
         "FLAG": todo["flag"],
+        "KETERANGAN_FLAG": todo["flag"].map(lambda code: FLAG_LABELS.get(code, ("", ""))[0]),
         "ALASAN": todo["reason"],
         "BUKTI": todo["evidence"],
         "DESIL": family["desil"].astype("Int64"),
@@ -107,36 +110,123 @@ def file_stem(tier: str, code: str, period: str) -> str:
     return f"{tier}_{code.replace('.', '')}_{period}"
 
 
+# Columns the officer fills in; every other column is locked context.
+ANSWER_COLUMNS = ("HASIL", "NIK_GANDA", "TANGGAL", "PETUGAS", "CATATAN")
+IDENTITY_COLUMNS = 4  # ID_KELUARGA, NO_KK, NIK, NAMA stay in view (frozen) while scrolling
+DATE_FORMAT = "dd/mm/yyyy"
+EARLIEST_DATE = dt.date(2020, 1, 1)
+
+PETUNJUK_STEPS = (
+    "PETUNJUK PENGISIAN DAFTAR VERIFIKASI DAN VALIDASI (VERVAL)",
+    "",
+    "1. Setiap baris adalah satu orang (ART) atau satu keluarga (KELUARGA) yang perlu diperiksa. "
+    "Kolom FLAG dan KETERANGAN_FLAG menjelaskan apa yang perlu diperiksa; BUKTI menunjukkan sumber datanya.",
+    "2. Isi hanya kolom berwarna kuning: HASIL, NIK_GANDA (hanya untuk HASIL = GANDA), TANGGAL, PETUGAS, CATATAN. "
+    "Kolom lain terkunci.",
+    "3. HASIL: pilih dari daftar pilihan (lihat tabel di bawah). Baris yang dikembalikan tanpa HASIL ditolak "
+    "dan tetap muncul di daftar bulan berikutnya.",
+    "4. TANGGAL: tanggal pemeriksaan lapangan, format hari/bulan/tahun (contoh 15/11/2026).",
+    "5. NIK_GANDA: 16 digit NIK dari data lain milik orang yang sama. Kolom ini berformat teks: "
+    "ketik semua 16 digit, jangan diubah menjadi angka.",
+    "6. PETUGAS: nama pendamping atau petugas yang memeriksa.",
+    "7. Simpan berkas dengan nama yang sama (format .xlsx) dan kirim kembali ke operator data Dinas Sosial, "
+    "yang menaruhnya di folder verval. Keputusan berlaku pada pemrosesan malam berikutnya.",
+    "",
+)
+
+
 def _write_xlsx(rows: pd.DataFrame, path: Path) -> None:
+    """A workbook that is hard to fill in wrong: identifiers stored and shown as text, dates as
+    dates with a check, drop-downs for every coded answer, the context locked, header and
+    identity columns frozen, filters, and a PETUNJUK sheet in Bahasa Indonesia."""
     workbook = text_workbook(path)
-    text = workbook.add_format({"num_format": "@"})
-    date = workbook.add_format({"num_format": "yyyy-mm-dd"})
-    head = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1})
+    head = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "locked": True})
+    answer_head = workbook.add_format({"bold": True, "bg_color": "#FFE699", "border": 1, "locked": True})
+    styles = {
+        "text": workbook.add_format({"num_format": "@"}),
+        "answer": workbook.add_format({"locked": False, "bg_color": "#FFF2CC"}),
+        "answer_text": workbook.add_format({"num_format": "@", "locked": False, "bg_color": "#FFF2CC"}),
+        "answer_date": workbook.add_format({"num_format": DATE_FORMAT, "locked": False, "bg_color": "#FFF2CC"}),
+    }
     sheet = workbook.add_worksheet("VERVAL")
     columns = list(WORKLIST_COLUMNS)
-    sheet.write_row(0, 0, columns, head)
     for c, name in enumerate(columns):
-        fmt = date if name == "TANGGAL" else text if name in _TEXT_COLUMNS else None
-        sheet.set_column(c, c, 18 if name not in ("BUKTI", "NAMA", "CATATAN") else 36, fmt)
+        sheet.write_string(0, c, name, answer_head if name in ANSWER_COLUMNS else head)
+        style = ("answer_date" if name == "TANGGAL" else "answer_text" if name == "NIK_GANDA"
+                 else "answer" if name in ANSWER_COLUMNS else "text" if name in _TEXT_COLUMNS else None)
+        width = 40 if name in ("BUKTI", "NAMA", "CATATAN", "KETERANGAN_FLAG") else 18
+        sheet.set_column(c, c, width, styles[style] if style else None)
+    last = max(len(rows), 1)
     for r, values in enumerate(rows[columns].itertuples(index=False, name=None), start=1):
         for c, value in enumerate(values):
+            name = columns[c]
+            style = styles["answer_date" if name == "TANGGAL" else "answer_text" if name == "NIK_GANDA"
+                           else "answer"] if name in ANSWER_COLUMNS else None
             if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
+                blank_style = style or (styles["text"] if name in _TEXT_COLUMNS else None)
+                if blank_style is not None:  # an empty cell keeps its column's format when typed into
+                    sheet.write_blank(r, c, None, blank_style)
                 continue
-            if columns[c] in _TEXT_COLUMNS:
-                sheet.write_string(r, c, str(value))  # 16-digit ids stay text (no Excel damage)
+            if name in _TEXT_COLUMNS or isinstance(value, str):
+                sheet.write_string(r, c, str(value), style or (styles["text"] if name in _TEXT_COLUMNS else None))
             else:
-                sheet.write(r, c, value.item() if hasattr(value, "item") else value)
-    last = max(len(rows), 1)
-    hasil = columns.index("HASIL")
-    sheet.data_validation(1, hasil, last, hasil, {"validate": "list", "source": list(VERVAL_RESULTS)})
-    sheet.freeze_panes(1, 0)
-    guide = workbook.add_worksheet("PETUNJUK")
-    guide.write_row(0, 0, ["FLAG", "SUBJEK", "ARTI", "ALASAN", "HASIL YANG MENJAWAB"], head)
-    for r, f in enumerate(FLAGS, start=1):
-        guide.write_row(r, 0, [f.code, f.subject, f.meaning, "; ".join(x.code for x in f.reasons),
-                               ", ".join(f"{k}={v}" for k, v in f.verval.items())])
-    guide.set_column(0, 4, 40)
+                sheet.write(r, c, value.item() if hasattr(value, "item") else value, style)
+    _validations(sheet, columns, last)
+    sheet.freeze_panes(1, IDENTITY_COLUMNS)
+    sheet.autofilter(0, 0, last, len(columns) - 1)
+    sheet.protect("", {"autofilter": True, "sort": True, "format_columns": True, "format_rows": True})
+    _petunjuk(workbook, head)
     workbook.close()
+
+
+def _validations(sheet, columns: list[str], last: int) -> None:
+    def column(name: str) -> int:
+        return columns.index(name)
+
+    hasil = column("HASIL")
+    sheet.data_validation(1, hasil, last, hasil, {
+        "validate": "list", "source": list(VERVAL_RESULTS),
+        "input_title": "HASIL", "input_message": "Pilih hasil pemeriksaan dari daftar (lihat sheet PETUNJUK).",
+        "error_title": "HASIL tidak dikenal", "error_message": "Pilih salah satu HASIL dari daftar."})
+    tingkat = column("TINGKAT")
+    sheet.data_validation(1, tingkat, last, tingkat, {"validate": "list", "source": list(VERVAL_TIERS)})
+    tanggal = column("TANGGAL")
+    sheet.data_validation(1, tanggal, last, tanggal, {
+        "validate": "date", "criteria": "between", "minimum": EARLIEST_DATE,
+        "maximum": dt.date(dt.date.today().year + 1, 12, 31),
+        "input_title": "TANGGAL", "input_message": "Tanggal pemeriksaan, hari/bulan/tahun (contoh 15/11/2026).",
+        "error_title": "Tanggal tidak sah", "error_message": "Isi tanggal pemeriksaan, hari/bulan/tahun."})
+    nik = column("NIK_GANDA")
+    sheet.data_validation(1, nik, last, nik, {
+        "validate": "length", "criteria": "==", "value": 16,
+        "input_title": "NIK_GANDA", "input_message": "16 digit NIK data lain milik orang yang sama (hanya untuk GANDA).",
+        "error_title": "NIK harus 16 digit", "error_message": "NIK terdiri dari 16 digit angka."})
+
+
+def _petunjuk(workbook, head) -> None:
+    guide = workbook.add_worksheet("PETUNJUK")
+    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
+    bold = workbook.add_format({"bold": True, "font_size": 13})
+    row = 0
+    for line in PETUNJUK_STEPS:
+        guide.write_string(row, 0, line, bold if row == 0 else wrap)
+        row += 1
+    guide.write_row(row, 0, ["HASIL", "ARTI"], head)
+    for code in VERVAL_RESULTS:
+        row += 1
+        guide.write_row(row, 0, [code, HASIL_LABELS[code]], wrap)
+    row += 2
+    guide.write_row(row, 0, ["FLAG", "NAMA", "YANG DIPERIKSA", "SUBJEK", "HASIL YANG MENJAWAB"], head)
+    for flag in FLAGS:
+        row += 1
+        label, explanation = FLAG_LABELS[flag.code]
+        subject = "ART" if flag.subject == "PERSON" else "KELUARGA"
+        guide.write_row(row, 0, [flag.code, label, explanation, SUBJECT_LABELS[subject],
+                                 ", ".join(flag.verval)], wrap)
+    guide.set_column(0, 0, 28)
+    guide.set_column(1, 1, 45)
+    guide.set_column(2, 2, 60)
+    guide.set_column(3, 4, 30)
 
 
 def write_worklists(flags: pd.DataFrame, persons: pd.DataFrame, households: pd.DataFrame, out_dir: Path,

@@ -1,11 +1,13 @@
 """What the nightly run hands the kabupaten: worklists, the summary report, golden flags, and
 flag precision/recall against the generator's truth (the session's 3,000-person run)."""
 
+import datetime
 import re
 from pathlib import Path
 from xml.etree import ElementTree
 
 import openpyxl
+import openpyxl.utils
 import pandas as pd
 import pytest
 import sqlalchemy as sa
@@ -140,3 +142,53 @@ def test_flags_score_well_against_the_generators_truth(duckdb_run, engine):
     for key, row in scores.iterrows():
         if row["truth"] >= 5:
             assert row["precision"] >= 0.5 and row["recall"] >= 0.5, (key, row["precision"], row["recall"])
+
+
+def test_the_workbook_is_hard_to_fill_in_wrong(worklist_dir):
+    from dtsen_pipeline.reports.worklists import ANSWER_COLUMNS
+
+    path = max(worklist_dir.glob("PEKON_*.xlsx"), key=lambda p: p.stat().st_size)
+    book = openpyxl.load_workbook(path)
+    sheet = book["VERVAL"]
+    header = [c.value for c in sheet[1]]
+    col = {name: openpyxl.utils.get_column_letter(i + 1) for i, name in enumerate(header)}
+    row = 2
+    for name in ("ID_KELUARGA", "NO_KK", "NIK", "NIK_GANDA", "KODE_DESA"):
+        assert sheet[f"{col[name]}{row}"].number_format == "@", name  # identifiers are text
+    assert sheet[f"{col['TANGGAL']}{row}"].number_format == "dd/mm/yyyy"
+    for name in header:
+        assert sheet[f"{col[name]}{row}"].protection.locked == (name not in ANSWER_COLUMNS), name
+    assert sheet.protection.sheet and sheet.freeze_panes == "E2" and sheet.auto_filter.ref
+    rules = {str(v.sqref).split(":")[0].rstrip("0123456789"): v for v in sheet.data_validations.dataValidation}
+    assert rules[col["HASIL"]].type == "list" and "GANDA" in rules[col["HASIL"]].formula1
+    assert rules[col["TINGKAT"]].type == "list" and rules[col["TANGGAL"]].type == "date"
+    assert rules[col["NIK_GANDA"]].type == "textLength" and rules[col["NIK_GANDA"]].formula1 == "16"
+    assert rules[col["HASIL"]].error and rules[col["TANGGAL"]].prompt  # Indonesian help on entry
+    guide = " ".join(str(c.value) for r in book["PETUNJUK"].iter_rows() for c in r if c.value)
+    for words in ("Isi hanya kolom", "hari/bulan/tahun", "kirim kembali", "ditolak", "Data ganda"):
+        assert words in guide
+    assert "the person" not in guide and "exclusion-error candidate" not in guide  # no English glossary left
+
+
+def test_a_workbook_filled_in_as_excel_saves_it_is_a_valid_verval_delivery(worklist_dir, tmp_path):
+    """The officer picks HASIL from the list and types a date: Excel stores a date cell."""
+    from dtsen_pipeline.ingest.feeds import load_feed_specs
+    from tests.golden.verval_roundtrip import stage_verval_file
+
+    path = max(worklist_dir.glob("PEKON_*.xlsx"), key=lambda p: p.stat().st_size)
+    book = openpyxl.load_workbook(path)
+    sheet = book["VERVAL"]
+    header = [c.value for c in sheet[1]]
+    rows = sheet.max_row - 1
+    for r in range(2, sheet.max_row + 1):
+        sheet.cell(r, header.index("HASIL") + 1, "TIDAK_DITEMUKAN")
+        sheet.cell(r, header.index("TANGGAL") + 1, datetime.datetime(2026, 11, 20))
+        sheet.cell(r, header.index("PETUGAS") + 1, "PS-180601-001")
+    landing = tmp_path / "landing"
+    (landing / "verval").mkdir(parents=True)
+    returned = landing / "verval" / path.name
+    book.save(returned)
+    staged, quarantined = stage_verval_file(landing, returned, load_feed_specs()["verval"])
+    assert quarantined == 0 and len(staged) == rows
+    assert set(staged["hasil"]) == {"TIDAK_DITEMUKAN"}
+    assert set(pd.to_datetime(staged["tanggal"]).dt.date) == {datetime.date(2026, 11, 20)}
