@@ -22,6 +22,11 @@ def make_record_id(feed: pd.Series | str, source_file: pd.Series, source_row: pd
 
 # Quarantine reasons of records that are no data (ingest.junk): not counted as records anywhere.
 JUNK_REASONS: tuple[str, ...] = ("EMPTY_ROW", "REPEATED_HEADER", "SUMMARY_ROW", "MALFORMED_ROW")
+# A row of a returned worklist the officer left unanswered (no HASIL, date, officer, note or NIK):
+# not a bad decision, just none yet. Quarantined with this reason, never held against the file.
+NOT_ANSWERED = "NOT_ANSWERED"
+# Quarantined by design: not counted against QUAR-01 or in the scorecard's shares.
+UNCOUNTED_REASONS: tuple[str, ...] = (*JUNK_REASONS, NOT_ANSWERED)
 # Quarantine reasons of a person record without a usable village code (domain.regions).
 REGION_REASONS: tuple[str, ...] = ("REGION_MISSING", "REGION_BAD_FORMAT", "REGION_UNKNOWN")
 

@@ -25,7 +25,7 @@ from dtsen_pipeline.ingest.standardise import StagingResult
 from dtsen_pipeline.quality import gate
 from dtsen_pipeline.quality.gx_suites import SuiteOutcome
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
-from dtsen_pipeline.schema import JUNK_REASONS
+from dtsen_pipeline.schema import UNCOUNTED_REASONS
 
 Validate = Callable[[pd.DataFrame], SuiteOutcome]
 
@@ -40,9 +40,10 @@ class GatedFeed:
 
 
 def staged_share_by_file(raw: pd.DataFrame, result: StagingResult) -> pd.DataFrame:
-    """Per source file: data records (junk excluded) and how many of them were quarantined."""
+    """Per source file: data records (junk and unanswered worklist rows excluded) and how many of them
+    were quarantined."""
     quarantine = result.quarantine
-    junk = quarantine["reason"].isin(JUNK_REASONS)
+    junk = quarantine["reason"].isin(UNCOUNTED_REASONS)
     records = raw.groupby("source_file").size()
     junk_rows = quarantine[junk].groupby("source_file").size()
     kept_out = quarantine[~junk].groupby("source_file").size()

@@ -24,6 +24,7 @@ from dtsen_pipeline.quality.row_rules import ROW_QUARANTINE_REASONS, apply_row_r
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 from dtsen_pipeline.schema import (
     JUNK_REASONS,
+    NOT_ANSWERED,
     PERSON_COLUMNS,
     PROGRAMS,
     QUARANTINE_COLUMNS,
@@ -38,6 +39,7 @@ QUARANTINE_REASONS = (
     *JUNK_REASONS,
     *REGION_REASONS,
     "MISSING_NAME",
+    NOT_ANSWERED,
     "BAD_DECISION",
     "BAD_TIER",
     "BAD_DECISION_DATE",
@@ -265,6 +267,10 @@ def stage_feed(raw: pd.DataFrame, spec: FeedSpec, scope: str, as_of: dt.date,
         out["program"] = out["program"].mask(bad_program)
         flags.append(bad_program.rename("BAD_PROGRAM"))
     if spec.entity == "decision":
+        answers = [name for name in ("hasil", "tanggal", "petugas", "catatan", "nik_ganda") if name in spec.extras]
+        unanswered = pd.concat([_source(raw, spec.extras[name]).fillna("").str.strip() == "" for name in answers],
+                               axis=1).all(axis=1)
+        reason = _first_reason(reason, unanswered, NOT_ANSWERED)
         reason = _first_reason(reason, ~out["hasil"].isin(VERVAL_RESULTS), "BAD_DECISION")
         reason = _first_reason(reason, ~out["tingkat"].isin(VERVAL_TIERS), "BAD_TIER")
         parsed = dates.parse_dates(_source(raw, spec.extras.get("tanggal")))

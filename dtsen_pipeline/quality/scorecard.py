@@ -21,7 +21,7 @@ import numpy as np
 import pandas as pd
 
 from dtsen_pipeline.domain import regions
-from dtsen_pipeline.schema import JUNK_REASONS
+from dtsen_pipeline.schema import UNCOUNTED_REASONS
 
 SCORECARD_COLUMNS = ("run_id", "run_at", "feed", "level", "kode_kecamatan", "kecamatan", "records",
                      "valid_nik_share", "padan_share", "damaged_id_share", "imprecise_dob_share",
@@ -55,7 +55,7 @@ def record_frame(feed: str, staged: pd.DataFrame, quarantine: pd.DataFrame, raw:
         "imprecise_dob": staged["dob_imprecise"].astype("boolean").where(staged["tgl_lahir"].notna()),
         "missing_name": False,
     })
-    q = quarantine[(quarantine["feed"] == feed) & ~quarantine["reason"].isin(JUNK_REASONS)]
+    q = quarantine[(quarantine["feed"] == feed) & ~quarantine["reason"].isin(UNCOUNTED_REASONS)]
     if len(q):
         keyed = raw.assign(kode_kecamatan=raw_kecamatan(raw, spec))[["source_file", "source_row", "kode_kecamatan"]]
         keyed = keyed.astype({"source_row": "int64"})

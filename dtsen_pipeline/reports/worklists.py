@@ -101,8 +101,34 @@ def worklist_rows(flags: pd.DataFrame, persons: pd.DataFrame, households: pd.Dat
         "TANGGAL_SEBELUMNYA": pd.to_datetime(todo["verval_tanggal"]).dt.strftime("%Y-%m-%d"),
         "kode_kecamatan": todo["kode_kecamatan"],
     })
-    return out.sort_values(["KODE_DESA", "HOUSEHOLD_ID", "SUBJEK", "PERSON_ID", "FLAG"], na_position="last",
-                           ignore_index=True)
+    return one_row_per_subject(out).sort_values(["KODE_DESA", "HOUSEHOLD_ID", "SUBJEK", "PERSON_ID", "FLAG"],
+                                                na_position="last", ignore_index=True)
+
+
+# How a subject's several flags share one row: the codes and their words listed, evidence kept apart.
+_JOINED = {"FLAG": ", ", "KETERANGAN_FLAG": "; ", "ALASAN": ", ", "BUKTI": " | ", "STATUS_VERVAL": ", ",
+           "HASIL_SEBELUMNYA": ", ", "TINGKAT_SEBELUMNYA": ", ", "TANGGAL_SEBELUMNYA": ", "}
+
+
+def one_row_per_subject(rows: pd.DataFrame) -> pd.DataFrame:
+    """One row per person (ART) or family (KELUARGA) and place, with all its flags: an officer
+    visits a person once and gives one HASIL, which answers each flag it concerns (a MENINGGAL
+    confirms DEAD_RECIPIENT and leaves a DUPLICATE_RECORDS flag open)."""
+    if rows.empty:
+        return rows
+    subject = rows["PERSON_ID"].where(rows["SUBJEK"] == "ART", rows["HOUSEHOLD_ID"])
+    key = (subject.fillna("").astype(str) + "|" + rows["SUBJEK"].astype(str) + "|"
+           + rows["KODE_DESA"].fillna("").astype(str) + "|" + rows["kode_kecamatan"].fillna("").astype(str))
+    grouped = rows.groupby(key.rename("_subject"), sort=False)
+
+    def joined(values: pd.Series, sep: str) -> str | None:
+        parts = list(dict.fromkeys(str(v) for v in values if v is not None and not pd.isna(v) and str(v)))
+        return sep.join(parts) or None
+
+    out = grouped.first()
+    for column, sep in _JOINED.items():
+        out[column] = grouped[column].agg(lambda values, sep=sep: joined(values, sep))
+    return out.reset_index(drop=True)[list(rows.columns)]
 
 
 def file_stem(tier: str, code: str, period: str) -> str:

@@ -60,7 +60,9 @@ def test_worklists_per_pekon_and_kecamatan_parse_back(duckdb_run, engine, workli
     pekon = [p for p in worklist_dir.glob("PEKON_*.csv")]
     rows = pd.concat([pd.read_csv(p, dtype=str, keep_default_na=False) for p in pekon])
     assert list(rows.columns) == list(WORKLIST_COLUMNS)
-    assert len(rows) == len(todo)
+    subjects = todo["subject_id"].where(todo["subject_type"] == "PERSON", todo["household_id"])
+    assert len(rows) == subjects.nunique() < len(todo)  # one row per subject, with all its flags
+    assert rows["FLAG"].str.split(", ").str.len().sum() == len(todo)
     assert (rows["TINGKAT"] == "PEKON").all() and (rows["HASIL"] == "").all()
     assert sorted(rows["KODE_DESA"].unique()) == sorted(todo["kode_desa"].unique())
     person_rows = rows[rows["SUBJEK"] == "ART"]
