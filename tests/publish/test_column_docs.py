@@ -37,3 +37,7 @@ def test_the_project_page_describes_the_golden_tables():
     described = golden_descriptions()
     assert {"person", "person_source", "household", "flag", "id_change"} <= set(described)
     assert "DEAD_RECIPIENT" not in described["flag"] and "flag" in described["flag"]
+
+
+def test_a_deployment_without_the_docs_gets_no_descriptions(tmp_path):
+    assert golden_descriptions(tmp_path / "missing.md") == {}
