@@ -3,9 +3,12 @@
 Two steps run inside the SQL chain: person ids right after linkage (`identity.person_id`:
 cluster -> person_id, read by intermediate.person_record) and household ids once each
 person's No. KK has survived (`identity.household_id`: No. KK -> household_id). Each writes the
-state the *next* run should match against into schema `identity`; only after the golden tables
-are published does `commit_id_state` copy it to `golden_state`, so a failed run never moves
-the ids on. Nothing here logs keys, NIKs or No. KK: only counts and ids.
+state the *next* run should match against into schema `identity`; `write_id_state` copies it to
+`golden_state` inside the publication's own transaction (`publish(..., also=write_id_state)`),
+so the ids move on exactly when the golden tables carrying them are published: a run that fails
+or is killed before the commit leaves both as they were, and one killed after it has already
+committed the state, so the next run never hands a published id to someone else (issue #14).
+Nothing here logs keys, NIKs or No. KK: only counts and ids.
 """
 
 from __future__ import annotations
@@ -137,9 +140,10 @@ def _cumulative_changes(engine: sa.Engine, household_changes: pd.DataFrame) -> p
     return _text(changes, ints=("units",))
 
 
-def commit_id_state(engine: sa.Engine) -> dict[str, int]:
-    """After publication: this run's keys, registry and change history become golden_state,
-    in one transaction, for the next run to match against. Returns row counts."""
+def write_id_state(conn: sa.Connection) -> dict[str, int]:
+    """This run's keys, registry and change history become golden_state, on the caller's
+    connection and in its transaction (the publication's), for the next run to match against.
+    Returns row counts."""
     selects = {
         "person_key": 'SELECT "key", "id" FROM identity.person_key',
         "household_key": 'SELECT "key", "id" FROM identity.household_key',
@@ -149,16 +153,22 @@ def commit_id_state(engine: sa.Engine) -> dict[str, int]:
         "id_change": f"SELECT {', '.join(ID_CHANGE_COLUMNS)} FROM identity.id_change",
     }
     rows: dict[str, int] = {}
-    with engine.begin() as conn:
-        ensure_schema(conn, STATE_SCHEMA)
-        for table, select in selects.items():
-            new = f"{table}__new"
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(STATE_SCHEMA, new)}")
-            conn.exec_driver_sql(f"CREATE TABLE {qualified(STATE_SCHEMA, new)} AS {select}")
-            swap_in(conn, STATE_SCHEMA, table, new)
-            rows[table] = int(conn.exec_driver_sql(
-                f"SELECT count(*) FROM {qualified(STATE_SCHEMA, table)}").scalar_one())
+    ensure_schema(conn, STATE_SCHEMA)
+    for table, select in selects.items():
+        new = f"{table}__new"
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(STATE_SCHEMA, new)}")
+        conn.exec_driver_sql(f"CREATE TABLE {qualified(STATE_SCHEMA, new)} AS {select}")
+        swap_in(conn, STATE_SCHEMA, table, new)
+        rows[table] = int(conn.exec_driver_sql(
+            f"SELECT count(*) FROM {qualified(STATE_SCHEMA, table)}").scalar_one())
     return rows
+
+
+def commit_id_state(engine: sa.Engine) -> dict[str, int]:
+    """`write_id_state` in a transaction of its own: for building the golden chain outside a
+    publication (tests, benchmarks); the pipeline writes the state in the publication's."""
+    with engine.begin() as conn:
+        return write_id_state(conn)
 
 
 def state_tables_present(engine: sa.Engine) -> bool:
@@ -166,4 +176,5 @@ def state_tables_present(engine: sa.Engine) -> bool:
 
 
 __all__ = ["HOUSEHOLD", "ID_CHANGE_COLUMNS", "IDENTITY_SCHEMA", "PERSON", "STATE_SCHEMA", "commit_id_state",
-           "household_identity", "person_identity", "state_tables_present"]
+           "household_identity", "person_identity", "state_tables_present",
+           "write_id_state"]
