@@ -1,9 +1,9 @@
 """identity/*: stable person and household ids across runs; golden_state/id_registry keeps them.
 
 The identity steps sit inside the SQL chain (person ids before intermediate.person_record,
-household ids once each person's No. KK survived). Their state is committed to golden_state in
-the publication's own transaction, so a failed run never moves the ids on and a published one
-always does.
+household ids once each person's No. KK survived). Their state becomes golden_state in the
+publication's own transaction (`golden_tables`, assets/publish.py), so the ids move on exactly
+when the golden tables carrying them are published, whatever is killed when.
 """
 
 
@@ -21,7 +21,7 @@ from dagster import (
 
 from assets.ingest import OWNERS, PERSON_FEEDS
 from dtsen_pipeline.golden.churn import id_churn
-from dtsen_pipeline.golden.id_state import household_identity, person_identity, state_rows
+from dtsen_pipeline.golden.id_state import household_identity, person_identity
 from dtsen_pipeline.resources import PublicationSettings, WarehouseResource
 
 PERSON_ID_KEY = AssetKey(["identity", "person_id"])
@@ -73,16 +73,4 @@ def household_id(context: AssetExecutionContext, warehouse: WarehouseResource):
     yield MaterializeResult(asset_key=ID_CHANGE_KEY, metadata={"dagster/table_name": "identity.id_change"})
 
 
-@asset(key=AssetKey(["golden_state", "id_registry"]), group_name="golden_state", kinds={"sql"}, owners=OWNERS,
-       deps=[AssetKey(["golden", "person"]), AssetKey(["golden", "household"]), ID_CHANGE_KEY],
-       description="This run's id keys, registry and change history as the state the next run matches against "
-       "(golden_state.*): written in the publication's own transaction, so ids and the golden tables that carry "
-       "them commit together; this step reports its rows.")
-def id_registry(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
-    rows = state_rows(warehouse.engine())
-    context.log.info(f"id state (committed with the publication): {rows}")
-    return MaterializeResult(metadata={"dagster/table_name": "golden_state.id_registry",
-                                       "dagster/row_count": rows["id_registry"], **rows})
-
-
-identity_assets = [person_id, household_id, id_registry]
+identity_assets = [person_id, household_id]

@@ -2,7 +2,10 @@
 
 Every model in dbt_like_sql/build/ is a candidate golden table, so a model added there is
 published (and masked, scoped, historised and audited) with no wiring here. The asset runs only
-after every blocking check on the build tables passed.
+after every blocking check on the build tables passed. The same transaction checks the columns
+against the declared schema (dtsen_pipeline/publish/golden_schema.yaml) and writes the stable-id
+state the next run matches against (golden_state.*), so no kill can leave published ids that the
+next run would hand to other people.
 """
 
 from datetime import timedelta
@@ -20,19 +23,22 @@ from dagster import (
     multi_asset,
 )
 
+from assets.identity import ID_CHANGE_KEY
 from assets.ingest import OWNERS
 from dtsen_pipeline.golden.flags import FLAG_CODES
-from dtsen_pipeline.golden.id_state import copy_id_state
+from dtsen_pipeline.golden.id_state import write_id_state
 from dtsen_pipeline.golden.sql_models import discover_models
 from dtsen_pipeline.publish import RunInfo, publish, resolve_key
 from dtsen_pipeline.publish.audit import run_info_of, trigger_kind
 from dtsen_pipeline.publish.column_docs import describe, golden_descriptions
+from dtsen_pipeline.publish.contract import load_contract
 from dtsen_pipeline.publish.publication import BUILD_SCHEMA, GOLDEN_SCHEMA
 from dtsen_pipeline.resources import PipelineSettings, PublicationSettings, RunLockResource, WarehouseResource
 from dtsen_pipeline.warehouse import read_sql
 
 GOLDEN_TABLES = tuple(m.table for m in discover_models() if m.schema == BUILD_SCHEMA)
 AUDIT_KEY = AssetKey(["audit", "run"])
+ID_STATE_KEY = AssetKey(["golden_state", "id_registry"])
 # Published every night at about 01:00 WIB: a table not republished for 26 hours missed a night
 # (the run failed, was blocked, or never started). The UI marks it stale (the daemon evaluates it).
 GOLDEN_FRESHNESS = FreshnessPolicy.time_window(fail_window=timedelta(hours=26), warn_window=timedelta(hours=25))
@@ -78,7 +84,11 @@ def run_info(context: AssetExecutionContext) -> RunInfo:
            for table in GOLDEN_TABLES]
     + [AssetSpec(AUDIT_KEY, deps=[AssetKey([BUILD_SCHEMA, t]) for t in GOLDEN_TABLES], kinds={"sql"}, owners=OWNERS,
                  description="One row per published run (audit.run) and per delivery it used (audit.run_delivery), "
-                 "written in the publication's transaction.", group_name="audit")],
+                 "written in the publication's transaction.", group_name="audit"),
+       AssetSpec(ID_STATE_KEY, deps=[ID_CHANGE_KEY, *(AssetKey([BUILD_SCHEMA, t]) for t in GOLDEN_TABLES)],
+                 kinds={"sql"}, owners=OWNERS, group_name="golden_state",
+                 description="This run's id keys, registry and change history (golden_state.*): the state the "
+                 "next run matches against, written in the publication's transaction.")],
     can_subset=False,
 )
 def golden_tables(context: AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineSettings,
@@ -88,15 +98,19 @@ def golden_tables(context: AssetExecutionContext, warehouse: WarehouseResource, 
     config = publication.config()
     key = resolve_key(engine.dialect.name, config.pseudonym_key, pipeline.artifacts)
     info = run_info(context)
-    # The id state commits with the tables that carry the ids (identity.* exists once the chain ran).
-    result = publish(engine, GOLDEN_TABLES, info, config, key, with_publication=copy_id_state)
+    contract = load_contract()
+    result = publish(engine, GOLDEN_TABLES, info, config, key, contract=contract, also=write_id_state)
     context.log.info(f"published golden tables {result.rows}; history keeps {len(result.history_runs)} run(s); "
-                     f"pseudonym key from {key.source}")
+                     f"pseudonym key from {key.source}; declared schema version {contract.version}; "
+                     f"id state {result.also_rows}")
+    announced = result.announced_columns()
+    for table, columns in announced.items():
+        context.log.warning(f"golden.{table}: column(s) {', '.join(columns)} published for the first time or not "
+                            "declared in golden_schema.yaml: announce them to downstream teams and declare them")
     for table, changes in result.schema_changes.items():
         context.log.info(f"golden.{table} columns changed: {', '.join(changes)}")
     for note in result.notes:
         context.log.info(note)
-    context.log.info(f"id state committed with the publication: {result.written_with}")
     descriptions = golden_descriptions()
     for table, count in result.rows.items():
         yield MaterializeResult(asset_key=AssetKey([GOLDEN_SCHEMA, table]), metadata={
@@ -109,4 +123,10 @@ def golden_tables(context: AssetExecutionContext, warehouse: WarehouseResource, 
         "deliveries": result.deliveries,
         "history_runs_kept": MetadataValue.json(result.history_runs),
         "pseudonym_key_id": key.key_id,
+        "schema_version": contract.version,
+        "schema_change": MetadataValue.json({c.table: c.changes() for c in result.contract if c.changes()}),
+        "announced_columns": MetadataValue.json(announced),
     })
+    yield MaterializeResult(asset_key=ID_STATE_KEY, metadata={
+        "dagster/table_name": "golden_state.id_registry",
+        "dagster/row_count": result.also_rows.get("id_registry", 0), **result.also_rows})

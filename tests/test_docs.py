@@ -225,3 +225,17 @@ def test_the_readme_asset_graph_is_the_code_s():
     assert {g for edge in drawn for g in edge} == groups, "README's asset graph: groups differ from the code's"
     assert drawn == edges, (f"README's asset graph: arrows missing {sorted(edges - drawn)}, "
                             f"arrows the code does not have {sorted(drawn - edges)}")
+
+
+def test_golden_md_column_tables_are_the_declared_schema():
+    """docs/golden.md's column tables are generated from dtsen_pipeline/publish/golden_schema.yaml
+    (`python -m dtsen_pipeline.publish.golden_doc`): the dictionary and the contract are one."""
+    from dtsen_pipeline.publish.contract import load_contract
+    from dtsen_pipeline.publish.golden_doc import DOC_FILE, doc_tables, render_doc
+
+    contract = load_contract()
+    text = DOC_FILE.read_text(encoding="utf-8")
+    assert sorted(doc_tables(text)) == sorted(contract.tables), "a declared table has no generated block"
+    assert text == render_doc(text, contract), \
+        "docs/golden.md differs from golden_schema.yaml: run python -m dtsen_pipeline.publish.golden_doc"
+    assert f"version {contract.version}" in text, "docs/golden.md does not name the declared schema's version"

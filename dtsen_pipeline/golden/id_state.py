@@ -3,9 +3,12 @@
 Two steps run inside the SQL chain: person ids right after linkage (`identity.person_id`:
 cluster -> person_id, read by intermediate.person_record) and household ids once each
 person's No. KK has survived (`identity.household_id`: No. KK -> household_id). Each writes the
-state the *next* run should match against into schema `identity`; only after the golden tables
-are published does `copy_id_state` copy it to `golden_state`, in the publication's own
-transaction, so a failed run never moves the ids on and a published run always does. Nothing here logs keys, NIKs or No. KK: only counts and ids.
+state the *next* run should match against into schema `identity`; `write_id_state` copies it to
+`golden_state` inside the publication's own transaction (`publish(..., also=write_id_state)`),
+so the ids move on exactly when the golden tables carrying them are published: a run that fails
+or is killed before the commit leaves both as they were, and one killed after it has already
+committed the state, so the next run never hands a published id to someone else (issue #14).
+Nothing here logs keys, NIKs or No. KK: only counts and ids.
 """
 
 from __future__ import annotations
@@ -137,11 +140,10 @@ def _cumulative_changes(engine: sa.Engine, household_changes: pd.DataFrame) -> p
     return _text(changes, ints=("units",))
 
 
-def copy_id_state(conn: sa.Connection) -> dict[str, int]:
-    """This run's keys, registry and change history become golden_state, for the next run to
-    match against. Run on the publication's connection (`publish(..., with_publication=...)`):
-    the ids and the golden tables that carry them commit together, so no kill between two
-    commits can leave published ids the next run would hand to other people. Returns row counts."""
+def write_id_state(conn: sa.Connection) -> dict[str, int]:
+    """This run's keys, registry and change history become golden_state, on the caller's
+    connection and in its transaction (the publication's), for the next run to match against.
+    Returns row counts."""
     selects = {
         "person_key": 'SELECT "key", "id" FROM identity.person_key',
         "household_key": 'SELECT "key", "id" FROM identity.household_key',
@@ -157,21 +159,16 @@ def copy_id_state(conn: sa.Connection) -> dict[str, int]:
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(STATE_SCHEMA, new)}")
         conn.exec_driver_sql(f"CREATE TABLE {qualified(STATE_SCHEMA, new)} AS {select}")
         swap_in(conn, STATE_SCHEMA, table, new)
-        rows[table] = int(conn.exec_driver_sql(f"SELECT count(*) FROM {qualified(STATE_SCHEMA, table)}").scalar_one())
+        rows[table] = int(conn.exec_driver_sql(
+            f"SELECT count(*) FROM {qualified(STATE_SCHEMA, table)}").scalar_one())
     return rows
 
 
 def commit_id_state(engine: sa.Engine) -> dict[str, int]:
-    """`copy_id_state` in a transaction of its own (tests of the chain without a publication)."""
+    """`write_id_state` in a transaction of its own: for building the golden chain outside a
+    publication (tests, benchmarks); the pipeline writes the state in the publication's."""
     with engine.begin() as conn:
-        return copy_id_state(conn)
-
-
-def state_rows(engine: sa.Engine) -> dict[str, int]:
-    """Row counts of the committed id state (0 where a table is not there yet)."""
-    return {table: (int(read_sql(engine, f"SELECT count(*) AS n FROM {qualified(STATE_SCHEMA, table)}")["n"].iloc[0])
-                    if table_exists(engine, STATE_SCHEMA, table) else 0)
-            for table in ("person_key", "household_key", "id_registry", "id_change")}
+        return write_id_state(conn)
 
 
 def state_tables_present(engine: sa.Engine) -> bool:
@@ -179,4 +176,5 @@ def state_tables_present(engine: sa.Engine) -> bool:
 
 
 __all__ = ["HOUSEHOLD", "ID_CHANGE_COLUMNS", "IDENTITY_SCHEMA", "PERSON", "STATE_SCHEMA", "commit_id_state",
-           "copy_id_state", "household_identity", "person_identity", "state_rows", "state_tables_present"]
+           "household_identity", "person_identity", "state_tables_present",
+           "write_id_state"]

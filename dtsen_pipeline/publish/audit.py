@@ -71,6 +71,9 @@ def ensure_audit_tables(conn: sa.Connection) -> None:
         "history_runs INTEGER, pseudonym_key_id VARCHAR)")
     # Feeds whose new deliveries the quality gate held back (`feed:RULE,...;...`): added later.
     conn.exec_driver_sql(f"ALTER TABLE {qualified(AUDIT_SCHEMA, 'run')} ADD COLUMN IF NOT EXISTS held_back VARCHAR")
+    # The golden tables' declared schema version and the column changes the run published (contract.py).
+    for column in ("schema_version", "schema_change"):
+        conn.exec_driver_sql(f"ALTER TABLE {qualified(AUDIT_SCHEMA, 'run')} ADD COLUMN IF NOT EXISTS {column} VARCHAR")
     conn.exec_driver_sql(
         f"CREATE TABLE IF NOT EXISTS {qualified(AUDIT_SCHEMA, 'run_delivery')} ("
         "run_id VARCHAR NOT NULL, feed VARCHAR NOT NULL, source_file VARCHAR NOT NULL, row_count BIGINT, detail VARCHAR)")
@@ -158,18 +161,21 @@ def held_back_feeds(conn: sa.Connection, run_id: str) -> str:
 
 
 def write_audit(conn: sa.Connection, run: RunInfo, finished_at: dt.datetime, row_counts: dict[str, int],
-                delivered: pd.DataFrame, history_runs: int, key_id: str) -> None:
+                delivered: pd.DataFrame, history_runs: int, key_id: str, *, schema_version: str | None = None,
+                schema_change: str | None = None) -> None:
     """Replace this run's audit rows (a re-published run id keeps one record)."""
     for table in ("run", "run_delivery"):
         conn.execute(sa.text(f"DELETE FROM {qualified(AUDIT_SCHEMA, table)} WHERE run_id = :r"), {"r": run.run_id})
     conn.execute(sa.text(
         f"INSERT INTO {qualified(AUDIT_SCHEMA, 'run')} (run_id, job_name, started_at, finished_at, triggered_by, "
-        "status, row_counts, deliveries, delivered_rows, history_runs, pseudonym_key_id, held_back) VALUES "
-        "(:run_id, :job, :started, :finished, :who, 'PUBLISHED', :counts, :n, :rows, :history, :key_id, :held)"),
+        "status, row_counts, deliveries, delivered_rows, history_runs, pseudonym_key_id, held_back, schema_version, "
+        "schema_change) VALUES (:run_id, :job, :started, :finished, :who, 'PUBLISHED', :counts, :n, :rows, :history, "
+        ":key_id, :held, :schema_version, :schema_change)"),
         {"run_id": run.run_id, "job": run.job_name, "started": run.started_at, "finished": finished_at,
          "who": run.triggered_by, "counts": json.dumps(row_counts, sort_keys=True), "n": len(delivered),
          "rows": int(delivered["row_count"].fillna(0).sum()) if len(delivered) else 0, "history": history_runs,
-         "key_id": key_id, "held": held_back_feeds(conn, run.run_id) or None})
+         "key_id": key_id, "held": held_back_feeds(conn, run.run_id) or None, "schema_version": schema_version,
+         "schema_change": schema_change})
     if len(delivered):
         conn.execute(sa.text(
             f"INSERT INTO {qualified(AUDIT_SCHEMA, 'run_delivery')} (run_id, feed, source_file, row_count, detail) "

@@ -13,8 +13,11 @@ Each golden row carries the `run_id` that published it, and `<identifier>_token`
 pseudonyms next to every NIK / No. KK column. The same transaction appends the snapshot to
 `golden_history.<table>` (with `published_at`), keeps only the last N runs there, (re)creates the
 masked and pekon-scoped views when their definition changed, resets the roles' grants
-(PostgreSQL) and writes `audit.run`. If anything fails, everything rolls back and the previous
-publication stays as it was.
+(PostgreSQL), writes `audit.run` and runs the caller's `also` step (the pipeline's: the stable-id
+state, `golden/id_state.py`), so what the golden tables publish and the state the next run
+builds on commit together. If anything fails, everything rolls back and the previous
+publication stays as it was. With a `contract` (`contract.py`), the columns the run would
+publish are checked against the declared schema before anything is changed.
 """
 
 from __future__ import annotations
@@ -40,6 +43,7 @@ from dtsen_pipeline.publish.audit import (
 )
 from dtsen_pipeline.publish.columns import Columns, extend_history, query_columns, sync_columns, table_columns
 from dtsen_pipeline.publish.config import PublishConfig
+from dtsen_pipeline.publish.contract import Contract, TableCheck, check_contract, describe_changes
 from dtsen_pipeline.publish.masking import identifier_kind, masked_select, token_column
 from dtsen_pipeline.publish.pseudonym import PseudonymKey, tokens
 from dtsen_pipeline.warehouse import ensure_schema, load_frame, qualified, quote
@@ -72,7 +76,13 @@ class PublishResult:
     schema_changes: dict[str, list[str]]
     deliveries: int
     notes: list[str] = field(default_factory=list)
-    written_with: dict[str, int] = field(default_factory=dict)  # row counts of `with_publication`
+    schema_version: str | None = None  # the contract's, when publication checked one
+    contract: list[TableCheck] = field(default_factory=list)
+    also_rows: dict[str, int] = field(default_factory=dict)  # what the `also` step reported
+
+    def announced_columns(self) -> dict[str, list[str]]:
+        """Columns published for the first time, and those the contract does not declare, by table."""
+        return {c.table: sorted({*c.added, *c.undeclared}) for c in self.contract if c.added or c.undeclared}
 
 
 def _golden_select(table: str, columns: list[str], run_id: str) -> str:
@@ -198,13 +208,28 @@ def _pekon_views(conn: sa.Connection, tables: Sequence[str], golden: dict[str, C
         _ensure_view(conn, PEKON_SCHEMA, table, select_sql, golden[table], "WITH (security_barrier = true)")
 
 
+def _last_schema_version(conn: sa.Connection) -> str | None:
+    """The contract version the last publication recorded (None before the first)."""
+    return conn.exec_driver_sql(
+        f"SELECT schema_version FROM {qualified(AUDIT_SCHEMA, 'run')} WHERE status = 'PUBLISHED' "
+        "ORDER BY finished_at DESC, run_id DESC LIMIT 1").scalar()
+
+
+def _check_contract(conn: sa.Connection, contract: Contract, tables: Sequence[str],
+                    build_columns: dict[str, list[str]], run_id: str) -> list[TableCheck]:
+    wanted = {t: query_columns(conn, _golden_select(t, build_columns[t], run_id)) for t in tables}
+    published = {t: table_columns(conn, GOLDEN_SCHEMA, t) for t in tables}
+    return check_contract(contract, wanted, published, _last_schema_version(conn))
+
+
 def publish(engine: sa.Engine, tables: Sequence[str], run: RunInfo, config: PublishConfig,
-            key: PseudonymKey, now: dt.datetime | None = None,
-            with_publication: Callable[[sa.Connection], dict[str, int]] | None = None) -> PublishResult:
+            key: PseudonymKey, now: dt.datetime | None = None, *, contract: Contract | None = None,
+            also: Callable[[sa.Connection], dict[str, int]] | None = None) -> PublishResult:
     """Publish build.<table> as golden.<table> for every table, atomically, with history and audit.
 
-    `with_publication`: written on the publication's connection before it commits, so it commits
-    with the golden tables or not at all (the id state: `golden.id_state.copy_id_state`)."""
+    `contract`: the declared schema to check first (ContractError, nothing changed, when the run
+    would break it). `also`: a step run on the publication's connection just before its commit.
+    """
     if not _RUN_ID.match(run.run_id):
         raise PublicationError("run id has characters outside [A-Za-z0-9_.:-]")
     published_at = now.replace(tzinfo=None) if now else utc_now()
@@ -227,6 +252,8 @@ def publish(engine: sa.Engine, tables: Sequence[str], run: RunInfo, config: Publ
         for schema in (GOLDEN_SCHEMA, HISTORY_SCHEMA, MASKED_SCHEMA, WORK_SCHEMA, *view_schemas):
             ensure_schema(conn, schema)
         _load_tokens(conn, key, build_columns)
+        ensure_audit_tables(conn)
+        checks = _check_contract(conn, contract, tables, build_columns, run.run_id) if contract else []
         rows, changes = {}, {}
         for table in tables:
             rows[table], change = _publish_table(conn, table, build_columns[table], run.run_id,
@@ -236,9 +263,10 @@ def publish(engine: sa.Engine, tables: Sequence[str], run: RunInfo, config: Publ
         conn.exec_driver_sql(f"DROP TABLE {qualified(WORK_SCHEMA, TOKEN_TABLE)}")
         for table in tables:
             _append_history(conn, table, published_at)
-        ensure_audit_tables(conn)
         delivered = deliveries(conn)
-        write_audit(conn, run, published_at, rows, delivered, config.history_runs, key.key_id)
+        write_audit(conn, run, published_at, rows, delivered, config.history_runs, key.key_id,
+                    schema_version=contract.version if contract else None,
+                    schema_change=describe_changes(checks) or None)
         keep = kept_runs(conn, config.history_runs)
         _prune_history(conn, tables, keep)
         golden = {t: table_columns(conn, GOLDEN_SCHEMA, t) or [] for t in tables}
@@ -261,11 +289,13 @@ def publish(engine: sa.Engine, tables: Sequence[str], run: RunInfo, config: Publ
         else:
             notes.append(f"{engine.dialect.name} warehouse: no database roles, grants or pekon-scoped views "
                          "(PostgreSQL only); masked views are in golden_masked")
-        written_with = with_publication(conn) if with_publication is not None else {}
+        also_rows = also(conn) if also else {}
     if postgres:
         notes.append(_vacuum(engine, tables))
     return PublishResult(run_id=run.run_id, published_at=published_at, rows=rows, history_runs=keep,
-                         schema_changes=changes, deliveries=len(delivered), notes=notes, written_with=written_with)
+                         schema_changes=changes, deliveries=len(delivered), notes=notes,
+                         schema_version=contract.version if contract else None, contract=checks,
+                         also_rows=also_rows)
 
 
 def _vacuum(engine: sa.Engine, tables: Sequence[str]) -> str:

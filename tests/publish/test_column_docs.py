@@ -1,47 +1,14 @@
-"""The golden column descriptions are read from docs/golden.md's column tables."""
+"""The golden column descriptions the UI shows come from the declared schema (golden_schema.yaml)."""
 
-from dtsen_pipeline.publish.column_docs import EVERY_TABLE, column_descriptions, describe, golden_descriptions
-
-PAGE = """# Golden
-
-## Columns of every golden table
-
-| column | meaning |
-|---|---|
-| `run_id` | the publishing run |
-
-## `golden.person` (one row per person)
-
-| column | meaning |
-|---|---|
-| `person_id` | stable id |
-| `nik`, `nama` | surviving values |
-
-### Flags
-
-| flag | meaning |
-|---|---|
-| `DEAD_RECIPIENT` | not a column |
-"""
+from dtsen_pipeline.publish.column_docs import describe, golden_descriptions
+from dtsen_pipeline.publish.contract import load_contract
 
 
-def test_rows_naming_several_columns_describe_each_and_later_tables_are_ignored():
-    described = column_descriptions(PAGE)
-    assert described["person"] == {"person_id": "stable id", "nik": "surviving values", "nama": "surviving values"}
-    assert described[EVERY_TABLE] == {"run_id": "the publishing run"}
-    assert describe("person", ["nik", "run_id", "extra"], described) == {
-        "nik": "surviving values", "run_id": "the publishing run", "extra": None}
-
-
-def test_the_project_page_describes_the_golden_tables():
+def test_every_declared_column_is_described_and_unknown_ones_are_none():
     described = golden_descriptions()
-    assert {"person", "person_source", "household", "flag", "id_change"} <= set(described)
+    contract = load_contract()
+    assert set(described) == set(contract.tables) >= {"person", "person_source", "household", "flag", "id_change"}
+    assert all(meaning for columns in described.values() for meaning in columns.values())
     assert "DEAD_RECIPIENT" not in described["flag"] and "flag" in described["flag"]
-
-
-def test_the_shipped_descriptions_are_the_page_s():
-    """The package carries the parsed page (deployments have no docs/): regenerate with
-    `python -m dtsen_pipeline.publish.column_docs` after editing docs/golden.md."""
-    from dtsen_pipeline.publish.column_docs import GOLDEN_DOC
-
-    assert golden_descriptions() == column_descriptions(GOLDEN_DOC.read_text(encoding="utf-8"))
+    meanings = describe("person", ["person_id", "not_declared"], described)
+    assert meanings["person_id"] and meanings["not_declared"] is None
