@@ -35,6 +35,7 @@ from tests.services import (
     wait_for,
 )
 from tests.support import check_evaluations, run_nightly, sample_deployment
+from tests.ui.conftest import SHOTS
 
 pytestmark = pytest.mark.slow
 
@@ -104,10 +105,7 @@ def ui(tmp_path_factory, request):
             browser.close()
     finally:
         stop(server)
-        shots = ", ".join(sorted(p.name for p in SCREENSHOTS.glob("*.png")))
-        reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-        if reporter is not None:
-            reporter.write_line(f"\nscreenshots in {SCREENSHOTS}: {shots}")
+        request.config.stash[SHOTS] = sorted(SCREENSHOTS.glob("*.png"))  # listed at the end (conftest)
 
 
 def _open(ui, path: str, shot: str, *must_show: str):
