@@ -36,6 +36,7 @@ from dtsen_pipeline.domain.regions import DEFAULT_SCOPE
 from dtsen_pipeline.golden.churn import MAX_ID_CHURN
 from dtsen_pipeline.ingest.runner import DEFAULT_WORKERS
 from dtsen_pipeline.linkage.model import LinkageConfig
+from dtsen_pipeline.preflight import check_warehouse, check_writable
 from dtsen_pipeline.publish.config import (
     DEFAULT_HISTORY_RUNS,
     DEFAULT_PEKON_ROLE,
@@ -100,11 +101,17 @@ class RunLockResource(ConfigurableResource):
     the resource lives from the first step to the last."""
 
     url: str = Field(description="The warehouse's URL (the `warehouse` resource's).")
+    artifacts_dir: str | None = Field(default=None, description="The artifacts folder (checked writable first).")
     wait_seconds: int = setting("DTSEN_RUN_LOCK_WAIT", DEFAULT_RUN_LOCK_WAIT,
                                 "seconds a run waits for another run holding the warehouse before it stops")
 
     @contextlib.contextmanager
     def yield_for_execution(self, context: InitResourceContext) -> Iterator[RunLockResource]:
+        # Before anything else: an unreachable warehouse or an unwritable artifacts folder stops
+        # the run at once, naming the setting (preflight), not hours later inside a step.
+        check_warehouse(self.url)
+        if self.artifacts_dir is not None:
+            check_writable(Path(self.artifacts_dir), "DTSEN_ARTIFACTS_DIR")
         with warehouse_run_lock(self.url, self.wait_seconds):
             if context.log:
                 context.log.info("warehouse run lock held")
@@ -389,10 +396,11 @@ def default_resources(settings: Settings | None = None) -> dict[str, Configurabl
         "landing_dir": str(settings.landing_dir), "artifacts_dir": str(settings.artifacts_dir),
         "truth_dir": str(settings.truth_dir), "scope": settings.scope}
     warehouse = from_environment(WarehouseResource, **({} if settings is None else {"url": settings.warehouse_url}))
+    pipeline = from_environment(PipelineSettings, **given)
     return {
         "warehouse": warehouse,
-        "run_lock": from_environment(RunLockResource, url=warehouse.url),
-        "pipeline": from_environment(PipelineSettings, **given),
+        "run_lock": from_environment(RunLockResource, url=warehouse.url, artifacts_dir=pipeline.artifacts_dir),
+        "pipeline": pipeline,
         "quality": from_environment(QualitySettings),
         "linkage": from_environment(LinkageSettings),
         "publication": from_environment(PublicationSettings),
