@@ -138,8 +138,9 @@ def deployment(tmp_path_factory):
 
         repository = wait_for("the webserver loads the code location", lambda: loaded_repository(port), 240,
                               services)
-        first_ticks = wait_for("the sensor's first tick on the empty landing folder",
-                               lambda: _sensor_ticks(port, repository), 240, services)
+        first_ticks = wait_for("the sensor's first finished tick on the empty landing folder",
+                               lambda: [t for t in _sensor_ticks(port, repository) if t["status"] != "STARTED"],
+                               240, services)
         delivered = _deliver(tmp / "sample", landing)
         run_id = wait_for("a run started by the landing sensor",
                           lambda: next((t["runIds"][0] for t in _sensor_ticks(port, repository) if t["runIds"]), None),

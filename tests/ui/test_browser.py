@@ -77,7 +77,17 @@ def ui(tmp_path_factory, request):
     tmp = tmp_path_factory.mktemp("ui")
     landing, settings, instance = sample_deployment(tmp, PERSONS, SEED)
     revised = _insert_a_column(landing)
-    run_id, success = run_nightly(settings, instance)
+    artifacts_port = free_port()  # the metadata links point at the artifact server started below
+    artifacts_url = f"http://127.0.0.1:{artifacts_port}"
+    previous_url = os.environ.get("DTSEN_ARTIFACTS_URL")
+    os.environ["DTSEN_ARTIFACTS_URL"] = artifacts_url
+    try:
+        run_id, success = run_nightly(settings, instance)
+    finally:
+        if previous_url is None:
+            os.environ.pop("DTSEN_ARTIFACTS_URL")
+        else:
+            os.environ["DTSEN_ARTIFACTS_URL"] = previous_url
     checks = check_evaluations(instance, run_id)
     instance.dispose()
 
@@ -90,6 +100,9 @@ def ui(tmp_path_factory, request):
     logs = tmp / "logs"
     logs.mkdir()
     server: Service = start("dtsen-webserver", local_command(unit("dtsen-webserver.service")), env, ROOT, logs)
+    artifacts: Service = start("dtsen-artifacts", local_command(unit("dtsen-artifacts.service")),
+                               {**env, "DTSEN_ARTIFACTS_PORT": str(artifacts_port),
+                                "DTSEN_ARTIFACTS_URL": artifacts_url}, ROOT, logs)
     shutil.rmtree(SCREENSHOTS, ignore_errors=True)
     SCREENSHOTS.mkdir(parents=True)
     try:
@@ -100,11 +113,13 @@ def ui(tmp_path_factory, request):
             page = browser.new_page(viewport={"width": 1600, "height": 1000})
             page.set_default_timeout(TIMEOUT_MS)
             yield {"page": page, "base": f"http://127.0.0.1:{port}", "run_id": run_id, "success": success,
+                   "artifacts_url": artifacts_url,
                    "checks": checks, "settings": settings, "revised": revised,
                    "location": repository["location"]["name"]}
             browser.close()
     finally:
         stop(server)
+        stop(artifacts)
         request.config.stash[SHOTS] = sorted(SCREENSHOTS.glob("*.png"))  # listed at the end (conftest)
 
 
@@ -171,14 +186,16 @@ def test_golden_person_shows_its_metadata(ui):
 
 
 def test_the_artifacts_the_metadata_points_at_open_in_the_browser(ui):
-    """Today the metadata holds file paths: the UI shows each, and the browser opens it from disk."""
+    """The metadata links are URLs on the artifact server: the UI shows each, the browser opens it."""
     gx = ui["checks"][("staging/pekon", "gx_suite")]
     docs = gx.metadata["data_docs_validation"].value
+    assert docs.startswith(ui["artifacts_url"] + "/")
     _open(ui, "/assets/staging/pekon?view=checks&checkDetail=gx_suite", "06_check_links.png", docs)
-    page = _open(ui, Path(docs).as_uri(), "07_data_docs_validation.png", "staging__pekon")
+    page = _open(ui, docs, "07_data_docs_validation.png", "staging__pekon")
     assert page.get_by_text("Unsuccessful Expectations").count() == 1
     report_dir = ui["settings"].artifacts_dir / "reports" / ui["run_id"]
     report = next(report_dir.glob("RINGKASAN_*.html"))
-    _open(ui, "/assets/reports/summary", "08_report_asset.png", str(report))
-    page = _open(ui, report.as_uri(), "09_report.png")
+    report_url = f"{ui['artifacts_url']}/reports/{ui['run_id']}/{report.name}"
+    _open(ui, "/assets/reports/summary", "08_report_asset.png", report_url)
+    page = _open(ui, report_url, "09_report.png")
     assert page.title().startswith("Ringkasan DTSEN") and ui["run_id"] in page.inner_text("body")
