@@ -37,3 +37,13 @@ def duckdb_run(tmp_path_factory, sample_landing) -> PipelineRun:
     instance = DagsterInstance.from_config(str(home))
     run_id, success = run_nightly(settings, instance)
     return PipelineRun(settings=settings, landing=sample_landing, run_id=run_id, success=success, instance=instance)
+
+
+@pytest.fixture(scope="module")
+def engine(duckdb_run):
+    """The session run's warehouse (tests that read what the run published)."""
+    import sqlalchemy as sa
+
+    eng = sa.create_engine(duckdb_run.settings.warehouse_url)
+    yield eng
+    eng.dispose()

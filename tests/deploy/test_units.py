@@ -68,12 +68,18 @@ def test_each_command_exists_in_the_environment_and_accepts_its_arguments(name):
     assert "Usage" in done.stdout or "usage" in done.stdout
 
 
-def test_systemd_accepts_the_units(tmp_path):
+def _systemd_analyze() -> str:
+    """The path of systemd-analyze; without it a failure under CI, else a skip that says so."""
     tool = shutil.which("systemd-analyze")
     if tool is None:
         if os.environ.get("CI"):
             pytest.fail("systemd-analyze is missing (CI is set: .ci/run installs systemd)")
         pytest.skip("systemd-analyze is missing (skipped because CI is unset)")
+    return tool
+
+
+def test_systemd_accepts_the_units(tmp_path):
+    tool = _systemd_analyze()
     env_file = tmp_path / "dtsen.env"
     shutil.copyfile(ENV_EXAMPLE, env_file)
     for unit in units():
@@ -87,11 +93,7 @@ def test_systemd_accepts_the_units(tmp_path):
 
 def test_systemd_analyze_finds_a_missing_program(tmp_path):
     """The check above can fail: a unit whose program is not installed is refused."""
-    tool = shutil.which("systemd-analyze")
-    if tool is None:
-        if os.environ.get("CI"):
-            pytest.fail("systemd-analyze is missing (CI is set: .ci/run installs systemd)")
-        pytest.skip("systemd-analyze is missing (skipped because CI is unset)")
+    tool = _systemd_analyze()
     unit = next(u for u in units() if u.name == "dtsen-daemon.service")
     text = localise(unit.path.read_text(encoding="utf-8")).replace("dagster-daemon run", "dagster-daemon-gone run")
     (tmp_path / "dtsen.env").write_text("")

@@ -10,7 +10,6 @@ import openpyxl
 import openpyxl.utils
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 
 from dtsen_pipeline.golden.flags import FLAG_CODES
 from dtsen_pipeline.reports.worklists import WORKLIST_COLUMNS
@@ -19,13 +18,6 @@ from dtsen_pipeline.warehouse import read_table
 pytestmark = pytest.mark.slow
 SIXTEEN_DIGITS = re.compile(r"(?<![\d.])\d{16}(?!\d)")
 FILE_NAME = re.compile(r"(PEKON_\d{10}|KECAMATAN_\d{6})_\d{4}-\d{2}\.(csv|xlsx)|INDEX_\d{4}-\d{2}\.csv")
-
-
-@pytest.fixture(scope="module")
-def engine(duckdb_run):
-    eng = sa.create_engine(duckdb_run.settings.warehouse_url)
-    yield eng
-    eng.dispose()
 
 
 @pytest.fixture(scope="module")

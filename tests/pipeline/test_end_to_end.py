@@ -4,20 +4,12 @@ import re
 
 import pandas as pd
 import pytest
-import sqlalchemy as sa
 from dagster import DagsterEventType
 
 from dtsen_pipeline.ingest.feeds import load_feed_specs
 from dtsen_pipeline.warehouse import count_rows, read_sql, read_table
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def engine(duckdb_run):
-    eng = sa.create_engine(duckdb_run.settings.warehouse_url)
-    yield eng
-    eng.dispose()
 
 
 def test_run_succeeds_and_every_check_passes(duckdb_run):

@@ -6,7 +6,6 @@ import re
 import urllib.request
 
 import pytest
-import sqlalchemy as sa
 from dagster import (
     DagsterEventType,
     FloatMetadataValue,
@@ -23,13 +22,6 @@ from dtsen_pipeline.warehouse import read_sql, read_table
 from tests.support import check_evaluations
 
 pytestmark = pytest.mark.slow
-
-
-@pytest.fixture(scope="module")
-def engine(duckdb_run):
-    eng = sa.create_engine(duckdb_run.settings.warehouse_url)
-    yield eng
-    eng.dispose()
 
 
 @pytest.fixture(scope="module")
