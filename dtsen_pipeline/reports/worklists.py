@@ -168,35 +168,37 @@ def _write_xlsx(rows: pd.DataFrame, path: Path) -> None:
     workbook = text_workbook(path)
     head = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "locked": True})
     answer_head = workbook.add_format({"bold": True, "bg_color": "#FFE699", "border": 1, "locked": True})
-    styles = {
-        "text": workbook.add_format({"num_format": "@"}),
-        "answer": workbook.add_format({"locked": False, "bg_color": "#FFF2CC"}),
-        "answer_text": workbook.add_format({"num_format": "@", "locked": False, "bg_color": "#FFF2CC"}),
-        "answer_date": workbook.add_format({"num_format": DATE_FORMAT, "locked": False, "bg_color": "#FFF2CC"}),
-    }
+    answer = {"locked": False, "bg_color": "#FFF2CC"}
+    text, answer_text = workbook.add_format({"num_format": "@"}), workbook.add_format({"num_format": "@", **answer})
+    answer_date, answer_other = workbook.add_format({"num_format": DATE_FORMAT, **answer}), workbook.add_format(answer)
+
+    def column_format(name: str):
+        """The format of a column and of each of its cells, empty ones included (they keep it when typed into)."""
+        if name == "TANGGAL":
+            return answer_date
+        if name == "NIK_GANDA":
+            return answer_text
+        if name in ANSWER_COLUMNS:
+            return answer_other
+        return text if name in _TEXT_COLUMNS else None
+
     sheet = workbook.add_worksheet("VERVAL")
     columns = list(WORKLIST_COLUMNS)
+    formats = [column_format(name) for name in columns]
     for c, name in enumerate(columns):
         sheet.write_string(0, c, name, answer_head if name in ANSWER_COLUMNS else head)
-        style = ("answer_date" if name == "TANGGAL" else "answer_text" if name == "NIK_GANDA"
-                 else "answer" if name in ANSWER_COLUMNS else "text" if name in _TEXT_COLUMNS else None)
         width = 40 if name in ("BUKTI", "NAMA", "CATATAN", "KETERANGAN_FLAG") else 18
-        sheet.set_column(c, c, width, styles[style] if style else None)
+        sheet.set_column(c, c, width, formats[c])
     last = max(len(rows), 1)
     for r, values in enumerate(rows[columns].itertuples(index=False, name=None), start=1):
         for c, value in enumerate(values):
-            name = columns[c]
-            style = styles["answer_date" if name == "TANGGAL" else "answer_text" if name == "NIK_GANDA"
-                           else "answer"] if name in ANSWER_COLUMNS else None
             if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
-                blank_style = style or (styles["text"] if name in _TEXT_COLUMNS else None)
-                if blank_style is not None:  # an empty cell keeps its column's format when typed into
-                    sheet.write_blank(r, c, None, blank_style)
-                continue
-            if name in _TEXT_COLUMNS or isinstance(value, str):
-                sheet.write_string(r, c, str(value), style or (styles["text"] if name in _TEXT_COLUMNS else None))
+                if formats[c] is not None:
+                    sheet.write_blank(r, c, None, formats[c])
+            elif columns[c] in _TEXT_COLUMNS or isinstance(value, str):
+                sheet.write_string(r, c, str(value), formats[c])  # 16-digit ids stay text
             else:
-                sheet.write(r, c, value.item() if hasattr(value, "item") else value, style)
+                sheet.write(r, c, value.item() if hasattr(value, "item") else value, formats[c])
     _validations(sheet, columns, last)
     sheet.freeze_panes(1, IDENTITY_COLUMNS)
     sheet.autofilter(0, 0, last, len(columns) - 1)
