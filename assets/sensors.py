@@ -12,6 +12,7 @@ Removing a file starts nothing: the landing folder is an inbox, deliveries stay 
 import json
 import time
 
+import sqlalchemy as sa
 from dagster import (
     DagsterEventType,
     DagsterInstance,
@@ -48,8 +49,14 @@ def landing_sensor(context: SensorEvaluationContext, pipeline: PipelineSettings,
     listing = landing_listing(pipeline.landing, FEEDS.values(), settled_before=time.time() - SETTLE_SECONDS)
     # Without a cursor (a new instance, `make ui` after `make run`), what the registry holds is
     # not new: only files no run has examined start one.
-    previous = (json.loads(context.cursor) if context.cursor
-                else registered_listing(listing, registered_files(warehouse.engine())))
+    if context.cursor:
+        previous = json.loads(context.cursor)
+    else:
+        try:
+            with warehouse.closing_engine() as engine:
+                previous = registered_listing(listing, registered_files(engine))
+        except sa.exc.OperationalError:  # a run holds the embedded DuckDB file: ask again next tick
+            return SkipReason("the warehouse is in use by a run; the registry is read on a later tick")
     changed = changed_files(previous, listing)
     # Files that vanished are dropped from the cursor; files still settling are not in `listing` yet.
     context.update_cursor(json.dumps(listing, sort_keys=True))
@@ -64,19 +71,29 @@ def landing_sensor(context: SensorEvaluationContext, pipeline: PipelineSettings,
     )
 
 
+# The run sensors watch every run and keep the refresh jobs themselves: `monitored_jobs` would
+# only match runs launched through the code location, not `dtsen run` (make run, a cron job).
+REFRESH_JOBS = frozenset({nightly_refresh.name, retrain_and_refresh.name})
+
+
 @run_failure_sensor(
     name="audit_failed_runs",
-    monitored_jobs=[nightly_refresh],
+    monitor_all_code_locations=True,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Writes audit.run_failure for a nightly_refresh run that failed before publishing.",
+    description="Writes audit.run_failure for a refresh run (launched from Dagster or by `dtsen run`) that "
+                "failed before publishing, including one whose process died (marked failed by run monitoring).",
 )
-def audit_failed_runs(context: RunFailureSensorContext, warehouse: WarehouseResource) -> None:
+def audit_failed_runs(context: RunFailureSensorContext, warehouse: WarehouseResource) -> SkipReason | None:
     run = context.dagster_run
+    if run.job_name not in REFRESH_JOBS:
+        return SkipReason(f"run {run.run_id} is a {run.job_name} run, not a refresh")
     stats = context.instance.get_run_stats(run.run_id)
     info = run_info_of(run.run_id, run.job_name, run.tags, stats.start_time)
     steps = [event.step_key for event in context.get_step_failure_events() if event.step_key]
-    record_failed_run(warehouse.engine(), info, utc_now(), steps)
+    with warehouse.closing_engine() as engine:
+        record_failed_run(engine, info, utc_now(), steps)
     context.log.info(f"audit: run {run.run_id} failed in {len(steps)} step(s)")
+    return None
 
 
 def failed_blocking_checks(instance: DagsterInstance, run_id: str) -> list[str]:
@@ -91,29 +108,34 @@ def failed_blocking_checks(instance: DagsterInstance, run_id: str) -> list[str]:
 
 @run_failure_sensor(
     name="alert_failed_runs",
-    monitored_jobs=[nightly_refresh, retrain_and_refresh],
+    monitor_all_code_locations=True,
     default_status=DefaultSensorStatus.RUNNING,
     description="Emails (and posts to the webhook) a failed refresh: a blocked publication with the failed "
                 "blocking checks, or a run failure with its failed steps (names and rule ids only).",
 )
-def alert_failed_runs(context: RunFailureSensorContext, alerts: AlertSettings) -> None:
+def alert_failed_runs(context: RunFailureSensorContext, alerts: AlertSettings) -> SkipReason | None:
     run = context.dagster_run
+    if run.job_name not in REFRESH_JOBS:
+        return SkipReason(f"run {run.run_id} is a {run.job_name} run, not a refresh")
     steps = [event.step_key for event in context.get_step_failure_events() if event.step_key]
     alert = failure_alert(run.run_id, run.job_name, steps, failed_blocking_checks(context.instance, run.run_id),
                           run.tags.get(HELD_BACK_TAG))
     sent = send_alert(alert, alerts.channels())
     context.log.info(f"alert {alert.kind} for run {run.run_id}: {', '.join(sent) or 'no channel configured'}")
+    return None
 
 
 @run_status_sensor(
     name="alert_held_back_feeds",
     run_status=DagsterRunStatus.SUCCESS,
-    monitored_jobs=[nightly_refresh, retrain_and_refresh],
+    monitor_all_code_locations=True,
     default_status=DefaultSensorStatus.RUNNING,
     description="Emails (and posts to the webhook) a successful refresh that held back a feed's new deliveries.",
 )
 def alert_held_back_feeds(context: RunStatusSensorContext, alerts: AlertSettings) -> SkipReason | None:
     run = context.dagster_run
+    if run.job_name not in REFRESH_JOBS:
+        return SkipReason(f"run {run.run_id} is a {run.job_name} run, not a refresh")
     held = held_back_feeds(run.tags.get(HELD_BACK_TAG))
     if not held:
         return SkipReason(f"run {run.run_id} held back no feed")

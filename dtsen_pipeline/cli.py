@@ -67,8 +67,27 @@ def run(persons: int, seed: int) -> int:
         result = execute_job(job, instance=instance, run_config=CONSOLE_INFO)
         print(f"Run {result.run_id}: {'SUCCESS' if result.success else 'FAILURE'} "
               f"(recorded in {os.environ['DAGSTER_HOME']})")
+        if not result.success:
+            audit_failure(settings, instance, result.run_id,
+                          [e.step_key for e in result.get_step_failure_events() if e.step_key])
     print_summary(settings, result.run_id)
     return 0 if result.success else 1
+
+
+def audit_failure(settings: Settings, instance, run_id: str, failed_steps: list[str]) -> None:
+    """audit.run_failure for a failed `dtsen run` without waiting for the daemon's sensor, which
+    writes the same row (by run id) if it runs; a killed run is left to the daemon's run monitoring."""
+    from dtsen_pipeline.clock import utc_now
+    from dtsen_pipeline.publish.audit import record_failed_run, run_info_of
+    from dtsen_pipeline.warehouse import engine_for
+
+    run = instance.get_run_by_id(run_id)
+    info = run_info_of(run_id, run.job_name, run.tags, instance.get_run_stats(run_id).start_time)
+    engine = engine_for(settings.warehouse_url)
+    try:
+        record_failed_run(engine, info, utc_now(), failed_steps)
+    finally:
+        engine.dispose()
 
 
 def _nightly_job():

@@ -90,6 +90,17 @@ class WarehouseResource(ConfigurableResource):
     def engine(self) -> sa.Engine:
         return engine_for(self.url)
 
+    @contextlib.contextmanager
+    def closing_engine(self) -> Iterator[sa.Engine]:
+        """An engine whose connections close on exit: a sensor lives in the long-running code
+        server, and a pooled connection left open there would hold the embedded DuckDB file's
+        lock against the runs (measured: the next `dtsen run` failed to open the warehouse)."""
+        engine = engine_for(self.url)
+        try:
+            yield engine
+        finally:
+            engine.dispose()
+
     @property
     def dialect(self) -> str:
         return self.engine().dialect.name

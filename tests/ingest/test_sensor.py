@@ -117,3 +117,34 @@ def test_the_sensor_loads_with_the_ingest_assets_and_the_job(tmp_path):
                        jobs=[nightly_refresh], sensors=[landing_sensor], resources=default_resources(settings))
     Definitions.validate_loadable(defs)
     assert defs.resolve_sensor_def("landing_sensor").job_name == "nightly_refresh"
+
+
+def test_a_tick_leaves_the_warehouse_free_and_skips_while_a_run_holds_it(tmp_path):
+    """The sensor lives in the long-running code server: after a tick the embedded DuckDB file must
+    be free for a run's process; while another process holds it, the tick skips without a cursor,
+    so the registry is read on a later tick."""
+    import subprocess
+    import sys
+
+    import duckdb
+
+    landing = tmp_path / "landing"
+    _settled(write(landing, "dtsen", "DTSEN_1806_202611.csv", feed_csv("dtsen", [record("dtsen")], sep=";")))
+    path = tmp_path / "w.duckdb"
+    engine = WarehouseResource(url=f"duckdb:///{path}").engine()
+    ingest_feed(engine, landing, load_feed_specs()["dtsen"], run_id="make-run")
+    engine.dispose()
+    opener = [sys.executable, "-c", f"import duckdb; duckdb.connect({str(path)!r}).close()"]
+    holder = subprocess.Popen([sys.executable, "-c", f"import duckdb, time; c = duckdb.connect({str(path)!r}); "
+                               "print('held', flush=True); time.sleep(60)"], stdout=subprocess.PIPE, text=True)
+    try:
+        assert holder.stdout.readline().strip() == "held"
+        result, cursor = _tick(landing, None, f"duckdb:///{path}")
+        assert isinstance(result, SkipReason) and "in use" in result.skip_message and cursor is None
+    finally:
+        holder.kill()
+        holder.wait()
+    result, cursor = _tick(landing, None, f"duckdb:///{path}")
+    assert isinstance(result, SkipReason) and cursor is not None
+    assert subprocess.run(opener, capture_output=True).returncode == 0  # another process opens it at once
+    duckdb.connect(str(path)).close()

@@ -17,9 +17,12 @@ from dagster import (
     DagsterEventType,
     DagsterInstance,
     DagsterRunStatus,
+    Definitions,
     MaterializeResult,
+    SkipReason,
     asset,
     build_run_status_sensor_context,
+    define_asset_job,
     materialize,
 )
 
@@ -97,6 +100,12 @@ def broken_staging() -> None:
     raise ValueError(f"feed dtsen: NIK {NIK} broke the reader")
 
 
+def refresh(assets, instance, **kwargs):
+    """The assets run as a job named nightly_refresh: the alert sensors act on refresh jobs only."""
+    job = Definitions(assets=assets, jobs=[define_asset_job("nightly_refresh")]).resolve_job_def("nightly_refresh")
+    return job.execute_in_process(instance=instance, **kwargs)
+
+
 def _failure_context(instance, run_id, alerts):
     failure = instance.get_records_for_run(run_id, of_type=DagsterEventType.RUN_FAILURE).records[0]
     return build_run_status_sensor_context(
@@ -111,8 +120,8 @@ def _text(message) -> str:
 def test_a_blocked_publication_names_the_failed_check_by_email_and_webhook(smtp, webhook):
     (inbox, port), (posted, hook) = smtp, webhook
     instance = DagsterInstance.ephemeral()
-    result = materialize([build_person, golden_person], instance=instance, raise_on_error=False,
-                         tags={HELD_BACK_TAG: "pekon:PEKON-03,PEKON-05"})
+    result = refresh([build_person, golden_person], instance=instance, raise_on_error=False,
+                     tags={HELD_BACK_TAG: "pekon:PEKON-03,PEKON-05"})
     assert not result.success  # the blocking check stopped golden/person
     alert_failed_runs(_failure_context(instance, result.run_id, _alerts(port, hook)))
 
@@ -129,7 +138,7 @@ def test_a_blocked_publication_names_the_failed_check_by_email_and_webhook(smtp,
 def test_a_failed_step_is_a_run_failure_and_no_value_leaks(smtp, webhook):
     (inbox, port), (posted, hook) = smtp, webhook
     instance = DagsterInstance.ephemeral()
-    result = materialize([broken_staging], instance=instance, raise_on_error=False)
+    result = refresh([broken_staging], instance=instance, raise_on_error=False)
     assert not result.success
     alert_failed_runs(_failure_context(instance, result.run_id, _alerts(port, hook)))
     (_, message), = inbox.messages
@@ -142,7 +151,7 @@ def test_a_failed_step_is_a_run_failure_and_no_value_leaks(smtp, webhook):
 def test_a_held_back_feed_is_told_after_a_successful_run(smtp, webhook):
     (inbox, port), (posted, hook) = smtp, webhook
     instance = DagsterInstance.ephemeral()
-    result = materialize([golden_person], instance=instance, tags={HELD_BACK_TAG: "dtsen:DTSEN-02"})
+    result = refresh([golden_person], instance=instance, tags={HELD_BACK_TAG: "dtsen:DTSEN-02"})
     run = instance.get_run_by_id(result.run_id)
     assert run.status == DagsterRunStatus.SUCCESS
     success = instance.get_records_for_run(result.run_id, of_type=DagsterEventType.RUN_SUCCESS).records[0]
@@ -153,6 +162,15 @@ def test_a_held_back_feed_is_told_after_a_successful_run(smtp, webhook):
     (_, message), = inbox.messages
     assert "ditahan" in message["Subject"] and "dtsen: aturan DTSEN-02" in _text(message)
     assert posted[0]["kind"] == FEEDS_HELD_BACK and posted[0]["held_back"] == {"dtsen": ["DTSEN-02"]}
+
+
+def test_a_run_of_another_job_sends_nothing(smtp, webhook):
+    (inbox, port), (posted, hook) = smtp, webhook
+    instance = DagsterInstance.ephemeral()
+    result = materialize([broken_staging], instance=instance, raise_on_error=False)  # an ad-hoc asset run
+    assert not result.success
+    assert isinstance(alert_failed_runs(_failure_context(instance, result.run_id, _alerts(port, hook))), SkipReason)
+    assert inbox.messages == [] and posted == []
 
 
 def test_without_channels_nothing_is_sent_and_the_tag_parses():
