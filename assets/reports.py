@@ -20,7 +20,9 @@ from dagster import (
 
 from assets.ingest import OWNERS
 from dtsen_pipeline.clock import utc_now
+from dtsen_pipeline.domain.regions import wilayah_name
 from dtsen_pipeline.golden.evaluate import load_truth, score_flags
+from dtsen_pipeline.reports.report_data import report_inputs
 from dtsen_pipeline.reports.summary_html import ReportContext, render_report
 from dtsen_pipeline.reports.worklists import write_worklists
 from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
@@ -61,20 +63,23 @@ def worklists(context: AssetExecutionContext, warehouse: WarehouseResource,
 
 
 @asset(key=AssetKey(["reports", "summary"]), group_name="reports", kinds={"html"}, owners=OWNERS, deps=PUBLISHED,
-       description="One self-contained HTML report (inline SVG charts, counts only) for the kabupaten's meeting.")
+       description="The kabupaten's meeting document: one self-contained HTML file in Bahasa Indonesia, printable "
+       "on A4 (inline SVG charts, counts only): changes since the last report, flags per kecamatan, verification "
+       "per tier, data quality per feed with its trend, desil and programmes.")
 def summary_report(context: AssetExecutionContext, warehouse: WarehouseResource,
                    pipeline: PipelineSettings) -> MaterializeResult:
     engine = warehouse.engine()
     period = _period(pipeline)
-    ctx = ReportContext(scope=pipeline.scope, period=period, run_id=context.run_id,
-                        generated_at=utc_now())
-    html = render_report(ctx, read_table(engine, "build", "person"), read_table(engine, "build", "household"),
-                         read_table(engine, "build", "flag"), read_table(engine, "reference", "village"),
-                         read_table(engine, "reference", "programme_rule"))
+    ctx = ReportContext(scope=pipeline.scope, scope_name=wilayah_name(pipeline.scope) or pipeline.scope,
+                        period=period, data_date=pipeline.as_of(), run_id=context.run_id, generated_at=utc_now())
+    data = report_inputs(engine, context.run_id)
+    html = render_report(ctx, data.persons, data.households, data.flags, data.villages, data.rules,
+                         quality=data.quality, feeds=data.feeds, previous=data.previous)
     path = pipeline.artifacts / "reports" / context.run_id / f"RINGKASAN_{pipeline.scope.replace('.', '')}_{period}.html"
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(html, encoding="utf-8")
-    return MaterializeResult(metadata={"report": pipeline.artifact_link(path), "bytes": len(html.encode())})
+    return MaterializeResult(metadata={"report": pipeline.artifact_link(path), "bytes": len(html.encode()),
+                                       "compared_with_previous_report": data.previous is not None})
 
 
 @multi_asset(

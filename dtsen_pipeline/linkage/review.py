@@ -19,7 +19,7 @@ import numpy as np
 import pandas as pd
 
 from dtsen_pipeline.linkage.model import LinkageConfig
-from dtsen_pipeline.reports.labels import EVIDENCE_COLUMN, evidence
+from dtsen_pipeline.reports.labels import EVIDENCE_COLUMN, REVIEW_REASON_LABELS, evidence
 from dtsen_pipeline.reports.staff_files import TEXT_ONLY, write_staff_csv
 
 ANSWER_COLUMNS = ("HASIL", "TINGKAT", "TANGGAL", "PETUGAS", "CATATAN")
@@ -114,6 +114,7 @@ def review_queue(queued: pd.DataFrame, staged: pd.DataFrame, clusters: pd.DataFr
         "KODE_KECAMATAN": left["kode_kecamatan"],
         "KODE_DESA": left["kode_desa"],
         "ALASAN": queued["reason"],
+        "KETERANGAN_ALASAN": queued["reason"].map(lambda code: REVIEW_REASON_LABELS.get(code, code)),
         "PROBABILITAS": queued["match_probability"].round(3),
         "STATUS_SAAT_INI": (cluster_of.reindex(queued["unique_id_l"]).to_numpy()
                             == cluster_of.reindex(queued["unique_id_r"]).to_numpy()),

@@ -109,3 +109,118 @@ HASIL_LABELS: dict[str, str] = {
 
 SUBJECT_LABELS = {"ART": "anggota rumah tangga (orang)", "KELUARGA": "keluarga"}
 TIER_LABELS = {"PEKON": "pekon/kelurahan", "KECAMATAN": "kecamatan", "KABUPATEN": "kabupaten"}
+
+# The flag catalogue's subjects (golden.flags PERSON / HOUSEHOLD) as the worklists name them.
+FLAG_SUBJECT = {"PERSON": "ART", "HOUSEHOLD": "KELUARGA"}
+
+# build.flag.verval_status: where a flag stands after the decisions in force.
+VERVAL_STATUS_LABELS: dict[str, str] = {
+    "UNVERIFIED": "belum diverifikasi",
+    "CONFIRMED": "dibenarkan di lapangan",
+    "REJECTED": "tidak terbukti",
+    "OTHER": "diputus, tanpa membenarkan atau menolak (mis. tidak ditemukan)",
+}
+
+# The agency feeds, as the kabupaten calls them.
+FEED_LABELS: dict[str, str] = {
+    "dtsen": "DTSEN (Kemensos)",
+    "dukcapil": "Dukcapil (kependudukan)",
+    "bansos": "penerima bansos (PKH, BPNT, PBI-JK)",
+    "pekon": "data pekon/kelurahan",
+    "verval": "hasil verifikasi dan validasi (verval)",
+}
+
+# The quality scorecard's shares (quality.scorecard), as the report's table heads them.
+QUALITY_LABELS: dict[str, str] = {
+    "valid_nik_share": "NIK sah",
+    "padan_share": "padan Dukcapil",
+    "damaged_id_share": "NIK/KK rusak (Excel, format)",
+    "imprecise_dob_share": "tanggal lahir bawaan",
+    "missing_name_share": "tanpa nama",
+}
+
+# Reason codes of the flags (golden.flags, build.flag.reason): what the officer reads beside them.
+REASON_LABELS: dict[str, str] = {
+    "DUPLICATE_IN_DTSEN": "tercatat lebih dari sekali di DTSEN",
+    "DUPLICATE_IN_DUKCAPIL": "tercatat lebih dari sekali di Dukcapil",
+    "DUPLICATE_IN_PEKON": "tercatat lebih dari sekali di data pekon",
+    "KK_CONFLICT": "data orang ini memuat No. KK yang berbeda",
+    "VERVAL_MENINGGAL": "hasil verval: meninggal",
+    "DUKCAPIL_MATI": "Dukcapil: meninggal",
+    "PEKON_MATI": "data pekon: meninggal",
+    "VERVAL_PINDAH": "hasil verval: pindah",
+    "PEKON_PINDAH": "data pekon: pindah",
+    "IN_DUKCAPIL_NOT_IN_DTSEN": "ada di Dukcapil, tidak ada di DTSEN",
+    "IN_PEKON_NOT_IN_DTSEN": "ada di data pekon, tidak ada di DTSEN",
+    "PKH_ABOVE_CEILING": "penerima PKH dengan desil di atas batas PKH",
+    "BPNT_ABOVE_CEILING": "penerima BPNT dengan desil di atas batas BPNT",
+    "PBI_JK_ABOVE_CEILING": "penerima PBI-JK dengan desil di atas batas PBI-JK",
+    "DESIL_1_2_NO_PROGRAMME": "desil 1 atau 2 tanpa PKH, BPNT atau PBI-JK",
+}
+
+# Why a pair of records is in the duplicate-review queue (linkage.review, clustering guards).
+REVIEW_REASON_LABELS: dict[str, str] = {
+    "UNCERTAIN": "model ragu: mungkin orang yang sama, mungkin bukan",
+    "NIK_CONFLICT": "mirip, tetapi NIK berbeda: tidak digabung",
+    "NIK_NEAR_MISS": "NIK beda 1 digit (mungkin salah ketik): tidak digabung",
+    "SEX_CONFLICT": "mirip, tetapi jenis kelamin berbeda: tidak digabung",
+    "BIRTH_YEAR_CONFLICT": "mirip, tetapi tahun lahir terpaut jauh: tidak digabung",
+    "OVERSIZE": "kelompok data terlalu besar untuk digabung otomatis",
+    "CANNOT_LINK": "ditetapkan sebagai orang berbeda oleh petugas sebelumnya",
+    "THIN_EVIDENCE": "bukti tipis (hanya nama dan tahun lahir): tidak digabung",
+}
+
+# The sources a flag's evidence points into (`feed:file#row`).
+SOURCE_LABELS = {"dtsen": "DTSEN", "dukcapil": "Dukcapil", "bansos": "daftar bansos", "pekon": "data pekon",
+                 "verval": "hasil verval"}
+
+
+def _records(value: str) -> str:
+    """`dtsen:dtsen/DTSEN_1806_202611.csv#125,...` -> `DTSEN_1806_202611.csv baris 125, ...`."""
+    out = []
+    for ref in value.split(","):
+        feed, _, rest = ref.partition(":")
+        path, _, row = rest.partition("#")
+        name = path.rsplit("/", 1)[-1] or feed
+        out.append(f"{name} baris {row}" if row else name)
+    return ", ".join(out)
+
+
+def _evidence_part(part: str) -> str:
+    key, _, value = part.partition("=")
+    key = key.strip()
+    if key.endswith(" ceiling"):
+        return f"batas desil {key.removesuffix(' ceiling')}: {value}"
+    if key == "desil":
+        return f"desil {value}"
+    if key == "desil_record":
+        return f"desil dari {_records(value)}"
+    if key == "programmes":
+        return "tidak menerima program apa pun" if value == "none" else f"menerima {value.replace(',', ', ')}"
+    if key == "lists":
+        return f"tercantum di {_records(value)}"
+    if key == "reported_by":
+        return f"dilaporkan oleh {_records(value)}"
+    if key == "living_members":
+        return f"{value} anggota keluarga hidup"
+    if key == "found_in":
+        return f"ditemukan di {_records(value)}"
+    if key == "kept":
+        return f"No. KK yang dipakai dari {_records(value)}"
+    if key == "other_kk":
+        return f"No. KK lain di {_records(value)}"
+    if key in SOURCE_LABELS:
+        return f"data di {SOURCE_LABELS[key]}: {_records(value)}"
+    return part  # a new evidence key: the catalogue test names it
+
+
+EVIDENCE_KEYS = ("desil", "desil_record", "programmes", "lists", "reported_by", "living_members", "found_in", "kept",
+                 "other_kk", *SOURCE_LABELS)
+
+
+def flag_evidence(evidence: str | None) -> str | None:
+    """A flag's evidence (`key=value; ...`, flags joined by ` | `) in Indonesian, for the BUKTI column."""
+    if evidence is None or evidence != evidence or not str(evidence):
+        return None
+    return " | ".join("; ".join(_evidence_part(p) for p in group.split("; ") if p)
+                      for group in str(evidence).split(" | "))

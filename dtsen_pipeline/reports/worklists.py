@@ -27,7 +27,14 @@ from pathlib import Path
 import pandas as pd
 
 from dtsen_pipeline.golden.flags import FLAGS, UNVERIFIED
-from dtsen_pipeline.reports.labels import FLAG_LABELS, HASIL_LABELS, SUBJECT_LABELS
+from dtsen_pipeline.reports.labels import (
+    FLAG_LABELS,
+    HASIL_LABELS,
+    REASON_LABELS,
+    SUBJECT_LABELS,
+    VERVAL_STATUS_LABELS,
+    flag_evidence,
+)
 from dtsen_pipeline.reports.staff_files import text_workbook, write_staff_csv
 from dtsen_pipeline.schema import VERVAL_RESULTS, VERVAL_TIERS
 
@@ -36,7 +43,8 @@ VERVAL_COLUMNS: tuple[str, ...] = (
     "CATATAN",
 )
 CONTEXT_COLUMNS: tuple[str, ...] = (
-    "SUBJEK", "PERSON_ID", "HOUSEHOLD_ID", "FLAG", "KETERANGAN_FLAG", "ALASAN", "BUKTI", "DESIL", "PROGRAM", "STATUS_VERVAL",
+    "SUBJEK", "PERSON_ID", "HOUSEHOLD_ID", "FLAG", "KETERANGAN_FLAG", "ALASAN", "KETERANGAN_ALASAN",
+    "BUKTI", "DESIL", "PROGRAM", "STATUS_VERVAL",
     "HASIL_SEBELUMNYA", "TINGKAT_SEBELUMNYA", "TANGGAL_SEBELUMNYA",
 )
 WORKLIST_COLUMNS = VERVAL_COLUMNS + CONTEXT_COLUMNS
@@ -58,6 +66,13 @@ def _programmes(frame: pd.DataFrame) -> pd.Series:
              for c, name in (("pkh", "PKH"), ("bpnt", "BPNT"), ("pbi_jk", "PBI-JK"))]
     joined = parts[0].str.cat(parts[1:], sep=",")
     return joined.str.replace(r",+", ",", regex=True).str.strip(",")
+
+
+def reason_text(reasons: str | None) -> str | None:
+    """`DUKCAPIL_MATI;PEKON_MATI` -> `Dukcapil: meninggal; data pekon: meninggal`."""
+    if reasons is None or reasons != reasons or not str(reasons):
+        return None
+    return "; ".join(REASON_LABELS.get(code, code) for code in str(reasons).split(";") if code)
 
 
 def worklist_rows(flags: pd.DataFrame, persons: pd.DataFrame, households: pd.DataFrame, tier: str) -> pd.DataFrame:
@@ -92,10 +107,11 @@ def worklist_rows(flags: pd.DataFrame, persons: pd.DataFrame, households: pd.Dat
         "FLAG": todo["flag"],
         "KETERANGAN_FLAG": todo["flag"].map(lambda code: FLAG_LABELS.get(code, ("", ""))[0]),
         "ALASAN": todo["reason"],
-        "BUKTI": todo["evidence"],
+        "KETERANGAN_ALASAN": todo["reason"].map(reason_text),
+        "BUKTI": todo["evidence"].map(flag_evidence),
         "DESIL": family["desil"].astype("Int64"),
         "PROGRAM": hh_programmes.reindex(todo["household_id"]).set_axis(todo.index),
-        "STATUS_VERVAL": todo["verval_status"],
+        "STATUS_VERVAL": todo["verval_status"].map(lambda s: VERVAL_STATUS_LABELS.get(s, s)),
         "HASIL_SEBELUMNYA": todo["verval_hasil"],
         "TINGKAT_SEBELUMNYA": todo["verval_tingkat"],
         "TANGGAL_SEBELUMNYA": pd.to_datetime(todo["verval_tanggal"]).dt.strftime("%Y-%m-%d"),
@@ -106,7 +122,8 @@ def worklist_rows(flags: pd.DataFrame, persons: pd.DataFrame, households: pd.Dat
 
 
 # How a subject's several flags share one row: the codes and their words listed, evidence kept apart.
-_JOINED = {"FLAG": ", ", "KETERANGAN_FLAG": "; ", "ALASAN": ", ", "BUKTI": " | ", "STATUS_VERVAL": ", ",
+_JOINED = {"FLAG": ", ", "KETERANGAN_FLAG": "; ", "ALASAN": ", ", "KETERANGAN_ALASAN": "; ", "BUKTI": " | ",
+           "STATUS_VERVAL": ", ",
            "HASIL_SEBELUMNYA": ", ", "TINGKAT_SEBELUMNYA": ", ", "TANGGAL_SEBELUMNYA": ", "}
 
 
@@ -146,7 +163,8 @@ PETUNJUK_STEPS = (
     "PETUNJUK PENGISIAN DAFTAR VERIFIKASI DAN VALIDASI (VERVAL)",
     "",
     "1. Setiap baris adalah satu orang (ART) atau satu keluarga (KELUARGA) yang perlu diperiksa. "
-    "Kolom FLAG dan KETERANGAN_FLAG menjelaskan apa yang perlu diperiksa; BUKTI menunjukkan sumber datanya.",
+    "Kolom FLAG dan KETERANGAN_FLAG menjelaskan apa yang perlu diperiksa, ALASAN dan KETERANGAN_ALASAN "
+    "mengapa; BUKTI menunjukkan sumber datanya (nama berkas dan nomor baris).",
     "2. Isi hanya kolom berwarna kuning: HASIL, NIK_GANDA (hanya untuk HASIL = GANDA), TANGGAL, PETUGAS, CATATAN. "
     "Kolom lain terkunci.",
     "3. HASIL: pilih dari daftar pilihan (lihat tabel di bawah). Baris yang dikembalikan tanpa HASIL ditolak "
@@ -214,7 +232,7 @@ def _validations(sheet, columns: list[str], last: int) -> None:
     hasil = column("HASIL")
     sheet.data_validation(1, hasil, last, hasil, {
         "validate": "list", "source": list(VERVAL_RESULTS),
-        "input_title": "HASIL", "input_message": "Pilih hasil pemeriksaan dari daftar (lihat sheet PETUNJUK).",
+        "input_title": "HASIL", "input_message": "Pilih hasil pemeriksaan dari daftar (lihat lembar PETUNJUK).",
         "error_title": "HASIL tidak dikenal", "error_message": "Pilih salah satu HASIL dari daftar."})
     tingkat = column("TINGKAT")
     sheet.data_validation(1, tingkat, last, tingkat, {"validate": "list", "source": list(VERVAL_TIERS)})
@@ -257,10 +275,13 @@ def _petunjuk(workbook, head) -> None:
     guide.set_column(3, 4, 30)
 
 
+INDEX_COLUMNS = ("TINGKAT", "KODE_WILAYAH", "NAMA_WILAYAH", "JUMLAH_BARIS", "BERKAS_CSV", "BERKAS_XLSX")
+
+
 def write_worklists(flags: pd.DataFrame, persons: pd.DataFrame, households: pd.DataFrame, out_dir: Path,
                     period: str, villages: pd.DataFrame) -> list[WorklistFile]:
     """Write every non-empty pekon and kecamatan worklist of the period under out_dir, plus an
-    index (INDEX_<period>.csv: tier, code, place name, rows). Only places in `villages` (the
+    index (INDEX_<period>.csv: tier, place code and name, rows, file names). Only places in `villages` (the
     deployment's scope) get a list."""
     out_dir.mkdir(parents=True, exist_ok=True)
     written: list[WorklistFile] = []
@@ -289,8 +310,8 @@ def write_worklists(flags: pd.DataFrame, persons: pd.DataFrame, households: pd.D
             return f"{names.get(w.code, w.code)} (desa tidak diketahui)"
         return names.get(w.code, "")
 
-    index = pd.DataFrame([{"tier": w.tier, "code": w.code, "name": place_name(w), "rows": w.rows,
-                           "csv": w.csv.name, "xlsx": w.xlsx.name} for w in written],
-                         columns=["tier", "code", "name", "rows", "csv", "xlsx"])
+    index = pd.DataFrame([{"TINGKAT": w.tier, "KODE_WILAYAH": w.code, "NAMA_WILAYAH": place_name(w),
+                           "JUMLAH_BARIS": w.rows, "BERKAS_CSV": w.csv.name, "BERKAS_XLSX": w.xlsx.name}
+                          for w in written], columns=list(INDEX_COLUMNS))
     write_staff_csv(index, out_dir / f"INDEX_{period}.csv", encoding="utf-8")
     return written

@@ -112,7 +112,7 @@ def test_file_names_worklist_index_and_report_carry_no_personal_data(duckdb_run,
 def test_report_is_self_contained_with_charts(duckdb_run):
     report_dir = duckdb_run.settings.artifacts_dir / "reports" / duckdb_run.run_id
     html = next(report_dir.glob("*.html")).read_text(encoding="utf-8")
-    assert html.count("<svg") == 3 and "<script" not in html.lower()
+    assert html.count("<svg") == 4 and "<script" not in html.lower()
     assert not re.search(r"(src|href)\s*=|https?://|@import|url\(", html, re.IGNORECASE)
     for heading in ("Flag per kecamatan", "Sebaran desil", "Program dan kelayakan", "Kemajuan verifikasi"):
         assert heading in html

@@ -29,5 +29,5 @@ def test_a_person_without_a_village_is_listed_in_the_kecamatan_unknown_village_l
     unknown = pd.read_csv(lists[(PEKON, "18.06.01")].csv, dtype=str)
     assert list(unknown["PERSON_ID"]) == ["p2"] and unknown["KODE_DESA"].isna().all()
     assert lists[(PEKON, "18.06.01")].csv.name == "PEKON_180601_2026-11.csv"
-    index = pd.read_csv(tmp_path / "INDEX_2026-11.csv", dtype=str).set_index("code")
-    assert index.loc["18.06.01", "name"] == "KOTA AGUNG (desa tidak diketahui)"
+    index = pd.read_csv(tmp_path / "INDEX_2026-11.csv", dtype=str).set_index("KODE_WILAYAH")
+    assert index.loc["18.06.01", "NAMA_WILAYAH"] == "KOTA AGUNG (desa tidak diketahui)"

@@ -17,6 +17,7 @@ from __future__ import annotations
 import csv
 import io
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -197,5 +198,20 @@ def test_the_artifacts_the_metadata_points_at_open_in_the_browser(ui):
     report = next(report_dir.glob("RINGKASAN_*.html"))
     report_url = f"{ui['artifacts_url']}/reports/{ui['run_id']}/{report.name}"
     _open(ui, "/assets/reports/summary", "08_report_asset.png", report_url)
-    page = _open(ui, report_url, "09_report.png")
-    assert page.title().startswith("Ringkasan DTSEN") and ui["run_id"] in page.inner_text("body")
+    page = _open(ui, report_url, "09_report.png", "3. Kemajuan verifikasi per tingkat")
+    assert page.title().startswith("Ringkasan Data DTSEN Kabupaten Tanggamus")
+    assert f"nomor proses {ui['run_id'][:8]}" in page.inner_text("body")
+    page.screenshot(path=str(SCREENSHOTS / "10_report_full.png"), full_page=True)
+    # The print preview: A4 media, as the meeting's printout comes out.
+    viewport = page.viewport_size
+    try:
+        page.emulate_media(media="print")
+        page.set_viewport_size({"width": 794, "height": 1123})  # A4 at 96 dpi
+        page.screenshot(path=str(SCREENSHOTS / "11_report_print_a4.png"), full_page=True)
+        pdf = page.pdf(format="A4", print_background=True)
+        (SCREENSHOTS / "11_report_print_a4.pdf").write_bytes(pdf)
+        pages = len(re.findall(rb"/Type\s*/Page(?!s)", pdf))
+        assert 5 <= pages <= 12, pages  # each part on its own page(s), not one long strip
+    finally:
+        page.emulate_media(media="screen")
+        page.set_viewport_size(viewport)
