@@ -19,8 +19,10 @@ import numpy as np
 import pandas as pd
 
 from dtsen_pipeline.linkage.model import LinkageConfig
-from dtsen_pipeline.reports.labels import EVIDENCE_COLUMN, REVIEW_REASON_LABELS, evidence
-from dtsen_pipeline.reports.staff_files import TEXT_ONLY, write_staff_csv
+from dtsen_pipeline.reports.answer_workbook import AnswerSheet, Choice, GuideTable, write_answer_workbook
+from dtsen_pipeline.reports.labels import EVIDENCE_COLUMN, HASIL_LABELS, REVIEW_REASON_LABELS, evidence
+from dtsen_pipeline.reports.staff_files import write_staff_csv
+from dtsen_pipeline.schema import VERVAL_TIERS
 
 ANSWER_COLUMNS = ("HASIL", "TINGKAT", "TANGGAL", "PETUGAS", "CATATAN")
 # Refusals that are not doubts: unlike names without the same NIK are relatives sharing a card,
@@ -148,6 +150,44 @@ def monthly_share(queue: pd.DataFrame, cap_per_kecamatan: int) -> tuple[pd.DataF
     return month, len(queue) - len(month)
 
 
+PAIR_RESULTS = ("GANDA", "BUKAN_GANDA")
+STATUS_LABELS = {"DIGABUNG": "saat ini sistem menganggap keduanya orang yang sama",
+                 "TERPISAH": "saat ini sistem menganggap keduanya dua orang yang berbeda"}
+REVIEW_STEPS = (
+    "PETUNJUK PEMERIKSAAN DATA GANDA",
+    "",
+    "1. Setiap baris adalah sepasang data (A dan B) yang mungkin milik orang yang sama. Kerjakan menurut "
+    "PRIORITAS, mulai dari 1: pasangan yang dapat mengubah keputusan bantuan atau susunan keluarga ada di atas.",
+    "2. Bandingkan NAMA_A dan NAMA_B, NIK dan No. KK yang disamarkan, dan kolom BUKTI_*. NIK_BEDA_DI_DIGIT "
+    "menunjukkan posisi digit yang berbeda di antara kedua NIK (\"sama\": NIK sama).",
+    "3. Isi hanya kolom berwarna kuning: HASIL (GANDA atau BUKAN_GANDA), TINGKAT, TANGGAL, PETUGAS, CATATAN. "
+    "Kolom lain terkunci.",
+    "4. TANGGAL: tanggal pemeriksaan, format hari/bulan/tahun (contoh 15/11/2026).",
+    "5. Simpan berkas dengan nama yang sama (format .xlsx) dan kirim kembali ke operator data Dinas Sosial, "
+    "yang menaruhnya di folder verval. Pasangan tanpa HASIL tetap menunggu dan muncul lagi bulan berikutnya.",
+    "",
+)
+
+
+def review_sheet(columns: list[str]) -> AnswerSheet:
+    """The duplicate-review workbook: the pair's context locked, the decision to fill, a PETUNJUK sheet."""
+    return AnswerSheet(
+        sheet_name="PERIKSA_GANDA", columns=tuple(columns), answer_columns=ANSWER_COLUMNS,
+        text_columns=tuple(c for c in columns if c.startswith(("ID_", "KODE_", "NIK_", "NO_KK_"))),
+        date_columns=("TANGGAL",), frozen_columns=2,
+        wide_columns=tuple(c for c in columns if c.startswith(("NAMA_", "BUKTI_", "KETERANGAN_")) or c == "CATATAN"),
+        choices={"HASIL": Choice(PAIR_RESULTS, "GANDA: orang yang sama; BUKAN_GANDA: dua orang yang berbeda.",
+                                 "Pilih GANDA atau BUKAN_GANDA."),
+                 "TINGKAT": Choice(tuple(VERVAL_TIERS))},
+        guide_steps=REVIEW_STEPS,
+        guide_tables=(
+            GuideTable(("HASIL", "ARTI"), tuple((code, HASIL_LABELS[code]) for code in PAIR_RESULTS)),
+            GuideTable(("ALASAN", "ARTI"), tuple(REVIEW_REASON_LABELS.items())),
+            GuideTable(("STATUS_SAAT_INI", "ARTI"), tuple(STATUS_LABELS.items())),
+        ),
+    )
+
+
 def write_review_files(queue: pd.DataFrame, folder: Path, period: str) -> list[Path]:
     """One .csv and one .xlsx per kecamatan, named by codes and period only (no personal data)."""
     folder.mkdir(parents=True, exist_ok=True)
@@ -156,8 +196,6 @@ def write_review_files(queue: pd.DataFrame, folder: Path, period: str) -> list[P
         stem = f"review_ganda_{kecamatan.replace('.', '')}_{period}"
         csv_path, xlsx_path = folder / f"{stem}.csv", folder / f"{stem}.xlsx"
         write_staff_csv(part, csv_path)
-        # Text as text: pandas' xlsxwriter engine would turn a planted "=HYPERLINK(...)" into a live formula.
-        with pd.ExcelWriter(xlsx_path, engine="xlsxwriter", engine_kwargs={"options": TEXT_ONLY}) as writer:
-            part.to_excel(writer, sheet_name="REVIEW", index=False)
+        write_answer_workbook(part, xlsx_path, review_sheet(list(part.columns)))
         written += [csv_path, xlsx_path]
     return written

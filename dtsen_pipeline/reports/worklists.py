@@ -20,22 +20,23 @@ their file names carry codes and the period only.
 
 from __future__ import annotations
 
-import datetime as dt
 from dataclasses import dataclass
 from pathlib import Path
 
 import pandas as pd
 
 from dtsen_pipeline.golden.flags import FLAGS, UNVERIFIED
+from dtsen_pipeline.reports.answer_workbook import AnswerSheet, Choice, GuideTable, write_answer_workbook
 from dtsen_pipeline.reports.labels import (
     FLAG_LABELS,
+    FLAG_SUBJECT,
     HASIL_LABELS,
     REASON_LABELS,
     SUBJECT_LABELS,
     VERVAL_STATUS_LABELS,
     flag_evidence,
 )
-from dtsen_pipeline.reports.staff_files import text_workbook, write_staff_csv
+from dtsen_pipeline.reports.staff_files import write_staff_csv
 from dtsen_pipeline.schema import VERVAL_RESULTS, VERVAL_TIERS
 
 VERVAL_COLUMNS: tuple[str, ...] = (
@@ -114,7 +115,7 @@ def worklist_rows(flags: pd.DataFrame, persons: pd.DataFrame, households: pd.Dat
         "STATUS_VERVAL": todo["verval_status"].map(lambda s: VERVAL_STATUS_LABELS.get(s, s)),
         "HASIL_SEBELUMNYA": todo["verval_hasil"],
         "TINGKAT_SEBELUMNYA": todo["verval_tingkat"],
-        "TANGGAL_SEBELUMNYA": pd.to_datetime(todo["verval_tanggal"]).dt.strftime("%Y-%m-%d"),
+        "TANGGAL_SEBELUMNYA": pd.to_datetime(todo["verval_tanggal"]).dt.strftime("%d/%m/%Y"),  # as officers write it
         "kode_kecamatan": todo["kode_kecamatan"],
     })
     return one_row_per_subject(out).sort_values(["KODE_DESA", "HOUSEHOLD_ID", "SUBJEK", "PERSON_ID", "FLAG"],
@@ -156,8 +157,6 @@ def file_stem(tier: str, code: str, period: str) -> str:
 # Columns the officer fills in; every other column is locked context.
 ANSWER_COLUMNS = ("HASIL", "NIK_GANDA", "TANGGAL", "PETUGAS", "CATATAN")
 IDENTITY_COLUMNS = 4  # ID_KELUARGA, NO_KK, NIK, NAMA stay in view (frozen) while scrolling
-DATE_FORMAT = "dd/mm/yyyy"
-EARLIEST_DATE = dt.date(2020, 1, 1)
 
 PETUNJUK_STEPS = (
     "PETUNJUK PENGISIAN DAFTAR VERIFIKASI DAN VALIDASI (VERVAL)",
@@ -179,100 +178,24 @@ PETUNJUK_STEPS = (
 )
 
 
-def _write_xlsx(rows: pd.DataFrame, path: Path) -> None:
-    """A workbook that is hard to fill in wrong: identifiers stored and shown as text, dates as
-    dates with a check, drop-downs for every coded answer, the context locked, header and
-    identity columns frozen, filters, and a PETUNJUK sheet in Bahasa Indonesia."""
-    workbook = text_workbook(path)
-    head = workbook.add_format({"bold": True, "bg_color": "#DDEBF7", "border": 1, "locked": True})
-    answer_head = workbook.add_format({"bold": True, "bg_color": "#FFE699", "border": 1, "locked": True})
-    answer = {"locked": False, "bg_color": "#FFF2CC"}
-    text, answer_text = workbook.add_format({"num_format": "@"}), workbook.add_format({"num_format": "@", **answer})
-    answer_date, answer_other = workbook.add_format({"num_format": DATE_FORMAT, **answer}), workbook.add_format(answer)
-
-    def column_format(name: str):
-        """The format of a column and of each of its cells, empty ones included (they keep it when typed into)."""
-        if name == "TANGGAL":
-            return answer_date
-        if name == "NIK_GANDA":
-            return answer_text
-        if name in ANSWER_COLUMNS:
-            return answer_other
-        return text if name in _TEXT_COLUMNS else None
-
-    sheet = workbook.add_worksheet("VERVAL")
-    columns = list(WORKLIST_COLUMNS)
-    formats = [column_format(name) for name in columns]
-    for c, name in enumerate(columns):
-        sheet.write_string(0, c, name, answer_head if name in ANSWER_COLUMNS else head)
-        width = 40 if name in ("BUKTI", "NAMA", "CATATAN", "KETERANGAN_FLAG") else 18
-        sheet.set_column(c, c, width, formats[c])
-    last = max(len(rows), 1)
-    for r, values in enumerate(rows[columns].itertuples(index=False, name=None), start=1):
-        for c, value in enumerate(values):
-            if value is None or value is pd.NA or (isinstance(value, float) and pd.isna(value)):
-                if formats[c] is not None:
-                    sheet.write_blank(r, c, None, formats[c])
-            elif columns[c] in _TEXT_COLUMNS or isinstance(value, str):
-                sheet.write_string(r, c, str(value), formats[c])  # 16-digit ids stay text
-            else:
-                sheet.write(r, c, value.item() if hasattr(value, "item") else value, formats[c])
-    _validations(sheet, columns, last)
-    sheet.freeze_panes(1, IDENTITY_COLUMNS)
-    sheet.autofilter(0, 0, last, len(columns) - 1)
-    sheet.protect("", {"autofilter": True, "sort": True, "format_columns": True, "format_rows": True})
-    _petunjuk(workbook, head)
-    workbook.close()
-
-
-def _validations(sheet, columns: list[str], last: int) -> None:
-    def column(name: str) -> int:
-        return columns.index(name)
-
-    hasil = column("HASIL")
-    sheet.data_validation(1, hasil, last, hasil, {
-        "validate": "list", "source": list(VERVAL_RESULTS),
-        "input_title": "HASIL", "input_message": "Pilih hasil pemeriksaan dari daftar (lihat lembar PETUNJUK).",
-        "error_title": "HASIL tidak dikenal", "error_message": "Pilih salah satu HASIL dari daftar."})
-    tingkat = column("TINGKAT")
-    sheet.data_validation(1, tingkat, last, tingkat, {"validate": "list", "source": list(VERVAL_TIERS)})
-    tanggal = column("TANGGAL")
-    sheet.data_validation(1, tanggal, last, tanggal, {
-        "validate": "date", "criteria": "between", "minimum": EARLIEST_DATE,
-        "maximum": dt.date(dt.date.today().year + 1, 12, 31),
-        "input_title": "TANGGAL", "input_message": "Tanggal pemeriksaan, hari/bulan/tahun (contoh 15/11/2026).",
-        "error_title": "Tanggal tidak sah", "error_message": "Isi tanggal pemeriksaan, hari/bulan/tahun."})
-    nik = column("NIK_GANDA")
-    sheet.data_validation(1, nik, last, nik, {
-        "validate": "length", "criteria": "==", "value": 16,
-        "input_title": "NIK_GANDA", "input_message": "16 digit NIK data lain milik orang yang sama (hanya untuk GANDA).",
-        "error_title": "NIK harus 16 digit", "error_message": "NIK terdiri dari 16 digit angka."})
-
-
-def _petunjuk(workbook, head) -> None:
-    guide = workbook.add_worksheet("PETUNJUK")
-    wrap = workbook.add_format({"text_wrap": True, "valign": "top"})
-    bold = workbook.add_format({"bold": True, "font_size": 13})
-    row = 0
-    for line in PETUNJUK_STEPS:
-        guide.write_string(row, 0, line, bold if row == 0 else wrap)
-        row += 1
-    guide.write_row(row, 0, ["HASIL", "ARTI"], head)
-    for code in VERVAL_RESULTS:
-        row += 1
-        guide.write_row(row, 0, [code, HASIL_LABELS[code]], wrap)
-    row += 2
-    guide.write_row(row, 0, ["FLAG", "NAMA", "YANG DIPERIKSA", "SUBJEK", "HASIL YANG MENJAWAB"], head)
-    for flag in FLAGS:
-        row += 1
-        label, explanation = FLAG_LABELS[flag.code]
-        subject = "ART" if flag.subject == "PERSON" else "KELUARGA"
-        guide.write_row(row, 0, [flag.code, label, explanation, SUBJECT_LABELS[subject],
-                                 ", ".join(flag.verval)], wrap)
-    guide.set_column(0, 0, 28)
-    guide.set_column(1, 1, 45)
-    guide.set_column(2, 2, 60)
-    guide.set_column(3, 4, 30)
+def worklist_sheet() -> AnswerSheet:
+    """The worklist workbook: the verval columns to fill, the context locked, the PETUNJUK sheet."""
+    return AnswerSheet(
+        sheet_name="VERVAL", columns=WORKLIST_COLUMNS, answer_columns=ANSWER_COLUMNS, text_columns=_TEXT_COLUMNS,
+        date_columns=("TANGGAL",), frozen_columns=IDENTITY_COLUMNS,
+        wide_columns=("BUKTI", "NAMA", "CATATAN", "KETERANGAN_FLAG", "KETERANGAN_ALASAN"),
+        choices={"HASIL": Choice(tuple(VERVAL_RESULTS), "Pilih hasil pemeriksaan dari daftar (lihat lembar PETUNJUK).",
+                                 "Pilih salah satu HASIL dari daftar."),
+                 "TINGKAT": Choice(tuple(VERVAL_TIERS))},
+        exact_lengths={"NIK_GANDA": (16, "16 digit NIK data lain milik orang yang sama (hanya untuk GANDA).")},
+        guide_steps=PETUNJUK_STEPS,
+        guide_tables=(
+            GuideTable(("HASIL", "ARTI"), tuple((code, HASIL_LABELS[code]) for code in VERVAL_RESULTS)),
+            GuideTable(("FLAG", "NAMA", "YANG DIPERIKSA", "SUBJEK", "HASIL YANG MENJAWAB"),
+                       tuple((flag.code, *FLAG_LABELS[flag.code], SUBJECT_LABELS[FLAG_SUBJECT[flag.subject]],
+                              ", ".join(flag.verval)) for flag in FLAGS)),
+        ),
+    )
 
 
 INDEX_COLUMNS = ("TINGKAT", "KODE_WILAYAH", "NAMA_WILAYAH", "JUMLAH_BARIS", "BERKAS_CSV", "BERKAS_XLSX")
@@ -301,7 +224,7 @@ def write_worklists(flags: pd.DataFrame, persons: pd.DataFrame, households: pd.D
             part = part[list(WORKLIST_COLUMNS)].reset_index(drop=True)
             csv_path, xlsx_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.xlsx"
             write_staff_csv(part, csv_path)
-            _write_xlsx(part, xlsx_path)
+            write_answer_workbook(part, xlsx_path, worklist_sheet())
             written.append(WorklistFile(tier, str(code), len(part), csv_path, xlsx_path))
     names = {**dict(zip(villages["kode_desa"], villages["village_name"], strict=True)),
              **dict(zip(villages["kode_kecamatan"], villages["kecamatan_name"], strict=False))}

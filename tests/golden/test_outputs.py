@@ -186,3 +186,54 @@ def test_a_workbook_filled_in_as_excel_saves_it_is_a_valid_verval_delivery(workl
     assert quarantined == 0 and len(staged) == rows
     assert set(staged["hasil"]) == {"TIDAK_DITEMUKAN"}
     assert set(pd.to_datetime(staged["tanggal"]).dt.date) == {datetime.date(2026, 11, 20)}
+
+
+@pytest.fixture(scope="module")
+def review_workbook(duckdb_run) -> Path:
+    folder = duckdb_run.settings.artifacts_dir / "linkage" / duckdb_run.run_id / "review"
+    return max(folder.glob("review_ganda_*.xlsx"), key=lambda p: p.stat().st_size)
+
+
+def test_the_review_workbook_is_hard_to_fill_in_wrong(review_workbook):
+    from dtsen_pipeline.linkage.review import ANSWER_COLUMNS
+
+    book = openpyxl.load_workbook(review_workbook)
+    assert book.sheetnames == ["PERIKSA_GANDA", "PETUNJUK"]
+    sheet = book["PERIKSA_GANDA"]
+    header = [c.value for c in sheet[1]]
+    col = {name: openpyxl.utils.get_column_letter(i + 1) for i, name in enumerate(header)}
+    for name in ("ID_PASANGAN", "KODE_KECAMATAN", "NIK_A_SAMAR", "NIK_B_SAMAR", "NIK_BEDA_DI_DIGIT"):
+        assert sheet[f"{col[name]}2"].number_format == "@", name
+    assert sheet[f"{col['TANGGAL']}2"].number_format == "dd/mm/yyyy"
+    for name in header:
+        assert sheet[f"{col[name]}2"].protection.locked == (name not in ANSWER_COLUMNS), name
+    assert sheet.protection.sheet and sheet.freeze_panes == "C2" and sheet.auto_filter.ref
+    rules = {str(v.sqref).split(":")[0].rstrip("0123456789"): v for v in sheet.data_validations.dataValidation}
+    assert rules[col["HASIL"]].type == "list" and rules[col["HASIL"]].formula1 == '"GANDA,BUKAN_GANDA"'
+    assert rules[col["TINGKAT"]].type == "list" and rules[col["TANGGAL"]].type == "date"
+    guide = " ".join(str(c.value) for r in book["PETUNJUK"].iter_rows() for c in r if c.value)
+    for words in ("PRIORITAS", "NIK_BEDA_DI_DIGIT", "hari/bulan/tahun", "kirim kembali", "BUKAN_GANDA",
+                  "mirip, tetapi NIK berbeda"):
+        assert words in guide
+
+
+def test_a_filled_review_workbook_is_a_valid_verval_delivery(review_workbook, tmp_path):
+    """Decided pairs come back through the verval feed with their pair id; undecided rows wait."""
+    from dtsen_pipeline.ingest.feeds import load_feed_specs
+    from tests.golden.verval_roundtrip import stage_verval_file
+
+    book = openpyxl.load_workbook(review_workbook)
+    sheet = book["PERIKSA_GANDA"]
+    header = [c.value for c in sheet[1]]
+    decided = []
+    for r in range(2, min(sheet.max_row, 6) + 1):  # the first pairs decided, the rest left for later
+        sheet.cell(r, header.index("HASIL") + 1, "BUKAN_GANDA")
+        sheet.cell(r, header.index("TINGKAT") + 1, "KABUPATEN")
+        sheet.cell(r, header.index("TANGGAL") + 1, datetime.datetime(2026, 11, 20))
+        decided.append(sheet.cell(r, header.index("ID_PASANGAN") + 1).value)
+    landing = tmp_path / "landing"
+    (landing / "verval").mkdir(parents=True)
+    returned = landing / "verval" / review_workbook.name
+    book.save(returned)
+    staged, _ = stage_verval_file(landing, returned, load_feed_specs()["verval"])
+    assert sorted(staged["id_pasangan"]) == sorted(decided) and set(staged["hasil"]) == {"BUKAN_GANDA"}
