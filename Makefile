@@ -9,7 +9,7 @@ export GX_ANALYTICS_ENABLED := false
 # Playwright (dev extras) drives the system chromium (/usr/bin/chromium): never a browser download.
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: install run test lint ui sample clean
+.PHONY: install run test lint ui sample bench clean
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +35,11 @@ ui: install
 	$(BIN)/dtsen serve-artifacts & server=$$!; \
 	trap 'kill $$server 2>/dev/null' EXIT INT TERM; \
 	$(BIN)/dagster dev -w workspace.yaml -h 127.0.0.1 -p 3000
+
+# The whole nightly job against a plain pandas + Splink script on the same files (640,000 persons by
+# default; the sample is generated once under data/bench/). BENCH_ARGS="--persons 20000" for a quick look.
+bench: install
+	$(BIN)/python benchmarks/bench_night.py $(BENCH_ARGS)
 
 sample: install
 	$(BIN)/python -m dtsen_pipeline.sample --persons 20000 --seed 1 --out data/landing

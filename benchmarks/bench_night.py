@@ -1,0 +1,162 @@
+"""`make bench`: the whole nightly job against a plain pandas + Splink script, on the same files.
+
+    python benchmarks/bench_night.py                      # 640,000 persons, seed 1, profile base
+    python benchmarks/bench_night.py --persons 20000      # a quick look
+
+1. Generates the sample once (cached under data/bench/sample-<persons>-s<seed>-<profile>/).
+2. Night 1: `dtsen run` on a fresh warehouse and Dagster instance (no truth folder, as in
+   production): wall time, peak memory of the process, and each step's time from the run's
+   event log.
+3. The plain script (benchmarks/plain_splink.py) on the same files: wall time, peak memory.
+4. Night 2: about 1% of the person records changed (`sample.changed_night`), `dtsen run` again
+   on the same warehouse.
+5. Prints the figures and the ratios the performance issue sets (full run <= 2x plain, peak
+   memory <= 4 GB, night 2 <= 20% of night 1) and writes them to data/bench/results.json.
+
+Run it on a quiet machine: the figures are wall times. Prints figures only (no record values).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import shutil
+import subprocess
+import sys
+import time
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+BENCH = ROOT / "data" / "bench"
+TARGET_RATIO_TO_PLAIN, TARGET_PEAK_GB, TARGET_NIGHT_SHARE = 2.0, 4.0, 0.20
+
+
+@dataclass
+class Measured:
+    wall_s: float
+    peak_gb: float
+    returncode: int
+    run_s: float | None = None  # the Dagster run's own start to end
+    steps: dict[str, float] = field(default_factory=dict)
+    detail: dict = field(default_factory=dict)
+
+
+def measure(command: list[str], env: dict[str, str], log: Path) -> tuple[float, float, int]:
+    """Wall seconds, peak resident memory (GB) and exit code of one child process."""
+    with log.open("w") as out:
+        start = time.perf_counter()
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        _, status, usage = os.wait4(process.pid, 0)
+        wall = time.perf_counter() - start
+    return wall, usage.ru_maxrss / 1024**2, os.waitstatus_to_exitcode(status)
+
+
+def sample(persons: int, seed: int, profile: str) -> Path:
+    folder = BENCH / f"sample-{persons}-s{seed}-{profile}"
+    if not (folder / "_truth" / "records.csv").exists():
+        shutil.rmtree(folder, ignore_errors=True)
+        print(f"generating the sample ({persons:,} persons) into {folder} ...", flush=True)
+        from dtsen_pipeline.sample import generate
+
+        generate(persons=persons, seed=seed, out_dir=folder, profile=profile)
+    return folder
+
+
+def step_seconds(home: Path) -> tuple[float | None, dict[str, float]]:
+    """The latest run's duration and each step's, from the instance's event log."""
+    from dagster import DagsterEventType, DagsterInstance
+
+    with DagsterInstance.from_config(str(home)) as instance:
+        run = instance.get_runs(limit=1)[0]
+        stats = instance.get_run_stats(run.run_id)
+        starts, ends = {}, {}
+        for entry in instance.all_logs(run.run_id, of_type={DagsterEventType.STEP_START,
+                                                             DagsterEventType.STEP_SUCCESS,
+                                                             DagsterEventType.STEP_FAILURE,
+                                                             DagsterEventType.STEP_SKIPPED}):
+            (starts if entry.dagster_event.event_type == DagsterEventType.STEP_START else ends)[entry.step_key] = \
+                entry.timestamp
+        steps = {key: round(ends[key] - starts[key], 1) for key in starts if key in ends}
+        run_s = stats.end_time - stats.start_time if stats.end_time and stats.start_time else None
+    return (round(run_s, 1) if run_s else None), steps
+
+
+def night(env: dict[str, str], work: Path, name: str) -> Measured:
+    print(f"{name}: dtsen run ...", flush=True)
+    wall, peak, code = measure([sys.executable, "-m", "dtsen_pipeline.cli", "run"], env, work / f"{name}.log")
+    run_s, steps = step_seconds(Path(env["DAGSTER_HOME"]))
+    return Measured(round(wall, 1), round(peak, 2), code, run_s, steps)
+
+
+def plain(landing: Path, work: Path) -> Measured:
+    print("plain pandas + Splink script ...", flush=True)
+    log = work / "plain.log"
+    wall, peak, code = measure([sys.executable, str(ROOT / "benchmarks" / "plain_splink.py"), "--landing",
+                                str(landing), "--out", str(work / "plain_clusters.parquet")], dict(os.environ), log)
+    lines = [line for line in log.read_text().splitlines() if line.startswith("{")]
+    return Measured(round(wall, 1), round(peak, 2), code, detail=json.loads(lines[-1]) if lines else {})
+
+
+def table(first: Measured, second: Measured) -> list[str]:
+    keys = sorted(set(first.steps) | set(second.steps), key=lambda k: -first.steps.get(k, 0))
+    rows = [f"  {'step':<40} {'night 1':>9} {'night 2':>9}"]
+    for key in keys:
+        rows.append(f"  {key:<40} {first.steps.get(key, float('nan')):>8.1f}s {second.steps.get(key, float('nan')):>8.1f}s")
+    return rows
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--persons", type=int, default=640_000)
+    parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", choices=("base", "field"), default="base")
+    parser.add_argument("--changed", type=float, default=0.01, help="share of person records changed on night 2")
+    args = parser.parse_args(argv)
+
+    source = sample(args.persons, args.seed, args.profile)
+    work = BENCH / "work"
+    shutil.rmtree(work, ignore_errors=True)
+    landing = work / "landing"
+    shutil.copytree(source, landing, ignore=shutil.ignore_patterns("_truth"))
+    shutil.copytree(source / "_truth", work / "truth_for_changes")  # not given to the run: production has none
+    (work / "no_truth").mkdir()
+    env = {**os.environ, "DAGSTER_HOME": str(work / "home"), "DTSEN_LANDING_DIR": str(landing),
+           "DTSEN_ARTIFACTS_DIR": str(work / "artifacts"), "DTSEN_TRUTH_DIR": str(work / "no_truth"),
+           "DTSEN_WAREHOUSE_URL": f"duckdb:///{work / 'warehouse.duckdb'}"}
+
+    first = night(env, work, "night1")
+    yardstick = plain(landing, work)
+    from dtsen_pipeline.sample.changed_night import change_night
+
+    shutil.copytree(work / "truth_for_changes", landing / "_truth")  # change_night reads which rows are records
+    change = change_night(landing, share=args.changed, seed=args.seed + 1)
+    shutil.rmtree(landing / "_truth")
+    second = night(env, work, "night2")
+
+    ratio = first.wall_s / yardstick.wall_s if yardstick.wall_s else float("nan")
+    share = second.wall_s / first.wall_s if first.wall_s else float("nan")
+    lines = [
+        f"make bench: {args.persons:,} persons (seed {args.seed}, profile {args.profile}), {os.cpu_count()} cores",
+        f"night 1 (full):  {first.wall_s:.0f} s wall ({first.run_s} s in Dagster), peak {first.peak_gb:.2f} GB, "
+        f"exit {first.returncode}",
+        f"plain script:    {yardstick.wall_s:.0f} s wall, peak {yardstick.peak_gb:.2f} GB, exit {yardstick.returncode} "
+        f"({json.dumps(yardstick.detail)})",
+        f"night 2 ({change.changed:,} of {change.records:,} records changed in {change.files} files): "
+        f"{second.wall_s:.0f} s wall ({second.run_s} s in Dagster), peak {second.peak_gb:.2f} GB, exit {second.returncode}",
+        "time per step:", *table(first, second),
+        f"full run / plain script:  {ratio:.2f}  (target <= {TARGET_RATIO_TO_PLAIN})",
+        f"peak memory, night 1:     {first.peak_gb:.2f} GB  (target <= {TARGET_PEAK_GB})",
+        f"night 2 / night 1:        {share:.2f}  (target <= {TARGET_NIGHT_SHARE})",
+    ]
+    print("\n".join(lines))
+    results = {"persons": args.persons, "seed": args.seed, "profile": args.profile, "night1": asdict(first),
+               "plain": asdict(yardstick), "night2": asdict(second), "changed": asdict(change),
+               "ratio_full_to_plain": round(ratio, 2), "night2_share": round(share, 2)}
+    (BENCH / "results.json").write_text(json.dumps(results, indent=2))
+    return 0 if first.returncode == 0 and second.returncode == 0 and yardstick.returncode == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
