@@ -15,6 +15,8 @@ run's offline Data Docs (<artifacts>/data_docs/<run_id>/). Every decision is kep
 
 from collections.abc import Iterator
 
+import pandas as pd
+import sqlalchemy as sa
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
@@ -40,6 +42,9 @@ from dtsen_pipeline.quality.gx_suites import SuiteOutcome, read_suite_file, resu
 from dtsen_pipeline.resources import PipelineSettings, QualitySettings, WarehouseResource
 from dtsen_pipeline.warehouse import (
     append_table,
+    qualified,
+    quote,
+    read_sql,
     read_table,
     read_table_if_exists,
     replace_table,
@@ -140,6 +145,24 @@ FEEDS = load_feed_specs()
 PERSON_FEEDS = {name: FEEDS[name] for name in person_feeds(FEEDS)}
 
 
+def _columns(engine, schema: str, table: str) -> set[str]:
+    return {c["name"] for c in sa.inspect(engine).get_columns(table, schema=schema)}
+
+
+def _staged_for_scorecard(engine, feed: str) -> pd.DataFrame:
+    present = _columns(engine, "staging", feed)
+    return read_table(engine, "staging", feed, [c for c in sc.STAGED_COLUMNS if c in present])
+
+
+def _quarantined_raw(engine, feed: str, spec) -> pd.DataFrame:
+    """The raw records of the feed's quarantined rows only: where they are, and their place headers."""
+    present = _columns(engine, "raw", feed)
+    headers = "".join(f", r.{quote(h)}" for h in sc.region_headers(spec) if h in present)
+    return read_sql(engine, f"SELECT r.source_file, r.source_row{headers} FROM {qualified('raw', feed)} r "
+                            f"WHERE EXISTS (SELECT 1 FROM {qualified('quality', 'quarantine')} q WHERE q.feed = :feed "
+                            "AND q.source_file = r.source_file AND q.source_row = r.source_row)", feed=feed)
+
+
 @asset(
     key=AssetKey(["quality", "scorecard"]),
     deps=[*(AssetKey(["staging", f]) for f in PERSON_FEEDS), AssetKey(["quality", "quarantine"])],
@@ -152,8 +175,8 @@ PERSON_FEEDS = {name: FEEDS[name] for name in person_feeds(FEEDS)}
 def scorecard(context: AssetExecutionContext, warehouse: WarehouseResource) -> MaterializeResult:
     engine = warehouse.engine()
     quarantine = read_table(engine, "quality", "quarantine")
-    records = {feed: sc.record_frame(feed, read_table(engine, "staging", feed), quarantine,
-                                     read_table(engine, "raw", feed), spec)
+    records = {feed: sc.record_frame(feed, _staged_for_scorecard(engine, feed), quarantine,
+                                     _quarantined_raw(engine, feed, spec), spec)
                for feed, spec in PERSON_FEEDS.items()}
     codes = sorted({c for f in records.values() for c in f["kode_kecamatan"].dropna().unique()})
     names = {c: kecamatan_name(c) for c in codes}
