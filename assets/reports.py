@@ -24,7 +24,7 @@ from dtsen_pipeline.domain.regions import wilayah_name
 from dtsen_pipeline.golden.evaluate import load_truth, score_flags
 from dtsen_pipeline.reports.report_data import report_inputs
 from dtsen_pipeline.reports.summary_html import ReportContext, render_report
-from dtsen_pipeline.reports.worklists import write_worklists
+from dtsen_pipeline.reports.worklists import HOUSEHOLD_COLUMNS, PERSON_COLUMNS, write_worklists
 from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
 from dtsen_pipeline.warehouse import (
     append_table,
@@ -48,8 +48,8 @@ def worklists(context: AssetExecutionContext, warehouse: WarehouseResource,
               pipeline: PipelineSettings) -> MaterializeResult:
     engine = warehouse.engine()
     out_dir = pipeline.artifacts / "worklists" / context.run_id
-    files = write_worklists(read_table(engine, "build", "flag"), read_table(engine, "build", "person"),
-                            read_table(engine, "build", "household"), out_dir, _period(pipeline),
+    files = write_worklists(read_table(engine, "build", "flag"), read_table(engine, "build", "person", PERSON_COLUMNS),
+                            read_table(engine, "build", "household", HOUSEHOLD_COLUMNS), out_dir, _period(pipeline),
                             read_table(engine, "reference", "village"))
     per_tier = pd.DataFrame([{"tier": f.tier, "rows": f.rows} for f in files], columns=["tier", "rows"])
     counts = per_tier.groupby("tier")["rows"].agg(["count", "sum"])

@@ -49,6 +49,9 @@ CONTEXT_COLUMNS: tuple[str, ...] = (
     "HASIL_SEBELUMNYA", "TINGKAT_SEBELUMNYA", "TANGGAL_SEBELUMNYA",
 )
 WORKLIST_COLUMNS = VERVAL_COLUMNS + CONTEXT_COLUMNS
+# The golden columns the lists are made of (read only these: build.person has 48 columns).
+PERSON_COLUMNS = ("person_id", "nik", "no_kk", "nama")
+HOUSEHOLD_COLUMNS = ("household_id", "id_keluarga", "no_kk", "head_nama", "desil", "pkh", "bpnt", "pbi_jk")
 PEKON, KECAMATAN = "PEKON", "KECAMATAN"
 _TEXT_COLUMNS = ("ID_KELUARGA", "NO_KK", "NIK", "NIK_GANDA", "KODE_DESA")
 
