@@ -21,7 +21,7 @@ from dtsen_pipeline.linkage.diagnostics import dtsen_duplicates_found, merged_pe
 from dtsen_pipeline.linkage.evaluate import cluster_scores, pairwise_scores, scores_by_feed_pair
 from dtsen_pipeline.linkage.governance import ModelRegistry
 from dtsen_pipeline.linkage.model import MODEL_VERSION, LinkageConfig, save_charts
-from dtsen_pipeline.linkage.prepare import linkage_input
+from dtsen_pipeline.linkage.prepare import STAGED_COLUMNS, linkage_input
 from dtsen_pipeline.linkage.review import (
     level_labels,
     monthly_share,
@@ -32,7 +32,13 @@ from dtsen_pipeline.linkage.review import (
 from dtsen_pipeline.linkage.run import Governance, governed_linkage
 from dtsen_pipeline.linkage.truth import load_record_truth
 from dtsen_pipeline.resources import LinkageSettings, PipelineSettings, WarehouseResource
-from dtsen_pipeline.warehouse import append_table, read_table, read_table_if_exists, replace_table
+from dtsen_pipeline.warehouse import (
+    append_table,
+    read_columns,
+    read_table,
+    read_table_if_exists,
+    replace_table,
+)
 
 MODEL_KEY = AssetKey(["linkage", "person_model"])
 PAIRS_KEY = AssetKey(["linkage", "person_pairs"])
@@ -121,7 +127,8 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
     engine = warehouse.engine()
     config = linkage.config()
     start = time.perf_counter()
-    staged = pd.concat([read_table(engine, "staging", feed) for feed in PERSON_FEEDS], ignore_index=True)
+    staged = pd.concat([read_columns(engine, "staging", feed, STAGED_COLUMNS) for feed in PERSON_FEEDS],
+                       ignore_index=True)
     verval = read_table(engine, "staging", "verval")
     records = linkage_input(staged)
     known_pairs = read_table_if_exists(engine, "linkage", "review_pair")

@@ -16,7 +16,6 @@ run's offline Data Docs (<artifacts>/data_docs/<run_id>/). Every decision is kep
 from collections.abc import Iterator
 
 import pandas as pd
-import sqlalchemy as sa
 from dagster import (
     AssetCheckExecutionContext,
     AssetCheckResult,
@@ -42,8 +41,10 @@ from dtsen_pipeline.quality.gx_suites import SuiteOutcome, read_suite_file, resu
 from dtsen_pipeline.resources import PipelineSettings, QualitySettings, WarehouseResource
 from dtsen_pipeline.warehouse import (
     append_table,
+    column_names,
     qualified,
     quote,
+    read_columns,
     read_sql,
     read_table,
     read_table_if_exists,
@@ -145,18 +146,13 @@ FEEDS = load_feed_specs()
 PERSON_FEEDS = {name: FEEDS[name] for name in person_feeds(FEEDS)}
 
 
-def _columns(engine, schema: str, table: str) -> set[str]:
-    return {c["name"] for c in sa.inspect(engine).get_columns(table, schema=schema)}
-
-
 def _staged_for_scorecard(engine, feed: str) -> pd.DataFrame:
-    present = _columns(engine, "staging", feed)
-    return read_table(engine, "staging", feed, [c for c in sc.STAGED_COLUMNS if c in present])
+    return read_columns(engine, "staging", feed, sc.STAGED_COLUMNS)
 
 
 def _quarantined_raw(engine, feed: str, spec) -> pd.DataFrame:
     """The raw records of the feed's quarantined rows only: where they are, and their place headers."""
-    present = _columns(engine, "raw", feed)
+    present = set(column_names(engine, "raw", feed))
     headers = "".join(f", r.{quote(h)}" for h in sc.region_headers(spec) if h in present)
     return read_sql(engine, f"SELECT r.source_file, r.source_row{headers} FROM {qualified('raw', feed)} r "
                             f"WHERE EXISTS (SELECT 1 FROM {qualified('quality', 'quarantine')} q WHERE q.feed = :feed "

@@ -188,6 +188,18 @@ def read_table(engine: sa.Engine, schema: str, table: str, columns: Iterable[str
         return pd.read_sql(sa.text(f"SELECT {cols} FROM {qualified(schema, table)}"), conn)
 
 
+def column_names(engine: sa.Engine, schema: str, table: str) -> list[str]:
+    """The table's columns, in order."""
+    return [c["name"] for c in sa.inspect(engine).get_columns(table, schema=schema)]
+
+
+def read_columns(engine: sa.Engine, schema: str, table: str, wanted: Iterable[str]) -> pd.DataFrame:
+    """The `wanted` columns the table has (a feed's staging table may lack some), in `wanted` order:
+    reading only what a step uses is most of the time of reading a wide table."""
+    present = set(column_names(engine, schema, table))
+    return read_table(engine, schema, table, [c for c in wanted if c in present])
+
+
 def read_table_if_exists(engine: sa.Engine, schema: str, table: str) -> pd.DataFrame | None:
     """The table, or None before its first run (history tables, registries)."""
     return read_table(engine, schema, table) if table_exists(engine, schema, table) else None
