@@ -31,7 +31,9 @@ differ differs different comparison comparisons one two contains informative tok
 in listed twice found lost kept see also how what why
 """.split())
 CODE = re.compile(r"\b[A-Z][A-Z0-9]*(?:_[A-Z0-9]+)+\b")
-WORD = re.compile(r"\b[A-Za-z]+\b")  # whole words: not the letters inside an id like R2BE83C760152
+# Words: letters between non-alphanumerics (an underscore separates: `desil_record` is two words),
+# never the letters inside an id like R2BE83C760152.
+WORD = re.compile(r"(?<![A-Za-z0-9])[A-Za-z]+(?![A-Za-z0-9])")
 
 
 def english_words(text: str) -> list[str]:

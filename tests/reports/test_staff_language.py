@@ -35,10 +35,26 @@ def test_the_catalogue_covers_every_code():
 def test_the_scanner_finds_english():
     """The check can fail: an English sentence, and a code without its label, are caught."""
     assert english_words("Flag per kecamatan: persons listed twice in DTSEN") == ["persons", "listed", "twice", "in"]
-    assert english_words("desil=7; desil_record=dtsen:...; BPNT ceiling=5") == ["ceiling"]
+    assert english_words("desil=7; desil_record=dtsen:...; BPNT ceiling=5") == ["record", "ceiling"]
     assert english_words("Data ganda DUPLICATE_RECORDS; R2BE83C760152; No. KK") == []
     assert _unlabelled("DUPLICATE_RECORDS | UNVERIFIED") == ["DUPLICATE_RECORDS", "UNVERIFIED"]
     assert _unlabelled("DUPLICATE_RECORDS Data ganda") == []
+
+
+def test_every_kind_of_flag_evidence_reads_in_indonesian():
+    from dtsen_pipeline.reports.labels import flag_evidence
+
+    evidence = ("desil=7; desil_record=dtsen:dtsen/DTSEN_1806_202611.csv#6548; BPNT ceiling=5; "
+                "lists=bansos:bansos/BPNT_2026-11.csv#581; programmes=BPNT,PKH; reported_by=pekon:pekon/p.csv#60 | "
+                "living_members=3; found_in=dukcapil:dukcapil/D.csv#6740,pekon:pekon/p.csv#2 | "
+                "kept=dukcapil:dukcapil/D.csv#6756; other_kk=dtsen:dtsen/DTSEN_1806_202611.csv#10225 | "
+                "dtsen=dtsen:dtsen/DTSEN_1806_202611.csv#102,dtsen:dtsen/DTSEN_1806_202611.csv#5 | programmes=none")
+    text = flag_evidence(evidence)
+    assert english_words(text) == [] and "=" not in text and "#" not in text
+    assert "desil 7; desil dari DTSEN_1806_202611.csv baris 6548; batas desil BPNT: 5" in text
+    assert "tidak menerima program apa pun" in text and "3 anggota keluarga hidup" in text
+    assert english_words(flag_evidence("found_in=dukcapil:d/D.csv#1") or "") == []
+    assert english_words(flag_evidence("unheard_of=dukcapil:d/D.csv#1") or "")  # a new key shows up
 
 
 def _unlabelled(row_text: str) -> list[str]:
