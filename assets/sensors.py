@@ -76,6 +76,17 @@ def landing_sensor(context: SensorEvaluationContext, pipeline: PipelineSettings,
 REFRESH_JOBS = frozenset({nightly_refresh.name, retrain_and_refresh.name})
 
 
+def not_a_refresh(run) -> SkipReason | None:
+    """The skip a run sensor returns for a run of any other job; None for a refresh run."""
+    if run.job_name in REFRESH_JOBS:
+        return None
+    return SkipReason(f"run {run.run_id} is a {run.job_name} run, not a refresh")
+
+
+def failed_steps(context: RunFailureSensorContext) -> list[str]:
+    return [event.step_key for event in context.get_step_failure_events() if event.step_key]
+
+
 @run_failure_sensor(
     name="audit_failed_runs",
     monitor_all_code_locations=True,
@@ -85,11 +96,11 @@ REFRESH_JOBS = frozenset({nightly_refresh.name, retrain_and_refresh.name})
 )
 def audit_failed_runs(context: RunFailureSensorContext, warehouse: WarehouseResource) -> SkipReason | None:
     run = context.dagster_run
-    if run.job_name not in REFRESH_JOBS:
-        return SkipReason(f"run {run.run_id} is a {run.job_name} run, not a refresh")
+    if skip := not_a_refresh(run):
+        return skip
     stats = context.instance.get_run_stats(run.run_id)
     info = run_info_of(run.run_id, run.job_name, run.tags, stats.start_time)
-    steps = [event.step_key for event in context.get_step_failure_events() if event.step_key]
+    steps = failed_steps(context)
     with warehouse.closing_engine() as engine:
         record_failed_run(engine, info, utc_now(), steps)
     context.log.info(f"audit: run {run.run_id} failed in {len(steps)} step(s)")
@@ -115,9 +126,9 @@ def failed_blocking_checks(instance: DagsterInstance, run_id: str) -> list[str]:
 )
 def alert_failed_runs(context: RunFailureSensorContext, alerts: AlertSettings) -> SkipReason | None:
     run = context.dagster_run
-    if run.job_name not in REFRESH_JOBS:
-        return SkipReason(f"run {run.run_id} is a {run.job_name} run, not a refresh")
-    steps = [event.step_key for event in context.get_step_failure_events() if event.step_key]
+    if skip := not_a_refresh(run):
+        return skip
+    steps = failed_steps(context)
     alert = failure_alert(run.run_id, run.job_name, steps, failed_blocking_checks(context.instance, run.run_id),
                           run.tags.get(HELD_BACK_TAG))
     sent = send_alert(alert, alerts.channels())
@@ -134,8 +145,8 @@ def alert_failed_runs(context: RunFailureSensorContext, alerts: AlertSettings) -
 )
 def alert_held_back_feeds(context: RunStatusSensorContext, alerts: AlertSettings) -> SkipReason | None:
     run = context.dagster_run
-    if run.job_name not in REFRESH_JOBS:
-        return SkipReason(f"run {run.run_id} is a {run.job_name} run, not a refresh")
+    if skip := not_a_refresh(run):
+        return skip
     held = held_back_feeds(run.tags.get(HELD_BACK_TAG))
     if not held:
         return SkipReason(f"run {run.run_id} held back no feed")

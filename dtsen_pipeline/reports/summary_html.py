@@ -197,7 +197,7 @@ def _change(now: int, before: int | None) -> str:
     return fmt.EMPTY if before is None else fmt.signed(now - before)
 
 
-def _headline(ctx: ReportContext, now: Snapshot, before: Snapshot | None) -> list[str]:
+def _headline(now: Snapshot, before: Snapshot | None) -> list[str]:
     kpis = [("Jiwa", now.persons, None if before is None else before.persons),
             ("Keluarga", now.households, None if before is None else before.households),
             ("Penerima bansos (jiwa)", now.recipients, None if before is None else before.recipients),
@@ -376,7 +376,7 @@ def render_report(ctx: ReportContext, persons: pd.DataFrame, households: pd.Data
         f"Dibuat {escape(fmt.wib(ctx.generated_at))} &middot; nomor proses {escape(ctx.run_id[:8])}<br>"
         "Bahan rapat koordinasi. Laporan ini hanya memuat jumlah: tidak ada NIK, No. KK, nama, tanggal "
         "lahir atau alamat.</div>",
-        *_headline(ctx, now, previous),
+        *_headline(now, previous),
         *_changes(now, previous),
         *_flags_section(flags, villages),
         *_progress_section(flags, villages),
