@@ -12,7 +12,7 @@ from dagster import (
 
 from assets.ingest import OWNERS
 from dtsen_pipeline.golden.flags import flag_rules
-from dtsen_pipeline.golden.reference import programme_rules, village_reference
+from dtsen_pipeline.golden.reference import programme_rules, village_code_changes, village_reference
 from dtsen_pipeline.golden.sql_models import SqlModel, discover_models, render
 from dtsen_pipeline.resources import PipelineSettings, QualitySettings, WarehouseResource
 from dtsen_pipeline.warehouse import replace_table, replace_table_from_sql
@@ -23,6 +23,16 @@ from dtsen_pipeline.warehouse import replace_table, replace_table_from_sql
 def village(warehouse: WarehouseResource, pipeline: PipelineSettings) -> MaterializeResult:
     rows = replace_table(warehouse.engine(), village_reference(pipeline.scope), "reference", "village")
     return MaterializeResult(metadata={"dagster/row_count": rows, "dagster/table_name": "reference.village"})
+
+
+@asset(key=AssetKey(["reference", "village_code_change"]), group_name="reference", kinds={"python"}, owners=OWNERS,
+       description="Village codes that are one place (code changed, split, merged; DTSEN_VILLAGE_CODE_CHANGES): "
+                   "a recipient listed under the old code is not a move.")
+def village_code_change(warehouse: WarehouseResource, pipeline: PipelineSettings) -> MaterializeResult:
+    frame = village_code_changes(pipeline.code_changes)
+    rows = replace_table(warehouse.engine(), frame, "reference", "village_code_change")
+    return MaterializeResult(metadata={"dagster/row_count": rows,
+                                       "dagster/table_name": "reference.village_code_change"})
 
 
 @asset(key=AssetKey(["reference", "programme_rule"]), group_name="reference", kinds={"python"}, owners=OWNERS,

@@ -1,6 +1,6 @@
 """Flag precision and recall against the generator's truth, on a fresh sample, one nightly run.
 
-    python benchmarks/bench_flags.py --persons 20000 --seed 1
+    python benchmarks/bench_flags.py --persons 20000 --seed 1 [--profile field] [--keep DIR]
 
 Generates the sample in a temporary folder, runs `nightly_refresh` in process on a temporary
 DuckDB warehouse, and prints evaluation.flag (and the golden steps' durations). Counts only.
@@ -23,15 +23,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--persons", type=int, default=20_000)
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--profile", choices=("base", "field"), default="base")
     parser.add_argument("--keep", type=Path, help="work in this folder and keep it (default: a temporary one)")
     args = parser.parse_args()
     os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
     os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
     with tempfile.TemporaryDirectory() as scratch:
-        run(args.persons, args.seed, args.keep or Path(scratch))
+        run(args.persons, args.seed, args.keep or Path(scratch), args.profile)
 
 
-def run(persons: int, seed: int, work: Path) -> None:
+def run(persons: int, seed: int, work: Path, profile: str = "base") -> None:
     from dagster import DagsterEventType, DagsterInstance
 
     from dtsen_pipeline.config import Settings
@@ -42,8 +43,8 @@ def run(persons: int, seed: int, work: Path) -> None:
     landing = work / "landing"
     if not landing.exists():
         started = time.perf_counter()
-        generate(persons=persons, seed=seed, out_dir=landing)
-        print(f"sample: {persons:,} persons in {time.perf_counter() - started:.0f} s")
+        generate(persons=persons, seed=seed, out_dir=landing, profile=profile)
+        print(f"sample ({profile}): {persons:,} persons in {time.perf_counter() - started:.0f} s")
     home = write_instance_config(work / "dagster_home")
     settings = Settings(warehouse_url=f"duckdb:///{work / 'warehouse.duckdb'}", landing_dir=landing,
                         artifacts_dir=work / "artifacts", truth_dir=landing / "_truth", scope="18.06")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from dagster import Definitions, in_process_executor
 
-from assets.golden import flag_rule, programme_rule, sql_model_assets, village
+from assets.golden import flag_rule, programme_rule, sql_model_assets, village, village_code_change
 from assets.identity import identity_assets
 from assets.ingest import conservation_checks, ingest_and_stage_feeds, quarantine
 from assets.jobs import nightly_refresh, nightly_schedule, retrain_and_refresh
@@ -20,7 +20,7 @@ from dtsen_pipeline.resources import default_resources
 def build_definitions(settings: Settings | None = None) -> Definitions:
     """The code location; tests pass their own settings (warehouse URL, folders)."""
     return Definitions(
-        assets=[ingest_and_stage_feeds, quarantine, person_linkage, village, programme_rule,
+        assets=[ingest_and_stage_feeds, quarantine, person_linkage, village, village_code_change, programme_rule,
                 *sql_model_assets, golden_tables, scorecard, flag_rule, *identity_assets, *report_assets],
         asset_checks=[*conservation_checks, *gx_checks],
         jobs=[nightly_refresh, retrain_and_refresh],

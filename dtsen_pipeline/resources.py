@@ -148,6 +148,11 @@ class PipelineSettings(ConfigurableResource):
     scope: str = setting("DTSEN_SCOPE", DEFAULT_SCOPE,
                          "Kemendagri code of the deployment's area; rows outside it are flagged `OUT_OF_SCOPE`, "
                          "not dropped")
+    village_code_changes: str | None = setting(
+        "DTSEN_VILLAGE_CODE_CHANGES", None,
+        "CSV of village code changes in the area (old_code,new_code,kind,source; kind KODE_BERUBAH, PEMEKARAN "
+        "or PENGGABUNGAN), from the Kemendagri decrees: a recipient listed under the old code is not a move",
+        shown_default="none (the packaged file, no rows)")
     ingest_workers: int = setting("DTSEN_INGEST_WORKERS", DEFAULT_WORKERS,
                                   "feeds ingested and staged side by side (threads); 1 runs them in turn")
 
@@ -168,6 +173,10 @@ class PipelineSettings(ConfigurableResource):
     @property
     def truth(self) -> Path:
         return Path(self.truth_dir) if self.truth_dir else self.landing / "_truth"
+
+    @property
+    def code_changes(self) -> Path | None:
+        return Path(self.village_code_changes) if self.village_code_changes else None
 
     @property
     def workers(self) -> int:

@@ -4,7 +4,9 @@
 -- among the decisions that answer this flag (reference.flag_rule), higher tier first
 -- (KABUPATEN > KECAMATAN > PEKON), then the later date; UNVERIFIED when there is none.
 -- kode_desa / kode_kecamatan place the flag for the worklists: the household's village for a
--- person who has one, else the person's.
+-- person who has one, else the person's; a moved recipient's flag sits in the village the list
+-- places them in (its officer keeps the list), and kode_desa_lain names the village the sources
+-- place them in now (its officer checks they live there), so both villages' worklists carry it.
 with person_ev as (
     select r.person_id,
            sum(case when r.feed = 'dtsen' then 1 else 0 end) as dtsen_n,
@@ -47,12 +49,13 @@ person_flag as (
                           case when e.pekon_n > 1 then 'DUPLICATE_IN_PEKON' end) as reason,
            concat_ws('; ', case when e.dtsen_n > 1 then 'dtsen=' || e.dtsen_recs end,
                            case when e.dukcapil_n > 1 then 'dukcapil=' || e.dukcapil_recs end,
-                           case when e.pekon_n > 1 then 'pekon=' || e.pekon_recs end) as evidence
+                           case when e.pekon_n > 1 then 'pekon=' || e.pekon_recs end) as evidence,
+           cast(null as varchar) as at_desa, cast(null as varchar) as other_desa
     from build.person as p join person_ev as e on e.person_id = p.person_id
     where p.flag_duplicate_records
     union all
     select 'PERSON', p.person_id, 'PERSON_IN_MULTIPLE_KK', 'KK_CONFLICT',
-           'kept=' || p.no_kk_source || '; other_kk=' || coalesce(e.other_kk_recs, '')
+           'kept=' || p.no_kk_source || '; other_kk=' || coalesce(e.other_kk_recs, ''), null, null
     from build.person as p join person_ev as e on e.person_id = p.person_id
     where p.flag_multiple_kk
     union all
@@ -61,26 +64,34 @@ person_flag as (
                           case when e.dukcapil_dead then 'DUKCAPIL_MATI' end,
                           case when e.pekon_dead then 'PEKON_MATI' end),
            concat_ws('; ', 'reported_by=' || concat_ws(',', v.dead_decisions, e.dead_recs),
-                           'programmes=' || e.programmes, 'lists=' || e.list_recs)
+                           'programmes=' || e.programmes, 'lists=' || e.list_recs), null, null
     from build.person as p
     join person_ev as e on e.person_id = p.person_id
     left join verval_ev as v on v.person_id = p.person_id
     where p.flag_dead_recipient
     union all
     select 'PERSON', p.person_id, 'MOVED_RECIPIENT',
-           concat_ws(';', case when v.moved_decisions is not null then 'VERVAL_PINDAH' end,
-                          case when e.pekon_moved then 'PEKON_PINDAH' end),
-           concat_ws('; ', 'reported_by=' || concat_ws(',', v.moved_decisions, e.moved_recs),
-                           'programmes=' || e.programmes, 'lists=' || e.list_recs)
+           concat_ws(';', case when v.moved_decisions is not null then 'VERVAL_PINDAH' end, m.reason),
+           concat_ws('; ', 'reported_by=' || nullif(concat_ws(',', v.moved_decisions, m.left_record), ''),
+                           'moved=' || m.move_level,
+                           'from=' || m.old_kode_desa || coalesce(' ' || ov.village_name, ''),
+                           'to=' || m.new_kode_desa || coalesce(' ' || nv.village_name, ''),
+                           'placed_by=' || m.new_record,
+                           'list_period=' || m.list_period,
+                           'programmes=' || e.programmes, 'lists=' || e.list_recs),
+           m.old_kode_desa, m.new_kode_desa
     from build.person as p
     join person_ev as e on e.person_id = p.person_id
     left join verval_ev as v on v.person_id = p.person_id
+    left join intermediate.person_move as m on m.person_id = p.person_id
+    left join reference.village as ov on ov.kode_desa = m.old_kode_desa
+    left join reference.village as nv on nv.kode_desa = m.new_kode_desa
     where p.flag_moved_recipient
     union all
     select 'PERSON', p.person_id, 'PERSON_MISSING_FROM_DTSEN',
            concat_ws(';', case when e.dukcapil_n > 0 then 'IN_DUKCAPIL_NOT_IN_DTSEN' end,
                           case when e.pekon_n > 0 then 'IN_PEKON_NOT_IN_DTSEN' end),
-           'found_in=' || concat_ws(',', e.dukcapil_recs, e.pekon_recs)
+           'found_in=' || concat_ws(',', e.dukcapil_recs, e.pekon_recs), null, null
     from build.person as p join person_ev as e on e.person_id = p.person_id
     where p.flag_missing_from_dtsen
 ),
@@ -152,7 +163,9 @@ household_status as (
     join reference.flag_rule as fr on fr.flag = f.flag and fr.hasil = d.hasil
 )
 select f.subject_type, f.subject_id, pl.household_id, f.flag, f.reason, f.evidence,
-       pl.kode_desa, pl.kode_kecamatan,
+       coalesce(f.at_desa, pl.kode_desa) as kode_desa,
+       coalesce(substr(f.at_desa, 1, 8), pl.kode_kecamatan) as kode_kecamatan,
+       f.other_desa as kode_desa_lain,
        coalesce(s.outcome, 'UNVERIFIED') as verval_status,
        s.hasil as verval_hasil, s.tingkat as verval_tingkat, s.tanggal as verval_tanggal,
        s.decision_record as verval_record
@@ -161,7 +174,7 @@ join place as pl on pl.person_id = f.subject_id
 left join person_status as s on s.subject_id = f.subject_id and s.flag = f.flag and s.decision_rank = 1
 union all
 select f.subject_type, f.subject_id, h.household_id, f.flag, f.reason, f.evidence,
-       h.kode_desa, h.kode_kecamatan,
+       h.kode_desa, h.kode_kecamatan, cast(null as varchar),
        coalesce(s.outcome, 'UNVERIFIED'),
        s.hasil, s.tingkat, s.tanggal, s.decision_record
 from household_flag as f

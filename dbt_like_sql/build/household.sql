@@ -9,8 +9,32 @@
 -- reference.programme_rule); exclusion-error candidate (desil 1-2, a living member, no
 -- programme); family missing from DTSEN (living members in the civil registry or pekon data,
 -- no DTSEN registration); and member flags (any member flagged in build.person).
-with members as (
-    select * from build.person where household_id is not null
+with resolved as (
+    select distinct household_id from build.person where household_id is not null
+),
+dtsen_card as (
+    select r.person_id, min(h.household_id) as household_id
+    from intermediate.person_record as r
+    join identity.household_id as h on h.no_kk = r.no_kk
+    join resolved as v on v.household_id = h.household_id
+    where r.feed = 'dtsen'
+    group by r.person_id
+),
+moved_card as (
+    -- the family a moved recipient's list entry belongs to: the list card's family, else the card
+    -- DTSEN (slow to update, like the list) still lists them under; not the card the mover joined
+    select m.person_id, coalesce(l.household_id, d.household_id) as household_id
+    from intermediate.person_move as m
+    left join identity.household_id as l
+        on l.no_kk = m.list_no_kk and l.household_id in (select household_id from resolved)
+    left join dtsen_card as d on d.person_id = m.person_id
+    where coalesce(l.household_id, d.household_id) is not null
+),
+members as (
+    select p.*, p.flag_moved_recipient and c.person_id is null as flag_moved_here
+    from build.person as p
+    left join moved_card as c on c.person_id = p.person_id
+    where p.household_id is not null
 ),
 head as (
     select household_id, person_id as head_person_id, nama as head_nama, kode_desa, kode_kecamatan,
@@ -56,7 +80,7 @@ family as (
            bool_or(receives_pbi_jk) as member_pbi_jk,
            bool_or(flag_duplicate_records) as flag_duplicate_records,
            bool_or(flag_dead_recipient) as flag_dead_recipient,
-           bool_or(flag_moved_recipient) as flag_moved_recipient,
+           bool_or(flag_moved_here) as flag_moved_member,
            bool_or(flag_multiple_kk) as flag_member_in_multiple_kk,
            bool_or(flag_missing_from_dtsen) as flag_member_missing_from_dtsen
     from members
@@ -87,6 +111,7 @@ flagged as (
 ),
 household as (
     select f.*,
+           f.flag_moved_member or f.household_id in (select household_id from moved_card) as flag_moved_recipient,
            coalesce(f.pkh_above or f.bpnt_above or f.pbi_above, false) as flag_inclusion_candidate,
            coalesce(f.desil in (1, 2), false) and f.living_member_count > 0
                and not (f.pkh or f.bpnt or f.pbi_jk) as flag_exclusion_candidate,

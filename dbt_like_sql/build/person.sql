@@ -13,8 +13,10 @@
 -- else any source reporting death (civil registry or pekon MATI), then pekon PINDAH, then
 -- pekon HILANG; else HIDUP.
 -- Flags (reasons and evidence in build.flag): duplicate records in one feed; more than one
--- established No. KK; dead or moved recipient of a current programme list; living, in the civil
--- registry or pekon data, not in DTSEN, while the family is (or there is no No. KK).
+-- established No. KK; dead recipient of a current programme list; moved recipient (a
+-- verification decision PINDAH, or the sources place the recipient elsewhere than the list:
+-- intermediate.person_move); living, in the civil registry or pekon data, not in DTSEN, while the
+-- family is (or there is no No. KK).
 with ranked as (
     select r.*,
            row_number() over (
@@ -166,7 +168,7 @@ person as (
            f.dtsen_records > 1 or f.dukcapil_records > 1 or f.pekon_records > 1 as flag_duplicate_records,
            f.established_kk > 1 as flag_multiple_kk,
            f.is_recipient and (f.reported_dead or coalesce(vr.verval_dead, false)) as flag_dead_recipient,
-           f.is_recipient and (f.reported_moved or coalesce(vr.verval_moved, false)) as flag_moved_recipient,
+           f.is_recipient and (mv.person_id is not null or coalesce(vr.verval_moved, false)) as flag_moved_recipient,
            f.dtsen_records = 0 and (f.dukcapil_records > 0 or f.pekon_records > 0) as outside_dtsen,
            coalesce(q.quality_flags, '') as quality_flags,
            d.hasil as verval_hasil,
@@ -180,6 +182,7 @@ person as (
     left join decision as d on d.person_id = s.person_id and d.decision_rank = 1
     left join status_decision as sd on sd.person_id = s.person_id and sd.decision_rank = 1
     left join verval_report as vr on vr.person_id = s.person_id
+    left join intermediate.person_move as mv on mv.person_id = s.person_id
     left join person_flag as q on q.person_id = s.person_id
 ),
 family_registered as (

@@ -11,12 +11,13 @@ from __future__ import annotations
 import graphlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import sqlalchemy as sa
 
 from dtsen_pipeline.golden.flags import flag_rules
 from dtsen_pipeline.golden.id_state import household_identity, person_identity
-from dtsen_pipeline.golden.reference import programme_rules, village_reference
+from dtsen_pipeline.golden.reference import programme_rules, village_code_changes, village_reference
 from dtsen_pipeline.golden.sql_models import discover_models, render
 from dtsen_pipeline.ingest.feeds import load_feed_specs, person_feeds
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
@@ -32,6 +33,7 @@ class Deployment:
 
     scope: str
     ceilings: Mapping[str, int]
+    code_changes: Path | None = None  # DTSEN_VILLAGE_CODE_CHANGES (None: the packaged file)
 
 
 @dataclass(frozen=True)
@@ -45,6 +47,8 @@ PERSON_FEEDS = person_feeds(load_feed_specs())
 PY_STEPS: dict[Key, PyStep] = {
     ("reference", "village"): PyStep((), lambda e, _r, d: replace_table(
         e, village_reference(d.scope), "reference", "village")),
+    ("reference", "village_code_change"): PyStep((), lambda e, _r, d: replace_table(
+        e, village_code_changes(d.code_changes), "reference", "village_code_change")),
     ("reference", "programme_rule"): PyStep((), lambda e, _r, d: replace_table(
         e, programme_rules(d.ceilings), "reference", "programme_rule")),
     ("reference", "flag_rule"): PyStep((), lambda e, _r, _d: replace_table(
@@ -61,10 +65,12 @@ PRODUCER: dict[Key, Key] = {extra: key for key, step in PY_STEPS.items() for ext
 
 
 def run_golden_chain(engine: sa.Engine, run_id: str, scope: str = "18.06",
-                     ceilings: Mapping[str, int] = DEFAULT_CEILINGS) -> dict[Key, object]:
+                     ceilings: Mapping[str, int] = DEFAULT_CEILINGS,
+                     code_changes: Path | None = None) -> dict[Key, object]:
     """Build every reference, identity and SQL-model table from staging and linkage; returns
-    what each step returned (row counts, identity stats). `ceilings`: programme ceilings."""
-    deployment = Deployment(scope, ceilings)
+    what each step returned (row counts, identity stats). `ceilings`: programme ceilings;
+    `code_changes`: the deployment's village code changes (None: the packaged file)."""
+    deployment = Deployment(scope, ceilings, code_changes)
     models = {m.key: m for m in discover_models()}
     graph: dict[Key, set[Key]] = {k: {PRODUCER.get(d, d) for d in m.deps} for k, m in models.items()}
     graph.update({k: set(step.reads) for k, step in PY_STEPS.items()})

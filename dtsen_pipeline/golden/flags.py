@@ -72,9 +72,13 @@ FLAGS: tuple[Flag, ...] = (
     ),
     Flag(
         "MOVED_RECIPIENT", PERSON, "flag_moved_recipient",
-        "a recipient on a programme's current list whom a source reports moved away",
+        "a recipient on a programme's current list who no longer lives where the list places them "
+        "(intermediate.person_move): the whole family or one member moved; a renumbered village is not a move",
         (Reason("VERVAL_PINDAH", "a verification decision PINDAH"),
-         Reason("PEKON_PINDAH", "village data status_dasar = PINDAH")),
+         Reason("DUKCAPIL_ELSEWHERE", "the civil registry places the person in another village than the list"),
+         Reason("PEKON_ELSEWHERE", "no civil-registry record; the village data of another village lists the "
+                                   "person as living there, the list's village does not"),
+         Reason("PEKON_PINDAH", "the list village's own data says status_dasar = PINDAH")),
         {"PINDAH": CONFIRMED, "LAYAK": REJECTED, "TIDAK_LAYAK": REJECTED, "MENINGGAL": OTHER,
          "TIDAK_DITEMUKAN": OTHER},
     ),

@@ -18,7 +18,7 @@ import sqlglot.expressions as exp
 from sqlglot.errors import ErrorLevel
 
 from dtsen_pipeline.config import SQL_MODELS_DIR
-from dtsen_pipeline.ingest.feeds import FeedSpec, load_feed_specs, person_feeds
+from dtsen_pipeline.ingest.feeds import REPORTED_ANY, FeedSpec, load_feed_specs, person_feeds
 
 SOURCE_DIALECT = "duckdb"
 
@@ -47,15 +47,17 @@ class SqlModel:
 
 
 # Columns of intermediate.person_record a person feed has only when it declares the extra.
-_OPTIONAL_PERSON_COLUMNS = {"id_keluarga": "varchar", "desil": "integer", "program": "varchar", "periode": "varchar"}
+_OPTIONAL_PERSON_COLUMNS = {"id_keluarga": "varchar", "desil": "integer", "program": "varchar", "periode": "varchar",
+                            "nama_desa": "varchar"}
 
 
 def _person_select(spec: FeedSpec) -> str:
     def reported(event: str) -> str:
         if event not in spec.reported:
             return "false"
-        column, code = spec.reported[event]
-        return f"{column} = '{code.replace(chr(39), chr(39) * 2)}'"
+        tests = [f"{column} is not null" if code == REPORTED_ANY else f"{column} = '{code.replace(chr(39), chr(39) * 2)}'"
+                 for column, code in spec.reported[event]]
+        return tests[0] if len(tests) == 1 else "coalesce(" + " or ".join(tests) + ", false)"
 
     optional = [(f"cast({c} as {t})" if t != "varchar" else c) if c in spec.extras else f"cast(null as {t})"
                 for c, t in _OPTIONAL_PERSON_COLUMNS.items()]

@@ -21,6 +21,7 @@ from dtsen_pipeline.config import FEED_CONFIG_DIR
 CODE_SYSTEMS = ("kemendagri", "bps")
 DELIVERY_MODES = ("snapshot", "append")
 ENTITIES = ("person", "decision")  # a person record, or a decision about persons (verval)
+REPORTED_ANY = "ANY"  # survivorship.reported: the extra holding any value reports the event
 REPORTED_EVENTS = ("dead", "moved", "missing")  # what a person feed's record can report (survivorship)
 # How staging types an extra column (`types:` in the feed YAML; `text` when not declared):
 # text as delivered (trimmed); code: upper case, runs of spaces as one; yes_no: boolean (Y/YA/1 ...);
@@ -77,9 +78,10 @@ class FeedSpec:
     # scope is held as `suspect` (an interrupted copy, the wrong extract) until an operator accepts it.
     suspect_below: float = 0.5
     # Person feeds: survivorship inputs of intermediate.person_record (golden.sql_models):
-    # `priority` (lower wins a conflicting value), and `reported`: {dead|moved|missing: {extra: code}}.
+    # `priority` (lower wins a conflicting value), and `reported`: {dead|moved|missing: {extra: code, ...}}:
+    # the event is reported when any listed extra holds its code; the code ANY means any value at all.
     source_priority: int | None = None
-    reported: dict[str, tuple[str, str]] = field(default_factory=dict)
+    reported: dict[str, tuple[tuple[str, str], ...]] = field(default_factory=dict)
 
     def declared_header(self, header: str) -> str | None:
         """The declared spelling of a delivered header, or None when the feed does not use it."""
@@ -133,15 +135,16 @@ def _spec_from_dict(data: dict) -> FeedSpec:
     survivorship = data.get("survivorship") or {}
     if data.get("entity") == "person" and not isinstance(survivorship.get("priority"), int):
         raise ValueError(f"feed {name}: a person feed needs survivorship.priority (a whole number; lower wins)")
-    reported: dict[str, tuple[str, str]] = {}
+    reported: dict[str, tuple[tuple[str, str], ...]] = {}
     for event, condition in (survivorship.get("reported") or {}).items():
-        if event not in REPORTED_EVENTS or not isinstance(condition, dict) or len(condition) != 1:
+        if event not in REPORTED_EVENTS or not isinstance(condition, dict) or not condition:
             raise ValueError(f"feed {name}: survivorship.reported.{event} must be one of "
-                             f"{', '.join(REPORTED_EVENTS)} with one {{extra: code}}")
-        (column, code), = condition.items()
-        if column not in extras:
-            raise ValueError(f"feed {name}: survivorship.reported.{event} names no column of extras")
-        reported[event] = (str(column), str(code))
+                             f"{', '.join(REPORTED_EVENTS)} with {{extra: code, ...}}")
+        unknown = [str(column) for column in condition if column not in extras]
+        if unknown:
+            raise ValueError(f"feed {name}: survivorship.reported.{event} names no column of extras: "
+                             f"{', '.join(unknown)}")
+        reported[event] = tuple((str(column), str(code)) for column, code in condition.items())
     reader = data.get("reader") or {}
     if reader.get("separator") not in (None, ";", ",", "\t", "|"):
         raise ValueError(f"feed {name}: reader.separator must be one of ; , tab |")

@@ -83,7 +83,8 @@ FLAG_LABELS: dict[str, tuple[str, str]] = {
     "PERSON_IN_MULTIPLE_KK": ("Tercatat di lebih dari satu KK",
                               "data orang ini memuat lebih dari satu No. KK yang sah"),
     "DEAD_RECIPIENT": ("Penerima meninggal", "penerima bantuan yang menurut salah satu sumber sudah meninggal"),
-    "MOVED_RECIPIENT": ("Penerima pindah", "penerima bantuan yang menurut salah satu sumber sudah pindah"),
+    "MOVED_RECIPIENT": ("Penerima pindah", "penerima bantuan yang menurut sumber data tidak lagi tinggal di desa "
+                                           "yang tercantum di daftar bantuan"),
     "PERSON_MISSING_FROM_DTSEN": ("Belum masuk DTSEN",
                                   "warga yang hidup menurut Dukcapil atau data pekon, tetapi tidak ada di DTSEN"),
     "INCLUSION_CANDIDATE": ("Kemungkinan tidak layak menerima (inclusion error)",
@@ -149,7 +150,9 @@ REASON_LABELS: dict[str, str] = {
     "DUKCAPIL_MATI": "Dukcapil: meninggal",
     "PEKON_MATI": "data pekon: meninggal",
     "VERVAL_PINDAH": "hasil verval: pindah",
-    "PEKON_PINDAH": "data pekon: pindah",
+    "PEKON_PINDAH": "data pekon desa di daftar: pindah",
+    "DUKCAPIL_ELSEWHERE": "Dukcapil mencatatnya di desa lain",
+    "PEKON_ELSEWHERE": "data pekon desa lain mencatatnya tinggal di sana",
     "IN_DUKCAPIL_NOT_IN_DTSEN": "ada di Dukcapil, tidak ada di DTSEN",
     "IN_PEKON_NOT_IN_DTSEN": "ada di data pekon, tidak ada di DTSEN",
     "PKH_ABOVE_CEILING": "penerima PKH dengan desil di atas batas PKH",
@@ -188,8 +191,18 @@ def _records(value: str) -> str:
 
 # Evidence keys whose value is a list of records, and keys whose value is a number, in Indonesian.
 _RECORD_WORDING = {"desil_record": "desil dari {}", "lists": "tercantum di {}", "reported_by": "dilaporkan oleh {}",
-                   "found_in": "ditemukan di {}", "kept": "No. KK yang dipakai dari {}", "other_kk": "No. KK lain di {}"}
-_VALUE_WORDING = {"desil": "desil {}", "living_members": "{} anggota keluarga hidup"}
+                   "found_in": "ditemukan di {}", "kept": "No. KK yang dipakai dari {}", "other_kk": "No. KK lain di {}",
+                   "placed_by": "tempat tinggal sekarang menurut {}"}
+_VALUE_WORDING = {"desil": "desil {}", "living_members": "{} anggota keluarga hidup", "list_period": "periode daftar {}"}
+# A moved recipient's villages (`code name`) and whether the family or one member moved.
+_VILLAGE_WORDING = {"from": "desa di daftar bantuan: {}", "to": "desa sekarang: {}"}
+MOVE_LEVEL_LABELS = {"KELUARGA": "pindah sekeluarga", "PERORANGAN": "pindah sendiri (anggota keluarga lain tetap)"}
+
+
+def _village(value: str) -> str:
+    """`18.06.01.2001 Sukajaya` -> `Sukajaya (18.06.01.2001)`; a code without a name stays a code."""
+    code, _, name = value.strip().partition(" ")
+    return f"{name} ({code})" if name else code
 
 
 def _evidence_part(part: str) -> str:
@@ -203,6 +216,10 @@ def _evidence_part(part: str) -> str:
         return _RECORD_WORDING[key].format(_records(value))
     if key in _VALUE_WORDING:
         return _VALUE_WORDING[key].format(value)
+    if key in _VILLAGE_WORDING:
+        return _VILLAGE_WORDING[key].format(_village(value))
+    if key == "moved" and value in MOVE_LEVEL_LABELS:
+        return MOVE_LEVEL_LABELS[value]
     if key in SOURCE_LABELS:
         return f"data di {SOURCE_LABELS[key]}: {_records(value)}"
     return part  # a new evidence key, left as it is: the language test then finds its English

@@ -79,10 +79,22 @@ def reason_text(reasons: str | None) -> str | None:
     return "; ".join(REASON_LABELS.get(code, code) for code in str(reasons).split(";") if code)
 
 
+def _with_other_villages(flags: pd.DataFrame) -> pd.DataFrame:
+    """Each flag that concerns a second village (kode_desa_lain: where a moved recipient lives now)
+    once more, placed there: the officer of the list's village and the officer of the new one each
+    check it in their own pekon worklist."""
+    if "kode_desa_lain" not in flags.columns:
+        return flags
+    other = flags[flags["kode_desa_lain"].notna()].copy()
+    other["kode_desa"] = other["kode_desa_lain"]
+    other["kode_kecamatan"] = other["kode_desa_lain"].str.slice(0, 8)
+    return pd.concat([flags, other], ignore_index=True) if len(other) else flags
+
+
 def worklist_rows(flags: pd.DataFrame, persons: pd.DataFrame, households: pd.DataFrame, tier: str) -> pd.DataFrame:
     """The worklist rows of one tier, for every place (KODE_DESA / kode_kecamatan kept for grouping)."""
     if tier == PEKON:
-        todo = flags[flags["verval_status"] == UNVERIFIED]
+        todo = _with_other_villages(flags[flags["verval_status"] == UNVERIFIED])
     elif tier == KECAMATAN:
         todo = flags[flags["verval_tingkat"] == PEKON]
     else:

@@ -8,8 +8,13 @@ the same names as the golden tables' flag columns, so the pipeline's flags can b
 
 - duplicate records: more than one record in DTSEN, the civil registry or one pekon file;
 - in multiple KK: DTSEN lists the person under another family besides their own;
-- dead / moved recipient: the registered recipient of a family on a programme's current list,
-  truly dead (MATI) / moved away (PINDAH);
+- dead recipient: the registered recipient of a family on a programme's current list, truly
+  dead (MATI);
+- moved recipient: that recipient no longer lives where the list places them, whatever any
+  status column says: moved away from the kabupaten (PINDAH), or (field profile) moved to
+  another village of the kabupaten, alone or with the whole family, while every programme list
+  kept the old village and the old No. KK (the generator never updates a list for a move).
+  `move_level` says which: `family` (the whole card moved) or `person` (one member left);
 - person missing from DTSEN: alive (HIDUP), in the civil registry or pekon data, not listed by
   DTSEN, while DTSEN lists their own family;
 - family missing from DTSEN: no member listed under the family, a living member in the civil
@@ -29,6 +34,7 @@ import pandas as pd
 
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 from dtsen_pipeline.sample.feed_dtsen import DtsenResult
+from dtsen_pipeline.sample.moves import Moves
 from dtsen_pipeline.sample.population import HIDUP, MATI, PINDAH, Population
 from dtsen_pipeline.sample.writers import Written
 
@@ -53,8 +59,20 @@ def _any_member(pop: Population, per_person: np.ndarray) -> np.ndarray:
     return out
 
 
-def flag_truth(pop: Population, written: list[Written], dtsen: DtsenResult) -> FlagTruth:
-    """The true flags of every person and family."""
+def move_levels(pop: Population, moves: Moves | None) -> np.ndarray:
+    """Per person: 'family' when their whole family moved (away, or inside the kabupaten),
+    'person' when they moved alone, '' when they live where they did."""
+    level = np.full(pop.n_persons, "", dtype=object)
+    away = pop.status == PINDAH
+    level[away] = np.where(pop.fam_moved[pop.fam[away]], "family", "person")
+    if moves is not None:
+        level[moves.person] = moves.level
+    return level
+
+
+def flag_truth(pop: Population, written: list[Written], dtsen: DtsenResult, moves: Moves | None = None) -> FlagTruth:
+    """The true flags of every person and family; `moves`: the field profile's movers inside
+    the kabupaten."""
     n_dtsen = _records_per_person(pop, written, "dtsen")
     n_dukcapil = _records_per_person(pop, written, "dukcapil")
     n_pekon = _records_per_person(pop, written, "pekon")
@@ -73,14 +91,16 @@ def flag_truth(pop: Population, written: list[Written], dtsen: DtsenResult) -> F
     family_listed = np.zeros(pop.n_families, bool)
     family_listed[pop.fam[dtsen_written.person[own]]] = True
     in_registry_or_pekon = (n_dukcapil + n_pekon) > 0
+    move_level = move_levels(pop, moves)
 
     persons = pd.DataFrame({
         "recipient": recipient,
         "flag_duplicate_records": (n_dtsen > 1) | (n_dukcapil > 1) | (n_pekon > 1),
         "flag_multiple_kk": registered_elsewhere & has_own_family_record,
         "flag_dead_recipient": recipient & (pop.status == MATI),
-        "flag_moved_recipient": recipient & (pop.status == PINDAH),
+        "flag_moved_recipient": recipient & (move_level != ""),
         "flag_missing_from_dtsen": alive & in_registry_or_pekon & ~dtsen.listed & family_listed[pop.fam],
+        "move_level": move_level,
     })
 
     desil = pop.fam_desil.astype(int)

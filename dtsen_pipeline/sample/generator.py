@@ -115,7 +115,7 @@ def generate(
     written.extend(write_table(field(t), out_dir) for t in pekon)
     verval = build_verval(ctx, dtsen)
     verval_written = [write_table(t, out_dir) for t in verval.tables]
-    flags = flag_truth(pop, written, dtsen)
+    flags = flag_truth(pop, written, dtsen, moves)
     counts = write_truth(out_dir, pop, written, verval_written, verval, dtsen.listed, flags)
     if moves is not None and rereg is not None:
         write_field_truth(out_dir, moves_frame(pop, moves), rereg)

@@ -25,7 +25,10 @@ def test_every_flag_has_a_truth_column_and_true_cases(truth):
 def test_person_flags_agree_with_status_coverage_and_records(truth):
     persons, families, records = truth
     assert (persons.loc[persons.flag_dead_recipient, "status"] == "MATI").all()
-    assert (persons.loc[persons.flag_moved_recipient, "status"] == "PINDAH").all()
+    # base profile: every mover left the kabupaten (PINDAH), alone or with the whole family
+    moved = persons[persons.flag_moved_recipient]
+    assert (moved.status == "PINDAH").all() and set(moved.move_level) == {"family", "person"}
+    assert (persons.loc[persons.status == "PINDAH", "move_level"].isin(["family", "person"])).all()
     assert persons.loc[persons.flag_dead_recipient | persons.flag_moved_recipient, "recipient"].all()
     missing = persons[persons.flag_missing_from_dtsen]
     assert (missing.status == "HIDUP").all() and not missing.in_dtsen.any()
@@ -65,3 +68,22 @@ def test_scoring_counts_precision_and_recall_per_true_subject():
     assert row["precision"] == pytest.approx(1 / 2) and row["recall"] == 1.0
     rescored = score_flags(persons, households, source, truth, {"PKH": 5, "BPNT": 5, "PBI-JK": 5})
     assert rescored.set_index(["level", "flag"]).loc[("household", "flag_inclusion_candidate"), "truth"] == 0
+
+
+def test_field_profile_counts_movers_inside_the_kabupaten_whatever_the_status_says(tmp_path):
+    """Moved recipients are defined by what happened: a recipient who moved to another village of
+    the kabupaten (status still HIDUP, nobody wrote PINDAH, the list kept the old village) is one."""
+    from dtsen_pipeline.sample import generate
+
+    generate(persons=8_000, seed=5, out_dir=tmp_path, profile="field")
+    persons = pd.read_csv(tmp_path / "_truth" / "persons.csv", keep_default_na=False)
+    moves = pd.read_csv(tmp_path / "_truth" / "moves.csv", dtype=str)
+    moved = persons[persons.flag_moved_recipient]
+    inside = moved[moved.person_key.isin(moves.person_key)]
+    assert len(inside) > 0 and (inside.status == "HIDUP").all()
+    assert set(inside.move_level) <= {"family", "person"}
+    level = moves.set_index("person_key")["level"]
+    assert (inside.set_index("person_key")["move_level"] == level.reindex(inside.person_key)).all()
+    away = moved[~moved.person_key.isin(moves.person_key)]
+    assert (away.status == "PINDAH").all()
+    assert moved.recipient.all() and not persons.loc[~persons.recipient, "flag_moved_recipient"].any()

@@ -11,6 +11,7 @@ from __future__ import annotations
 import datetime as dt
 import itertools
 from dataclasses import dataclass, field
+from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
@@ -107,11 +108,11 @@ class World:
         replace_table(engine, clusters.astype("string"), "linkage", "person_cluster")
 
     def build(self, engine: sa.Engine, run_id: str = "run-1", commit: bool = True,
-              ceilings: dict[str, int] = DEFAULT_CEILINGS) -> None:
-        """Write the frames, run the golden chain (with these programme `ceilings`), and (as after
-        publication) commit the id state."""
+              ceilings: dict[str, int] = DEFAULT_CEILINGS, code_changes: Path | None = None) -> None:
+        """Write the frames, run the golden chain (with these programme `ceilings` and village
+        `code_changes`), and (as after publication) commit the id state."""
         self.write(engine)
-        run_golden_chain(engine, run_id, ceilings=ceilings)
+        run_golden_chain(engine, run_id, ceilings=ceilings, code_changes=code_changes)
         if commit:
             commit_id_state(engine)
 

@@ -84,3 +84,19 @@ def test_extras_are_typed_as_the_yaml_declares_not_by_their_name(tmp_path):
     assert staged["wafat"] == pd.Timestamp("2025-03-04")
     assert staged["status"] == "LULUS SEMENTARA"
     assert staged["desil"] == "3"  # `desil` is not declared here: text as delivered, whatever its name
+
+
+def test_a_feed_reports_an_event_by_any_of_several_codes(tmp_path):
+    """survivorship.reported: the event holds when any listed extra has its code, ANY meaning any value."""
+    from dtsen_pipeline.golden.sql_models import _person_select
+
+    yaml = MINIMAL.replace("survivorship: {{priority: 9}}",
+                           "survivorship: {{priority: 9, reported: {{dead: {{status: MATI, tgl_mati: ANY}}}}}}")
+    path = tmp_path / "blt.yaml"
+    path.write_text(yaml.format(name="blt", mode="snapshot") + "extras: {status: STATUS, tgl_mati: TGL_MATI}\n")
+    spec = load_feed_spec(path)
+    assert spec.reported == {"dead": (("status", "MATI"), ("tgl_mati", "ANY"))}
+    assert "coalesce(status = 'MATI' or tgl_mati is not null, false) as reported_dead" in _person_select(spec)
+    path.write_text(yaml.format(name="blt", mode="snapshot") + "extras: {status: STATUS}\n")
+    with pytest.raises(ValueError, match="names no column of extras: tgl_mati"):
+        load_feed_spec(path)
