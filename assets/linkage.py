@@ -20,6 +20,7 @@ from dtsen_pipeline.linkage.constraints import verval_constraints
 from dtsen_pipeline.linkage.diagnostics import dtsen_duplicates_found, merged_persons, recall_by_kind
 from dtsen_pipeline.linkage.evaluate import cluster_scores, pairwise_scores, scores_by_feed_pair
 from dtsen_pipeline.linkage.governance import ModelRegistry
+from dtsen_pipeline.linkage.incremental import fingerprints
 from dtsen_pipeline.linkage.model import MODEL_VERSION, LinkageConfig, save_charts
 from dtsen_pipeline.linkage.prepare import STAGED_COLUMNS, linkage_input
 from dtsen_pipeline.linkage.review import (
@@ -29,7 +30,7 @@ from dtsen_pipeline.linkage.review import (
     review_queue,
     write_review_files,
 )
-from dtsen_pipeline.linkage.run import Governance, governed_linkage
+from dtsen_pipeline.linkage.run import Governance, PairsInForce, governed_linkage, signature_of
 from dtsen_pipeline.linkage.truth import load_record_truth
 from dtsen_pipeline.resources import LinkageSettings, PipelineSettings, WarehouseResource
 from dtsen_pipeline.warehouse import (
@@ -49,6 +50,18 @@ EVALUATION_KEY = AssetKey(["linkage", "evaluation"])
 LINKAGE_COUNTS = ("records", "pairs_above_predict_threshold", "pairs_above_cluster_threshold", "clusters",
                   "largest_cluster")
 STAGING_DEPS = [AssetKey(["staging", feed]) for feed in (*PERSON_FEEDS, "verval")]
+
+
+def _pairs_in_force(engine) -> PairsInForce | None:
+    """The pairs, fingerprints and signature the last linkage left (None before the first)."""
+    state = read_table_if_exists(engine, "linkage", "pair_state")
+    known = read_table_if_exists(engine, "linkage", "record_fingerprint")
+    pairs = read_table_if_exists(engine, "linkage", "person_pairs")
+    if state is None or known is None or pairs is None or len(state) != 1:
+        return None
+    return PairsInForce(pairs=pairs.rename(columns={"record_id_l": "unique_id_l", "record_id_r": "unique_id_r"}),
+                        fingerprints=known.rename(columns={"record_id": "unique_id"}),
+                        signature=str(state["signature"].iloc[0]))
 
 
 def _label_rows(context, governance: Governance) -> list[dict[str, object]]:
@@ -140,9 +153,11 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
     run_folder = pipeline.artifacts / "linkage" / context.run_id
     registry = ModelRegistry(pipeline.artifacts / "linkage" / "models")
     candidate_path = run_folder / f"person_model_v{MODEL_VERSION}.json"
+    tonight = fingerprints(records)
     run, governance = governed_linkage(records, registry, candidate_path, context.run_id, config,
                                        _retrain_requested(context, config), must_link, cannot_link,
-                                       progress=context.log.info)
+                                       progress=context.log.info, in_force=_pairs_in_force(engine),
+                                       tonight=tonight)
     model_path = run.model_json
     if governance.trained:
         context.log.info(f"linkage model: trained ({governance.training_reason}); "
@@ -158,6 +173,11 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
     replace_table(engine, run.pairs.rename(columns={"unique_id_l": "record_id_l", "unique_id_r": "record_id_r"}),
                   "linkage", "person_pairs")
     replace_table(engine, run.clusters.rename(columns={"unique_id": "record_id"}), "linkage", "person_cluster")
+    # What the next night needs to score only what changed: each record's fingerprint and the
+    # signature of the model that scored the pairs just written (linkage.incremental).
+    replace_table(engine, tonight.rename(columns={"unique_id": "record_id"}), "linkage", "record_fingerprint")
+    replace_table(engine, pd.DataFrame({"signature": [signature_of(model_path, config)], "run_id": [context.run_id],
+                                        "night": [run.stats["night"]]}), "linkage", "pair_state")
     context.log.info(f"linkage: {run.stats['records']} records -> {run.stats['clusters']} clusters; "
                      f"timings {run.timings}")
 

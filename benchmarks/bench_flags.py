@@ -65,6 +65,28 @@ def run(persons: int, seed: int, work: Path, profile: str = "base") -> None:
     scores = scores[scores["run_id"] == result.run_id].drop(columns=["run_id", "evaluated_at"])
     with pd.option_context("display.width", 160, "display.float_format", "{:.3f}".format):
         print(scores.to_string(index=False))
+    print(move_levels(engine, settings.truth_dir))
+
+
+def move_levels(engine, truth_dir: Path) -> str:
+    """How often a moved recipient found from the sources is told apart right: the whole family
+    (KELUARGA) or one member (PERORANGAN), against the generator's move_level."""
+    from dtsen_pipeline.golden.evaluate import load_truth, subject_maps
+    from dtsen_pipeline.warehouse import read_sql
+
+    truth = load_truth(truth_dir)
+    persons = pd.read_csv(truth_dir / "persons.csv", dtype={"person_key": "str"}, keep_default_na=False)
+    if truth is None or "move_level" not in persons.columns:
+        return "move level: no truth"
+    person_map, _ = subject_maps(read_sql(engine, "SELECT person_id, household_id, record_id FROM build.person_source"),
+                                 truth)
+    moves = read_sql(engine, "SELECT person_id, move_level FROM intermediate.person_move")
+    true_level = moves["person_id"].map(person_map).map(persons.set_index("person_key")["move_level"])
+    said = moves["move_level"].map({"KELUARGA": "family", "PERORANGAN": "person"})
+    moved = true_level.isin(["family", "person"])
+    table = pd.crosstab(true_level[moved].rename("true move"), said[moved].rename("found as"))
+    agree = float((true_level[moved] == said[moved]).mean()) if moved.any() else float("nan")
+    return f"move level of moved recipients found from the sources (agreement {agree:.3f}):\n{table.to_string()}"
 
 
 if __name__ == "__main__":

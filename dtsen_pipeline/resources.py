@@ -241,11 +241,19 @@ class LinkageSettings(ConfigurableResource):
                             "`1` (or `true`, `yes`): every run trains a candidate linkage model (promoted only if "
                             "no worse on clerical labels); the `retrain_and_refresh` job does it for one run",
                             shown_default="unset")
+    full_rebuild: bool = setting("DTSEN_LINKAGE_FULL", _LINKAGE.full_rebuild,
+                                 "`1` (or `true`, `yes`): score every candidate pair tonight; unset, a night whose "
+                                 "model and predict threshold scored the pairs in force scores only the pairs of new "
+                                 "and changed records (docs/linkage.md, Incremental nights)", shown_default="unset")
+    incremental_max_share: float = setting("DTSEN_LINKAGE_INCREMENTAL_MAX_SHARE", _LINKAGE.incremental_max_share,
+                                           "above this share of new, changed or removed person records a night "
+                                           "rebuilds every pair")
 
     def config(self) -> LinkageConfig:
         return LinkageConfig(predict_threshold=self.predict_threshold, cluster_threshold=self.cluster_threshold,
                              review_upper=self.review_upper, seed=self.seed, retrain=self.retrain,
-                             memory_limit=self.memory_limit, review_cap_per_kecamatan=self.review_cap_per_kecamatan)
+                             memory_limit=self.memory_limit, review_cap_per_kecamatan=self.review_cap_per_kecamatan,
+                             full_rebuild=self.full_rebuild, incremental_max_share=self.incremental_max_share)
 
 
 class PublicationSettings(ConfigurableResource):

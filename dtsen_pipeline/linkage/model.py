@@ -11,6 +11,7 @@ import json
 import logging
 import tempfile
 import weakref
+from collections.abc import Collection
 from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
@@ -53,6 +54,10 @@ class LinkageConfig:
     retrain: bool = False
     # Splink's in-process DuckDB spills to disk beyond this (`new_linker`).
     memory_limit: str = DEFAULT_MEMORY_LIMIT
+    # Score every candidate pair tonight, not only those of new and changed records (linkage.incremental).
+    full_rebuild: bool = False
+    # Above this share of new, changed or removed records a night rebuilds every pair.
+    incremental_max_share: float = 0.2
 
 
 def _custom(sql: str, label: str) -> cll.CustomLevel:
@@ -362,28 +367,45 @@ def new_linker(records: pd.DataFrame, settings_or_model: SettingsCreator | dict 
     return linker
 
 
-def blocked_pairs_sql(rules: list[str], table: str) -> str:
+def blocked_pairs_sql(rules: list[str], table: str, touched: str | None = None) -> str:
     """Candidate pairs of every blocking rule, each pair once (with the first rule that made it).
 
     Splink keeps each pair once by excluding, in every rule's join, the pairs of all the rules
     before it: the cost grows with the square of the number of rules (45 of the 60 seconds of a
     regency's prediction with 26 rules). One join per rule and one grouping cost a fraction of
-    that; Splink itself groups the same way for exploding rules.
+    that; Splink itself groups the same way for exploding rules. With `touched` (a table of
+    `unique_id`s: an incremental night's new and changed records) only the pairs with a touched
+    record on either side, each side joined once against every record.
     """
-    joins = [f"SELECT {i} AS rule, l.unique_id AS join_key_l, r.unique_id AS join_key_r "
-             f"FROM {table} AS l JOIN {table} AS r ON ({rule}) AND l.unique_id < r.unique_id"
-             for i, rule in enumerate(rules)]
+    def select(left: str, right: str, i: int, rule: str) -> str:
+        return (f"SELECT {i} AS rule, l.unique_id AS join_key_l, r.unique_id AS join_key_r "
+                f"FROM {left} AS l JOIN {right} AS r ON ({rule}) AND l.unique_id < r.unique_id")
+
+    if touched is None:
+        joins = [select(table, table, i, rule) for i, rule in enumerate(rules)]
+    else:
+        only = f"(SELECT * FROM {table} WHERE unique_id IN (SELECT unique_id FROM {touched}))"
+        joins = [part for i, rule in enumerate(rules) for part in (select(only, table, i, rule),
+                                                                  select(table, only, i, rule))]
     return (f"SELECT CAST(min(rule) AS VARCHAR) AS match_key, join_key_l, join_key_r "
             f"FROM ({' UNION ALL '.join(joins)}) AS candidates GROUP BY join_key_l, join_key_r")
 
 
-def register_blocked_pairs(linker: Linker) -> SplinkDataFrame:
-    """Compute the model's candidate pairs once and register them for `predict`."""
+def register_blocked_pairs(linker: Linker, touched: Collection[str] | None = None) -> SplinkDataFrame:
+    """Compute the model's candidate pairs once and register them for `predict`; with `touched`
+    (record ids), only the pairs that have one of them on a side."""
     connection, db_api, table = _SESSIONS[linker]
     model = linker.misc.save_model_to_json()
     rules = [rule["blocking_rule"] for rule in model["blocking_rules_to_generate_predictions"]]
-    name = f"dtsen_blocked_pairs_{next(_PAIR_TABLES)}"  # Splink registers each table name once
-    connection.execute(f"CREATE TABLE {name} AS {blocked_pairs_sql(rules, table)}").fetchall()
+    number = next(_PAIR_TABLES)
+    name = f"dtsen_blocked_pairs_{number}"  # Splink registers each table name once
+    touched_table = None
+    if touched is not None:
+        touched_table = f"dtsen_touched_{number}"
+        connection.register(f"{touched_table}_frame", pd.DataFrame({"unique_id": pd.Series(sorted(touched), dtype="str")}))
+        connection.execute(f"CREATE TABLE {touched_table} AS SELECT unique_id FROM {touched_table}_frame").fetchall()
+        connection.unregister(f"{touched_table}_frame")
+    connection.execute(f"CREATE TABLE {name} AS {blocked_pairs_sql(rules, table, touched_table)}").fetchall()
     pairs = db_api.register(name, table_name=name)
     linker.table_management.register_blocked_pairs_for_predict(pairs)
     return pairs
@@ -399,13 +421,14 @@ def train(linker: Linker, config: LinkageConfig, n_records: int) -> None:
     training.estimate_parameters_using_expectation_maximisation(block_on("name_key", "dob"))
 
 
-def score_pairs(linker: Linker, config: LinkageConfig) -> pd.DataFrame:
-    """Scored pairs above the predict threshold: ids, weight, probability and comparison levels.
+def score_pairs(linker: Linker, config: LinkageConfig, touched: Collection[str] | None = None) -> pd.DataFrame:
+    """Scored pairs above the predict threshold: ids, weight, probability and comparison levels;
+    with `touched`, only the pairs that have one of those records on a side (linkage.incremental).
 
     Only these columns leave DuckDB: converting Splink's full prediction table (every compared
     value twice) to pandas would cost several GB at regency scale.
     """
-    register_blocked_pairs(linker)
+    register_blocked_pairs(linker, touched)
     predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold)
     relation = predictions.as_duckdbpyrelation()
     gammas = [c for c in relation.columns if c.startswith("gamma_")]

@@ -24,7 +24,9 @@ from dtsen_pipeline.linkage.governance import (
     promotion,
     score_labels,
 )
+from dtsen_pipeline.linkage.incremental import Plan, fingerprints, merged_pairs, pair_signature, plan
 from dtsen_pipeline.linkage.model import (
+    MODEL_VERSION,
     LinkageConfig,
     LinkageRun,
     load_model,
@@ -54,6 +56,16 @@ def train_model(records: pd.DataFrame, model_path: Path, config: LinkageConfig) 
     return linker
 
 
+@dataclass(frozen=True)
+class PairsInForce:
+    """What the last linkage left for an incremental night: its scored pairs, each record's
+    fingerprint and the signature of the model that scored them (linkage.incremental)."""
+
+    pairs: pd.DataFrame  # unique_id_l, unique_id_r, match_weight, match_probability, gamma_*
+    fingerprints: pd.DataFrame  # unique_id, fingerprint
+    signature: str
+
+
 def link(
     linker: Linker,
     records: pd.DataFrame,
@@ -64,14 +76,26 @@ def link(
     cannot_link: pd.DataFrame = EMPTY_LINKS,
     timings: dict[str, float] | None = None,
     progress: Progress = _quiet,
+    night: Plan | None = None,
+    in_force: PairsInForce | None = None,
 ) -> LinkageRun:
-    """Score candidate pairs with `linker`'s model and cluster them behind the guards."""
+    """Score candidate pairs with `linker`'s model and cluster them behind the guards. On an
+    incremental `night`, only the pairs of its touched records are scored; the other pairs come
+    from `in_force`."""
     timings = dict(timings or {})
     start = time.perf_counter()
-    pairs = score_pairs(linker, config)
+    if night is not None and night.incremental and in_force is not None:
+        scored = score_pairs(linker, config, touched=night.touched)
+        pairs = merged_pairs(in_force.pairs, scored, night)
+        scored_tonight = len(scored)
+        detail = f"{len(scored):,} scored tonight, {len(pairs) - len(scored):,} kept"
+    else:
+        pairs = score_pairs(linker, config)
+        scored_tonight = len(pairs)
+        detail = "all scored tonight"
     timings["predict_seconds"] = round(time.perf_counter() - start, 2)
     progress(f"linkage predict: {len(pairs):,} candidate pairs at or above {config.predict_threshold} "
-             f"in {timings['predict_seconds']}s")
+             f"({detail}) in {timings['predict_seconds']}s")
 
     start = time.perf_counter()
     clustering = guarded_clusters(records, pairs, config.cluster_threshold, guards, must_link, cannot_link)
@@ -84,6 +108,7 @@ def link(
     stats = {
         "records": len(records),
         "pairs_above_predict_threshold": len(pairs),
+        "pairs_scored_tonight": scored_tonight,
         "pairs_above_cluster_threshold": int((pairs["match_probability"] >= config.cluster_threshold).sum()),
         "clusters": int(len(sizes)),
         "largest_cluster": int(sizes.max()) if len(sizes) else 0,
@@ -93,6 +118,7 @@ def link(
         "predict_threshold": config.predict_threshold,
         "cluster_threshold": config.cluster_threshold,
         "seed": config.seed,
+        "night": night.describe() if night is not None else "full rebuild",
     }
     return LinkageRun(pairs=pairs, clusters=clusters, model_json=model_path, stats=stats, timings=timings,
                       linker=linker, refused_edges=clustering.refused_edges)
@@ -137,9 +163,14 @@ def governed_linkage(
     must_link: pd.DataFrame = EMPTY_LINKS,
     cannot_link: pd.DataFrame = EMPTY_LINKS,
     progress: Progress = _quiet,
+    in_force: PairsInForce | None = None,
+    tonight: pd.DataFrame | None = None,
 ) -> tuple[LinkageRun, Governance]:
     """Link tonight's records with the promoted model, or with a candidate that earned promotion;
-    `progress` hears of each phase (load or train, predict, cluster) as it ends."""
+    `progress` hears of each phase (load or train, predict, cluster) as it ends. With the pairs
+    `in_force` and no training tonight, only new and changed records are scored when the promoted
+    model scored those pairs (`incremental.plan`; `tonight`: the records' fingerprints, when the
+    caller has them); the run's stats say which night it was."""
     profile = data_profile(records)
     promoted = registry.promoted()
     reason = decide_training(retrain_requested, promoted, profile)
@@ -152,7 +183,12 @@ def governed_linkage(
         timings = {"load_seconds": round(time.perf_counter() - start, 2)}
         progress(f"linkage load: promoted model of run {promoted.run_id} loaded over {len(records):,} records "
                  f"in {timings['load_seconds']}s")
-        run = link(linker, records, promoted.path, config, None, must_link, cannot_link, timings, progress)
+        night = plan(fingerprints(records) if tonight is None else tonight, in_force.fingerprints if in_force else None,
+                     signature_of(promoted.path, config), in_force.signature if in_force else None,
+                     full_requested=config.full_rebuild, max_share=config.incremental_max_share)
+        progress(f"linkage night: {night.describe()}")
+        run = link(linker, records, promoted.path, config, None, must_link, cannot_link, timings, progress,
+                   night, in_force)
         return run, Governance(False, None, False, "no training tonight: the promoted model scored",
                                promoted.run_id, _dict(scores))
 
@@ -171,8 +207,15 @@ def governed_linkage(
         linker, scores = candidate, candidate_scores
     else:  # promotion() keeps the promoted model only when it is usable, so it was loaded above
         linker, scores = incumbent, incumbent_scores
-    run = link(linker, records, promoted.path, config, None, must_link, cannot_link, timings, progress)
+    night = Plan("a model was trained tonight", records=len(records))
+    progress(f"linkage night: {night.describe()}")
+    run = link(linker, records, promoted.path, config, None, must_link, cannot_link, timings, progress, night)
     return run, Governance(True, reason, promote, why, promoted.run_id, _dict(scores), _dict(candidate_scores))
+
+
+def signature_of(model_path: Path, config: LinkageConfig) -> str:
+    """The pair signature of the pairs a model at `model_path` scores under `config`."""
+    return pair_signature(model_path.read_text(encoding="utf-8"), MODEL_VERSION, config.predict_threshold)
 
 
 def _dict(scores) -> dict[str, object] | None:
