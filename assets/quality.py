@@ -37,7 +37,13 @@ from dtsen_pipeline.domain.regions import kecamatan_name
 from dtsen_pipeline.ingest.feeds import load_feed_specs, person_feeds
 from dtsen_pipeline.quality import gate
 from dtsen_pipeline.quality import scorecard as sc
-from dtsen_pipeline.quality.gx_suites import SuiteOutcome, read_suite_file, results_markdown, run_suite
+from dtsen_pipeline.quality.gx_suites import (
+    SuiteOutcome,
+    read_suite_file,
+    results_markdown,
+    run_suite,
+    suite_columns,
+)
 from dtsen_pipeline.resources import PipelineSettings, QualitySettings, WarehouseResource
 from dtsen_pipeline.warehouse import (
     append_table,
@@ -102,6 +108,7 @@ def record_decisions(engine, decisions: list[gate.GateDecision], run_id: str) ->
 def _gx_checks(schema: str, table: str) -> AssetChecksDefinition:
     path = EXPECTATIONS_DIR / f"{schema}__{table}.json"
     key = AssetKey([schema, table])
+    columns = suite_columns(path)  # only what the suite checks leaves the warehouse
 
     @multi_asset_check(
         name=f"gx__{schema}__{table}",
@@ -117,7 +124,7 @@ def _gx_checks(schema: str, table: str) -> AssetChecksDefinition:
     def gx_checks(context: AssetCheckExecutionContext, warehouse: WarehouseResource,
                   pipeline: PipelineSettings, quality: QualitySettings):
         engine = warehouse.engine()
-        df = read_table(engine, schema, table)
+        df = read_table(engine, schema, table) if columns is None else read_columns(engine, schema, table, columns)
         outcome = run_suite(df, path, docs_dir=pipeline.artifacts / DOCS_FOLDER / context.run.run_id,
                             thresholds=quality.thresholds(), ceilings=quality.ceilings(),
                             as_of=pipeline.as_of(), person_feeds=tuple(PERSON_FEEDS))

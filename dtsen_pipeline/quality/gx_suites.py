@@ -215,6 +215,23 @@ def load_suite(path: Path, thresholds: Mapping[str, Mapping[str, float]] | None 
     return suite
 
 
+_COLUMN_KWARGS = ("column", "column_A", "column_B")
+
+
+def suite_columns(path: Path) -> tuple[str, ...] | None:
+    """Every column the suite's expectations name (`column`, `column_list`, `column_A/B`), so a
+    step reads only those from the warehouse; None when an expectation names none (a table-level
+    expectation needs every column)."""
+    columns: dict[str, None] = {}
+    for expectation in read_suite_file(path).get("expectations", []):
+        kwargs = expectation.get("kwargs", {})
+        named = [kwargs[k] for k in _COLUMN_KWARGS if k in kwargs] + list(kwargs.get("column_list", []))
+        if not named:
+            return None
+        columns.update(dict.fromkeys(named))
+    return tuple(columns)
+
+
 def _batch_definition(ctx, name: str):
     source_name = f"ds_{name}"
     if source_name not in [ds.name for ds in ctx.data_sources.all().values()]:
