@@ -53,7 +53,6 @@ from dtsen_pipeline.warehouse import (
     read_columns,
     read_sql,
     read_table,
-    read_table_if_exists,
     replace_table,
 )
 
@@ -185,8 +184,8 @@ def scorecard(context: AssetExecutionContext, warehouse: WarehouseResource) -> M
     names = {c: kecamatan_name(c) for c in codes}
     card = sc.scorecard(records, context.run.run_id, utc_now(), names)
     rows = replace_table(engine, card, "quality", "scorecard")
-    history = read_table_if_exists(engine, "quality", "scorecard_history")
-    history_rows = replace_table(engine, sc.append_history(history, card), "quality", "scorecard_history")
+    history_rows = append_table(engine, card[list(sc.SCORECARD_COLUMNS)], "quality", "scorecard_history",
+                                replace_run=context.run.run_id)
     feed_rows = card[card["level"] == "feed"]
     return MaterializeResult(metadata={
         "dagster/row_count": rows,
@@ -197,6 +196,6 @@ def scorecard(context: AssetExecutionContext, warehouse: WarehouseResource) -> M
                                        .where(feed_rows.drop(columns=["run_at", "kecamatan"]).notna(), None)
                                        .to_dict(orient="records")),
         "history_rows": history_rows,
-        "runs_in_history": int((history["run_id"].nunique() if history is not None else 0)
-                               + (0 if history is not None and context.run.run_id in set(history["run_id"]) else 1)),
+        "runs_in_history": int(read_sql(engine, "SELECT count(DISTINCT run_id) AS n FROM quality.scorecard_history")
+                               ["n"].iloc[0]),
     })

@@ -205,14 +205,58 @@ def read_table_if_exists(engine: sa.Engine, schema: str, table: str) -> pd.DataF
     return read_table(engine, schema, table) if table_exists(engine, schema, table) else None
 
 
+def _column_types(conn: sa.Connection, schema: str, table: str) -> dict[str, str]:
+    rows = conn.exec_driver_sql(
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
+        "ORDER BY ordinal_position" if conn.dialect.name != "duckdb" else
+        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
+        "ORDER BY ordinal_position", (schema, table)).fetchall()
+    return {str(name): str(kind) for name, kind in rows}
+
+
 def append_table(engine: sa.Engine, frame: pd.DataFrame, schema: str, table: str,
-                 unique_by: Sequence[str] = ()) -> int:
-    """Add rows to a table kept across runs, rewritten atomically; earlier rows win on `unique_by`."""
-    history = read_table_if_exists(engine, schema, table)
-    if history is not None and len(history):
-        frame = pd.concat([history, frame], ignore_index=True)
-        if unique_by:
-            frame = frame.drop_duplicates(list(unique_by), keep="first")
+                 unique_by: Sequence[str] = (), replace_run: str | None = None) -> int:
+    """Add rows to a table kept across runs, in one transaction, without reading it back: the rows
+    are loaded beside it and inserted, skipping those whose `unique_by` key is there already
+    (earlier rows win); `replace_run` first deletes that run_id's rows (a run writing its rows
+    again). A table not there yet, or whose columns are not the frame's (a column a newer version
+    added), is written whole, old rows first. Returns the table's row count."""
+    if unique_by:
+        frame = frame.drop_duplicates(list(unique_by), keep="first")
+    if not table_exists(engine, schema, table):
+        return replace_table(engine, frame, schema, table)
+    with engine.connect() as conn:
+        types = _column_types(conn, schema, table)
+    if set(types) != set(frame.columns):
+        return _rewrite_appended(engine, frame, schema, table, unique_by, replace_run)
+    with write_transaction(engine) as conn:
+        target, side = qualified(schema, table), f"{table}__append"
+        if replace_run is not None:
+            conn.exec_driver_sql(f"DELETE FROM {target} WHERE run_id = " + ("?" if conn.dialect.name == "duckdb"
+                                                                            else "%s"), (replace_run,))
+        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(schema, side)}")
+        load_frame(conn, frame, schema, side)
+        names = ", ".join(quote(c) for c in types)
+        values = ", ".join(f"CAST(n.{quote(c)} AS {kind}) AS {quote(c)}" for c, kind in types.items())
+        new_only = "" if not unique_by else (
+            f" WHERE NOT EXISTS (SELECT 1 FROM {target} AS t WHERE "
+            + " AND ".join(f"t.{quote(c)} IS NOT DISTINCT FROM n.{quote(c)}" for c in unique_by) + ")")
+        conn.exec_driver_sql(f"INSERT INTO {target} ({names}) SELECT {values} FROM {qualified(schema, side)} AS n"
+                             + new_only)
+        conn.exec_driver_sql(f"DROP TABLE {qualified(schema, side)}")
+        return int(conn.exec_driver_sql(f"SELECT count(*) FROM {target}").scalar_one())
+
+
+def _rewrite_appended(engine: sa.Engine, frame: pd.DataFrame, schema: str, table: str, unique_by: Sequence[str],
+                      replace_run: str | None) -> int:
+    """append_table for a table whose columns changed: old rows (a new column empty) and new rows
+    written whole."""
+    history = read_table(engine, schema, table)
+    if replace_run is not None and "run_id" in history.columns:
+        history = history[history["run_id"] != replace_run]
+    frame = pd.concat([history, frame], ignore_index=True) if len(history) else frame
+    if unique_by:
+        frame = frame.drop_duplicates(list(unique_by), keep="first")
     return replace_table(engine, frame, schema, table)
 
 

@@ -123,14 +123,6 @@ def scorecard(records: dict[str, pd.DataFrame], run_id: str, run_at: dt.datetime
     return out[list(SCORECARD_COLUMNS)]
 
 
-def append_history(history: pd.DataFrame | None, current: pd.DataFrame) -> pd.DataFrame:
-    """History with the current run's rows replacing any earlier rows of the same run id."""
-    if history is None or history.empty:
-        return current.reset_index(drop=True)
-    kept = history[history["run_id"] != current["run_id"].iloc[0]] if len(current) else history
-    return pd.concat([kept[list(SCORECARD_COLUMNS)], current], ignore_index=True)
-
-
 def markdown(card: pd.DataFrame) -> str:
     """The per-feed rows as a small table (percentages), for Dagster metadata and reports."""
     lines = ["| feed | records | valid NIK | padan | damaged ids | imprecise DOB | missing name |",

@@ -59,11 +59,52 @@ def test_kecamatan_rows_place_quarantined_rows_by_raw_code(card):
     assert kec.loc["18.06.01", "missing_name_share"] == 0
 
 
-def test_history_keeps_one_set_of_rows_per_run(card):
-    second = card.assign(run_id="run-2")
-    history = sc.append_history(sc.append_history(None, card), second)
-    history = sc.append_history(history, second)  # a re-run of the same run id replaces its rows
+@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def warehouse(request):
+    import sqlalchemy as sa
+
+    from tests.support import temporary_database
+
+    if request.param == "duckdb":
+        engine = sa.create_engine("duckdb:///:memory:")
+        yield engine
+        engine.dispose()
+        return
+    with temporary_database("dtsen_scorecard") as url:
+        engine = sa.create_engine(url)
+        yield engine
+        engine.dispose()
+
+
+def test_history_keeps_one_set_of_rows_per_run_appended_in_place(card, warehouse):
+    from dtsen_pipeline.warehouse import append_table, read_table
+
+    columns = list(sc.SCORECARD_COLUMNS)
+    assert append_table(warehouse, card[columns], "quality", "scorecard_history", replace_run="run-1") == len(card)
+    second = card[columns].assign(run_id="run-2")
+    append_table(warehouse, second, "quality", "scorecard_history", replace_run="run-2")
+    rows = append_table(warehouse, second, "quality", "scorecard_history", replace_run="run-2")  # run-2 again
+    history = read_table(warehouse, "quality", "scorecard_history")
+    assert rows == 2 * len(card)
     assert history.groupby("run_id").size().to_dict() == {"run-1": len(card), "run-2": len(card)}
+    assert history.loc[history["run_id"] == "run-1", "records"].sum() == card["records"].sum()
+
+
+def test_append_keeps_earlier_rows_and_adapts_to_a_new_column(warehouse):
+    import pandas as pd
+
+    from dtsen_pipeline.warehouse import append_table, read_table
+
+    append_table(warehouse, pd.DataFrame({"pair_id": ["a", "b"], "score": [0.5, None]}), "linkage", "kept",
+                 unique_by=["pair_id"])
+    append_table(warehouse, pd.DataFrame({"pair_id": ["b", "c"], "score": [0.9, None]}), "linkage", "kept",
+                 unique_by=["pair_id"])
+    kept = read_table(warehouse, "linkage", "kept").sort_values("pair_id")
+    assert list(kept["pair_id"]) == ["a", "b", "c"] and kept["score"].isna().tolist() == [False, True, True]
+    append_table(warehouse, pd.DataFrame({"pair_id": ["d"], "score": [0.1], "note": ["x"]}), "linkage", "kept",
+                 unique_by=["pair_id"])
+    kept = read_table(warehouse, "linkage", "kept").sort_values("pair_id")
+    assert list(kept["pair_id"]) == ["a", "b", "c", "d"] and kept["note"].tolist()[-1] == "x"
 
 
 def test_markdown_shows_percentages(card):
