@@ -90,12 +90,14 @@ def pekon_select(source_schema: str, table: str, columns: list[str],
                  anchors: dict[str, tuple[str, str]]) -> str | None:
     """The SELECT of a pekon-scoped view, or None when the table cannot be placed in a village.
 
-    A table with `kode_desa` is filtered on it; otherwise through the first anchor key it
-    carries (`person_id` -> golden.person, `household_id` -> golden.household).
+    A table with `kode_desa` is filtered on it (and on `kode_desa_lain`, the second village a flag
+    concerns: a moved recipient's flag is for the officers of both); otherwise through the first
+    anchor key it carries (`person_id` -> golden.person, `household_id` -> golden.household).
     """
     source = qualified(source_schema, table)
     if "kode_desa" in columns:
-        return f"SELECT t.* FROM {source} t WHERE {scope_condition('t.kode_desa')}"
+        other = f" OR {scope_condition('t.kode_desa_lain')}" if "kode_desa_lain" in columns else ""
+        return f"SELECT t.* FROM {source} t WHERE {scope_condition('t.kode_desa')}{other}"
     for key, (anchor_table, region) in anchors.items():
         if key in columns and anchor_table != table:
             anchor = qualified(source_schema, anchor_table)
