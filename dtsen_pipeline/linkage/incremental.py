@@ -9,7 +9,11 @@ Clustering then runs on every pair as on any night, so each cluster that gains o
 is re-examined by the guards and the verified decisions, and ids stay stable as they always do.
 
 A record is "changed" when any column Splink compares differs (`fingerprints`): a corrected
-name, a re-sent file whose rows shifted. A full rebuild runs when asked (DTSEN_LINKAGE_FULL),
+name, a typo fixed. A record id names its file and row, so a feed re-delivered under a new file
+name (next month's civil-registry extract) gives every record a new id: records are therefore
+matched by content (feed and every compared value), not by id, and the pairs of a record whose
+content is unchanged are carried over under its new id (identical records are interchangeable:
+they score alike). A full rebuild runs when asked (DTSEN_LINKAGE_FULL),
 on the first night, when the model, its version or the predict threshold changed, or when more
 than `max_share` of the records are new, changed or gone (then a full prediction is cheaper).
 """
@@ -42,14 +46,15 @@ def pair_signature(model_json: str, model_version: str, predict_threshold: float
     return hashlib.sha256(payload.encode("utf-8")).hexdigest()
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, eq=False)
 class Plan:
     """Tonight's choice: `full_reason` None is an incremental night over `touched` records."""
 
     full_reason: str | None
-    touched: frozenset[str] = frozenset()  # new or changed record ids, scored tonight
-    removed: frozenset[str] = frozenset()  # record ids gone since the pairs in force
+    touched: frozenset[str] = frozenset()  # tonight's ids of new or changed records, scored tonight
+    removed: frozenset[str] = frozenset()  # earlier ids whose content is gone
     records: int = 0
+    carried: pd.Series | None = None  # earlier id -> tonight's id, for records whose content is unchanged
 
     @property
     def incremental(self) -> bool:
@@ -72,22 +77,40 @@ def plan(tonight: pd.DataFrame, previous: pd.DataFrame | None, signature: str, p
         return Plan("no pairs scored before", records=len(tonight))
     if previous_signature != signature:
         return Plan("the model or the predict threshold changed since the pairs in force", records=len(tonight))
-    known = previous.set_index("unique_id")["fingerprint"]
-    now = tonight.set_index("unique_id")["fingerprint"]
-    before = known.reindex(now.index)
-    touched = frozenset(now.index[before.isna() | (before != now)])
-    removed = frozenset(known.index.difference(now.index))
-    share = (len(touched) + len(removed)) / max(len(now), 1)
+    carried = _same_content(previous, tonight)
+    touched = frozenset(tonight["unique_id"][~tonight["unique_id"].isin(carried.to_numpy())])
+    removed = frozenset(previous["unique_id"][~previous["unique_id"].isin(carried.index)])
+    share = max(len(touched), len(removed)) / max(len(tonight), 1)  # a changed record is one of each
     if share > max_share:
-        return Plan(f"{share:.1%} of the records new, changed or removed (above {max_share:.0%})", records=len(now))
-    return Plan(None, touched, removed, len(now))
+        return Plan(f"{share:.1%} of the records new, changed or removed (above {max_share:.0%})",
+                    records=len(tonight))
+    return Plan(None, touched, removed, len(tonight), carried)
+
+
+def _same_content(previous: pd.DataFrame, tonight: pd.DataFrame) -> pd.Series:
+    """Earlier id -> tonight's id of each record whose compared content is unchanged: the same id
+    first, then the k-th earlier record of a content with the k-th of tonight's (by id)."""
+    def ranked(frame: pd.DataFrame) -> pd.DataFrame:
+        ordered = frame.sort_values("unique_id", kind="stable")
+        return ordered.assign(rank=ordered.groupby("fingerprint").cumcount())
+
+    same_id = previous.merge(tonight, on=["unique_id", "fingerprint"])["unique_id"]
+    rest_before = previous[~previous["unique_id"].isin(same_id)]
+    rest_now = tonight[~tonight["unique_id"].isin(same_id)]
+    moved = ranked(rest_before).merge(ranked(rest_now), on=["fingerprint", "rank"], suffixes=("_before", "_now"))
+    return pd.concat([pd.Series(same_id.to_numpy(), index=same_id.to_numpy()),
+                      pd.Series(moved["unique_id_now"].to_numpy(), index=moved["unique_id_before"].to_numpy())])
 
 
 def merged_pairs(previous: pd.DataFrame, scored: pd.DataFrame, night: Plan) -> pd.DataFrame:
-    """The pairs in force whose two records are unchanged, with tonight's newly scored pairs."""
-    stale = night.touched | night.removed
-    keep = ~(previous["unique_id_l"].isin(stale) | previous["unique_id_r"].isin(stale))
-    kept = previous.loc[keep, [c for c in scored.columns if c in previous.columns]]
+    """The pairs in force whose two records' content is unchanged (under tonight's ids, the
+    smaller id on the left as Splink writes them), with tonight's newly scored pairs."""
+    carried = night.carried if night.carried is not None else pd.Series(dtype="object")
+    left, right = previous["unique_id_l"].map(carried), previous["unique_id_r"].map(carried)
+    keep = left.notna() & right.notna()
+    kept = previous.loc[keep, [c for c in scored.columns if c in previous.columns]].copy()
+    left, right = left[keep], right[keep]
+    kept["unique_id_l"], kept["unique_id_r"] = left.where(left < right, right), right.where(left < right, left)
     if kept.empty:
         return scored.reset_index(drop=True)
     if scored.empty:
