@@ -76,10 +76,10 @@ def _previous(engine: sa.Engine, subject: str) -> tuple[pd.DataFrame, pd.DataFra
 
 
 def _assign_and_write(engine: sa.Engine, subject: str, units: pd.DataFrame, run_id: str, group_column: str,
-                      id_column: str) -> Assignment:
+                      id_column: str, previous: tuple[pd.DataFrame, pd.DataFrame] | None = None) -> Assignment:
     """Ids for this run's units against the last published state, written to identity.<id_column>
     (one row per group) with the new keys, registry and changes."""
-    state, registry = _previous(engine, subject)
+    state, registry = previous if previous is not None else _previous(engine, subject)
     out = assign_ids(units, state, registry, prefix=PREFIX[subject], run_id=run_id)
     ids = out.ids.rename(columns={"group": group_column, "id": id_column})
     replace_table(engine, _text(ids), IDENTITY_SCHEMA, id_column)
@@ -104,8 +104,10 @@ def person_identity(engine: sa.Engine, run_id: str, feeds: tuple[str, ...]) -> d
                        f"FROM linkage.person_cluster AS c LEFT JOIN ({_staged_keys(engine, feeds)}) AS s "
                        "ON s.record_id = c.record_id")
     records = records.astype({"record_id": "object", "cluster_id": "object", "nik": "object"})
-    previous_active = int((_previous(engine, PERSON)[1]["status"] == ACTIVE).sum())
-    stats = _assign_and_write(engine, PERSON, person_units(records), run_id, "cluster_id", "person_id").stats()
+    previous = _previous(engine, PERSON)  # read once: at 640,000 persons the keys are millions of rows
+    previous_active = int((previous[1]["status"] == ACTIVE).sum())
+    stats = _assign_and_write(engine, PERSON, person_units(records), run_id, "cluster_id", "person_id",
+                              previous).stats()
     return {**stats, "previous_active": previous_active}
 
 
