@@ -35,10 +35,12 @@ from dtsen_pipeline.linkage.truth import load_record_truth
 from dtsen_pipeline.resources import LinkageSettings, PipelineSettings, WarehouseResource
 from dtsen_pipeline.warehouse import (
     append_table,
+    bulk_read,
     read_columns,
     read_table,
     read_table_if_exists,
     replace_table,
+    table_exists,
 )
 
 MODEL_KEY = AssetKey(["linkage", "person_model"])
@@ -54,11 +56,12 @@ STAGING_DEPS = [AssetKey(["staging", feed]) for feed in (*PERSON_FEEDS, "verval"
 
 def _pairs_in_force(engine) -> PairsInForce | None:
     """The pairs, fingerprints and signature the last linkage left (None before the first)."""
-    state = read_table_if_exists(engine, "linkage", "pair_state")
-    known = read_table_if_exists(engine, "linkage", "record_fingerprint")
-    pairs = read_table_if_exists(engine, "linkage", "person_pairs")
-    if state is None or known is None or pairs is None or len(state) != 1:
+    if not all(table_exists(engine, "linkage", t) for t in ("pair_state", "record_fingerprint", "person_pairs")):
         return None
+    state = read_table(engine, "linkage", "pair_state")
+    if len(state) != 1:
+        return None
+    known, pairs = bulk_read(engine, "linkage", "record_fingerprint"), bulk_read(engine, "linkage", "person_pairs")
     return PairsInForce(pairs=pairs.rename(columns={"record_id_l": "unique_id_l", "record_id_r": "unique_id_r"}),
                         fingerprints=known.rename(columns={"record_id": "unique_id"}),
                         signature=str(state["signature"].iloc[0]))

@@ -24,6 +24,7 @@ import hashlib
 import json
 from dataclasses import dataclass
 
+import numpy as np
 import pandas as pd
 
 PAIR_ID_COLUMNS = ("unique_id_l", "unique_id_r")
@@ -35,7 +36,7 @@ def fingerprints(records: pd.DataFrame) -> pd.DataFrame:
     values = records.drop(columns=["unique_id"])
     hashed = pd.util.hash_pandas_object(values[sorted(values.columns)], index=False)
     return pd.DataFrame({"unique_id": records["unique_id"].astype("str").to_numpy(),
-                         "fingerprint": hashed.astype("uint64").map("{:016x}".format).to_numpy()})
+                         "fingerprint": hashed.to_numpy(dtype=np.uint64).view(np.int64)})  # 64 bits, as BIGINT
 
 
 def pair_signature(model_json: str, model_version: str, predict_threshold: float) -> str:
@@ -78,8 +79,10 @@ def plan(tonight: pd.DataFrame, previous: pd.DataFrame | None, signature: str, p
     if previous_signature != signature:
         return Plan("the model or the predict threshold changed since the pairs in force", records=len(tonight))
     carried = _same_content(previous, tonight)
-    touched = frozenset(tonight["unique_id"][~tonight["unique_id"].isin(carried.to_numpy())])
-    removed = frozenset(previous["unique_id"][~previous["unique_id"].isin(carried.index)])
+    now_ids = _objects(tonight["unique_id"])
+    before_ids = _objects(previous["unique_id"])
+    touched = frozenset(now_ids[_index(carried.to_numpy()).get_indexer(now_ids) < 0])
+    removed = frozenset(before_ids[_index(carried.index.to_numpy()).get_indexer(before_ids) < 0])
     share = max(len(touched), len(removed)) / max(len(tonight), 1)  # a changed record is one of each
     if share > max_share:
         return Plan(f"{share:.1%} of the records new, changed or removed (above {max_share:.0%})",
@@ -87,30 +90,62 @@ def plan(tonight: pd.DataFrame, previous: pd.DataFrame | None, signature: str, p
     return Plan(None, touched, removed, len(tonight), carried)
 
 
+def _objects(values: pd.Series) -> np.ndarray:
+    """A column as a NumPy object array: pandas' Arrow-backed strings test membership one value at
+    a time in Python (measured: 34 s for a night's 1.8 million ids), NumPy and an object Index hash."""
+    return values.to_numpy(dtype=object)
+
+
+def _index(values: np.ndarray) -> pd.Index:
+    return pd.Index(values, dtype=object)
+
+
 def _same_content(previous: pd.DataFrame, tonight: pd.DataFrame) -> pd.Series:
     """Earlier id -> tonight's id of each record whose compared content is unchanged: the same id
-    first, then the k-th earlier record of a content with the k-th of tonight's (by id)."""
-    def ranked(frame: pd.DataFrame) -> pd.DataFrame:
-        ordered = frame.sort_values("unique_id", kind="stable")
-        return ordered.assign(rank=ordered.groupby("fingerprint").cumcount())
+    first, then the k-th earlier record of a content with the k-th of tonight's (in the order
+    given; identical contents are interchangeable). Worked on integer codes."""
+    ids_before, ids_now = _objects(previous["unique_id"]), _objects(tonight["unique_id"])
+    id_codes, _ = pd.factorize(np.concatenate([ids_before, ids_now]))
+    fp_codes, fp_values = pd.factorize(np.concatenate([previous["fingerprint"].to_numpy(dtype=np.int64),
+                                                       tonight["fingerprint"].to_numpy(dtype=np.int64)]))
+    n = len(ids_before)
+    width = np.int64(len(fp_values) + 1)
+    key_before = id_codes[:n].astype(np.int64) * width + fp_codes[:n]
+    key_now = id_codes[n:].astype(np.int64) * width + fp_codes[n:]
+    same_before = np.isin(key_before, key_now)
+    same_now = np.isin(key_now, key_before)
 
-    same_id = previous.merge(tonight, on=["unique_id", "fingerprint"])["unique_id"]
-    rest_before = previous[~previous["unique_id"].isin(same_id)]
-    rest_now = tonight[~tonight["unique_id"].isin(same_id)]
-    moved = ranked(rest_before).merge(ranked(rest_now), on=["fingerprint", "rank"], suffixes=("_before", "_now"))
-    return pd.concat([pd.Series(same_id.to_numpy(), index=same_id.to_numpy()),
-                      pd.Series(moved["unique_id_now"].to_numpy(), index=moved["unique_id_before"].to_numpy())])
+    def ranked(fp: np.ndarray) -> pd.DataFrame:
+        order = np.argsort(fp, kind="stable")
+        sorted_fp = fp[order]
+        starts = np.r_[0, np.flatnonzero(sorted_fp[1:] != sorted_fp[:-1]) + 1]
+        rank = np.arange(len(fp)) - np.repeat(starts, np.diff(np.r_[starts, len(fp)]))
+        out = np.empty(len(fp), dtype=np.int64)
+        out[order] = rank
+        return pd.DataFrame({"fp": fp, "rank": out})
+
+    rest_before, rest_now = np.flatnonzero(~same_before), np.flatnonzero(~same_now)
+    left = ranked(fp_codes[:n][rest_before]).assign(row=rest_before)
+    right = ranked(fp_codes[n:][rest_now]).assign(row=rest_now)
+    moved = left.merge(right, on=["fp", "rank"], suffixes=("_before", "_now"))
+    same = ids_before[same_before]
+    return pd.Series(np.concatenate([same, ids_now[moved["row_now"].to_numpy()]]),
+                     index=_index(np.concatenate([same, ids_before[moved["row_before"].to_numpy()]])),
+                     dtype=object)
 
 
 def merged_pairs(previous: pd.DataFrame, scored: pd.DataFrame, night: Plan) -> pd.DataFrame:
     """The pairs in force whose two records' content is unchanged (under tonight's ids, the
     smaller id on the left as Splink writes them), with tonight's newly scored pairs."""
-    carried = night.carried if night.carried is not None else pd.Series(dtype="object")
-    left, right = previous["unique_id_l"].map(carried), previous["unique_id_r"].map(carried)
-    keep = left.notna() & right.notna()
+    carried = night.carried if night.carried is not None else pd.Series(dtype=object)
+    lookup, now_ids = _index(carried.index.to_numpy()), carried.to_numpy(dtype=object)
+    at_left = lookup.get_indexer(_objects(previous["unique_id_l"]))
+    at_right = lookup.get_indexer(_objects(previous["unique_id_r"]))
+    keep = (at_left >= 0) & (at_right >= 0)
     kept = previous.loc[keep, [c for c in scored.columns if c in previous.columns]].copy()
-    left, right = left[keep], right[keep]
-    kept["unique_id_l"], kept["unique_id_r"] = left.where(left < right, right), right.where(left < right, left)
+    left, right = now_ids[at_left[keep]], now_ids[at_right[keep]]
+    swap = left > right
+    kept["unique_id_l"], kept["unique_id_r"] = np.where(swap, right, left), np.where(swap, left, right)
     if kept.empty:
         return scored.reset_index(drop=True)
     if scored.empty:

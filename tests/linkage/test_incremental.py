@@ -20,7 +20,7 @@ def _fp(ids: list[str], values: list[str]) -> pd.DataFrame:
 
 def test_fingerprints_change_with_any_compared_value_only():
     one = _fp(["a", "b"], ["SITI", "BUDI"])
-    assert one["fingerprint"].str.len().eq(16).all()
+    assert one["fingerprint"].dtype == "int64"
     assert (one["fingerprint"] == _fp(["a", "b"], ["SITI", "BUDI"])["fingerprint"]).all()
     assert list(one["fingerprint"] != _fp(["a", "b"], ["SITI", "BUDY"])["fingerprint"]) == [False, True]
 
