@@ -7,9 +7,10 @@ import os
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 
 from dtsen_pipeline.cli import write_instance_config
-from tests.support import PipelineRun, make_settings, run_nightly
+from tests.support import PipelineRun, make_settings, run_nightly, temporary_database
 
 os.environ.setdefault("DAGSTER_DISABLE_TELEMETRY", "1")
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -42,8 +43,22 @@ def duckdb_run(tmp_path_factory, sample_landing) -> PipelineRun:
 @pytest.fixture(scope="module")
 def engine(duckdb_run):
     """The session run's warehouse (tests that read what the run published)."""
-    import sqlalchemy as sa
-
     eng = sa.create_engine(duckdb_run.settings.warehouse_url)
     yield eng
     eng.dispose()
+
+
+@pytest.fixture(scope="module", params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def warehouse(request):
+    """An empty warehouse engine for one test module, on DuckDB and on the PostgreSQL server (the
+    SQL models are written in DuckDB's dialect and transpiled, so both are exercised). Without a
+    server the PostgreSQL variant skips with the reason, unless CI is set: then it fails."""
+    if request.param == "duckdb":
+        engine = sa.create_engine("duckdb:///:memory:")
+        yield engine
+        engine.dispose()
+        return
+    with temporary_database("dtsen_test") as url:
+        engine = sa.create_engine(url)
+        yield engine
+        engine.dispose()

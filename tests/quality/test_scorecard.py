@@ -59,23 +59,6 @@ def test_kecamatan_rows_place_quarantined_rows_by_raw_code(card):
     assert kec.loc["18.06.01", "missing_name_share"] == 0
 
 
-@pytest.fixture(params=["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
-def warehouse(request):
-    import sqlalchemy as sa
-
-    from tests.support import temporary_database
-
-    if request.param == "duckdb":
-        engine = sa.create_engine("duckdb:///:memory:")
-        yield engine
-        engine.dispose()
-        return
-    with temporary_database("dtsen_scorecard") as url:
-        engine = sa.create_engine(url)
-        yield engine
-        engine.dispose()
-
-
 def test_history_keeps_one_set_of_rows_per_run_appended_in_place(card, warehouse):
     from dtsen_pipeline.warehouse import append_table, read_table
 
