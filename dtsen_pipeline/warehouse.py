@@ -201,7 +201,8 @@ def bulk_read(engine: sa.Engine, schema: str, table: str) -> pd.DataFrame:
 
 def column_names(engine: sa.Engine, schema: str, table: str) -> list[str]:
     """The table's columns, in order."""
-    return [c["name"] for c in sa.inspect(engine).get_columns(table, schema=schema)]
+    with engine.connect() as conn:
+        return list(_column_types(conn, schema, table))
 
 
 def read_columns(engine: sa.Engine, schema: str, table: str, wanted: Iterable[str]) -> pd.DataFrame:
@@ -217,11 +218,10 @@ def read_table_if_exists(engine: sa.Engine, schema: str, table: str) -> pd.DataF
 
 
 def _column_types(conn: sa.Connection, schema: str, table: str) -> dict[str, str]:
-    rows = conn.exec_driver_sql(
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = %s AND table_name = %s "
-        "ORDER BY ordinal_position" if conn.dialect.name != "duckdb" else
-        "SELECT column_name, data_type FROM information_schema.columns WHERE table_schema = ? AND table_name = ? "
-        "ORDER BY ordinal_position", (schema, table)).fetchall()
+    """Column name -> SQL type, in table order (information_schema: DuckDB and PostgreSQL alike)."""
+    rows = conn.execute(sa.text("SELECT column_name, data_type FROM information_schema.columns "
+                                "WHERE table_schema = :schema AND table_name = :table ORDER BY ordinal_position"),
+                        {"schema": schema, "table": table}).fetchall()
     return {str(name): str(kind) for name, kind in rows}
 
 
@@ -243,8 +243,7 @@ def append_table(engine: sa.Engine, frame: pd.DataFrame, schema: str, table: str
     with write_transaction(engine) as conn:
         target, side = qualified(schema, table), f"{table}__append"
         if replace_run is not None:
-            conn.exec_driver_sql(f"DELETE FROM {target} WHERE run_id = " + ("?" if conn.dialect.name == "duckdb"
-                                                                            else "%s"), (replace_run,))
+            conn.execute(sa.text(f"DELETE FROM {target} WHERE run_id = :run"), {"run": replace_run})
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(schema, side)}")
         load_frame(conn, frame, schema, side)
         names = ", ".join(quote(c) for c in types)

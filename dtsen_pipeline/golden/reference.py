@@ -49,14 +49,13 @@ def village_code_changes(path: Path | None = None) -> pd.DataFrame:
     """
     source = Path(path) if path else PACKAGED_CODE_CHANGES
     frame = pd.read_csv(source, dtype=str, keep_default_na=False)
+    where = f"village code changes {source.name}"
     if tuple(frame.columns) != CODE_CHANGE_COLUMNS:
-        raise ValueError(f"village code changes {Path(str(source)).name}: columns must be "
-                         f"{', '.join(CODE_CHANGE_COLUMNS)}")
+        raise ValueError(f"{where}: columns must be {', '.join(CODE_CHANGE_COLUMNS)}")
     for line, row in enumerate(frame.itertuples(index=False), start=2):
         if not (_DOTTED_VILLAGE.match(row.old_code) and _DOTTED_VILLAGE.match(row.new_code)):
-            raise ValueError(f"village code changes {Path(str(source)).name} line {line}: old_code and new_code must "
-                             "be dotted Kemendagri village codes (18.06.01.2001)")
+            raise ValueError(f"{where} line {line}: old_code and new_code must be dotted Kemendagri village codes "
+                             "(18.06.01.2001)")
         if row.kind not in CODE_CHANGE_KINDS:
-            raise ValueError(f"village code changes {Path(str(source)).name} line {line}: kind must be one of "
-                             f"{', '.join(CODE_CHANGE_KINDS)}")
+            raise ValueError(f"{where} line {line}: kind must be one of {', '.join(CODE_CHANGE_KINDS)}")
     return frame.astype("string")

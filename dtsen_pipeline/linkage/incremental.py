@@ -27,7 +27,6 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-PAIR_ID_COLUMNS = ("unique_id_l", "unique_id_r")
 DEFAULT_MAX_SHARE = 0.2
 
 
@@ -78,11 +77,9 @@ def plan(tonight: pd.DataFrame, previous: pd.DataFrame | None, signature: str, p
         return Plan("no pairs scored before", records=len(tonight))
     if previous_signature != signature:
         return Plan("the model or the predict threshold changed since the pairs in force", records=len(tonight))
-    carried = _same_content(previous, tonight)
-    now_ids = _objects(tonight["unique_id"])
-    before_ids = _objects(previous["unique_id"])
-    touched = frozenset(now_ids[_index(carried.to_numpy()).get_indexer(now_ids) < 0])
-    removed = frozenset(before_ids[_index(carried.index.to_numpy()).get_indexer(before_ids) < 0])
+    carried, kept_before, kept_now = _same_content(previous, tonight)
+    touched = frozenset(_objects(tonight["unique_id"])[~kept_now])
+    removed = frozenset(_objects(previous["unique_id"])[~kept_before])
     share = max(len(touched), len(removed)) / max(len(tonight), 1)  # a changed record is one of each
     if share > max_share:
         return Plan(f"{share:.1%} of the records new, changed or removed (above {max_share:.0%})",
@@ -100,10 +97,11 @@ def _index(values: np.ndarray) -> pd.Index:
     return pd.Index(values, dtype=object)
 
 
-def _same_content(previous: pd.DataFrame, tonight: pd.DataFrame) -> pd.Series:
+def _same_content(previous: pd.DataFrame, tonight: pd.DataFrame) -> tuple[pd.Series, np.ndarray, np.ndarray]:
     """Earlier id -> tonight's id of each record whose compared content is unchanged: the same id
     first, then the k-th earlier record of a content with the k-th of tonight's (in the order
-    given; identical contents are interchangeable). Worked on integer codes."""
+    given; identical contents are interchangeable). Worked on integer codes. Also which earlier
+    and which of tonight's rows were carried over (boolean masks in row order)."""
     ids_before, ids_now = _objects(previous["unique_id"]), _objects(tonight["unique_id"])
     id_codes, _ = pd.factorize(np.concatenate([ids_before, ids_now]))
     fp_codes, fp_values = pd.factorize(np.concatenate([previous["fingerprint"].to_numpy(dtype=np.int64),
@@ -128,10 +126,13 @@ def _same_content(previous: pd.DataFrame, tonight: pd.DataFrame) -> pd.Series:
     left = ranked(fp_codes[:n][rest_before]).assign(row=rest_before)
     right = ranked(fp_codes[n:][rest_now]).assign(row=rest_now)
     moved = left.merge(right, on=["fp", "rank"], suffixes=("_before", "_now"))
+    rows_before, rows_now = moved["row_before"].to_numpy(), moved["row_now"].to_numpy()
     same = ids_before[same_before]
-    return pd.Series(np.concatenate([same, ids_now[moved["row_now"].to_numpy()]]),
-                     index=_index(np.concatenate([same, ids_before[moved["row_before"].to_numpy()]])),
-                     dtype=object)
+    carried = pd.Series(np.concatenate([same, ids_now[rows_now]]),
+                        index=_index(np.concatenate([same, ids_before[rows_before]])), dtype=object)
+    kept_before, kept_now = same_before.copy(), same_now.copy()
+    kept_before[rows_before], kept_now[rows_now] = True, True
+    return carried, kept_before, kept_now
 
 
 def merged_pairs(previous: pd.DataFrame, scored: pd.DataFrame, night: Plan) -> pd.DataFrame:

@@ -83,8 +83,6 @@ def _with_other_villages(flags: pd.DataFrame) -> pd.DataFrame:
     """Each flag that concerns a second village (kode_desa_lain: where a moved recipient lives now)
     once more, placed there: the officer of the list's village and the officer of the new one each
     check it in their own pekon worklist."""
-    if "kode_desa_lain" not in flags.columns:
-        return flags
     other = flags[flags["kode_desa_lain"].notna()].copy()
     other["kode_desa"] = other["kode_desa_lain"]
     other["kode_kecamatan"] = other["kode_desa_lain"].str.slice(0, 8)

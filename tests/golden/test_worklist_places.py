@@ -12,7 +12,7 @@ VILLAGES = pd.DataFrame({"kode_desa": ["18.06.01.2016"], "kode_kecamatan": ["18.
 def _flag(subject: str, kode_desa: str | None, kode_kecamatan: str | None) -> dict:
     return {"subject_type": "PERSON", "subject_id": subject, "household_id": None, "flag": "PERSON_MISSING_FROM_DTSEN",
             "reason": "NOT_IN_DTSEN", "evidence": "dukcapil=x", "kode_desa": kode_desa,
-            "kode_kecamatan": kode_kecamatan, "verval_status": "UNVERIFIED", "verval_hasil": None,
+            "kode_kecamatan": kode_kecamatan, "kode_desa_lain": None, "verval_status": "UNVERIFIED", "verval_hasil": None,
             "verval_tingkat": None, "verval_tanggal": None}
 
 
