@@ -38,6 +38,8 @@ def engine_for(url: str) -> sa.Engine:
 # refuses two concurrent transactions that create the same catalog entry (measured: two
 # `CREATE SCHEMA IF NOT EXISTS staging` at once, a write-write conflict). Transactions that only
 # write tables no other running transaction writes may run side by side (`table_transaction`).
+_ARROW_STRINGS = {pa.string(): pd.StringDtype("pyarrow", na_value=float("nan")),
+                  pa.large_string(): pd.StringDtype("pyarrow", na_value=float("nan"))}  # pandas' default "str"
 _WRITES = threading.RLock()
 
 
@@ -189,14 +191,24 @@ def read_table(engine: sa.Engine, schema: str, table: str, columns: Iterable[str
 
 
 def bulk_read(engine: sa.Engine, schema: str, table: str) -> pd.DataFrame:
-    """A table of text and number columns through the warehouse's own bulk path: DuckDB hands
-    over its result in columns (about 7 times faster than `pd.read_sql` row by row: 1.4 s against
-    8.9 s for a night's 2.2 million scored pairs); PostgreSQL through `read_table`. Text comes back
-    as pandas strings, so dates and nullable whole numbers belong in `read_table`."""
+    """A table of text and number columns through the warehouse's own bulk path (`bulk_query`)."""
+    return bulk_query(engine, f"SELECT * FROM {qualified(schema, table)}")
+
+
+def bulk_query(engine: sa.Engine, sql: str) -> pd.DataFrame:
+    """A SELECT (no parameters) of text and number columns through the warehouse's own bulk path:
+    DuckDB hands over its result in columns (about 7 times faster than `pd.read_sql` row by row:
+    1.4 s against 8.9 s for a night's 2.2 million scored pairs); PostgreSQL through `pd.read_sql`.
+    Text comes back as pandas strings, so cast dates to text in the SELECT (or read them with
+    `read_table`), and nullable whole numbers belong in `read_table`."""
     if engine.dialect.name != "duckdb":
-        return read_table(engine, schema, table)
+        with engine.connect() as conn:
+            return pd.read_sql(sa.text(sql), conn)
     with engine.connect() as conn:
-        return conn.connection.driver_connection.execute(f"SELECT * FROM {qualified(schema, table)}").df()
+        table = conn.connection.driver_connection.sql(sql).to_arrow_table()
+    # Straight into Arrow-backed pandas strings: DuckDB's `.df()` makes Python strings, which
+    # pandas then converts to Arrow again (2.4 s of 6 for a night's person keys).
+    return table.to_pandas(types_mapper=_ARROW_STRINGS.get)
 
 
 def column_names(engine: sa.Engine, schema: str, table: str) -> list[str]:

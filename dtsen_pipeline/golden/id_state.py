@@ -31,9 +31,10 @@ from dtsen_pipeline.golden.identity import (
     person_units,
 )
 from dtsen_pipeline.warehouse import (
+    bulk_query,
     ensure_schema,
     qualified,
-    read_sql,
+    quote,
     read_table,
     replace_table,
     swap_in,
@@ -64,11 +65,13 @@ def _text(df: pd.DataFrame, ints: tuple[str, ...] = ()) -> pd.DataFrame:
 
 def _previous(engine: sa.Engine, subject: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Last published run's keys and registry for persons or households (empty on a first run)."""
-    state = (read_table(engine, STATE_SCHEMA, _STATE_TABLE[subject], STATE_COLUMNS)
+    state = (bulk_query(engine, "SELECT " + ", ".join(quote(c) for c in STATE_COLUMNS) + " FROM "
+                        + qualified(STATE_SCHEMA, _STATE_TABLE[subject]))
              if table_exists(engine, STATE_SCHEMA, _STATE_TABLE[subject]) else empty_state())
     if table_exists(engine, STATE_SCHEMA, "id_registry"):
-        registry = read_sql(engine, "SELECT " + ", ".join(REGISTRY_COLUMNS) +
-                            " FROM golden_state.id_registry WHERE subject_type = :s", s=subject)
+        registry = bulk_query(engine, "SELECT " + ", ".join(REGISTRY_COLUMNS) +
+                              f" FROM golden_state.id_registry WHERE subject_type = '{subject}'")
+        registry = registry.astype({c: "object" for c in REGISTRY_COLUMNS if c != "seq"})
         registry["seq"] = registry["seq"].astype("int64")
     else:
         registry = empty_registry()
@@ -90,7 +93,10 @@ def _assign_and_write(engine: sa.Engine, subject: str, units: pd.DataFrame, run_
 
 
 def _staged_keys(engine: sa.Engine, feeds: tuple[str, ...]) -> str:
-    parts = [f"SELECT record_id, nik, feed, name_key, tgl_lahir FROM {qualified('staging', f)}" for f in feeds
+    # The birth date as text: the same 'YYYY-MM-DD' whatever the warehouse or the read path, so the
+    # digest of a record without NIK (feed, name key, birth date) stays the key it was.
+    parts = [f"SELECT record_id, nik, feed, name_key, CAST(tgl_lahir AS VARCHAR) AS tgl_lahir "
+             f"FROM {qualified('staging', f)}" for f in feeds
              if table_exists(engine, "staging", f)]
     if not parts:
         raise ValueError("no staged person feed to read NIKs from")
@@ -100,7 +106,7 @@ def _staged_keys(engine: sa.Engine, feeds: tuple[str, ...]) -> str:
 def person_identity(engine: sa.Engine, run_id: str, feeds: tuple[str, ...]) -> dict[str, int]:
     """identity.person_id: a stable person id for every linkage cluster of this run; `feeds`: the
     person feeds (`feeds.person_feeds`)."""
-    records = read_sql(engine, "SELECT c.record_id, c.cluster_id, s.nik, s.feed, s.name_key, s.tgl_lahir "
+    records = bulk_query(engine, "SELECT c.record_id, c.cluster_id, s.nik, s.feed, s.name_key, s.tgl_lahir "
                        f"FROM linkage.person_cluster AS c LEFT JOIN ({_staged_keys(engine, feeds)}) AS s "
                        "ON s.record_id = c.record_id")
     records = records.astype({"record_id": "object", "cluster_id": "object", "nik": "object"})
@@ -115,7 +121,7 @@ def household_identity(engine: sa.Engine, run_id: str, feeds: tuple[str, ...]) -
     """identity.household_id: a stable household id for every surviving No. KK of this run,
     and identity.id_change: every id change so far (last published history + this run).
     `feeds`: the person feeds (`feeds.person_feeds`)."""
-    records = read_sql(engine, "SELECT r.record_id, r.nik, k.no_kk, s.feed, s.name_key, s.tgl_lahir "
+    records = bulk_query(engine, "SELECT r.record_id, r.nik, k.no_kk, s.feed, s.name_key, s.tgl_lahir "
                        "FROM intermediate.person_record AS r JOIN intermediate.person_kk AS k "
                        f"ON k.person_id = r.person_id LEFT JOIN ({_staged_keys(engine, feeds)}) AS s "
                        "ON s.record_id = r.record_id")

@@ -245,9 +245,11 @@ def _next_state(c: _Codes, assigned: np.ndarray, ids: np.ndarray, registry: pd.D
     keys of dormant ids, so a removed person can come back."""
     current = pd.DataFrame({"k": c.key, "id": assigned[c.group]}).drop_duplicates()
     current = current[~current["k"].duplicated(keep=False)]
-    dormant = set(registry.loc[registry["status"] == DORMANT, "id"])
+    # On id codes, not id strings: testing 2 million strings for membership sorts them (4 s).
+    dormant = pd.Index(c.ids, dtype=object).get_indexer(
+        registry.loc[registry["status"] == DORMANT, "id"].to_numpy(dtype=object))
     state_ids = ids[c.state_id] if len(c.state_id) else np.array([], dtype=object)
-    keep = np.isin(state_ids, list(dormant)) & ~np.isin(c.state_key, current["k"].to_numpy())
+    keep = np.isin(c.state_id, dormant[dormant >= 0]) & ~np.isin(c.state_key, current["k"].to_numpy())
     keys = np.concatenate([current["k"].to_numpy(), c.state_key[keep]])
     owner = np.concatenate([ids[current["id"].to_numpy()], state_ids[keep]])
     state = pd.DataFrame({"key": c.keys.to_numpy(dtype=object)[keys] if len(keys) else [], "id": owner})

@@ -29,6 +29,7 @@ from great_expectations.expectations.metrics.map_metric_provider.multicolumn_con
 )
 
 from dtsen_pipeline.clock import local_date
+from dtsen_pipeline.domain._text import by_distinct
 from dtsen_pipeline.quality import rules
 
 _MULTI_DOMAIN = ("batch_id", "table", "column_list", "row_condition", "condition_parser", "ignore_row_if")
@@ -94,8 +95,11 @@ class ColumnValuesNotCarryCode(ColumnMapMetricProvider):
 
     @column_condition_partial(engine=PandasExecutionEngine)
     def _pandas(cls, column, code, **kwargs):
-        parts = column.astype("str").fillna("").str.split(";")
-        return ~parts.map(lambda codes: code in codes).astype(bool)
+        # A code list has few distinct values (`NIK_COLLISION;DOB_IMPRECISE`): each is split once,
+        # not once per row (splitting 600,000 rows in Python took a second per expectation).
+        return ~by_distinct(column.astype("str"),
+                            lambda values: values.fillna("").str.split(";").map(lambda codes: code in codes)
+                            ).astype(bool)
 
 
 class ColumnValuesPlausibleBirthDate(ColumnMapMetricProvider):

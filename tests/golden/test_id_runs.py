@@ -1,8 +1,10 @@
 """Stable ids through the golden chain across runs: renamed deliveries, removed, corrected and
 added records, a merge and a split, and a failed run that must not move the ids on."""
 
+import pandas as pd
 import pytest
 
+from dtsen_pipeline.golden.identity import key_digest
 from dtsen_pipeline.warehouse import read_table
 from tests.golden.world import Built, World
 
@@ -119,3 +121,14 @@ def test_a_run_that_is_not_published_does_not_move_the_ids(runs, warehouse):
     assert len(history) == len(before)  # nothing changed since run 2: history carried over
     registry = read_table(warehouse, "golden_state", "id_registry")
     assert set(registry.loc[registry["issued_run_id"] == "run-4", "id"]) == {failed_ids[NIK["F"]][0]}
+
+
+def test_a_record_without_nik_is_known_by_its_feed_name_and_birth_date_as_text(runs, warehouse):
+    """The key of a record without NIK digests `feed|name key|YYYY-MM-DD`, whichever warehouse and
+    read path delivered the birth date (a date object, a timestamp or text): the key a later run
+    matches against must be the key this one wrote."""
+    staged = read_table(warehouse, "staging", "pekon")
+    dewi = staged[staged["nik"].isna() & (staged["nama"] == "DEWI")].iloc[0]
+    born = pd.Timestamp(dewi["tgl_lahir"]).strftime("%Y-%m-%d")
+    keys = set(read_table(warehouse, "golden_state", "person_key")["key"])
+    assert key_digest("who", f"pekon|{dewi['name_key']}|{born}") in keys

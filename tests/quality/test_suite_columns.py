@@ -1,6 +1,7 @@
 """A build suite validated on only the columns it names gives the same outcome as on the whole
 table (the checks read those columns from the warehouse, not every column)."""
 
+import pandas as pd
 import pytest
 
 from assets.quality import suite_targets
@@ -30,3 +31,19 @@ def test_a_table_level_expectation_needs_every_column(tmp_path):
                      '{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"}},'
                      '{"type": "expect_compound_columns_to_be_unique", "kwargs": {"column_list": ["b", "a"]}}]}')
     assert suite_columns(suite) == ("a", "b")
+
+
+def test_run_suite_validates_the_named_columns_and_a_missing_one_still_fails(tmp_path):
+    """run_suite hands GX only the columns the suite names (GX filters the whole frame for every
+    expectation): the outcome is the same with other columns beside them, and a named column the
+    frame lacks still fails its expectation."""
+    suite = tmp_path / "staging__x.json"
+    suite.write_text('{"name": "staging__x", "expectations": ['
+                     '{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"}},'
+                     '{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "b"}}]}')
+    named = pd.DataFrame({"a": ["1", None, "3"], "b": ["x", "y", "z"]})
+    wider = named.assign(other=["p", "q", "r"], more=[1, 2, 3])
+    assert run_suite(wider, suite).outcomes == run_suite(named, suite).outcomes
+    assert [o.unexpected_count for o in run_suite(wider, suite).outcomes] == [1, 0]
+    without_b = run_suite(named[["a"]], suite)
+    assert not without_b.success and not without_b.outcomes[1].success
