@@ -35,7 +35,6 @@ from dtsen_pipeline.linkage.truth import load_record_truth
 from dtsen_pipeline.resources import LinkageSettings, PipelineSettings, WarehouseResource
 from dtsen_pipeline.warehouse import (
     append_table,
-    bulk_read,
     read_columns,
     read_table,
     read_table_if_exists,
@@ -61,7 +60,7 @@ def _pairs_in_force(engine) -> PairsInForce | None:
     state = read_table(engine, "linkage", "pair_state")
     if len(state) != 1:
         return None
-    known, pairs = bulk_read(engine, "linkage", "record_fingerprint"), bulk_read(engine, "linkage", "person_pairs")
+    known, pairs = read_table(engine, "linkage", "record_fingerprint"), read_table(engine, "linkage", "person_pairs")
     return PairsInForce(pairs=pairs.rename(columns={"record_id_l": "unique_id_l", "record_id_r": "unique_id_r"}),
                         fingerprints=known.rename(columns={"record_id": "unique_id"}),
                         signature=str(state["signature"].iloc[0]))

@@ -50,7 +50,7 @@ def worklists(context: AssetExecutionContext, warehouse: WarehouseResource,
     out_dir = pipeline.artifacts / "worklists" / context.run_id
     files = write_worklists(read_table(engine, "build", "flag"), read_table(engine, "build", "person", PERSON_COLUMNS),
                             read_table(engine, "build", "household", HOUSEHOLD_COLUMNS), out_dir, _period(pipeline),
-                            read_table(engine, "reference", "village"))
+                            read_table(engine, "reference", "village"), workers=pipeline.writers)
     per_tier = pd.DataFrame([{"tier": f.tier, "rows": f.rows} for f in files], columns=["tier", "rows"])
     counts = per_tier.groupby("tier")["rows"].agg(["count", "sum"])
     context.log.info(f"worklists: {len(files)} place(s), {int(per_tier['rows'].sum())} row(s)")

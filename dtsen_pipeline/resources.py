@@ -155,6 +155,8 @@ class PipelineSettings(ConfigurableResource):
         shown_default="none (the packaged file, no rows)")
     ingest_workers: int = setting("DTSEN_INGEST_WORKERS", DEFAULT_WORKERS,
                                   "feeds ingested and staged side by side (threads); 1 runs them in turn")
+    report_workers: int = setting("DTSEN_REPORT_WORKERS", DEFAULT_WORKERS,
+                                  "worklist files written side by side (processes); 1 writes them in turn")
 
     @property
     def landing(self) -> Path:
@@ -183,6 +185,12 @@ class PipelineSettings(ConfigurableResource):
         if self.ingest_workers < 1:
             raise SettingError("DTSEN_INGEST_WORKERS must be a whole number of at least 1")
         return self.ingest_workers
+
+    @property
+    def writers(self) -> int:
+        if self.report_workers < 1:
+            raise SettingError("DTSEN_REPORT_WORKERS must be a whole number of at least 1")
+        return self.report_workers
 
     run_date: str = Field(default="", description="the run's date (YYYY-MM-DD): ages, plausible birth dates and "
                           "the period of reports and review files are reckoned at it; empty: the day the run starts (Asia/Jakarta)")

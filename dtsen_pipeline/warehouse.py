@@ -185,29 +185,23 @@ def replace_table_from_sql(engine: sa.Engine, schema: str, table: str, select_sq
 
 
 def read_table(engine: sa.Engine, schema: str, table: str, columns: Iterable[str] | None = None) -> pd.DataFrame:
+    """The table (or its `columns`), through the warehouse's bulk path (`bulk_query`)."""
     cols = "*" if columns is None else ", ".join(quote(c) for c in columns)
-    with engine.connect() as conn:
-        return pd.read_sql(sa.text(f"SELECT {cols} FROM {qualified(schema, table)}"), conn)
-
-
-def bulk_read(engine: sa.Engine, schema: str, table: str) -> pd.DataFrame:
-    """A table of text and number columns through the warehouse's own bulk path (`bulk_query`)."""
-    return bulk_query(engine, f"SELECT * FROM {qualified(schema, table)}")
+    return bulk_query(engine, f"SELECT {cols} FROM {qualified(schema, table)}")
 
 
 def bulk_query(engine: sa.Engine, sql: str) -> pd.DataFrame:
-    """A SELECT (no parameters) of text and number columns through the warehouse's own bulk path:
-    DuckDB hands over its result in columns (about 7 times faster than `pd.read_sql` row by row:
-    1.4 s against 8.9 s for a night's 2.2 million scored pairs); PostgreSQL through `pd.read_sql`.
-    Text comes back as pandas strings, so cast dates to text in the SELECT (or read them with
-    `read_table`), and nullable whole numbers belong in `read_table`."""
+    """A SELECT (no parameters) through the warehouse's own bulk path. DuckDB hands over its
+    result as Arrow columns, taken straight into pandas' Arrow-backed strings (about 10 times
+    faster than `pd.read_sql`, which builds a Python object per value: 0.6 s against 7 s for a
+    night's 1.8 million person keys); PostgreSQL through `pd.read_sql`. The values are typed as
+    `pd.read_sql` types them (dates as `datetime.date`, whole numbers with gaps as floats), so
+    callers need not know the path."""
     if engine.dialect.name != "duckdb":
         with engine.connect() as conn:
             return pd.read_sql(sa.text(sql), conn)
     with engine.connect() as conn:
         table = conn.connection.driver_connection.sql(sql).to_arrow_table()
-    # Straight into Arrow-backed pandas strings: DuckDB's `.df()` makes Python strings, which
-    # pandas then converts to Arrow again (2.4 s of 6 for a night's person keys).
     return table.to_pandas(types_mapper=_ARROW_STRINGS.get)
 
 

@@ -31,8 +31,13 @@ def inert_text(frame: pd.DataFrame) -> pd.DataFrame:
     """`frame` with every text cell escaped (`escape_cell`); numbers and dates unchanged."""
     out = frame.copy()
     for column in out.columns:
-        if out[column].dtype == object or pd.api.types.is_string_dtype(out[column]):
-            out[column] = out[column].map(escape_cell, na_action="ignore")
+        values = out[column]
+        if isinstance(values.dtype, pd.StringDtype):  # text only: one vectorised test per column
+            leading = values.str.startswith(FORMULA_LEADERS).fillna(False).astype(bool)
+            if leading.any():
+                out[column] = values.mask(leading, "'" + values)
+        elif values.dtype == object:
+            out[column] = values.map(escape_cell, na_action="ignore")
     return out
 
 
