@@ -48,7 +48,7 @@ from dtsen_pipeline.quality.gx_suites import THRESHOLDS_FILE, load_thresholds
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 from dtsen_pipeline.reports.artifact_server import DEFAULT_BASE_URL, DEFAULT_HOST, DEFAULT_PORT, artifact_url
 from dtsen_pipeline.run_lock import warehouse_run_lock
-from dtsen_pipeline.warehouse import engine_for
+from dtsen_pipeline.warehouse import DUCKDB_MEMORY_LIMIT, MEMORY_LIMIT_VARIABLE, engine_for
 
 # Great Expectations reads this when its first data context is made; no usage statistics leave.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
@@ -86,16 +86,19 @@ class WarehouseResource(ConfigurableResource):
     url: str = setting("DTSEN_WAREHOUSE_URL", default_warehouse_url(),
                        "SQLAlchemy URL of the warehouse, e.g. `postgresql+psycopg://user:pw@host:5432/dtsen`",
                        shown_default="`duckdb:///<project>/data/warehouse.duckdb`")
+    memory_limit: str = setting(MEMORY_LIMIT_VARIABLE, DUCKDB_MEMORY_LIMIT,
+                                "memory the embedded DuckDB warehouse may use before it spills to `<file>.tmp` "
+                                "(DuckDB only; PostgreSQL has its own settings)")
 
     def engine(self) -> sa.Engine:
-        return engine_for(self.url)
+        return engine_for(self.url, self.memory_limit)
 
     @contextlib.contextmanager
     def closing_engine(self) -> Iterator[sa.Engine]:
         """An engine whose connections close on exit: a sensor lives in the long-running code
         server, and a pooled connection left open there would hold the embedded DuckDB file's
         lock against the runs (measured: the next `dtsen run` failed to open the warehouse)."""
-        engine = engine_for(self.url)
+        engine = engine_for(self.url, self.memory_limit)
         try:
             yield engine
         finally:

@@ -25,6 +25,8 @@ from splink.blocking_rule_library import And, CustomRule
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.splink_dataframe import SplinkDataFrame
 
+from dtsen_pipeline.warehouse import arrow_to_pandas
+
 logging.getLogger("splink").setLevel(logging.WARNING)
 
 BASE_DIALECT = "duckdb"
@@ -433,7 +435,7 @@ def score_pairs(linker: Linker, config: LinkageConfig, touched: Collection[str] 
     relation = predictions.as_duckdbpyrelation()
     gammas = [c for c in relation.columns if c.startswith("gamma_")]
     columns = ["unique_id_l", "unique_id_r", "match_weight", "match_probability", *gammas]
-    return relation.select(", ".join(f'"{c}"' for c in columns)).df()
+    return arrow_to_pandas(relation.select(", ".join(f'"{c}"' for c in columns)).to_arrow_table())
 
 
 def save_model(linker: Linker, path: Path, config: LinkageConfig) -> Path:

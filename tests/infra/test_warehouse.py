@@ -4,7 +4,7 @@ import pandas as pd
 import pytest
 import sqlalchemy as sa
 
-from dtsen_pipeline.warehouse import read_table, replace_table, replace_table_from_sql
+from dtsen_pipeline.warehouse import engine_for, read_table, replace_table, replace_table_from_sql
 
 
 @pytest.fixture
@@ -30,3 +30,36 @@ def test_failed_replacement_leaves_the_old_table(engine):
     with pytest.raises(sa.exc.DBAPIError):
         replace_table_from_sql(engine, "s", "t", "select x from s.no_such_table")
     assert read_table(engine, "s", "t")["x"].tolist() == [1, 2, 3]
+
+
+def test_the_embedded_warehouse_is_held_to_its_memory_limit(tmp_path, monkeypatch):
+    """DuckDB would keep up to 80% of the machine in its buffer pool; the warehouse engine sets the
+    deployment's limit on every connection, and a plain connection to the same file (a tool, a
+    test) still opens."""
+    monkeypatch.setenv("DTSEN_WAREHOUSE_MEMORY_LIMIT", "1500MB")
+    url = f"duckdb:///{tmp_path / 'limited.duckdb'}"
+    engine = engine_for(url)
+    with engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT current_setting('memory_limit')").scalar() == "1.3 GiB"
+    plain = sa.create_engine(url)
+    with plain.connect() as conn:
+        assert conn.exec_driver_sql("SELECT 1").scalar() == 1
+    plain.dispose()
+    engine.dispose()
+    with pytest.raises(ValueError, match="DTSEN_WAREHOUSE_MEMORY_LIMIT"):
+        engine_for(f"duckdb:///{tmp_path / 'other.duckdb'}", "lots; DROP TABLE x")
+
+
+def test_read_table_types_values_as_pd_read_sql_does(engine):
+    """The bulk path (DuckDB's Arrow result) gives the types pd.read_sql gives: text as pandas
+    strings, dates as dates, whole numbers with gaps as floats, booleans with gaps as objects,
+    decimals as floats, timestamps as datetimes."""
+    with engine.begin() as conn:
+        conn.exec_driver_sql("CREATE SCHEMA s")
+        conn.exec_driver_sql("CREATE TABLE s.t AS SELECT * FROM (VALUES ('a', DATE '2020-02-29', 1, TRUE, 2.5, "
+                             "TIMESTAMP '2026-12-05 01:02:03', 7), (NULL, NULL, NULL, NULL, NULL, NULL, 8)) "
+                             "v(txt, d, n, b, x, ts, whole)")
+    bulk = read_table(engine, "s", "t")
+    with engine.connect() as conn:
+        plain = pd.read_sql(sa.text("SELECT * FROM s.t"), conn)
+    pd.testing.assert_frame_equal(bulk, plain)
