@@ -11,7 +11,6 @@ from __future__ import annotations
 import contextlib
 import functools
 import math
-import os
 import re
 import threading
 from collections.abc import Iterable, Iterator, Sequence
@@ -31,22 +30,17 @@ _PG_TYPES = {
 
 
 DUCKDB_MEMORY_LIMIT = "2GB"
-MEMORY_LIMIT_VARIABLE = "DTSEN_WAREHOUSE_MEMORY_LIMIT"
+MEMORY_LIMIT_VARIABLE = "DTSEN_WAREHOUSE_MEMORY_LIMIT"  # read by WarehouseResource (settings)
 
 
-def duckdb_memory_limit() -> str:
-    """The embedded warehouse's memory limit (DTSEN_WAREHOUSE_MEMORY_LIMIT, default 2GB)."""
-    return os.environ.get(MEMORY_LIMIT_VARIABLE) or DUCKDB_MEMORY_LIMIT
-
-
-def engine_for(url: str, memory_limit: str | None = None) -> sa.Engine:
+def engine_for(url: str, memory_limit: str = DUCKDB_MEMORY_LIMIT) -> sa.Engine:
     """One engine per URL and process: DuckDB allows a single configuration per file.
 
-    An embedded DuckDB warehouse gets a memory limit (`memory_limit`, else
-    DTSEN_WAREHOUSE_MEMORY_LIMIT, else 2GB): by default DuckDB keeps up to 80% of the machine's
-    memory in its buffer pool, and the pages each SQL model read stayed there (the nightly run
-    grew to 8.8 GB at 640,000 persons). Beyond the limit it spills to `<file>.tmp`."""
-    return _engine(url, memory_limit or duckdb_memory_limit())
+    An embedded DuckDB warehouse is held to `memory_limit` (the pipeline passes
+    DTSEN_WAREHOUSE_MEMORY_LIMIT): by default DuckDB keeps up to 80% of the machine's memory in
+    its buffer pool, and the pages each SQL model read stayed there (the nightly run grew to
+    8.8 GB at 640,000 persons). Beyond the limit it spills to `<file>.tmp`."""
+    return _engine(url, memory_limit)
 
 
 _MEMORY = re.compile(r"^\d+(\.\d+)?\s*(B|KB|MB|GB|TB|KiB|MiB|GiB|TiB)$", re.IGNORECASE)

@@ -32,13 +32,12 @@ def test_failed_replacement_leaves_the_old_table(engine):
     assert read_table(engine, "s", "t")["x"].tolist() == [1, 2, 3]
 
 
-def test_the_embedded_warehouse_is_held_to_its_memory_limit(tmp_path, monkeypatch):
+def test_the_embedded_warehouse_is_held_to_its_memory_limit(tmp_path):
     """DuckDB would keep up to 80% of the machine in its buffer pool; the warehouse engine sets the
     deployment's limit on every connection, and a plain connection to the same file (a tool, a
     test) still opens."""
-    monkeypatch.setenv("DTSEN_WAREHOUSE_MEMORY_LIMIT", "1500MB")
     url = f"duckdb:///{tmp_path / 'limited.duckdb'}"
-    engine = engine_for(url)
+    engine = engine_for(url, "1500MB")
     with engine.connect() as conn:
         assert conn.exec_driver_sql("SELECT current_setting('memory_limit')").scalar() == "1.3 GiB"
     plain = sa.create_engine(url)
