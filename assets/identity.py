@@ -22,6 +22,7 @@ from dagster import (
 from assets.ingest import OWNERS, PERSON_FEEDS
 from dtsen_pipeline.golden.churn import id_churn
 from dtsen_pipeline.golden.id_state import household_identity, person_identity
+from dtsen_pipeline.memory import release_freed_memory
 from dtsen_pipeline.resources import PublicationSettings, WarehouseResource
 
 PERSON_ID_KEY = AssetKey(["identity", "person_id"])
@@ -38,6 +39,7 @@ ID_CHANGE_KEY = AssetKey(["identity", "id_change"])
            description="Stops publication when the run would merge, split or drop the ids of more than "
                        "DTSEN_MAX_ID_CHURN (default 5%) of the persons active before it (golden/churn.py).")])
 def person_id(context: AssetExecutionContext, warehouse: WarehouseResource, publication: PublicationSettings):
+    release_freed_memory()  # what linkage freed, before millions of keys are read (dtsen_pipeline.memory)
     stats = person_identity(warehouse.engine(), context.run_id, PERSON_FEEDS)
     context.log.info(f"person ids: {stats}")
     yield MaterializeResult(metadata={"dagster/table_name": "identity.person_id", "dagster/row_count": stats["groups"],
@@ -66,6 +68,7 @@ def person_id(context: AssetExecutionContext, warehouse: WarehouseResource, publ
     can_subset=False,
 )
 def household_id(context: AssetExecutionContext, warehouse: WarehouseResource):
+    release_freed_memory()
     stats = household_identity(warehouse.engine(), context.run_id, PERSON_FEEDS)
     context.log.info(f"household ids: {stats}")
     yield MaterializeResult(asset_key=HOUSEHOLD_ID_KEY, metadata={

@@ -32,6 +32,7 @@ from dtsen_pipeline.linkage.review import (
 )
 from dtsen_pipeline.linkage.run import Governance, PairsInForce, governed_linkage, signature_of
 from dtsen_pipeline.linkage.truth import load_record_truth
+from dtsen_pipeline.memory import release_freed_memory
 from dtsen_pipeline.resources import LinkageSettings, PipelineSettings, WarehouseResource
 from dtsen_pipeline.warehouse import (
     append_table,
@@ -139,6 +140,7 @@ def _evaluate(context, engine, records: pd.DataFrame, clusters: pd.DataFrame,
 )
 def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineSettings,
                    linkage: LinkageSettings):
+    release_freed_memory()  # what ingestion and staging freed (dtsen_pipeline.memory)
     engine = warehouse.engine()
     config = linkage.config()
     start = time.perf_counter()
