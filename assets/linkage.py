@@ -21,7 +21,7 @@ from dtsen_pipeline.linkage.diagnostics import dtsen_duplicates_found, merged_pe
 from dtsen_pipeline.linkage.evaluate import cluster_scores, pairwise_scores, scores_by_feed_pair
 from dtsen_pipeline.linkage.governance import ModelRegistry
 from dtsen_pipeline.linkage.incremental import fingerprints
-from dtsen_pipeline.linkage.model import MODEL_VERSION, LinkageConfig, save_charts
+from dtsen_pipeline.linkage.model import MODEL_VERSION, LinkageConfig, close_linker, save_charts
 from dtsen_pipeline.linkage.prepare import STAGED_COLUMNS, linkage_input
 from dtsen_pipeline.linkage.review import (
     level_labels,
@@ -174,6 +174,7 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
     if label_rows:
         append_table(engine, pd.DataFrame(label_rows), "linkage", "evaluation")
     charts = save_charts(run.linker, run_folder / "charts")
+    close_linker(run.linker)  # its in-memory DuckDB, before the tables are written and the next steps run
     replace_table(engine, run.pairs.rename(columns={"unique_id_l": "record_id_l", "unique_id_r": "record_id_r"}),
                   "linkage", "person_pairs")
     replace_table(engine, run.clusters.rename(columns={"unique_id": "record_id"}), "linkage", "person_cluster")

@@ -369,6 +369,15 @@ def new_linker(records: pd.DataFrame, settings_or_model: SettingsCreator | dict 
     return linker
 
 
+def close_linker(linker: Linker) -> None:
+    """Close the linker's in-memory DuckDB now: its records and predictions (gigabytes at regency
+    scale) would otherwise stay until the garbage collector finds the linker, after the next steps
+    have started. The linker cannot score again."""
+    session = _SESSIONS.pop(linker, None)
+    if session is not None:
+        session[0].close()
+
+
 def blocked_pairs_sql(rules: list[str], table: str, touched: str | None = None) -> str:
     """Candidate pairs of every blocking rule, each pair once (with the first rule that made it).
 

@@ -1,10 +1,12 @@
 """Blocking across villages: a mover's stale record is a candidate pair, and the comparison
 count grows with the data (more people live in more villages), not as n squared."""
 
+import duckdb
 import numpy as np
 import pandas as pd
+import pytest
 
-from dtsen_pipeline.linkage.model import new_linker, register_blocked_pairs, settings
+from dtsen_pipeline.linkage.model import _SESSIONS, close_linker, new_linker, register_blocked_pairs, settings
 from dtsen_pipeline.linkage.prepare import linkage_input
 from dtsen_pipeline.linkage.quality import blocking_recall
 
@@ -101,3 +103,14 @@ def test_namesakes_with_known_nik_far_apart_are_no_candidates_but_a_record_witho
     candidates = _candidates(linkage_input(staged))
     assert ("a", "b") not in candidates
     assert {("a", "c"), ("b", "c"), ("a", "d")} <= candidates
+
+
+def test_a_closed_linker_lets_its_duckdb_go():
+    """close_linker ends the linker's in-memory DuckDB (records and predictions) at once."""
+    linker = new_linker(_with_mover(_population(200, 5, seed=4)), settings())
+    connection = _SESSIONS[linker][0]
+    assert connection.execute("SELECT 1").fetchone() == (1,)
+    close_linker(linker)
+    assert linker not in _SESSIONS
+    with pytest.raises(duckdb.ConnectionException):
+        connection.execute("SELECT 1")
