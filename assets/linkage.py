@@ -24,6 +24,7 @@ from dtsen_pipeline.linkage.incremental import fingerprints
 from dtsen_pipeline.linkage.model import MODEL_VERSION, LinkageConfig, close_linker, save_charts
 from dtsen_pipeline.linkage.prepare import STAGED_COLUMNS, linkage_input
 from dtsen_pipeline.linkage.review import (
+    REVIEW_COLUMNS,
     level_labels,
     monthly_share,
     review_pairs,
@@ -148,6 +149,7 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
                        ignore_index=True)
     verval = read_table(engine, "staging", "verval")
     records = linkage_input(staged)
+    staged = staged[list(REVIEW_COLUMNS)]  # all the review files need: the rest goes before Splink starts
     known_pairs = read_table_if_exists(engine, "linkage", "review_pair")
     must_link, cannot_link = verval_constraints(verval, records, known_pairs)
     context.log.info(f"linkage prepare: {len(records):,} records from {len(PERSON_FEEDS)} feeds, "

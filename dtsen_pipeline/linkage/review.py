@@ -102,12 +102,16 @@ def impact_scores(left: pd.DataFrame, right: pd.DataFrame, probability: pd.Serie
     return pd.Series(feeds.to_numpy() + households.to_numpy() + doubt, index=left.index)
 
 
+# The staged columns the review files show (masked where they are identifiers), record id first.
+REVIEW_COLUMNS = ("record_id", "feed", "nama", "nik", "no_kk", "kode_desa", "kode_kecamatan")
+
+
 def review_queue(queued: pd.DataFrame, staged: pd.DataFrame, clusters: pd.DataFrame,
                  labels: dict[str, dict[int, str]]) -> pd.DataFrame:
     """The facilitator-facing queue: both records (masked ids, where their ids differ), the
     evidence in Indonesian, the pipeline's choice, and the order of work per kecamatan
     (`PRIORITAS`, 1 first: see `impact_scores`)."""
-    people = staged.set_index("record_id")[["feed", "nama", "nik", "no_kk", "kode_desa", "kode_kecamatan"]]
+    people = staged.set_index("record_id")[list(REVIEW_COLUMNS[1:])]
     cluster_of = clusters.set_index("unique_id")["cluster_id"]
     left = people.reindex(queued["unique_id_l"]).reset_index(drop=True)
     right = people.reindex(queued["unique_id_r"]).reset_index(drop=True)
