@@ -19,6 +19,8 @@ import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
+from dtsen_pipeline.frames import arrow_to_pandas
+
 _PG_TYPES = {
     "bool": "BOOLEAN",
     "int": "BIGINT",
@@ -67,8 +69,6 @@ def _engine(url: str, memory_limit: str) -> sa.Engine:
 # refuses two concurrent transactions that create the same catalog entry (measured: two
 # `CREATE SCHEMA IF NOT EXISTS staging` at once, a write-write conflict). Transactions that only
 # write tables no other running transaction writes may run side by side (`table_transaction`).
-_ARROW_STRINGS = {pa.string(): pd.StringDtype("pyarrow", na_value=float("nan")),
-                  pa.large_string(): pd.StringDtype("pyarrow", na_value=float("nan"))}  # pandas' default "str"
 _WRITES = threading.RLock()
 
 
@@ -231,18 +231,6 @@ def bulk_query(engine: sa.Engine, sql: str) -> pd.DataFrame:
             return pd.read_sql(sa.text(sql), conn)
     with engine.connect() as conn:
         return arrow_to_pandas(conn.connection.driver_connection.sql(sql).to_arrow_table())
-
-
-def arrow_to_pandas(table: pa.Table) -> pd.DataFrame:
-    """An Arrow table as pandas, text as pandas' Arrow-backed strings without a Python object per
-    value (DuckDB's `.df()` makes those, and pandas converts them back to Arrow). Decimals become
-    floats and every whole number 64-bit, as `pd.read_sql` makes them."""
-    for i, field in enumerate(table.schema):
-        if pa.types.is_decimal(field.type):
-            table = table.set_column(i, field.name, table.column(i).cast(pa.float64()))
-        elif pa.types.is_integer(field.type) and field.type != pa.int64():
-            table = table.set_column(i, field.name, table.column(i).cast(pa.int64()))
-    return table.to_pandas(types_mapper=_ARROW_STRINGS.get)
 
 
 def column_names(engine: sa.Engine, schema: str, table: str) -> list[str]:

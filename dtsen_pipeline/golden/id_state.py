@@ -34,7 +34,6 @@ from dtsen_pipeline.warehouse import (
     bulk_query,
     ensure_schema,
     qualified,
-    quote,
     read_table,
     replace_table,
     swap_in,
@@ -65,8 +64,7 @@ def _text(df: pd.DataFrame, ints: tuple[str, ...] = ()) -> pd.DataFrame:
 
 def _previous(engine: sa.Engine, subject: str) -> tuple[pd.DataFrame, pd.DataFrame]:
     """Last published run's keys and registry for persons or households (empty on a first run)."""
-    state = (bulk_query(engine, "SELECT " + ", ".join(quote(c) for c in STATE_COLUMNS) + " FROM "
-                        + qualified(STATE_SCHEMA, _STATE_TABLE[subject]))
+    state = (read_table(engine, STATE_SCHEMA, _STATE_TABLE[subject], STATE_COLUMNS)
              if table_exists(engine, STATE_SCHEMA, _STATE_TABLE[subject]) else empty_state())
     if table_exists(engine, STATE_SCHEMA, "id_registry"):
         registry = bulk_query(engine, "SELECT " + ", ".join(REGISTRY_COLUMNS) +

@@ -19,6 +19,7 @@ import numpy as np
 import pandas as pd
 import pyarrow as pa
 
+from dtsen_pipeline.frames import STR_DTYPE, arrow_to_pandas
 from dtsen_pipeline.ingest.feeds import FeedSpec, header_key
 from dtsen_pipeline.ingest.readers import FileRecords, UnreadableFileError, read_records
 from dtsen_pipeline.ingest.repair import repair_surplus_separator
@@ -33,8 +34,6 @@ JUNK_COLUMN = "_junk"
 REPAIR_COLUMN = "_repair"
 NON_VALUE_COLUMNS = (*RAW_PROVENANCE, OVERFLOW_COLUMN, JUNK_COLUMN, REPAIR_COLUMN)
 INT_COLUMNS = ("source_row", "n_fields", "header_fields")
-STR_DTYPE = pd.StringDtype("pyarrow", na_value=np.nan)  # pandas' default "str"
-_ARROW_TO_PANDAS = {pa.string(): STR_DTYPE, pa.large_string(): STR_DTYPE}
 
 
 @dataclass(frozen=True)
@@ -145,7 +144,7 @@ def raw_frame(spec: FeedSpec, file: FileRecords, delivery_id: str, source_file: 
         arrays[name] = column
     arrays[OVERFLOW_COLUMN] = overflow
     arrays[REPAIR_COLUMN] = repaired
-    return pa.table(arrays).to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
+    return arrow_to_pandas(pa.table(arrays))
 
 
 def empty_raw_frame(spec: FeedSpec) -> pd.DataFrame:

@@ -19,6 +19,7 @@ from dtsen_pipeline.ingest.deliveries import Delivery, registry_frame, registry_
 from dtsen_pipeline.ingest.feeds import FeedSpec
 from dtsen_pipeline.ingest.raw_records import INT_COLUMNS, JUNK_COLUMN, STR_DTYPE, empty_raw_frame
 from dtsen_pipeline.warehouse import (
+    bulk_query,
     ensure_schema,
     load_frame,
     qualified,
@@ -36,7 +37,6 @@ _REGISTRY_DDL = {
     "arrived": "TIMESTAMP",
 }
 ACCEPTANCE_TABLE = "delivery_acceptance"  # suspect deliveries an operator accepted (`dtsen accept`)
-_ARROW_TO_PANDAS = {pa.string(): STR_DTYPE, pa.large_string(): STR_DTYPE}
 REQUIRED_RAW_COLUMNS = ("delivery_id", JUNK_COLUMN)
 
 
@@ -231,11 +231,7 @@ def _read_stored(engine: sa.Engine, spec: FeedSpec, delivery_ids: list[str]) -> 
     listed = ", ".join("'" + d.replace("'", "''") + "'" for d in delivery_ids) or "NULL"
     sql = (f"SELECT * FROM {qualified(RAW_SCHEMA, spec.name)} WHERE delivery_id IN ({listed}) "
            "ORDER BY source_file, source_row")
-    with engine.connect() as conn:
-        if conn.dialect.name == "duckdb":
-            table = conn.connection.driver_connection.sql(sql).to_arrow_table()
-            return table.to_pandas(types_mapper=_ARROW_TO_PANDAS.get)
-        return pd.read_sql(sa.text(sql), conn)
+    return bulk_query(engine, sql)
 
 
 def count_in_force(engine: sa.Engine, feed: str) -> int:

@@ -25,7 +25,7 @@ from splink.blocking_rule_library import And, CustomRule
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.splink_dataframe import SplinkDataFrame
 
-from dtsen_pipeline.warehouse import arrow_to_pandas
+from dtsen_pipeline.frames import arrow_to_pandas
 
 logging.getLogger("splink").setLevel(logging.WARNING)
 

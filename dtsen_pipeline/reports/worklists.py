@@ -25,9 +25,9 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import pandas as pd
 
+from dtsen_pipeline.domain._text import by_distinct
 from dtsen_pipeline.golden.flags import FLAGS, UNVERIFIED
 from dtsen_pipeline.reports.answer_workbook import AnswerSheet, Choice, GuideTable, write_answer_workbook
 from dtsen_pipeline.reports.labels import (
@@ -154,14 +154,6 @@ def _joined(values: pd.Series, sep: str) -> str | None:
     return sep.join(parts) or None
 
 
-def _single_texts(values: pd.Series) -> pd.Series:
-    """`_joined` of a one-row subject, for every row at once: the value as text, each distinct
-    value converted once."""
-    codes, uniques = pd.factorize(values)
-    texts = np.array([_text_or_none(v) for v in uniques] + [None], dtype=object)  # code -1 (missing): None
-    return pd.Series(texts[codes], index=values.index, dtype=object)
-
-
 def one_row_per_subject(rows: pd.DataFrame) -> pd.DataFrame:
     """One row per person (ART) or family (KELUARGA) and place, with all its flags: an officer
     visits a person once and gives one HASIL, which answers each flag it concerns (a MENINGGAL
@@ -178,7 +170,9 @@ def one_row_per_subject(rows: pd.DataFrame) -> pd.DataFrame:
     out = rows.groupby(key, sort=False).first()
     several = key.duplicated(keep=False).to_numpy()
     for column, sep in _JOINED.items():
-        single = _single_texts(rows.loc[~several, column]).set_axis(key[~several])
+        # a one-row subject's text, each distinct value converted once
+        single = by_distinct(rows.loc[~several, column], lambda values: values.map(_text_or_none))
+        single = single.astype(object).set_axis(key[~several])
         joined = rows.loc[several, column].groupby(key[several], sort=False).agg(
             lambda values, sep=sep: _joined(values, sep))
         texts = pd.concat([single, joined.astype(object)]).reindex(out.index).to_numpy(dtype=object)
