@@ -115,6 +115,8 @@ def _raw_result(context: AssetExecutionContext, engine, spec: FeedSpec, result: 
         "deliveries_loaded": summary["deliveries_loaded"],
         "deliveries_duplicate": summary["deliveries_duplicate"],
         "deliveries_not_loaded": summary["deliveries_not_loaded"],
+        "deliveries_pruned": summary["deliveries_pruned"],
+        "records_pruned": summary["records_pruned"],
         "files_not_claimed": MetadataValue.json(summary["files_not_claimed"]),
         "files_still_changing": MetadataValue.json(summary["files_still_changing"]),
         "deliveries_in_force": MetadataValue.json(summary["in_force"]),
@@ -238,7 +240,7 @@ def ingest_and_stage_feeds(context: AssetExecutionContext, warehouse: WarehouseR
                          gate=StagingGate(docs_dir=pipeline.artifacts / DOCS_FOLDER / context.run_id,
                                           thresholds=quality.thresholds(), ceilings=quality.ceilings()),
                          settled_before=_settled_before(context), ceilings=quality.ceilings(),
-                         progress=_progress_log(context))
+                         retention=pipeline.retention, progress=_progress_log(context))
     _report_gate(context, engine, [o.gated for o in outcomes.values() if o.gated is not None])
     failed = []
     for name, outcome in outcomes.items():

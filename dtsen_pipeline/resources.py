@@ -34,6 +34,7 @@ from dtsen_pipeline.clock import local_date
 from dtsen_pipeline.config import DATA_DIR, Settings, default_warehouse_url
 from dtsen_pipeline.domain.regions import DEFAULT_SCOPE
 from dtsen_pipeline.golden.churn import MAX_ID_CHURN
+from dtsen_pipeline.ingest.retention import DEFAULT_RETENTION_DAYS, RawRetention
 from dtsen_pipeline.ingest.runner import DEFAULT_WORKERS
 from dtsen_pipeline.linkage.model import LinkageConfig
 from dtsen_pipeline.preflight import check_warehouse, check_writable
@@ -160,6 +161,14 @@ class PipelineSettings(ConfigurableResource):
                                   "feeds ingested and staged side by side (threads); 1 runs them in turn")
     report_workers: int = setting("DTSEN_REPORT_WORKERS", DEFAULT_WORKERS,
                                   "worklist files written side by side (processes); 1 writes them in turn")
+    raw_retention_days: int = setting("DTSEN_RAW_RETENTION_DAYS", DEFAULT_RETENTION_DAYS,
+                                      "days a superseded delivery keeps its records in `raw.<feed>`; then they are "
+                                      "pruned and its `raw.delivery` row says `pruned`. Deliveries in force are never "
+                                      "pruned. 0 keeps every record for ever")
+    raw_archive_dir: str | None = setting("DTSEN_RAW_ARCHIVE_DIR", None,
+                                          "folder the pruned records are first written to, one Parquet file per "
+                                          "delivery (`<feed>/<delivery_id>.parquet`, mode 600): personal data, keep "
+                                          "it as restricted as the warehouse", shown_default="unset (not archived)")
 
     @property
     def landing(self) -> Path:
@@ -188,6 +197,13 @@ class PipelineSettings(ConfigurableResource):
         if self.ingest_workers < 1:
             raise SettingError("DTSEN_INGEST_WORKERS must be a whole number of at least 1")
         return self.ingest_workers
+
+    @property
+    def retention(self) -> RawRetention:
+        if self.raw_retention_days < 0:
+            raise SettingError("DTSEN_RAW_RETENTION_DAYS must be a whole number of days, 0 or more")
+        return RawRetention(days=self.raw_retention_days,
+                            archive_dir=Path(self.raw_archive_dir) if self.raw_archive_dir else None)
 
     @property
     def writers(self) -> int:

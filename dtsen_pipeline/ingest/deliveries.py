@@ -14,6 +14,9 @@ one entry per (file name, content) the pipeline has seen, with a status:
 - `refused`: a link, or a path resolving outside the landing folder: never read.
   These six are examined again on every run while the file is in the landing folder (a fixed
   feed declaration or threshold can then accept them); loaded deliveries are never read twice.
+- `pruned`: was loaded, then superseded for longer than the raw retention (`ingest.retention`):
+  its records left `raw.<feed>`. Like a loaded one it is not read again while its file sits
+  unchanged in the landing folder; sent again, it is read again as a new delivery.
 
 In force (`snapshot_scope` in the feed's YAML):
 - `append`: every loaded delivery.
@@ -26,7 +29,8 @@ In force (`snapshot_scope` in the feed's YAML):
   the same run are ordered by file modification time, then by file name.
 
 A loaded delivery stays in the registry and in raw even when its file is later removed from
-the landing folder: the landing folder is an inbox, not the archive.
+the landing folder: the landing folder is an inbox, not the archive. `superseded` records when a
+loaded delivery stopped being in force (`mark_superseded`), which the raw retention counts from.
 """
 
 from __future__ import annotations
@@ -41,7 +45,8 @@ ACCEPTED = "loaded"
 HELD_BACK = "held_back"
 SUSPECT = "suspect"
 REFUSED = "refused"  # a link, or a path resolving outside the landing folder: never read
-STATUSES = ("loaded", "duplicate", "rejected", "unreadable", "empty", HELD_BACK, SUSPECT, REFUSED)
+PRUNED = "pruned"  # superseded beyond the raw retention: records gone from raw.<feed>
+STATUSES = ("loaded", "duplicate", "rejected", "unreadable", "empty", HELD_BACK, SUSPECT, REFUSED, PRUNED)
 UNNAMED_SCOPE = ""  # scope of a snapshot delivery whose records name no scope value
 _SCOPE_JOIN = "|"
 
@@ -65,10 +70,11 @@ class Delivery:
     note: str | None = None
     in_force: bool = False
     arrived: pd.Timestamp | None = None  # when the content last arrived (None: at first_seen)
+    superseded: pd.Timestamp | None = None  # when a loaded delivery left force (None: in force, or never loaded)
 
     @property
     def arrival(self) -> pd.Timestamp:
-        return self.first_seen if self.arrived is None or pd.isna(self.arrived) else self.arrived
+        return self.first_seen if _missing(self.arrived) else self.arrived
 
     def as_dict(self) -> dict[str, object]:
         return asdict(self)
@@ -90,7 +96,8 @@ def record_file_name(source_file: str, delivery_id: str, registry: list[Delivery
     name for other content (a file replaced in place). Then `<name>@<first 12 hex of its id>`,
     so every `record_id` (`<feed>:<source_file>#<row>`) stays unique and stable.
     """
-    taken = {d.record_file for d in registry if d.status == ACCEPTED}
+    # A pruned delivery keeps its name: its record ids may still be cited (history, review files).
+    taken = {d.record_file for d in registry if d.status in (ACCEPTED, PRUNED)}
     return source_file if source_file not in taken else f"{source_file}@{delivery_id[:12]}"
 
 
@@ -154,6 +161,22 @@ def delivered_again(registry: list[Delivery], delivery_id: str, now: pd.Timestam
             for d in registry]
 
 
+def mark_superseded(registry: list[Delivery], now: pd.Timestamp) -> list[Delivery]:
+    """The registry with `superseded` set to `now` on loaded deliveries that are out of force and
+    had no date yet, and cleared on those in force again (a good file sent again)."""
+    def marked(d: Delivery) -> Delivery:
+        if d.in_force:
+            return replace(d, superseded=None) if d.superseded is not None else d
+        if d.status == ACCEPTED and _missing(d.superseded):
+            return replace(d, superseded=now)
+        return d
+    return [marked(d) for d in registry]
+
+
+def _missing(value: object) -> bool:
+    return value is None or bool(pd.isna(value))
+
+
 def shrink_problem(source_file: str, records: int, current: Delivery, limit: float) -> str | None:
     """Why a snapshot is `suspect` when it holds fewer than `limit` of the records of the
     delivery in force for its scope (None when it does not)."""
@@ -174,6 +197,7 @@ def registry_frame(registry: list[Delivery]) -> pd.DataFrame:
     frame["in_force"] = frame["in_force"].astype(bool)
     frame["first_seen"] = pd.to_datetime(frame["first_seen"]).astype("datetime64[us]")
     frame["arrived"] = pd.to_datetime(frame["arrived"]).astype("datetime64[us]")
+    frame["superseded"] = pd.to_datetime(frame["superseded"]).astype("datetime64[us]")
     for name in ("feed", "delivery_id", "source_file", "record_file", "status", "first_run", "scope",
                  "problem", "note"):
         frame[name] = frame[name].astype("str")
@@ -193,7 +217,7 @@ def registry_from_frame(frame: pd.DataFrame) -> list[Delivery]:
             size=int(row["size"]), mtime=float(row["mtime"]), first_seen=pd.Timestamp(row["first_seen"]),
             first_run=str(row["first_run"]), scope=text("scope") or UNNAMED_SCOPE, problem=text("problem"),
             note=text("note"), in_force=bool(row["in_force"]),
-            arrived=pd.Timestamp(row["arrived"]) if row.get("arrived") is not None and not pd.isna(row["arrived"])
-            else None,
+            arrived=None if _missing(row.get("arrived")) else pd.Timestamp(row["arrived"]),
+            superseded=None if _missing(row.get("superseded")) else pd.Timestamp(row["superseded"]),
         ))
     return out

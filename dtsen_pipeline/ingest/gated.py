@@ -19,7 +19,7 @@ import sqlalchemy as sa
 
 from dtsen_pipeline.ingest import deliveries
 from dtsen_pipeline.ingest.feeds import FeedSpec
-from dtsen_pipeline.ingest.raw_store import hold_back_deliveries, load_registry
+from dtsen_pipeline.ingest.raw_store import load_registry, remove_deliveries
 from dtsen_pipeline.ingest.staging_tables import StagedFeed, publish_staged, stage_records
 from dtsen_pipeline.ingest.standardise import StagingResult
 from dtsen_pipeline.quality import gate
@@ -85,7 +85,7 @@ def stage_and_gate(engine: sa.Engine, spec: FeedSpec, *, scope: str, as_of: dt.d
     problem = f"held back by the staging suite {outcome.suite}: " + "; ".join(gate.failure_lines(outcome))
     registry = deliveries.hold_back(registry, held, {d: problem for d in held}, spec.delivery_mode,
                                     scoped=bool(spec.snapshot_scope))
-    hold_back_deliveries(engine, spec, registry, held)
+    remove_deliveries(engine, spec, registry, held)
     kept_loaded = {d: f for d, f in (loaded or {}).items() if d not in held}
     raw, result = stage_records(engine, spec, scope, as_of, kept_loaded, ceilings)
     fallback = validate(result.staged)

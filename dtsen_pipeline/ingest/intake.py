@@ -19,6 +19,7 @@ import sqlalchemy as sa
 from dtsen_pipeline.clock import utc_now
 from dtsen_pipeline.ingest.deliveries import (
     ACCEPTED,
+    PRUNED,
     REFUSED,
     SUSPECT,
     UNNAMED_SCOPE,
@@ -37,7 +38,7 @@ from dtsen_pipeline.ingest.raw_records import JUNK_COLUMN, FileReport, read_deli
 from dtsen_pipeline.ingest.raw_store import accepted_deliveries, load_registry, reset_if_outdated, save_feed
 from dtsen_pipeline.ingest.standardise import scope_values
 
-_FINAL = (ACCEPTED, "duplicate")  # entries never examined again
+_FINAL = (ACCEPTED, "duplicate", PRUNED)  # entries not examined again while their file is unchanged
 # A snapshot with a cut last line is suspect when it has fewer records than this share of the one
 # in force: a month's churn stays above it, an interrupted copy does not.
 CUT_TOLERANCE = 0.98
@@ -58,6 +59,8 @@ class IntakeResult:
     # The records loaded by this run, by delivery_id, as saved to raw.<feed>: staging in the same
     # process can take them from here instead of reading them back (`raw_store.read_in_force`).
     loaded: dict[str, pd.DataFrame] = field(default_factory=dict, repr=False, compare=False)
+    deliveries_pruned: int = 0  # superseded beyond the raw retention by this run (`ingest.retention`)
+    records_pruned: int = 0
 
     @property
     def in_force(self) -> list[Delivery]:
@@ -77,6 +80,8 @@ class IntakeResult:
             "files_not_claimed": list(self.unclaimed),
             "files_still_changing": list(self.settling),
             "rows_added": self.rows_added,
+            "deliveries_pruned": self.deliveries_pruned,
+            "records_pruned": self.records_pruned,
             "rows_in_force": sum(d.records for d in self.in_force),
             "in_force": [{"source_file": d.record_file, "records": d.records, "scope": d.scope,
                           "first_seen": d.first_seen.isoformat()} for d in self.in_force],
@@ -204,6 +209,7 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
     in_force = {(d.scope if scoped else UNNAMED_SCOPE): d for d in previous if d.in_force}
     accepted = accepted_deliveries(engine, spec.name) if spec.delivery_mode == "snapshot" else set()
 
+    loaded_ids = {d.delivery_id for d in final if d.status == ACCEPTED}
     new_files, again, settling = [], set(), []
     for path in discover_files(landing_dir, spec):
         relative = path.relative_to(landing_dir).as_posix()
@@ -215,9 +221,12 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
         known = seen.get((relative, delivery_id))
         if known is None:
             new_files.append((path, relative, delivery_id))
-        elif mtime > known.mtime + 1e-3:  # the same content sent again: it arrives anew
+        elif mtime > known.mtime + 1e-3 and delivery_id in loaded_ids:  # the same content sent again
             again.add(delivery_id)
             final = [replace(d, mtime=mtime) if d is known else d for d in final]
+        elif mtime > known.mtime + 1e-3:  # sent again after its records were pruned: read it again
+            final = [d for d in final if d is not known]
+            new_files.append((path, relative, delivery_id))
     loaded = {d.delivery_id: d for d in final if d.status == ACCEPTED}
     reads = _read_new_files(landing_dir, spec, new_files, set(loaded))
 
@@ -268,7 +277,7 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
         final = delivered_again(final, delivery_id, now_ts)
     # Unusable entries whose file is gone stay in the registry as a record of what came.
     registry = select_in_force([*final, *retry.values(), *entries], spec.delivery_mode, scoped=scoped)
-    rows = save_feed(engine, spec, registry, list(frames.values()))
+    rows = save_feed(engine, spec, registry, list(frames.values()), now=now_ts)
     return IntakeResult(feed=spec.name, reports=reports, registry=registry, rows_added=rows,
                         added=frozenset(frames), unclaimed=tuple(unclaimed_files(landing_dir, spec)),
                         settling=tuple(settling), loaded=frames)

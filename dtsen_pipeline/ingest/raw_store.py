@@ -15,7 +15,8 @@ import pandas as pd
 import pyarrow as pa
 import sqlalchemy as sa
 
-from dtsen_pipeline.ingest.deliveries import Delivery, registry_frame, registry_from_frame
+from dtsen_pipeline.clock import utc_now
+from dtsen_pipeline.ingest.deliveries import Delivery, mark_superseded, registry_frame, registry_from_frame
 from dtsen_pipeline.ingest.feeds import FeedSpec
 from dtsen_pipeline.ingest.raw_records import INT_COLUMNS, JUNK_COLUMN, STR_DTYPE, empty_raw_frame
 from dtsen_pipeline.warehouse import (
@@ -34,7 +35,7 @@ _REGISTRY_DDL = {
     "feed": "TEXT", "delivery_id": "TEXT", "source_file": "TEXT", "record_file": "TEXT", "status": "TEXT",
     "records": "BIGINT", "size": "BIGINT", "mtime": "DOUBLE PRECISION", "first_seen": "TIMESTAMP",
     "first_run": "TEXT", "scope": "TEXT", "problem": "TEXT", "note": "TEXT", "in_force": "BOOLEAN",
-    "arrived": "TIMESTAMP",
+    "arrived": "TIMESTAMP", "superseded": "TIMESTAMP",
 }
 ACCEPTANCE_TABLE = "delivery_acceptance"  # suspect deliveries an operator accepted (`dtsen accept`)
 REQUIRED_RAW_COLUMNS = ("delivery_id", JUNK_COLUMN)
@@ -159,11 +160,13 @@ def _prepare_raw_table(conn: sa.Connection, spec: FeedSpec, frames: list[pd.Data
                 present.add(fold(column))
 
 
-def save_feed(engine: sa.Engine, spec: FeedSpec, registry: list[Delivery], frames: list[pd.DataFrame]) -> int:
+def save_feed(engine: sa.Engine, spec: FeedSpec, registry: list[Delivery], frames: list[pd.DataFrame],
+              now: pd.Timestamp | None = None) -> int:
     """Append the new deliveries' records and replace the feed's registry rows, in one transaction.
 
     The tables (and columns new deliveries bring) are created first, taking turns with other
     catalog changes; the records, this feed's own, are then written beside other feeds' writes.
+    Deliveries that left force are dated `now` (`deliveries.mark_superseded`).
     """
     with write_transaction(engine) as conn:
         _ensure_registry(conn)
@@ -171,23 +174,30 @@ def save_feed(engine: sa.Engine, spec: FeedSpec, registry: list[Delivery], frame
     with table_transaction(engine) as conn:
         if frames:  # one insert: many small files (one per pekon) cost one statement each otherwise
             _insert(conn, frames[0] if len(frames) == 1 else pd.concat(frames, ignore_index=True), spec.name)
-        conn.execute(sa.text(f"DELETE FROM {_registry()} WHERE feed = :feed"), {"feed": spec.name})
-        if registry:
-            _insert(conn, registry_frame(registry), REGISTRY_TABLE)
+        _replace_registry(conn, spec.name, registry, now)
     return sum(len(f) for f in frames)
 
 
-def hold_back_deliveries(engine: sa.Engine, spec: FeedSpec, registry: list[Delivery],
-                         delivery_ids: set[str]) -> None:
-    """Write the registry after a hold-back (`deliveries.hold_back`) and take the held deliveries'
-    records out of raw.<feed>, in one transaction: a held-back file still in the landing folder is
-    read again next run, as a rejected one is, and must not be there twice."""
+def _replace_registry(conn: sa.Connection, feed: str, registry: list[Delivery], now: pd.Timestamp | None) -> None:
+    conn.execute(sa.text(f"DELETE FROM {_registry()} WHERE feed = :feed"), {"feed": feed})
+    if registry:
+        stamp = pd.Timestamp(now if now is not None else utc_now()).as_unit("us")  # naive UTC, as stored
+        _insert(conn, registry_frame(mark_superseded(registry, stamp)), REGISTRY_TABLE)
+
+
+def remove_deliveries(engine: sa.Engine, spec: FeedSpec, registry: list[Delivery], delivery_ids: set[str],
+                      now: pd.Timestamp | None = None) -> int:
+    """Write the registry and take these deliveries' records out of raw.<feed>, in one transaction;
+    returns the records removed. After a hold-back (`deliveries.hold_back`): a held-back file still
+    in the landing folder is read again next run, as a rejected one is, and must not be there
+    twice. After the raw retention (`ingest.retention`): the records of long-superseded deliveries."""
     listed = ", ".join("'" + d.replace("'", "''") + "'" for d in sorted(delivery_ids)) or "NULL"
     with table_transaction(engine) as conn:
-        conn.exec_driver_sql(f"DELETE FROM {qualified(RAW_SCHEMA, spec.name)} WHERE delivery_id IN ({listed})")
-        conn.execute(sa.text(f"DELETE FROM {_registry()} WHERE feed = :feed"), {"feed": spec.name})
-        if registry:
-            _insert(conn, registry_frame(registry), REGISTRY_TABLE)
+        where = f"FROM {qualified(RAW_SCHEMA, spec.name)} WHERE delivery_id IN ({listed})"
+        removed = int(conn.exec_driver_sql(f"SELECT count(*) {where}").scalar_one())  # rowcount: -1 on DuckDB
+        conn.exec_driver_sql(f"DELETE {where}")
+        _replace_registry(conn, spec.name, registry, now)
+    return removed
 
 
 def _in_force_filter(placeholder: str = ":feed") -> str:
@@ -211,7 +221,7 @@ def read_in_force(engine: sa.Engine, spec: FeedSpec, loaded: Mapping[str, pd.Dat
     fresh = sorted((loaded[d] for d in in_force if d in loaded), key=lambda f: str(f["source_file"].iloc[0]))
     stored = [d for d in in_force if d not in loaded]
     if stored or not fresh:
-        blocks = [*fresh, _read_stored(engine, spec, stored)]
+        blocks = [*fresh, read_stored(engine, spec, stored)]
         frame = pd.concat(blocks, ignore_index=True) if fresh else blocks[0]
         if fresh:  # deliveries are whole files: order by file, each file in its row order
             frame = frame.sort_values(["source_file", "source_row"], kind="stable", ignore_index=True)
@@ -226,7 +236,7 @@ def read_in_force(engine: sa.Engine, spec: FeedSpec, loaded: Mapping[str, pd.Dat
     return frame
 
 
-def _read_stored(engine: sa.Engine, spec: FeedSpec, delivery_ids: list[str]) -> pd.DataFrame:
+def read_stored(engine: sa.Engine, spec: FeedSpec, delivery_ids: list[str]) -> pd.DataFrame:
     """Records of these deliveries from raw.<feed>, in file and row order."""
     listed = ", ".join("'" + d.replace("'", "''") + "'" for d in delivery_ids) or "NULL"
     sql = (f"SELECT * FROM {qualified(RAW_SCHEMA, spec.name)} WHERE delivery_id IN ({listed}) "

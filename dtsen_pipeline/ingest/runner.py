@@ -30,6 +30,7 @@ from dtsen_pipeline.ingest.gated import GatedFeed, stage_and_gate
 from dtsen_pipeline.ingest.intake import IntakeResult, ingest_feed
 from dtsen_pipeline.ingest.landing import discover_files
 from dtsen_pipeline.ingest.raw_store import count_in_force, load_registry
+from dtsen_pipeline.ingest.retention import RawRetention, prune_raw
 from dtsen_pipeline.ingest.staging_tables import StagedFeed, stage_in_force
 from dtsen_pipeline.quality.gate import StagingGate
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
@@ -72,6 +73,7 @@ def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *
               workers: int = DEFAULT_WORKERS, gate: StagingGate | None = None,
               settled_before: float | None = None,
               ceilings: Mapping[str, int] = DEFAULT_CEILINGS,
+              retention: RawRetention | None = None,
               progress: Callable[[str], None] | None = None) -> dict[str, FeedOutcome]:
     """Ingest the feeds named in `ingest`, then stage those named in `stage`.
 
@@ -82,7 +84,8 @@ def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *
     next run (`ingest_feed`). With a `gate`, each feed is validated before it is
     published and the deliveries this run loaded are held back when it fails (`ingest.gated`);
     its suites reckon ages at `as_of`, as staging does, unless the gate names another date.
-    `ceilings`: the deployment's programme ceilings (PRG-02). `progress` hears of each feed as its
+    `ceilings`: the deployment's programme ceilings (PRG-02). `retention`: after its ingestion, a
+    feed's deliveries superseded for longer leave raw (`ingest.retention`; None keeps them). `progress` hears of each feed as its
     ingestion and its staging end (counts and seconds only; called from the worker threads).
     Returns the outcomes in the order of `specs`.
     """
@@ -96,6 +99,13 @@ def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *
         start = time.perf_counter()
         try:
             intake = ingest_feed(engine, landing_dir, spec, run_id=run_id, settled_before=settled_before)
+            if retention is not None:
+                pruned = prune_raw(engine, spec, retention)
+                if pruned.deliveries:
+                    intake = replace(intake, registry=load_registry(engine, spec.name),
+                                     deliveries_pruned=pruned.deliveries, records_pruned=pruned.records)
+                    tell(f"feed {spec.name}: {pruned.records:,} records of {pruned.deliveries} delivery(ies) "
+                         f"superseded for more than {retention.days} days pruned from raw")
             tell(f"feed {spec.name} ingested: {intake.rows_added:,} records added from {len(intake.reports)} "
                  f"new file(s) in {time.perf_counter() - start:.1f}s")
             # The records just loaded are kept in memory only for a feed staged next.
