@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 from dagster import Definitions, ExecutorDefinition
 
 from assets.golden import flag_rule, programme_rule, sql_model_assets, village, village_code_change
@@ -18,15 +20,30 @@ from dtsen_pipeline.executor import run_executor
 from dtsen_pipeline.resources import default_resources
 
 
-def executor_for(resources: dict) -> ExecutorDefinition:
-    """In-process on DuckDB, steps side by side on PostgreSQL (`dtsen_pipeline.executor`), from
-    the warehouse URL, DTSEN_RUN_WORKERS and the run lock's settings as the code location loads."""
+@dataclass(frozen=True)
+class ExecutorSettings:
+    """What the executor is chosen and configured by, as plain values (no `EnvVar` left)."""
+
+    warehouse_url: str
+    workers: int
+    run_lock_wait: float
+    artifacts_dir: str
+
+
+def executor_settings(resources: dict) -> ExecutorSettings:
+    """The warehouse URL, DTSEN_RUN_WORKERS, DTSEN_RUN_LOCK_WAIT and the artifacts folder, read
+    when the code location loads (the executor is chosen then, not per run)."""
     warehouse = resources["warehouse"].process_config_and_initialize()
     pipeline = resources["pipeline"].process_config_and_initialize()
-    run_lock = resources["run_lock"]  # initialising it would take the lock: its fields are read as they are
-    wait = run_lock.wait_seconds
-    wait = wait.get_value() if hasattr(wait, "get_value") else wait  # DTSEN_RUN_LOCK_WAIT, if set
-    return run_executor(warehouse.url, pipeline.step_processes, float(wait), run_lock.artifacts_dir)
+    wait = resources["run_lock"].wait_seconds  # initialising the run lock would take the lock
+    wait = wait.get_value() if hasattr(wait, "get_value") else wait  # an IntEnvVar when set
+    return ExecutorSettings(warehouse.url, pipeline.step_processes, float(wait), pipeline.artifacts_dir)
+
+
+def executor_for(resources: dict) -> ExecutorDefinition:
+    """In-process on DuckDB, steps side by side on PostgreSQL (`dtsen_pipeline.executor`)."""
+    chosen = executor_settings(resources)
+    return run_executor(chosen.warehouse_url, chosen.workers, chosen.run_lock_wait, chosen.artifacts_dir)
 
 
 def build_definitions(settings: Settings | None = None) -> Definitions:

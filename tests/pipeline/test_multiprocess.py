@@ -23,8 +23,8 @@ from dagster import (
 
 from dtsen_pipeline.cli import write_instance_config
 from dtsen_pipeline.config import PROJECT_ROOT, Settings
-from dtsen_pipeline.definitions import build_definitions
-from dtsen_pipeline.resources import SettingError
+from dtsen_pipeline.definitions import ExecutorSettings, build_definitions, executor_settings
+from dtsen_pipeline.resources import SettingError, default_resources
 from tests.support import make_settings, pg_admin_engine, run_nightly, temporary_database
 
 PG_URL = "postgresql+psycopg://dtsen@db.example:5432/dtsen"
@@ -58,6 +58,17 @@ def test_postgres_runs_steps_side_by_side_on_run_workers_processes(tmp_path, mon
     assert executor_def.name == "multiprocess" and _max_concurrent_default(executor_def) == 2
     monkeypatch.setenv("DTSEN_RUN_WORKERS", "3")
     assert _max_concurrent_default(_executor(PG_URL, tmp_path)) == 3
+
+
+def test_the_executor_settings_from_the_environment_are_plain_values(tmp_path, monkeypatch):
+    """As `dtsen run` and the daemon's runs load the code location: every value from the environment."""
+    monkeypatch.setenv("DTSEN_WAREHOUSE_URL", PG_URL)
+    monkeypatch.setenv("DTSEN_ARTIFACTS_DIR", str(tmp_path / "artifacts"))
+    monkeypatch.setenv("DTSEN_RUN_LOCK_WAIT", "7")
+    monkeypatch.setenv("DTSEN_RUN_WORKERS", "2")
+    chosen = executor_settings(default_resources())
+    assert chosen == ExecutorSettings(PG_URL, 2, 7.0, str(tmp_path / "artifacts"))
+    assert type(chosen.warehouse_url) is str and type(chosen.artifacts_dir) is str
 
 
 def test_run_workers_must_be_at_least_one(tmp_path, monkeypatch):
