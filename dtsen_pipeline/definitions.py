@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from dagster import Definitions, in_process_executor
+from dataclasses import dataclass
+
+from dagster import Definitions, ExecutorDefinition
 
 from assets.golden import flag_rule, programme_rule, sql_model_assets, village, village_code_change
 from assets.identity import identity_assets
@@ -14,11 +16,39 @@ from assets.quality import gx_checks, scorecard
 from assets.reports import report_assets
 from assets.sensors import alert_failed_runs, alert_held_back_feeds, audit_failed_runs, landing_sensor
 from dtsen_pipeline.config import Settings
+from dtsen_pipeline.executor import run_executor
 from dtsen_pipeline.resources import default_resources
+
+
+@dataclass(frozen=True)
+class ExecutorSettings:
+    """What the executor is chosen and configured by, as plain values (no `EnvVar` left)."""
+
+    warehouse_url: str
+    workers: int
+    run_lock_wait: float
+    artifacts_dir: str
+
+
+def executor_settings(resources: dict) -> ExecutorSettings:
+    """The warehouse URL, DTSEN_RUN_WORKERS, DTSEN_RUN_LOCK_WAIT and the artifacts folder, read
+    when the code location loads (the executor is chosen then, not per run)."""
+    warehouse = resources["warehouse"].process_config_and_initialize()
+    pipeline = resources["pipeline"].process_config_and_initialize()
+    wait = resources["run_lock"].wait_seconds  # initialising the run lock would take the lock
+    wait = wait.get_value() if hasattr(wait, "get_value") else wait  # an IntEnvVar when set
+    return ExecutorSettings(warehouse.url, pipeline.step_processes, float(wait), pipeline.artifacts_dir)
+
+
+def executor_for(resources: dict) -> ExecutorDefinition:
+    """In-process on DuckDB, steps side by side on PostgreSQL (`dtsen_pipeline.executor`)."""
+    chosen = executor_settings(resources)
+    return run_executor(chosen.warehouse_url, chosen.workers, chosen.run_lock_wait, chosen.artifacts_dir)
 
 
 def build_definitions(settings: Settings | None = None) -> Definitions:
     """The code location; tests pass their own settings (warehouse URL, folders)."""
+    resources = default_resources(settings)
     return Definitions(
         assets=[ingest_and_stage_feeds, quarantine, person_linkage, village, village_code_change, programme_rule,
                 *sql_model_assets, golden_tables, scorecard, flag_rule, *identity_assets, *report_assets],
@@ -27,10 +57,10 @@ def build_definitions(settings: Settings | None = None) -> Definitions:
         schedules=[nightly_schedule],
         # New files in the landing folder start a refresh early; failures are audited and alerted.
         sensors=[landing_sensor, audit_failed_runs, alert_failed_runs, alert_held_back_feeds],
-        resources=default_resources(settings),
-        # One process runs the steps in order: an embedded DuckDB warehouse allows one writer,
-        # and a step per process would pay the Great Expectations import every time.
-        executor=in_process_executor,
+        resources=resources,
+        # DuckDB: one process runs the steps in order (an embedded DuckDB warehouse admits one
+        # writing process). PostgreSQL: independent steps side by side, DTSEN_RUN_WORKERS at a time.
+        executor=executor_for(resources),
     )
 
 

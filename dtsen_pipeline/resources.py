@@ -48,13 +48,14 @@ from dtsen_pipeline.publish.config import (
 from dtsen_pipeline.quality.gx_suites import THRESHOLDS_FILE, load_thresholds
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 from dtsen_pipeline.reports.artifact_server import DEFAULT_BASE_URL, DEFAULT_HOST, DEFAULT_PORT, artifact_url
-from dtsen_pipeline.run_lock import warehouse_run_lock
+from dtsen_pipeline.run_lock import held_for_run, warehouse_run_lock
 from dtsen_pipeline.warehouse import DUCKDB_MEMORY_LIMIT, MEMORY_LIMIT_VARIABLE, engine_for
 
 # Great Expectations reads this when its first data context is made; no usage statistics leave.
 os.environ.setdefault("GX_ANALYTICS_ENABLED", "false")
 
 DEFAULT_RUN_LOCK_WAIT = 900
+DEFAULT_RUN_WORKERS = 2  # the production machine's cores (docs/operations.md, Cores and memory)
 _LINKAGE = LinkageConfig()
 _TRUE = ("1", "true", "yes")
 
@@ -113,7 +114,9 @@ class WarehouseResource(ConfigurableResource):
 class RunLockResource(ConfigurableResource):
     """Holds the warehouse for the whole run (`run_lock`): a run that finds another one working
     waits, then stops cleanly, so no delivery is ever loaded twice. With the in-process executor
-    the resource lives from the first step to the last."""
+    (DuckDB) the resource lives from the first step to the last. With the multiprocess executor
+    (PostgreSQL) each step is a process of its own, so the run's orchestrating process holds the
+    lock for the whole run (`dtsen_pipeline.executor`) and the steps find it held for their run."""
 
     url: str = Field(description="The warehouse's URL (the `warehouse` resource's).")
     artifacts_dir: str | None = Field(default=None, description="The artifacts folder (checked writable first).")
@@ -127,6 +130,11 @@ class RunLockResource(ConfigurableResource):
         check_warehouse(self.url)
         if self.artifacts_dir is not None:
             check_writable(Path(self.artifacts_dir), "DTSEN_ARTIFACTS_DIR")
+        if held_for_run(self.url, context.run_id):
+            if context.log:
+                context.log.info("warehouse run lock held by this run's orchestrating process")
+            yield self
+            return
         with warehouse_run_lock(self.url, self.wait_seconds):
             if context.log:
                 context.log.info("warehouse run lock held")
@@ -169,6 +177,11 @@ class PipelineSettings(ConfigurableResource):
                                           "folder the pruned records are first written to, one Parquet file per "
                                           "delivery (`<feed>/<delivery_id>.parquet`, mode 600): personal data, keep "
                                           "it as restricted as the warehouse", shown_default="unset (not archived)")
+    run_workers: int = setting("DTSEN_RUN_WORKERS", DEFAULT_RUN_WORKERS,
+                               "on PostgreSQL, steps of a run executed side by side, each in a process of its own "
+                               "(Dagster's multiprocess executor; read when the code location loads, a run can "
+                               "change it under `execution: config: max_concurrent`); 1 runs them in turn in the "
+                               "run's process. On DuckDB a run is one process and this is not used")
 
     @property
     def landing(self) -> Path:
@@ -210,6 +223,12 @@ class PipelineSettings(ConfigurableResource):
         if self.report_workers < 1:
             raise SettingError("DTSEN_REPORT_WORKERS must be a whole number of at least 1")
         return self.report_workers
+
+    @property
+    def step_processes(self) -> int:
+        if self.run_workers < 1:
+            raise SettingError("DTSEN_RUN_WORKERS must be a whole number of at least 1")
+        return self.run_workers
 
     run_date: str = Field(default="", description="the run's date (YYYY-MM-DD): ages, plausible birth dates and "
                           "the period of reports and review files are reckoned at it; empty: the day the run starts (Asia/Jakarta)")

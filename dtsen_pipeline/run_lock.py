@@ -6,6 +6,11 @@ warehouse-level lock for its whole execution: on PostgreSQL a session advisory l
 connection kept open (released by the server if the process dies), on DuckDB an exclusive
 `flock` on a file beside the database (released by the kernel if the process dies). A second run
 waits up to `wait_seconds`, then stops with `WarehouseBusyError` before touching anything.
+
+On PostgreSQL a run's steps may run in processes of their own (the multiprocess executor,
+`dtsen_pipeline.executor`): the orchestrating process then holds the lock for the whole run on a
+connection named after the run (`holder_name`), and a step that asks for the lock finds it held
+for its own run (`held_for_run`) instead of waiting for itself.
 """
 
 from __future__ import annotations
@@ -60,6 +65,33 @@ def _file_lock(path: Path, wait_seconds: float) -> Iterator[None]:
             fcntl.flock(handle, fcntl.LOCK_UN)
 
 
+def holder_name(run_id: str) -> str:
+    """The PostgreSQL `application_name` of the connection holding the lock for run `run_id`."""
+    return f"dtsen run lock {run_id}"
+
+
+def held_for_run(url: str, run_id: str | None) -> bool:
+    """Whether the run lock is held, in this database, by the connection `holder_name(run_id)`:
+    the orchestrating process of run `run_id` took it for the whole run. Always False on DuckDB,
+    whose runs are one process."""
+    parsed = sa.make_url(url)
+    if run_id is None or parsed.get_backend_name() != "postgresql":
+        return False
+    engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+    try:
+        with engine.connect() as conn:
+            return bool(conn.execute(sa.text(
+                "SELECT EXISTS (SELECT 1 FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid "
+                "WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1 "
+                "AND l.classid::bigint = :high AND l.objid::bigint = :low "
+                "AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database()) "
+                "AND a.application_name = :holder)"),
+                {"high": RUN_LOCK_KEY >> 32, "low": RUN_LOCK_KEY & 0xFFFFFFFF,
+                 "holder": holder_name(run_id)}).scalar_one())
+    finally:
+        engine.dispose()
+
+
 @contextlib.contextmanager
 def _advisory_lock(engine: sa.Engine, wait_seconds: float) -> Iterator[None]:
     started = time.monotonic()
@@ -79,11 +111,13 @@ def _advisory_lock(engine: sa.Engine, wait_seconds: float) -> Iterator[None]:
 
 
 @contextlib.contextmanager
-def warehouse_run_lock(url: str, wait_seconds: float = 0.0) -> Iterator[None]:
-    """Hold the warehouse for one run; `WarehouseBusyError` after `wait_seconds` if another has it."""
+def warehouse_run_lock(url: str, wait_seconds: float = 0.0, run_id: str | None = None) -> Iterator[None]:
+    """Hold the warehouse for one run; `WarehouseBusyError` after `wait_seconds` if another has it.
+    With `run_id`, the PostgreSQL connection holding it is named `holder_name(run_id)`."""
     parsed = sa.make_url(url)
     if parsed.get_backend_name() == "postgresql":
-        engine = sa.create_engine(url, poolclass=sa.pool.NullPool)
+        connect_args = {} if run_id is None else {"application_name": holder_name(run_id)}
+        engine = sa.create_engine(url, poolclass=sa.pool.NullPool, connect_args=connect_args)
         try:
             with _advisory_lock(engine, wait_seconds):
                 yield

@@ -105,7 +105,23 @@ def qualified(schema: str, table: str) -> str:
     return f"{quote(schema)}.{quote(table)}"
 
 
+SCHEMA_LOCK_KEY = 6_2026_0016  # PostgreSQL advisory lock: one transaction at a time creates a schema
+
+
 def ensure_schema(conn: sa.Connection, schema: str) -> None:
+    """Create `schema` inside the caller's transaction if it does not exist.
+
+    On PostgreSQL steps of one run write from processes of their own (`dtsen_pipeline.executor`),
+    and two transactions creating the same schema at once make the second fail (a unique-key
+    violation, IF NOT EXISTS notwithstanding). A transaction that finds the schema missing first
+    waits for any other one creating a schema to end (a transaction-level advisory lock, taken
+    only then: on a warehouse whose schemas exist, writers never wait for it)."""
+    if conn.dialect.name == "postgresql":
+        exists = conn.execute(sa.text("SELECT EXISTS (SELECT 1 FROM pg_namespace WHERE nspname = :schema)"),
+                              {"schema": schema}).scalar_one()
+        if exists:
+            return
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(:key)"), {"key": SCHEMA_LOCK_KEY})
     conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
 
 

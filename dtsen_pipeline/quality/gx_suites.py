@@ -20,11 +20,13 @@ expectation declared twice (same type and kwargs but `mostly`) is refused.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
+import fcntl
 import functools
 import json
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -44,6 +46,7 @@ AS_OF_EXPECTATIONS = frozenset({"expect_column_values_to_be_plausible_birth_date
                                 "expect_family_ages_to_be_plausible", "expect_age_to_agree_with_recorded_age"})
 THRESHOLDS_FILE = EXPECTATIONS_DIR / "thresholds.yaml"
 DOCS_SITE = "dtsen_run_docs"
+RENDER_LOCK = ".render.lock"  # in a run's Data Docs folder (`_rendering`)
 
 
 class SuiteDefinitionError(Exception):
@@ -188,7 +191,8 @@ def _docs_context(docs_dir: str):
     ctx.add_data_docs_site(site_name=DOCS_SITE, site_config={
         "class_name": "SiteBuilder",
         "store_backend": {"class_name": "TupleFilesystemStoreBackend", "base_directory": docs_dir},
-        "site_index_builder": {"class_name": "DefaultSiteIndexBuilder"},
+        "site_index_builder": {"module_name": "dtsen_pipeline.quality.docs_index",
+                               "class_name": "RunDocsIndexBuilder"},
     })
     return ctx
 
@@ -252,6 +256,18 @@ def _batch_definition(ctx, name: str):
     return ctx.data_sources.get(source_name).get_asset(name).get_batch_definition("whole")
 
 
+@contextlib.contextmanager
+def _rendering(docs_dir: Path) -> Iterator[None]:
+    """One validation at a time renders into a run's Data Docs folder, across processes (steps
+    run side by side on PostgreSQL): the index and `make_offline` rewrite shared files in place."""
+    with (docs_dir / RENDER_LOCK).open("a") as handle:
+        fcntl.flock(handle, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(handle, fcntl.LOCK_UN)
+
+
 def _validate_with_docs(df: pd.DataFrame, suite, docs_dir: Path):
     """Validate through a checkpoint that renders the result into the run's Data Docs folder."""
     import great_expectations as gx
@@ -276,9 +292,10 @@ def _validate_with_docs(df: pd.DataFrame, suite, docs_dir: Path):
     checkpoint = ctx.checkpoints.add(gx.Checkpoint(
         name=cp_name, validation_definitions=[vd], result_format=RESULT_FORMAT,
         actions=[UpdateDataDocsAction(name="docs", site_names=[DOCS_SITE])]))
-    run = checkpoint.run(batch_parameters={"dataframe": df})
-    identifier, result = next(iter(run.run_results.items()))
-    make_offline(docs_dir)
+    with _rendering(docs_dir):
+        run = checkpoint.run(batch_parameters={"dataframe": df})
+        identifier, result = next(iter(run.run_results.items()))
+        make_offline(docs_dir)
     page = next((p for p in (docs_dir / "validations" / suite.name).rglob("*.html")
                  if identifier.run_id.run_time.strftime("%Y%m%dT%H%M%S") in str(p)), None)
     return result, page
