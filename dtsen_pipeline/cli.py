@@ -13,6 +13,7 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
+import signal
 import sys
 from pathlib import Path
 
@@ -126,6 +127,10 @@ def accept(feed: str, file: str) -> int:
     return 0
 
 
+def _interrupt(_signum: int, _frame: object) -> None:
+    raise KeyboardInterrupt
+
+
 def serve_artifacts(host: str | None, port: int | None) -> int:
     """Serve the artifacts folder until interrupted (`make ui` runs it beside `dagster dev`)."""
     from dtsen_pipeline.reports.artifact_server import make_server
@@ -137,6 +142,10 @@ def serve_artifacts(host: str | None, port: int | None) -> int:
     bound_host, bound_port = server.server_address[:2]
     print(f"Serving {pipeline.artifacts} read-only at http://{bound_host}:{bound_port}/ "
           f"(metadata links use {pipeline.artifacts_url})", flush=True)
+    # `make ui` stops the server with SIGTERM. A process started from a background shell, or by
+    # one that ran a Dagster job (which maps SIGTERM to SIGINT's disposition), may inherit SIGTERM
+    # ignored; the server would then outlive the UI.
+    signal.signal(signal.SIGTERM, _interrupt)
     try:
         server.serve_forever()
     except KeyboardInterrupt:

@@ -7,6 +7,7 @@ they publish. It needs the server at 127.0.0.1:5432; without one it skips only w
 """
 
 import os
+import signal
 import uuid
 from pathlib import Path
 
@@ -126,10 +127,20 @@ def publication_env(monkeypatch):
     admin.dispose()
 
 
+@pytest.fixture
+def signal_dispositions():
+    """execute_job maps SIGTERM to SIGINT's disposition (Dagster's interrupt handling) and leaves it
+    so; put both back, so later tests' child processes do not inherit it."""
+    saved = {s: signal.getsignal(s) for s in (signal.SIGINT, signal.SIGTERM)}
+    yield
+    for number, handler in saved.items():
+        signal.signal(number, handler)
+
+
 @pytest.mark.postgres
 @pytest.mark.slow
 def test_multiprocess_run_on_postgres_publishes_what_one_process_publishes(tmp_path, sample_landing,
-                                                                           publication_env):
+                                                                           publication_env, signal_dispositions):
     with temporary_database("dtsen_inproc") as one_url, temporary_database("dtsen_multi") as multi_url:
         one = make_settings(tmp_path / "one", sample_landing, one_url)
         one_instance = DagsterInstance.from_config(str(write_instance_config(tmp_path / "one" / "home")))

@@ -2,6 +2,7 @@
 
 import os
 import re
+import signal
 import subprocess
 import sys
 import urllib.error
@@ -32,3 +33,20 @@ def test_the_command_serves_the_configured_folder_on_the_loopback(tmp_path):
     finally:
         server.terminate()
         server.wait(timeout=30)
+
+
+def test_the_server_stops_on_sigterm_even_when_it_inherited_sigterm_ignored(tmp_path):
+    """`make ui` stops it with SIGTERM; a parent that ignored SIGTERM (a background shell, a process
+    that ran a Dagster job) must not leave it running."""
+    env = {**os.environ, "DTSEN_ARTIFACTS_DIR": str(tmp_path)}
+    server = subprocess.Popen([sys.executable, "-m", "dtsen_pipeline.cli", "serve-artifacts", "--port", "0"],
+                              env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                              preexec_fn=lambda: signal.signal(signal.SIGTERM, signal.SIG_IGN))
+    try:
+        assert "read-only at http://127.0.0.1:" in server.stdout.readline()
+        server.terminate()
+        assert server.wait(timeout=30) == 0
+    finally:
+        if server.poll() is None:
+            server.kill()
+            server.wait()
