@@ -50,7 +50,7 @@ EMPTY_LINKS = pd.DataFrame({"unique_id_l": pd.Series(dtype="str"), "unique_id_r"
 
 def train_model(records: pd.DataFrame, model_path: Path, config: LinkageConfig) -> Linker:
     """A Linker over `records` with a freshly trained (seeded) model, saved as JSON at `model_path`."""
-    linker = new_linker(records, settings(), config.memory_limit)
+    linker = new_linker(records, settings(), config)
     train(linker, config, len(records))
     save_model(linker, model_path, config)
     return linker
@@ -178,7 +178,7 @@ def governed_linkage(
     threshold = config.cluster_threshold
     start = time.perf_counter()
     if reason is None:
-        linker = load_model(records, promoted.path, config.memory_limit)
+        linker = load_model(records, promoted.path, config)
         scores = score_labels(linker, labels, threshold)
         timings = {"load_seconds": round(time.perf_counter() - start, 2)}
         progress(f"linkage load: promoted model of run {promoted.run_id} loaded over {len(records):,} records "
@@ -199,7 +199,7 @@ def governed_linkage(
     candidate_scores = score_labels(candidate, labels, threshold)
     incumbent, incumbent_scores = None, None
     if promoted is not None and promoted.usable():
-        incumbent = load_model(records, promoted.path, config.memory_limit)
+        incumbent = load_model(records, promoted.path, config)
         incumbent_scores = score_labels(incumbent, labels, threshold)
     promote, why = promotion(candidate_scores, incumbent_scores, promoted)
     if promote:
