@@ -130,6 +130,7 @@ class SparkSplinkSession(Session):
 
     def __init__(self, driver_memory: str = DEFAULT_SPARK_DRIVER_MEMORY) -> None:
         self.views: list[str] = []
+        self.cached: list[Any] = []
         self.spark = _LOCAL.acquire(self, driver_memory)  # first: says so when pyspark or Java is missing
         from splink.backends.spark import SparkAPI
 
@@ -146,8 +147,11 @@ class SparkSplinkSession(Session):
 
     def register_records(self, records: pd.DataFrame):
         # Through Arrow with each column's type (a column null on every row keeps it): Splink's
-        # pandas path would let Spark infer types from the values.
-        return self.db_api.register(self.native(records), dataset_display_name="persons")
+        # pandas path would let Spark infer types from the values. Cached once: every blocking
+        # join and Splink's term-frequency tables read it.
+        frame = self.native(records).persist()
+        self.cached.append(frame)
+        return self.db_api.register(frame, dataset_display_name="persons")
 
     def create_table(self, name: str, select_sql: str) -> None:
         self.spark.sql(select_sql).persist().createOrReplaceTempView(name)
@@ -173,11 +177,13 @@ class _LocalSpark:
         self.spark = None
         self.folder: Path | None = None
         self.users: weakref.WeakSet[SparkSplinkSession] = weakref.WeakSet()
+        self.made: list[Path] = []
 
     def acquire(self, user: SparkSplinkSession, driver_memory: str):
         with self.lock:
             if self.spark is None:
                 self.spark, self.folder = _start_spark(driver_memory)
+                self.made.append(self.folder)
             self.users.add(user)
             return self.spark
 
@@ -185,6 +191,8 @@ class _LocalSpark:
         with self.lock:
             if self.spark is None or user not in self.users:
                 return
+            for frame in user.cached:
+                frame.unpersist()
             for view in user.views:
                 if self.spark.catalog.isCached(view):
                     self.spark.catalog.uncacheTable(view)
@@ -194,9 +202,13 @@ class _LocalSpark:
                 self._stop()
 
     def stop(self) -> None:
+        """At exit: Spark stopped, and every scratch folder of the process removed again (the JVM,
+        which outlives `spark.stop()`, has been seen to recreate an empty one as it shut down)."""
         with self.lock:
             self.users = weakref.WeakSet()
             self._stop()
+            for folder in self.made:
+                shutil.rmtree(folder, ignore_errors=True)
 
     def _stop(self) -> None:
         if self.spark is not None:

@@ -29,6 +29,7 @@ from dtsen_pipeline.linkage.model import (
     MODEL_VERSION,
     LinkageConfig,
     LinkageRun,
+    close_linker,
     load_model,
     new_linker,
     save_model,
@@ -207,6 +208,9 @@ def governed_linkage(
         linker, scores = candidate, candidate_scores
     else:  # promotion() keeps the promoted model only when it is usable, so it was loaded above
         linker, scores = incumbent, incumbent_scores
+    for other in (candidate, incumbent):  # the model not kept: its DuckDB (or share of the local Spark) goes now
+        if other is not None and other is not linker:
+            close_linker(other)
     night = Plan("a model was trained tonight", records=len(records))
     progress(f"linkage night: {night.describe()}")
     run = link(linker, records, promoted.path, config, None, must_link, cannot_link, timings, progress, night)
