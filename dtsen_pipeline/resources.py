@@ -17,8 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib.util
 import os
 import re
+import shutil
 import types
 import typing
 from collections.abc import Iterator
@@ -37,7 +39,7 @@ from dtsen_pipeline.domain.regions import DEFAULT_SCOPE
 from dtsen_pipeline.golden.churn import MAX_ID_CHURN
 from dtsen_pipeline.ingest.retention import DEFAULT_RETENTION_DAYS, RawRetention
 from dtsen_pipeline.ingest.runner import DEFAULT_WORKERS
-from dtsen_pipeline.linkage.backend import BACKENDS
+from dtsen_pipeline.linkage.backend import BACKENDS, SPARK
 from dtsen_pipeline.linkage.model import LinkageConfig
 from dtsen_pipeline.preflight import check_warehouse, check_writable
 from dtsen_pipeline.publish.config import (
@@ -284,6 +286,18 @@ class LinkageSettings(ConfigurableResource):
     incremental_max_share: float = setting("DTSEN_LINKAGE_INCREMENTAL_MAX_SHARE", _LINKAGE.incremental_max_share,
                                            "above this share of new, changed or removed person records a night "
                                            "rebuilds every pair")
+
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        """At the run's start, not in the linkage step an hour later: the settings hold, and the
+        Spark backend has pyspark and a Java runtime (pyspark finds `java` on PATH or in JAVA_HOME)."""
+        config = self.config()
+        if config.backend == SPARK:
+            missing = [what for what, there in (
+                ("pyspark (install the `spark` extra)", importlib.util.find_spec("pyspark") is not None),
+                ("a Java 17+ runtime (`java` on PATH or JAVA_HOME)",
+                 bool(shutil.which("java") or os.environ.get("JAVA_HOME")))) if not there]
+            if missing:
+                raise SettingError(f"DTSEN_LINKAGE_BACKEND=spark needs {' and '.join(missing)}")
 
     def config(self) -> LinkageConfig:
         if self.backend not in BACKENDS:

@@ -138,3 +138,13 @@ def test_the_backend_settings_are_checked(field, value, message):
     with pytest.raises(SettingError, match=message):
         LinkageSettings(**{field: value}).config()
     assert LinkageSettings(backend="spark", spark_driver_memory="6G").config().spark_driver_memory == "6g"
+
+
+def test_a_run_without_java_stops_at_its_start_when_spark_is_chosen(monkeypatch):
+    from dagster import build_init_resource_context
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with pytest.raises(SettingError, match="DTSEN_LINKAGE_BACKEND=spark needs .*Java 17"):
+        LinkageSettings(backend="spark").setup_for_execution(build_init_resource_context())
+    LinkageSettings().setup_for_execution(build_init_resource_context())  # DuckDB needs neither
