@@ -176,7 +176,7 @@ def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource,
     if label_rows:
         append_table(engine, pd.DataFrame(label_rows), "linkage", "evaluation")
     charts = save_charts(run.linker, run_folder / "charts")
-    close_linker(run.linker)  # its in-memory DuckDB, before the tables are written and the next steps run
+    close_linker(run.linker)  # its DuckDB or local Spark, before the tables are written and the next steps run
     replace_table(engine, run.pairs.rename(columns={"unique_id_l": "record_id_l", "unique_id_r": "record_id_r"}),
                   "linkage", "person_pairs")
     replace_table(engine, run.clusters.rename(columns={"unique_id": "record_id"}), "linkage", "person_cluster")

@@ -17,7 +17,10 @@ from __future__ import annotations
 
 import contextlib
 import datetime as dt
+import importlib.util
 import os
+import re
+import shutil
 import types
 import typing
 from collections.abc import Iterator
@@ -36,6 +39,7 @@ from dtsen_pipeline.domain.regions import DEFAULT_SCOPE
 from dtsen_pipeline.golden.churn import MAX_ID_CHURN
 from dtsen_pipeline.ingest.retention import DEFAULT_RETENTION_DAYS, RawRetention
 from dtsen_pipeline.ingest.runner import DEFAULT_WORKERS
+from dtsen_pipeline.linkage.backend import BACKENDS, SPARK
 from dtsen_pipeline.linkage.model import LinkageConfig
 from dtsen_pipeline.preflight import check_warehouse, check_writable
 from dtsen_pipeline.publish.config import (
@@ -281,8 +285,15 @@ class LinkageSettings(ConfigurableResource):
     review_cap_per_kecamatan: int = setting("DTSEN_REVIEW_CAP_PER_KECAMATAN", _LINKAGE.review_cap_per_kecamatan,
                                             "pairs per kecamatan in one month's duplicate-review files, highest "
                                             "impact first; the rest wait for later months")
+    backend: str = setting("DTSEN_LINKAGE_BACKEND", _LINKAGE.backend,
+                           "where Splink runs: `duckdb` (in-process) or `spark` (local Spark in the linkage step; "
+                           "needs the `spark` extra and a Java 17+ runtime). Both score with the same model "
+                           "(docs/linkage.md, Spark backend)")
     memory_limit: str = setting("DTSEN_LINKAGE_MEMORY_LIMIT", _LINKAGE.memory_limit,
                                 "memory cap of Splink's in-process DuckDB (it spills to the temp folder beyond it)")
+    spark_driver_memory: str = setting("DTSEN_LINKAGE_SPARK_DRIVER_MEMORY", _LINKAGE.spark_driver_memory,
+                                       "heap of the local Spark driver on the `spark` backend (JVM size: `4g`, "
+                                       "`6144m`); Spark spills to the temp folder beyond it")
     retrain: bool = setting("DTSEN_LINKAGE_RETRAIN", _LINKAGE.retrain,
                             "`1` (or `true`, `yes`): every run trains a candidate linkage model (promoted only if "
                             "no worse on clerical labels); the `retrain_and_refresh` job does it for one run",
@@ -295,10 +306,29 @@ class LinkageSettings(ConfigurableResource):
                                            "above this share of new, changed or removed person records a night "
                                            "rebuilds every pair")
 
+    def setup_for_execution(self, context: InitResourceContext) -> None:
+        """At the run's start, not in the linkage step an hour later: the settings hold, and the
+        Spark backend has pyspark and a Java runtime (pyspark finds `java` on PATH or in JAVA_HOME)."""
+        config = self.config()
+        if config.backend == SPARK:
+            missing = [what for what, there in (
+                ("pyspark (install the `spark` extra)", importlib.util.find_spec("pyspark") is not None),
+                ("a Java 17+ runtime (`java` on PATH or JAVA_HOME)",
+                 bool(shutil.which("java") or os.environ.get("JAVA_HOME")))) if not there]
+            if missing:
+                raise SettingError(f"DTSEN_LINKAGE_BACKEND=spark needs {' and '.join(missing)}")
+
     def config(self) -> LinkageConfig:
+        if self.backend not in BACKENDS:
+            raise SettingError(f"DTSEN_LINKAGE_BACKEND must be one of {', '.join(BACKENDS)}, got {self.backend!r}")
+        if not re.fullmatch(r"[0-9]+[kmgt]", self.spark_driver_memory.strip().lower()):
+            raise SettingError("DTSEN_LINKAGE_SPARK_DRIVER_MEMORY must be a JVM size such as 4g or 6144m, "
+                               f"got {self.spark_driver_memory!r}")
         return LinkageConfig(predict_threshold=self.predict_threshold, cluster_threshold=self.cluster_threshold,
                              review_upper=self.review_upper, seed=self.seed, retrain=self.retrain,
-                             memory_limit=self.memory_limit, review_cap_per_kecamatan=self.review_cap_per_kecamatan,
+                             backend=self.backend, memory_limit=self.memory_limit,
+                             spark_driver_memory=self.spark_driver_memory.strip().lower(),
+                             review_cap_per_kecamatan=self.review_cap_per_kecamatan,
                              full_rebuild=self.full_rebuild, incremental_max_share=self.incremental_max_share)
 
 

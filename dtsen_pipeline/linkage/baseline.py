@@ -2,18 +2,16 @@
 
 Raw-ish fields (first and last name token without folding, birth date, NIK with edit-distance
 levels, sex, village), the blocking rules and training steps of Splink's own examples, and
-plain connected components. Not used by the pipeline.
+plain connected components. Not used by the pipeline. Runs on either backend (linkage.backend).
 """
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
-import duckdb
 import pandas as pd
 import splink.comparison_library as cl
-from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink import Linker, SettingsCreator, block_on
+
+from dtsen_pipeline.linkage.backend import DUCKDB, open_session
 
 
 def plain_input(staged: pd.DataFrame) -> pd.DataFrame:
@@ -29,11 +27,18 @@ def plain_input(staged: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def plain_splink_clusters(staged: pd.DataFrame, threshold: float = 0.9, seed: int = 1) -> pd.DataFrame:
+def plain_splink_clusters(staged: pd.DataFrame, threshold: float = 0.9, seed: int = 1,
+                          backend: str = DUCKDB) -> pd.DataFrame:
     records = plain_input(staged)
-    db_api = DuckDBAPI(connection=duckdb.connect(":memory:", config={
-        "memory_limit": "5GB", "temp_directory": str(Path(tempfile.gettempdir()) / "dtsen_baseline_spill")}))
-    table = db_api.register(records, dataset_display_name="plain")
+    session = open_session(backend, memory_limit="5GB")
+    try:
+        return _plain_clusters(session, records, threshold, seed)
+    finally:
+        session.close()
+
+
+def _plain_clusters(session, records: pd.DataFrame, threshold: float, seed: int) -> pd.DataFrame:
+    table = session.db_api.register(session.native(records), dataset_display_name="plain")
     settings = SettingsCreator(
         link_type="dedupe_only",
         # Splink's tutorial style (a name with the birth date, names with the place) plus NIK. The

@@ -1,36 +1,42 @@
 """The Splink model for Indonesian person records: settings, training, prediction, clustering.
 
 Settings are dialect-agnostic (custom SQL levels declare DuckDB as their base dialect and Splink
-transpiles them), so the same model runs on Splink's DuckDB backend here and on its Spark
-backend at national scale. Training is seeded; the trained model is saved as JSON.
+transpiles them), so the same model runs on Splink's DuckDB backend (default) and on its Spark
+backend (`DTSEN_LINKAGE_BACKEND=spark`, linkage.backend). A saved model holds SQL of the dialect it
+was trained in: `model_for_dialect` gives it another backend's SQL. Training is seeded; the
+trained model is saved as JSON.
 """
 
 from __future__ import annotations
 
 import json
 import logging
-import tempfile
 import weakref
 from collections.abc import Collection
 from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
 
-import duckdb
 import pandas as pd
 import splink.comparison_level_library as cll
 import splink.comparison_library as cl
-from splink import DuckDBAPI, Linker, SettingsCreator, block_on
+from splink import Linker, SettingsCreator, block_on
 from splink.blocking_rule_library import And, CustomRule
 from splink.internals.blocking_rule_creator import BlockingRuleCreator
 from splink.internals.splink_dataframe import SplinkDataFrame
 
-from dtsen_pipeline.frames import arrow_to_pandas
+from dtsen_pipeline.linkage.backend import (
+    DEFAULT_MEMORY_LIMIT,
+    DEFAULT_SPARK_DRIVER_MEMORY,
+    DUCKDB,
+    Session,
+    check_backend,
+    open_session,
+)
 
 logging.getLogger("splink").setLevel(logging.WARNING)
 
 BASE_DIALECT = "duckdb"
-DEFAULT_MEMORY_LIMIT = "3GB"
 
 
 # Bump when comparisons, blocking or training change: saved models say which version made them.
@@ -54,8 +60,12 @@ class LinkageConfig:
     deterministic_recall: float = 0.8
     # Every run trains a candidate model (promoted only if no worse on the clerical labels).
     retrain: bool = False
+    # Where Splink runs (linkage.backend): `duckdb` or `spark`.
+    backend: str = DUCKDB
     # Splink's in-process DuckDB spills to disk beyond this (`new_linker`).
     memory_limit: str = DEFAULT_MEMORY_LIMIT
+    # The local Spark driver's memory (its JVM heap), on the Spark backend.
+    spark_driver_memory: str = DEFAULT_SPARK_DRIVER_MEMORY
     # Score every candidate pair tonight, not only those of new and changed records (linkage.incremental).
     full_rebuild: bool = False
     # Above this share of new, changed or removed records a night rebuilds every pair.
@@ -347,35 +357,85 @@ class LinkageRun:
     refused_edges: pd.DataFrame | None = None
 
 
-# The DuckDB connection and input table of each Linker made here (see `score_pairs`).
-_SESSIONS: weakref.WeakKeyDictionary[Linker, tuple[duckdb.DuckDBPyConnection, DuckDBAPI, str]] = (
-    weakref.WeakKeyDictionary())
+# The backend session and input table of each Linker made here (see `score_pairs`).
+_SESSIONS: weakref.WeakKeyDictionary[Linker, tuple[Session, str]] = weakref.WeakKeyDictionary()
 _PAIR_TABLES = count()
+
+_LEVEL_SQL = "sql_condition"
+
+
+def model_for_dialect(model: dict, dialect: str) -> dict:
+    """A saved model (Splink JSON of `settings()` trained in any backend) with the SQL of
+    `dialect`: each comparison level's and blocking rule's SQL is this code's own in that dialect,
+    every parameter the saved model's. A model whose SQL is not this code's in the dialect it was
+    saved in (another MODEL_VERSION, an edited file) is refused rather than guessed at."""
+    source = model.get("sql_dialect", BASE_DIALECT)
+    if source == dialect:
+        return model
+    made, wanted = (settings().create_settings_dict(d) for d in (source, dialect))
+    out = json.loads(json.dumps(model))
+    out["sql_dialect"] = dialect
+    saved_rules = [r["blocking_rule"] if isinstance(r, dict) else r
+                   for r in model["blocking_rules_to_generate_predictions"]]
+    if saved_rules != [r["blocking_rule"] for r in made["blocking_rules_to_generate_predictions"]]:
+        raise ValueError(f"the model's blocking rules are not this code's (model version {MODEL_VERSION}): "
+                         f"it cannot be translated from {source} to {dialect}")
+    out["blocking_rules_to_generate_predictions"] = wanted["blocking_rules_to_generate_predictions"]
+    if len(model["comparisons"]) != len(made["comparisons"]):
+        raise ValueError(f"the model's comparisons are not this code's (model version {MODEL_VERSION})")
+    for saved, mine, theirs in zip(out["comparisons"], made["comparisons"], wanted["comparisons"], strict=True):
+        levels = saved["comparison_levels"]
+        if (saved["output_column_name"] != mine["output_column_name"]
+                or [lv[_LEVEL_SQL] for lv in levels] != [lv[_LEVEL_SQL] for lv in mine["comparison_levels"]]):
+            raise ValueError(f"comparison {saved['output_column_name']!r} of the model is not this code's "
+                             f"(model version {MODEL_VERSION}): it cannot be translated from {source} to {dialect}")
+        for level, target in zip(levels, theirs["comparison_levels"], strict=True):
+            level[_LEVEL_SQL] = target[_LEVEL_SQL]
+    return out
 
 
 def new_linker(records: pd.DataFrame, settings_or_model: SettingsCreator | dict | str,
-               memory_limit: str = DEFAULT_MEMORY_LIMIT) -> Linker:
-    """A Linker on its own in-memory DuckDB (never the warehouse file: DuckDB allows one writer).
+               config: LinkageConfig | None = None) -> Linker:
+    """A Linker on its own backend session (`config.backend`: an in-memory DuckDB, never the
+    warehouse file, or the process's local Spark; linkage.backend). A saved model (dict) gets the
+    backend's SQL (`model_for_dialect`).
 
     The memory limit (`LinkageConfig.memory_limit`, DTSEN_LINKAGE_MEMORY_LIMIT) makes DuckDB spill
     to disk rather than let a regency-sized prediction take the machine's memory.
     """
-    spill = Path(tempfile.gettempdir()) / "dtsen_linkage_spill"
-    connection = duckdb.connect(":memory:", config={"memory_limit": memory_limit, "temp_directory": str(spill)})
-    db_api = DuckDBAPI(connection=connection)
-    table = db_api.register(records, dataset_display_name="persons")
-    linker = Linker(table, settings_or_model, log_level=None)
-    _SESSIONS[linker] = (connection, db_api, table.physical_name)
+    config = config or LinkageConfig()
+    session = open_session(check_backend(config.backend), config.memory_limit, config.spark_driver_memory)
+    try:
+        if isinstance(settings_or_model, dict):
+            settings_or_model = model_for_dialect(settings_or_model, session.dialect)
+        table = session.register_records(records)
+        linker = Linker(table, settings_or_model, log_level=None)
+    except BaseException:
+        session.close()
+        raise
+    _SESSIONS[linker] = (session, table.physical_name)
     return linker
 
 
 def close_linker(linker: Linker) -> None:
-    """Close the linker's in-memory DuckDB now: its records and predictions (gigabytes at regency
+    """Close the linker's backend session now: its records and predictions (gigabytes at regency
     scale) would otherwise stay until the garbage collector finds the linker, after the next steps
-    have started. The linker cannot score again."""
+    have started. On Spark, the local Spark stops with the last linker closed. The linker cannot
+    score again."""
     session = _SESSIONS.pop(linker, None)
     if session is not None:
         session[0].close()
+
+
+def linker_session(linker: Linker) -> Session:
+    """The backend session of a linker made by `new_linker`."""
+    return _SESSIONS[linker][0]
+
+
+def as_backend_table(linker: Linker, frame: pd.DataFrame):
+    """`frame` as the linker's backend takes it in `register_table` (a Spark DataFrame on Spark)."""
+    session = _SESSIONS.get(linker)
+    return session[0].native(frame) if session is not None else frame
 
 
 def blocked_pairs_sql(rules: list[str], table: str, touched: str | None = None) -> str:
@@ -398,14 +458,15 @@ def blocked_pairs_sql(rules: list[str], table: str, touched: str | None = None) 
         only = f"(SELECT * FROM {table} WHERE unique_id IN (SELECT unique_id FROM {touched}))"
         joins = [part for i, rule in enumerate(rules) for part in (select(only, table, i, rule),
                                                                   select(table, only, i, rule))]
-    return (f"SELECT CAST(min(rule) AS VARCHAR) AS match_key, join_key_l, join_key_r "
+    # STRING: DuckDB's alias of VARCHAR, Spark's string type; the rules are in the backend's dialect.
+    return (f"SELECT CAST(min(rule) AS STRING) AS match_key, join_key_l, join_key_r "
             f"FROM ({' UNION ALL '.join(joins)}) AS candidates GROUP BY join_key_l, join_key_r")
 
 
 def register_blocked_pairs(linker: Linker, touched: Collection[str] | None = None) -> SplinkDataFrame:
     """Compute the model's candidate pairs once and register them for `predict`; with `touched`
     (record ids), only the pairs that have one of them on a side."""
-    connection, db_api, table = _SESSIONS[linker]
+    session, table = _SESSIONS[linker]
     model = linker.misc.save_model_to_json()
     rules = [rule["blocking_rule"] for rule in model["blocking_rules_to_generate_predictions"]]
     number = next(_PAIR_TABLES)
@@ -413,11 +474,9 @@ def register_blocked_pairs(linker: Linker, touched: Collection[str] | None = Non
     touched_table = None
     if touched is not None:
         touched_table = f"dtsen_touched_{number}"
-        connection.register(f"{touched_table}_frame", pd.DataFrame({"unique_id": pd.Series(sorted(touched), dtype="str")}))
-        connection.execute(f"CREATE TABLE {touched_table} AS SELECT unique_id FROM {touched_table}_frame").fetchall()
-        connection.unregister(f"{touched_table}_frame")
-    connection.execute(f"CREATE TABLE {name} AS {blocked_pairs_sql(rules, table, touched_table)}").fetchall()
-    pairs = db_api.register(name, table_name=name)
+        session.create_id_table(touched_table, touched)
+    session.create_table(name, blocked_pairs_sql(rules, table, touched_table))
+    pairs = session.db_api.register(name, table_name=name)
     linker.table_management.register_blocked_pairs_for_predict(pairs)
     return pairs
 
@@ -436,15 +495,15 @@ def score_pairs(linker: Linker, config: LinkageConfig, touched: Collection[str] 
     """Scored pairs above the predict threshold: ids, weight, probability and comparison levels;
     with `touched`, only the pairs that have one of those records on a side (linkage.incremental).
 
-    Only these columns leave DuckDB: converting Splink's full prediction table (every compared
-    value twice) to pandas would cost several GB at regency scale.
+    Only these columns leave the backend (DuckDB or Spark) for pandas, where the guarded
+    clustering runs: converting Splink's full prediction table (every compared value twice) would
+    cost several GB at regency scale.
     """
     register_blocked_pairs(linker, touched)
     predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold)
-    relation = predictions.as_duckdbpyrelation()
-    gammas = [c for c in relation.columns if c.startswith("gamma_")]
+    gammas = [c.unquote().name for c in predictions.columns if c.unquote().name.startswith("gamma_")]
     columns = ["unique_id_l", "unique_id_r", "match_weight", "match_probability", *gammas]
-    return arrow_to_pandas(relation.select(", ".join(f'"{c}"' for c in columns)).to_arrow_table())
+    return _SESSIONS[linker][0].to_pandas(predictions, columns)
 
 
 def save_model(linker: Linker, path: Path, config: LinkageConfig) -> Path:
@@ -456,9 +515,10 @@ def save_model(linker: Linker, path: Path, config: LinkageConfig) -> Path:
     return path
 
 
-def load_model(records: pd.DataFrame, path: Path, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> Linker:
-    """A Linker over `records` with a previously trained model (no retraining)."""
-    return new_linker(records, json.loads(path.read_text()), memory_limit)
+def load_model(records: pd.DataFrame, path: Path, config: LinkageConfig | None = None) -> Linker:
+    """A Linker over `records` with a previously trained model (no retraining), on `config.backend`
+    whichever backend trained it."""
+    return new_linker(records, json.loads(path.read_text()), config)
 
 
 def save_charts(linker: Linker, folder: Path) -> dict[str, Path]:

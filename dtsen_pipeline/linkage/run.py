@@ -29,6 +29,7 @@ from dtsen_pipeline.linkage.model import (
     MODEL_VERSION,
     LinkageConfig,
     LinkageRun,
+    close_linker,
     load_model,
     new_linker,
     save_model,
@@ -50,7 +51,7 @@ EMPTY_LINKS = pd.DataFrame({"unique_id_l": pd.Series(dtype="str"), "unique_id_r"
 
 def train_model(records: pd.DataFrame, model_path: Path, config: LinkageConfig) -> Linker:
     """A Linker over `records` with a freshly trained (seeded) model, saved as JSON at `model_path`."""
-    linker = new_linker(records, settings(), config.memory_limit)
+    linker = new_linker(records, settings(), config)
     train(linker, config, len(records))
     save_model(linker, model_path, config)
     return linker
@@ -178,7 +179,7 @@ def governed_linkage(
     threshold = config.cluster_threshold
     start = time.perf_counter()
     if reason is None:
-        linker = load_model(records, promoted.path, config.memory_limit)
+        linker = load_model(records, promoted.path, config)
         scores = score_labels(linker, labels, threshold)
         timings = {"load_seconds": round(time.perf_counter() - start, 2)}
         progress(f"linkage load: promoted model of run {promoted.run_id} loaded over {len(records):,} records "
@@ -199,7 +200,7 @@ def governed_linkage(
     candidate_scores = score_labels(candidate, labels, threshold)
     incumbent, incumbent_scores = None, None
     if promoted is not None and promoted.usable():
-        incumbent = load_model(records, promoted.path, config.memory_limit)
+        incumbent = load_model(records, promoted.path, config)
         incumbent_scores = score_labels(incumbent, labels, threshold)
     promote, why = promotion(candidate_scores, incumbent_scores, promoted)
     if promote:
@@ -207,6 +208,9 @@ def governed_linkage(
         linker, scores = candidate, candidate_scores
     else:  # promotion() keeps the promoted model only when it is usable, so it was loaded above
         linker, scores = incumbent, incumbent_scores
+    for other in (candidate, incumbent):  # the model not kept: its DuckDB (or share of the local Spark) goes now
+        if other is not None and other is not linker:
+            close_linker(other)
     night = Plan("a model was trained tonight", records=len(records))
     progress(f"linkage night: {night.describe()}")
     run = link(linker, records, promoted.path, config, None, must_link, cannot_link, timings, progress, night)

@@ -108,7 +108,7 @@ def test_namesakes_with_known_nik_far_apart_are_no_candidates_but_a_record_witho
 def test_a_closed_linker_lets_its_duckdb_go():
     """close_linker ends the linker's in-memory DuckDB (records and predictions) at once."""
     linker = new_linker(_with_mover(_population(200, 5, seed=4)), settings())
-    connection = _SESSIONS[linker][0]
+    connection = _SESSIONS[linker][0].connection
     assert connection.execute("SELECT 1").fetchone() == (1,)
     close_linker(linker)
     assert linker not in _SESSIONS

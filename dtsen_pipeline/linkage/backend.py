@@ -1,0 +1,277 @@
+"""Where Splink runs: an in-process DuckDB (default) or a local Spark (`DTSEN_LINKAGE_BACKEND`).
+
+A `Session` owns the Splink database API of one Linker and the few things the model does
+outside Splink's own SQL (`model.register_blocked_pairs`, `model.score_pairs`): run a
+`CREATE TABLE ... AS` in the backend, register a small frame, hand a table's chosen columns to
+pandas. Both backends run the same settings and the same trained model (`model.model_for_dialect`
+translates a saved model's SQL to the backend's dialect).
+
+Spark runs in local mode inside the step (`local[2]`, the driver memory from
+DTSEN_LINKAGE_SPARK_DRIVER_MEMORY), with Splink's similarity UDF jar from the installed wheel on
+its classpath (no download), no web UI, and its scratch files (shuffle spill, Splink's parquet
+checkpoints of intermediate tables: record values) in one private folder under the temp folder,
+removed when the session stops. One SparkSession serves every Linker of the process; it stops
+when the last of them is closed (`close`) or when the process ends.
+"""
+
+from __future__ import annotations
+
+import atexit
+import logging
+import os
+import shutil
+import stat
+import tempfile
+import threading
+import weakref
+from collections.abc import Collection
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+import pyarrow as pa
+
+from dtsen_pipeline.frames import arrow_to_pandas
+
+DUCKDB, SPARK = "duckdb", "spark"
+BACKENDS = (DUCKDB, SPARK)
+DEFAULT_MEMORY_LIMIT = "3GB"
+DEFAULT_SPARK_DRIVER_MEMORY = "4g"
+SPARK_CORES = 2
+# Shuffle partitions of a local run: Spark's default (200) makes hundreds of tiny tasks on 2 cores;
+# measured on the test sample (8,440 records), predict took 25 s with 8 and 15 s with 4.
+SPARK_SHUFFLE_PARTITIONS = 2 * SPARK_CORES
+
+logger = logging.getLogger(__name__)
+
+
+class BackendError(RuntimeError):
+    """The chosen backend cannot run here (unknown name, pyspark or Java missing); says which setting."""
+
+
+def check_backend(name: str) -> str:
+    """`name` if it is a backend, else a BackendError naming the setting."""
+    if name not in BACKENDS:
+        raise BackendError(f"DTSEN_LINKAGE_BACKEND must be one of {', '.join(BACKENDS)}, got {name!r}")
+    return name
+
+
+class Session:
+    """One Linker's place in a backend (see the module docstring)."""
+
+    dialect: str
+    db_api: Any
+
+    def register_records(self, records: pd.DataFrame):
+        """The records as Splink's input table (a SplinkDataFrame)."""
+        raise NotImplementedError
+
+    def create_table(self, name: str, select_sql: str) -> None:
+        raise NotImplementedError
+
+    def create_id_table(self, name: str, ids: Collection[str]) -> None:
+        """A one-column table `unique_id` of `ids`."""
+        raise NotImplementedError
+
+    def native(self, frame: pd.DataFrame) -> Any:
+        """`frame` as Splink's `register_table` takes it on this backend."""
+        return frame
+
+    def to_pandas(self, table, columns: list[str]) -> pd.DataFrame:
+        """`columns` of a SplinkDataFrame, in pandas (the rest stays in the backend)."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        raise NotImplementedError
+
+
+class DuckDBSession(Session):
+    """A private in-memory DuckDB (never the warehouse file: DuckDB allows one writer) that spills
+    to the temp folder beyond `memory_limit` (DTSEN_LINKAGE_MEMORY_LIMIT)."""
+
+    dialect = DUCKDB
+
+    def __init__(self, memory_limit: str = DEFAULT_MEMORY_LIMIT) -> None:
+        import duckdb
+        from splink import DuckDBAPI
+
+        spill = Path(tempfile.gettempdir()) / "dtsen_linkage_spill"
+        self.connection = duckdb.connect(":memory:", config={"memory_limit": memory_limit,
+                                                            "temp_directory": str(spill)})
+        self.db_api = DuckDBAPI(connection=self.connection)
+
+    def register_records(self, records: pd.DataFrame):
+        return self.db_api.register(records, dataset_display_name="persons")
+
+    def create_table(self, name: str, select_sql: str) -> None:
+        self.connection.execute(f"CREATE TABLE {name} AS {select_sql}").fetchall()
+
+    def create_id_table(self, name: str, ids: Collection[str]) -> None:
+        self.connection.register(f"{name}_frame", _id_frame(ids))
+        self.connection.execute(f"CREATE TABLE {name} AS SELECT unique_id FROM {name}_frame").fetchall()
+        self.connection.unregister(f"{name}_frame")
+
+    def to_pandas(self, table, columns: list[str]) -> pd.DataFrame:
+        relation = table.as_duckdbpyrelation()
+        return arrow_to_pandas(relation.select(", ".join(f'"{c}"' for c in columns)).to_arrow_table())
+
+    def close(self) -> None:
+        self.connection.close()
+
+
+def _id_frame(ids: Collection[str]) -> pd.DataFrame:
+    return pd.DataFrame({"unique_id": pd.Series(sorted(ids), dtype="str")})
+
+
+class SparkSplinkSession(Session):
+    """A Linker's tables in the process's local Spark (`_LocalSpark`)."""
+
+    dialect = SPARK
+
+    def __init__(self, driver_memory: str = DEFAULT_SPARK_DRIVER_MEMORY) -> None:
+        self.views: list[str] = []
+        self.cached: list[Any] = []
+        self.spark = _LOCAL.acquire(self, driver_memory)  # first: says so when pyspark or Java is missing
+        from splink.backends.spark import SparkAPI
+
+        # Splink's default lineage break for Spark: each intermediate table written as parquet to
+        # the checkpoint folder and read back (a plan that grows through EM iterations stays short).
+        self.db_api = SparkAPI(spark_session=self.spark, break_lineage_method="parquet",
+                               num_partitions_on_repartition=SPARK_SHUFFLE_PARTITIONS // 2)
+
+    def _frame(self, table: pa.Table):
+        return self.spark.createDataFrame(table)
+
+    def native(self, frame: pd.DataFrame) -> Any:
+        return self._frame(pa.Table.from_pandas(frame, preserve_index=False))
+
+    def register_records(self, records: pd.DataFrame):
+        # Through Arrow with each column's type (a column null on every row keeps it): Splink's
+        # pandas path would let Spark infer types from the values. Cached once: every blocking
+        # join and Splink's term-frequency tables read it.
+        frame = self.native(records).persist()
+        self.cached.append(frame)
+        return self.db_api.register(frame, dataset_display_name="persons")
+
+    def create_table(self, name: str, select_sql: str) -> None:
+        self.spark.sql(select_sql).persist().createOrReplaceTempView(name)
+        self.views.append(name)
+
+    def create_id_table(self, name: str, ids: Collection[str]) -> None:
+        self.native(_id_frame(ids)).createOrReplaceTempView(name)
+        self.views.append(name)
+
+    def to_pandas(self, table, columns: list[str]) -> pd.DataFrame:
+        frame = table.as_spark_dataframe().select(*[f"`{c}`" for c in columns])
+        return arrow_to_pandas(frame.toArrow())
+
+    def close(self) -> None:
+        _LOCAL.release(self)
+
+
+class _LocalSpark:
+    """The process's local SparkSession, shared by the open Spark sessions and stopped with the last."""
+
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.spark = None
+        self.folder: Path | None = None
+        self.users: weakref.WeakSet[SparkSplinkSession] = weakref.WeakSet()
+        self.made: list[Path] = []
+
+    def acquire(self, user: SparkSplinkSession, driver_memory: str):
+        with self.lock:
+            if self.spark is None:
+                self.spark, self.folder = _start_spark(driver_memory)
+                self.made.append(self.folder)
+            self.users.add(user)
+            return self.spark
+
+    def release(self, user: SparkSplinkSession) -> None:
+        with self.lock:
+            if self.spark is None or user not in self.users:
+                return
+            for frame in user.cached:
+                frame.unpersist()
+            for view in user.views:
+                if self.spark.catalog.isCached(view):
+                    self.spark.catalog.uncacheTable(view)
+                self.spark.catalog.dropTempView(view)
+            self.users.discard(user)
+            if not len(self.users):
+                self._stop()
+
+    def stop(self) -> None:
+        """At exit: Spark stopped, and every scratch folder of the process removed again (the JVM,
+        which outlives `spark.stop()`, has been seen to recreate an empty one as it shut down)."""
+        with self.lock:
+            self.users = weakref.WeakSet()
+            self._stop()
+            for folder in self.made:
+                shutil.rmtree(folder, ignore_errors=True)
+
+    def _stop(self) -> None:
+        if self.spark is not None:
+            self.spark.stop()
+            self.spark = None
+        if self.folder is not None:
+            shutil.rmtree(self.folder, ignore_errors=True)
+            self.folder = None
+
+
+_LOCAL = _LocalSpark()
+atexit.register(_LOCAL.stop)
+
+
+def spark_running() -> bool:
+    """Whether this process's local Spark is up (tests: closing the last linker stops it)."""
+    return _LOCAL.spark is not None
+
+
+def _start_spark(driver_memory: str):
+    """A local SparkSession for linkage, and its private scratch folder."""
+    try:
+        import pyspark
+        from pyspark.sql import SparkSession as PySparkSession
+        from splink.backends.spark import similarity_jar_location
+    except ImportError:
+        raise BackendError("DTSEN_LINKAGE_BACKEND=spark needs pyspark: install the `spark` extra "
+                           "(pip install -c constraints.txt -e '.[spark]')") from None
+    folder = Path(tempfile.mkdtemp(prefix="dtsen_spark_"))  # mode 700: intermediate tables hold records
+    os.chmod(folder, stat.S_IRWXU)
+    jar = similarity_jar_location()
+    builder = (PySparkSession.builder.master(f"local[{SPARK_CORES}]").appName("dtsen-linkage")
+               .config("spark.driver.memory", driver_memory)
+               .config("spark.jars", jar)
+               .config("spark.sql.shuffle.partitions", str(SPARK_SHUFFLE_PARTITIONS))
+               .config("spark.default.parallelism", str(SPARK_CORES))
+               .config("spark.local.dir", str(folder / "local"))
+               .config("spark.sql.warehouse.dir", str(folder / "warehouse"))
+               .config("spark.driver.host", "127.0.0.1")
+               .config("spark.driver.bindAddress", "127.0.0.1")
+               .config("spark.ui.enabled", "false")  # it would show plans and data on a port
+               .config("spark.ui.showConsoleProgress", "false")
+               .config("spark.sql.session.timeZone", "UTC")
+               .config("spark.sql.execution.arrow.pyspark.enabled", "true")
+               .config("spark.driver.extraJavaOptions", f"-Djava.io.tmpdir={folder}"))
+    try:
+        spark = builder.getOrCreate()
+    except Exception as exc:
+        shutil.rmtree(folder, ignore_errors=True)
+        if shutil.which("java") is None:  # pyspark also looks in JAVA_HOME; without either it cannot start
+            raise BackendError("DTSEN_LINKAGE_BACKEND=spark needs a Java 17+ runtime (`java` on PATH or "
+                               "JAVA_HOME); on Debian: apt-get install openjdk-17-jre-headless") from exc
+        raise
+    spark.sparkContext.setLogLevel("ERROR")
+    spark.sparkContext.setCheckpointDir(str(folder / "checkpoints"))
+    logger.info("linkage backend: local Spark %s (%d cores, driver memory %s)", pyspark.__version__,
+                SPARK_CORES, driver_memory)
+    return spark, folder
+
+
+def open_session(backend: str = DUCKDB, memory_limit: str = DEFAULT_MEMORY_LIMIT,
+                 spark_driver_memory: str = DEFAULT_SPARK_DRIVER_MEMORY) -> Session:
+    """A Session on `backend` (`DuckDBSession` or `SparkSplinkSession`)."""
+    if check_backend(backend) == SPARK:
+        return SparkSplinkSession(spark_driver_memory)
+    return DuckDBSession(memory_limit)

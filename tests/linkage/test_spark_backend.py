@@ -1,0 +1,150 @@
+"""Splink on Spark (DTSEN_LINKAGE_BACKEND=spark): the same model, on the session sample's staged
+records, gives DuckDB's scored pairs and clusters; a model trained on either backend loads on the
+other; the local Spark stops with the last linker closed.
+
+Spark runs for real (local mode, Splink's similarity jar). Without pyspark or Java these tests
+skip, saying so, when CI is unset; under CI they fail (`.ci/run` installs Java, `make install` the
+`spark` extra)."""
+
+import importlib.util
+import json
+import logging
+import os
+import shutil
+import time
+
+import pandas as pd
+import pytest
+
+from dtsen_pipeline.ingest.feeds import load_feed_specs, person_feeds
+from dtsen_pipeline.linkage.backend import SPARK, spark_running
+from dtsen_pipeline.linkage.evaluate import pairwise_scores
+from dtsen_pipeline.linkage.model import (
+    LinkageConfig,
+    close_linker,
+    load_model,
+    model_for_dialect,
+    new_linker,
+    save_model,
+    settings,
+    train,
+)
+from dtsen_pipeline.linkage.prepare import STAGED_COLUMNS, linkage_input
+from dtsen_pipeline.linkage.run import link, train_model
+from dtsen_pipeline.resources import LinkageSettings, SettingError
+from dtsen_pipeline.warehouse import read_columns
+
+KEY = ["unique_id_l", "unique_id_r"]
+LOG = logging.getLogger(__name__)  # the measured figures: pytest --log-cli-level=INFO shows them
+
+
+@pytest.fixture(scope="module")
+def spark_ready():
+    missing = [what for what, ok in (("pyspark (the `spark` extra)", importlib.util.find_spec("pyspark") is not None),
+                                     ("a Java runtime (`java`)", shutil.which("java") is not None)) if not ok]
+    if missing:
+        message = f"Splink's Spark backend needs {' and '.join(missing)}"
+        if os.environ.get("CI"):
+            pytest.fail(message + " (CI is set: the Spark backend is required)")
+        pytest.skip(message + " (skipped because CI is unset)")
+
+
+@pytest.fixture(scope="module")
+def records(engine) -> pd.DataFrame:
+    staged = pd.concat([read_columns(engine, "staging", feed, STAGED_COLUMNS)
+                        for feed in person_feeds(load_feed_specs())], ignore_index=True)
+    return linkage_input(staged)
+
+
+def test_spark_and_duckdb_give_the_same_pairs_and_clusters(spark_ready, records, tmp_path):
+    duckdb_config, spark_config = LinkageConfig(), LinkageConfig(backend=SPARK)
+    model_path = tmp_path / "model.json"
+    close_linker(train_model(records, model_path, duckdb_config))  # the promoted model, trained on DuckDB
+
+    start = time.perf_counter()
+    on_duckdb = link(load_model(records, model_path, duckdb_config), records, model_path, duckdb_config)
+    duckdb_seconds = time.perf_counter() - start
+    start = time.perf_counter()
+    on_spark = link(load_model(records, model_path, spark_config), records, model_path, spark_config)
+    spark_seconds = time.perf_counter() - start
+    close_linker(on_duckdb.linker)
+    close_linker(on_spark.linker)
+    assert not spark_running()  # the last linker closed stops the local Spark
+
+    # The same candidate pairs above the predict threshold, scored alike.
+    both = on_duckdb.pairs.merge(on_spark.pairs, on=KEY, suffixes=("_duckdb", "_spark"))
+    assert len(on_duckdb.pairs) > 1_000
+    assert len(both) >= 0.999 * max(len(on_duckdb.pairs), len(on_spark.pairs))
+    difference = (both["match_probability_duckdb"] - both["match_probability_spark"]).abs()
+    assert (difference < 1e-6).mean() >= 0.999 and difference.max() < 0.05
+    gammas = [c for c in on_duckdb.pairs.columns if c.startswith("gamma_")]
+    same_levels = pd.concat([both[f"{g}_duckdb"] == both[f"{g}_spark"] for g in gammas], axis=1).all(axis=1)
+    assert same_levels.mean() >= 0.999
+
+    # The same clusters: pairwise agreement of Spark's clusters with DuckDB's.
+    reference = on_duckdb.clusters.rename(columns={"unique_id": "record_id", "cluster_id": "person_key"})
+    agreement = pairwise_scores(on_spark.clusters.rename(columns={"unique_id": "record_id"}), reference)
+    assert agreement.records == len(records)
+    assert agreement.precision >= 0.999 and agreement.recall >= 0.999
+    LOG.info(f"{len(records):,} records, {len(on_duckdb.pairs):,} / {len(on_spark.pairs):,} pairs (DuckDB / Spark), "
+          f"{len(both):,} in both, largest probability difference {difference.max():.2e}, levels equal on "
+          f"{same_levels.mean():.5f}; cluster agreement precision {agreement.precision:.5f} recall "
+          f"{agreement.recall:.5f}; link {duckdb_seconds:.1f} s on DuckDB, {spark_seconds:.1f} s on Spark "
+          f"(with its start)")
+
+
+def test_a_model_trained_on_spark_scores_on_duckdb(spark_ready, records, tmp_path):
+    """Training runs on Spark too; its model (Spark SQL) loads on DuckDB and scores."""
+    sample = records.sample(n=min(len(records), 3_000), random_state=1).reset_index(drop=True)
+    spark_config = LinkageConfig(backend=SPARK)
+    linker = new_linker(sample, settings(), spark_config)
+    try:
+        train(linker, spark_config, len(sample))
+        path = save_model(linker, tmp_path / "spark_model.json", spark_config)
+    finally:
+        close_linker(linker)
+    assert not spark_running()
+    model = json.loads(path.read_text())
+    assert model["sql_dialect"] == "spark"
+    on_duckdb = load_model(sample, path)
+    try:
+        run = link(on_duckdb, sample, path, LinkageConfig())
+    finally:
+        close_linker(on_duckdb)
+    assert len(run.pairs) > 0 and run.stats["clusters"] < len(sample)
+
+
+def test_a_saved_model_gets_each_backends_sql_and_keeps_its_parameters():
+    model = settings().create_settings_dict("duckdb")
+    model["sql_dialect"] = "duckdb"
+    model["comparisons"][1]["comparison_levels"][2]["m_probability"] = 0.123
+    spark = model_for_dialect(model, "spark")
+    assert spark["sql_dialect"] == "spark"
+    name_level = spark["comparisons"][1]["comparison_levels"][2]
+    assert name_level["sql_condition"].startswith("jaro_winkler(") and name_level["m_probability"] == 0.123
+    assert model_for_dialect(spark, "duckdb")["comparisons"] == model["comparisons"]
+    assert model_for_dialect(model, "duckdb") is model
+    changed = json.loads(json.dumps(model))
+    changed["comparisons"][0]["comparison_levels"][1]["sql_condition"] = '"nik_l" <> "nik_r"'
+    with pytest.raises(ValueError, match="not this code's"):
+        model_for_dialect(changed, "spark")
+
+
+@pytest.mark.parametrize(("field", "value", "message"), [
+    ("backend", "postgres", "DTSEN_LINKAGE_BACKEND must be one of duckdb, spark"),
+    ("spark_driver_memory", "lots", "DTSEN_LINKAGE_SPARK_DRIVER_MEMORY must be a JVM size"),
+])
+def test_the_backend_settings_are_checked(field, value, message):
+    with pytest.raises(SettingError, match=message):
+        LinkageSettings(**{field: value}).config()
+    assert LinkageSettings(backend="spark", spark_driver_memory="6G").config().spark_driver_memory == "6g"
+
+
+def test_a_run_without_java_stops_at_its_start_when_spark_is_chosen(monkeypatch):
+    from dagster import build_init_resource_context
+
+    monkeypatch.setattr(shutil, "which", lambda name: None)
+    monkeypatch.delenv("JAVA_HOME", raising=False)
+    with pytest.raises(SettingError, match="DTSEN_LINKAGE_BACKEND=spark needs .*Java 17"):
+        LinkageSettings(backend="spark").setup_for_execution(build_init_resource_context())
+    LinkageSettings().setup_for_execution(build_init_resource_context())  # DuckDB needs neither
