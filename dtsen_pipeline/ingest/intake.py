@@ -221,12 +221,13 @@ def ingest_feed(engine: sa.Engine, landing_dir: Path, spec: FeedSpec, run_id: st
         known = seen.get((relative, delivery_id))
         if known is None:
             new_files.append((path, relative, delivery_id))
-        elif mtime > known.mtime + 1e-3 and delivery_id in loaded_ids:  # the same content sent again
-            again.add(delivery_id)
-            final = [replace(d, mtime=mtime) if d is known else d for d in final]
-        elif mtime > known.mtime + 1e-3:  # sent again after its records were pruned: read it again
-            final = [d for d in final if d is not known]
-            new_files.append((path, relative, delivery_id))
+        elif mtime > known.mtime + 1e-3:  # the same content sent again: it arrives anew
+            if delivery_id in loaded_ids:
+                again.add(delivery_id)
+                final = [replace(d, mtime=mtime) if d is known else d for d in final]
+            else:  # its records were pruned (raw retention): read it again
+                final = [d for d in final if d is not known]
+                new_files.append((path, relative, delivery_id))
     loaded = {d.delivery_id: d for d in final if d.status == ACCEPTED}
     reads = _read_new_files(landing_dir, spec, new_files, set(loaded))
 

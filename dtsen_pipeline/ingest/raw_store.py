@@ -191,13 +191,17 @@ def remove_deliveries(engine: sa.Engine, spec: FeedSpec, registry: list[Delivery
     returns the records removed. After a hold-back (`deliveries.hold_back`): a held-back file still
     in the landing folder is read again next run, as a rejected one is, and must not be there
     twice. After the raw retention (`ingest.retention`): the records of long-superseded deliveries."""
-    listed = ", ".join("'" + d.replace("'", "''") + "'" for d in sorted(delivery_ids)) or "NULL"
     with table_transaction(engine) as conn:
-        where = f"FROM {qualified(RAW_SCHEMA, spec.name)} WHERE delivery_id IN ({listed})"
+        where = f"FROM {qualified(RAW_SCHEMA, spec.name)} WHERE delivery_id IN ({_id_list(sorted(delivery_ids))})"
         removed = int(conn.exec_driver_sql(f"SELECT count(*) {where}").scalar_one())  # rowcount: -1 on DuckDB
         conn.exec_driver_sql(f"DELETE {where}")
         _replace_registry(conn, spec.name, registry, now)
     return removed
+
+
+def _id_list(delivery_ids: list[str]) -> str:
+    """Delivery ids as SQL string literals for `IN (...)` (NULL when none: matches nothing)."""
+    return ", ".join("'" + d.replace("'", "''") + "'" for d in delivery_ids) or "NULL"
 
 
 def _in_force_filter(placeholder: str = ":feed") -> str:
@@ -238,8 +242,7 @@ def read_in_force(engine: sa.Engine, spec: FeedSpec, loaded: Mapping[str, pd.Dat
 
 def read_stored(engine: sa.Engine, spec: FeedSpec, delivery_ids: list[str]) -> pd.DataFrame:
     """Records of these deliveries from raw.<feed>, in file and row order."""
-    listed = ", ".join("'" + d.replace("'", "''") + "'" for d in delivery_ids) or "NULL"
-    sql = (f"SELECT * FROM {qualified(RAW_SCHEMA, spec.name)} WHERE delivery_id IN ({listed}) "
+    sql = (f"SELECT * FROM {qualified(RAW_SCHEMA, spec.name)} WHERE delivery_id IN ({_id_list(delivery_ids)}) "
            "ORDER BY source_file, source_row")
     return bulk_query(engine, sql)
 
