@@ -39,8 +39,9 @@ ID_CHANGE_KEY = AssetKey(["identity", "id_change"])
            description="Stops publication when the run would merge, split or drop the ids of more than "
                        "DTSEN_MAX_ID_CHURN (default 5%) of the persons active before it (golden/churn.py).")])
 def person_id(context: AssetExecutionContext, warehouse: WarehouseResource, publication: PublicationSettings):
-    release_freed_memory()  # what linkage freed, before millions of keys are read (dtsen_pipeline.memory)
-    stats = person_identity(warehouse.engine(), context.run_id, PERSON_FEEDS)
+    engine = warehouse.engine()
+    release_freed_memory(engine)  # what linkage freed, before millions of keys are read (dtsen_pipeline.memory)
+    stats = person_identity(engine, context.run_id, PERSON_FEEDS)
     context.log.info(f"person ids: {stats}")
     yield MaterializeResult(metadata={"dagster/table_name": "identity.person_id", "dagster/row_count": stats["groups"],
                                       **stats})
@@ -68,8 +69,9 @@ def person_id(context: AssetExecutionContext, warehouse: WarehouseResource, publ
     can_subset=False,
 )
 def household_id(context: AssetExecutionContext, warehouse: WarehouseResource):
-    release_freed_memory()
-    stats = household_identity(warehouse.engine(), context.run_id, PERSON_FEEDS)
+    engine = warehouse.engine()
+    release_freed_memory(engine)
+    stats = household_identity(engine, context.run_id, PERSON_FEEDS)
     context.log.info(f"household ids: {stats}")
     yield MaterializeResult(asset_key=HOUSEHOLD_ID_KEY, metadata={
         "dagster/table_name": "identity.household_id", "dagster/row_count": stats["groups"], **stats})

@@ -141,8 +141,8 @@ def _evaluate(context, engine, records: pd.DataFrame, clusters: pd.DataFrame,
 )
 def person_linkage(context: AssetExecutionContext, warehouse: WarehouseResource, pipeline: PipelineSettings,
                    linkage: LinkageSettings):
-    release_freed_memory()  # what ingestion and staging freed (dtsen_pipeline.memory)
     engine = warehouse.engine()
+    release_freed_memory(engine)  # what ingestion and staging freed (dtsen_pipeline.memory)
     config = linkage.config()
     start = time.perf_counter()
     staged = pd.concat([read_columns(engine, "staging", feed, STAGED_COLUMNS) for feed in PERSON_FEEDS],

@@ -62,7 +62,32 @@ def _engine(url: str, memory_limit: str) -> sa.Engine:
     def _limit_memory(dbapi_connection, _record) -> None:
         dbapi_connection.execute(f"SET memory_limit = '{memory_limit.strip()}'")
 
+    _LIMITS[engine] = memory_limit.strip()
     return engine
+
+
+_LIMITS: dict[sa.Engine, str] = {}  # each embedded DuckDB engine's memory limit (release_buffer_pool)
+_EVICTING_LIMIT = "64MB"
+
+
+def release_buffer_pool(engine: sa.Engine) -> bool:
+    """Evict what an embedded DuckDB warehouse keeps cached, up to its memory limit, of the pages
+    earlier steps read and wrote. DuckDB evicts only under pressure, so without this every later
+    step of the one-process nightly run starts on top of them (measured at 640,000 persons: 2.25 GB
+    resident before linkage). Lowering the limit for a moment evicts them; a query that later needs
+    a page reads it again from the file. False for other warehouses (nothing cached in this
+    process) and when DuckDB could not evict (a page still in use): nothing changes then."""
+    limit = _LIMITS.get(engine)
+    if limit is None:
+        return False
+    with engine.connect() as conn:
+        try:
+            conn.exec_driver_sql(f"SET memory_limit = '{_EVICTING_LIMIT}'")
+        except sa.exc.DBAPIError:
+            return False
+        finally:
+            conn.exec_driver_sql(f"SET memory_limit = '{limit}'")
+    return True
 
 
 # Catalog changes of one process take turns: feeds are ingested and staged on threads, and DuckDB

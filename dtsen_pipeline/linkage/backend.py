@@ -81,6 +81,13 @@ class Session:
         """`columns` of a SplinkDataFrame, in pandas (the rest stays in the backend)."""
         raise NotImplementedError
 
+    def drop_table(self, name: str) -> None:
+        """Drop a table made by `create_table` or `create_id_table`."""
+        raise NotImplementedError
+
+    def release_memory(self) -> None:
+        """Hand what dropped tables held back to the operating system, where the backend can."""
+
     def close(self) -> None:
         raise NotImplementedError
 
@@ -96,6 +103,7 @@ class DuckDBSession(Session):
         from splink import DuckDBAPI
 
         spill = Path(tempfile.gettempdir()) / "dtsen_linkage_spill"
+        self.memory_limit = memory_limit
         self.connection = duckdb.connect(":memory:", config={"memory_limit": memory_limit,
                                                             "temp_directory": str(spill)})
         self.db_api = DuckDBAPI(connection=self.connection)
@@ -115,8 +123,27 @@ class DuckDBSession(Session):
         relation = table.as_duckdbpyrelation()
         return arrow_to_pandas(relation.select(", ".join(f'"{c}"' for c in columns)).to_arrow_table())
 
+    def drop_table(self, name: str) -> None:
+        self.connection.execute(f"DROP TABLE IF EXISTS {name}")
+
+    def release_memory(self) -> None:
+        # DuckDB keeps freed blocks for reuse up to its limit; lowering the limit for a moment
+        # returns them (measured at 640,000 persons: see docs/linkage.md, "Memory").
+        try:
+            self.connection.execute("SET memory_limit = '64MB'")
+        except duckdb_error():
+            pass  # pages still in use: nothing is evicted, nothing is lost
+        finally:
+            self.connection.execute(f"SET memory_limit = '{self.memory_limit}'")
+
     def close(self) -> None:
         self.connection.close()
+
+
+def duckdb_error() -> type[Exception]:
+    import duckdb
+
+    return duckdb.Error
 
 
 def _id_frame(ids: Collection[str]) -> pd.DataFrame:
@@ -164,6 +191,13 @@ class SparkSplinkSession(Session):
     def to_pandas(self, table, columns: list[str]) -> pd.DataFrame:
         frame = table.as_spark_dataframe().select(*[f"`{c}`" for c in columns])
         return arrow_to_pandas(frame.toArrow())
+
+    def drop_table(self, name: str) -> None:
+        if self.spark.catalog.isCached(name):
+            self.spark.catalog.uncacheTable(name)
+        self.spark.catalog.dropTempView(name)
+        if name in self.views:
+            self.views.remove(name)
 
     def close(self) -> None:
         _LOCAL.release(self)

@@ -499,11 +499,18 @@ def score_pairs(linker: Linker, config: LinkageConfig, touched: Collection[str] 
     clustering runs: converting Splink's full prediction table (every compared value twice) would
     cost several GB at regency scale.
     """
-    register_blocked_pairs(linker, touched)
+    session = _SESSIONS[linker][0]
+    blocked = register_blocked_pairs(linker, touched)
     predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold)
     gammas = [c.unquote().name for c in predictions.columns if c.unquote().name.startswith("gamma_")]
     columns = ["unique_id_l", "unique_id_r", "match_weight", "match_probability", *gammas]
-    return _SESSIONS[linker][0].to_pandas(predictions, columns)
+    scored = session.to_pandas(predictions, columns)
+    # The candidate pairs and the full prediction table are done with once the columns above are
+    # out: at regency scale they held gigabytes that the clustering would otherwise sit on top of.
+    predictions.drop_table_from_database_and_remove_from_cache()
+    session.drop_table(blocked.physical_name)
+    session.release_memory()
+    return scored
 
 
 def save_model(linker: Linker, path: Path, config: LinkageConfig) -> Path:

@@ -6,7 +6,16 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from dtsen_pipeline.linkage.model import _SESSIONS, close_linker, new_linker, register_blocked_pairs, settings
+from dtsen_pipeline.linkage.model import (
+    _SESSIONS,
+    LinkageConfig,
+    close_linker,
+    new_linker,
+    register_blocked_pairs,
+    score_pairs,
+    settings,
+    train,
+)
 from dtsen_pipeline.linkage.prepare import linkage_input
 from dtsen_pipeline.linkage.quality import blocking_recall
 
@@ -114,3 +123,26 @@ def test_a_closed_linker_lets_its_duckdb_go():
     assert linker not in _SESSIONS
     with pytest.raises(duckdb.ConnectionException):
         connection.execute("SELECT 1")
+
+
+def test_scoring_leaves_no_candidate_pairs_or_predictions_in_the_linkers_duckdb():
+    """score_pairs hands pandas the scored pairs and drops the candidate-pair and prediction tables
+    (gigabytes at regency scale) before the clustering runs; the linker can still score again."""
+    records = linkage_input(_with_mover(_population(600, 12, seed=5)))
+    linker = new_linker(records, settings())
+    config = LinkageConfig()
+    train(linker, config, len(records))
+    connection = _SESSIONS[linker][0].connection
+
+    def tables() -> set[str]:
+        return {name for (name,) in connection.execute("SELECT table_name FROM duckdb_tables()").fetchall()}
+
+    before = tables()
+    first = score_pairs(linker, config)
+    assert len(first) >= 600  # at least each person's two records
+    left = tables() - before
+    assert not {t for t in left if "blocked_pairs" in t or "predict" in t}, left
+    again = score_pairs(linker, config)
+    key = ["unique_id_l", "unique_id_r"]
+    pd.testing.assert_frame_equal(first.sort_values(key, ignore_index=True), again.sort_values(key, ignore_index=True))
+    close_linker(linker)

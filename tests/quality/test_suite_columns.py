@@ -47,3 +47,28 @@ def test_run_suite_validates_the_named_columns_and_a_missing_one_still_fails(tmp
     assert [o.unexpected_count for o in run_suite(wider, suite).outcomes] == [1, 0]
     without_b = run_suite(named[["a"]], suite)
     assert not without_b.success and not without_b.outcomes[1].success
+
+
+@pytest.mark.parametrize("with_docs", [False, True])
+def test_run_suite_keeps_no_reference_to_the_frame_it_validated(tmp_path, with_docs):
+    """GX's contexts live for the whole process, and a pandas data source keeps the last frame it
+    validated: at 640,000 persons the staged frames (about 1.5 GB) stayed alive through every later
+    step. Once run_suite returns, no frame of the validated rows may remain."""
+    import gc
+
+    suite = tmp_path / "staging__leak.json"
+    suite.write_text('{"name": "staging__leak", "expectations": ['
+                     '{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"}}]}')
+    rows = 12_347  # a row count no other frame of the test session has
+
+    def alive() -> int:
+        gc.collect()
+        return sum(1 for o in gc.get_objects() if isinstance(o, pd.DataFrame) and len(o) == rows)
+
+    frame = pd.DataFrame({"a": [str(i) for i in range(rows)], "b": range(rows)})
+    outcome = run_suite(frame, suite, docs_dir=tmp_path / "docs" if with_docs else None)
+    assert outcome.success and outcome.rows == rows
+    del frame
+    assert alive() == 0
+    again = run_suite(pd.DataFrame({"a": [None, "x"]}), suite, docs_dir=tmp_path / "docs" if with_docs else None)
+    assert not again.success and again.outcomes[0].unexpected_count == 1  # the suite still validates afterwards
