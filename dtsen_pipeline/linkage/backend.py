@@ -35,7 +35,7 @@ from dtsen_pipeline.frames import arrow_to_pandas
 
 DUCKDB, SPARK = "duckdb", "spark"
 BACKENDS = (DUCKDB, SPARK)
-DEFAULT_MEMORY_LIMIT = "3GB"
+DEFAULT_MEMORY_LIMIT = "1500MB"  # measured at 640,000 persons: docs/operations.md, "Memory"
 DEFAULT_SPARK_DRIVER_MEMORY = "4g"
 SPARK_CORES = 2
 # Shuffle partitions of a local run: Spark's default (200) makes hundreds of tiny tasks on 2 cores;
