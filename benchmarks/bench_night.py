@@ -6,7 +6,7 @@
 1. Generates the sample once (cached under data/bench/sample-<persons>-s<seed>-<profile>/).
 2. Night 1: `dtsen run` on a fresh warehouse and Dagster instance (no truth folder, as in
    production): wall time, peak memory of the process, and each step's time from the run's
-   event log.
+   event log with the process's peak resident memory while it ran (sampled every 0.25 s).
 3. The plain script (benchmarks/plain_splink.py) on the same files: wall time, peak memory.
 4. Night 2: about 1% of the person records changed (`sample.changed_night`), `dtsen run` again
    on the same warehouse (an incremental night: linkage scores the changed records' pairs only);
@@ -26,6 +26,7 @@ import os
 import shutil
 import subprocess
 import sys
+import threading
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -43,16 +44,69 @@ class Measured:
     run_s: float | None = None  # the Dagster run's own start to end
     steps: dict[str, float] = field(default_factory=dict)
     detail: dict = field(default_factory=dict)
+    step_peak_gb: dict[str, float] = field(default_factory=dict)
 
 
-def measure(command: list[str], env: dict[str, str], log: Path) -> tuple[float, float, int]:
-    """Wall seconds, peak resident memory (GB) and exit code of one child process."""
+SAMPLE_SECONDS = 0.25
+
+
+def _tree_resident_bytes(root: int) -> int:
+    """Resident memory of a process and its descendants (Linux /proc; 0 elsewhere)."""
+    children: dict[int, list[int]] = {}
+    for entry in os.listdir("/proc") if os.path.isdir("/proc") else ():
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat") as stat:
+                    parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+            except (OSError, ValueError, IndexError):
+                continue
+            children.setdefault(parent, []).append(int(entry))
+    total, todo = 0, [root]
+    while todo:
+        pid = todo.pop()
+        try:
+            with open(f"/proc/{pid}/statm") as statm:
+                total += int(statm.read().split()[1]) * os.sysconf("SC_PAGE_SIZE")
+        except (OSError, ValueError, IndexError):
+            pass
+        todo += children.get(pid, [])
+    return total
+
+
+def measure(command: list[str], env: dict[str, str], log: Path,
+            samples: list[tuple[float, float]] | None = None) -> tuple[float, float, int]:
+    """Wall seconds, peak resident memory (GB) and exit code of one child process; with `samples`,
+    the resident memory of its process tree (epoch seconds, GB) every SAMPLE_SECONDS, so each
+    step's own peak can be read off its start and end (`step_peaks`)."""
     with log.open("w") as out:
         start = time.perf_counter()
         process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=out, stderr=subprocess.STDOUT)
+        done = threading.Event()
+
+        def sample() -> None:
+            while not done.wait(SAMPLE_SECONDS):
+                samples.append((time.time(), _tree_resident_bytes(process.pid) / 1024**3))
+
+        sampler = threading.Thread(target=sample, daemon=True) if samples is not None else None
+        if sampler is not None:
+            sampler.start()
         _, status, usage = os.wait4(process.pid, 0)
         wall = time.perf_counter() - start
+        done.set()
+        if sampler is not None:
+            sampler.join()
     return wall, usage.ru_maxrss / 1024**2, os.waitstatus_to_exitcode(status)
+
+
+def step_peaks(windows: dict[str, tuple[float, float]], samples: list[tuple[float, float]]) -> dict[str, float]:
+    """Each step's peak resident memory (GB) from the samples taken between its start and end
+    (the whole process: in one process, what earlier steps still hold counts too)."""
+    peaks = {}
+    for key, (begin, end) in windows.items():
+        inside = [gb for at, gb in samples if begin <= at <= end + SAMPLE_SECONDS]
+        if inside:
+            peaks[key] = round(max(inside), 2)
+    return peaks
 
 
 def sample(persons: int, seed: int, profile: str) -> Path:
@@ -66,8 +120,9 @@ def sample(persons: int, seed: int, profile: str) -> Path:
     return folder
 
 
-def step_seconds(home: Path) -> tuple[float | None, dict[str, float]]:
-    """The latest run's duration and each step's, from the instance's event log."""
+def step_seconds(home: Path) -> tuple[float | None, dict[str, float], dict[str, tuple[float, float]]]:
+    """The latest run's duration, each step's, and each step's start and end (epoch seconds),
+    from the instance's event log."""
     from dagster import DagsterEventType, DagsterInstance
 
     with DagsterInstance.from_config(str(home)) as instance:
@@ -81,15 +136,17 @@ def step_seconds(home: Path) -> tuple[float | None, dict[str, float]]:
             (starts if entry.dagster_event.event_type == DagsterEventType.STEP_START else ends)[entry.step_key] = \
                 entry.timestamp
         steps = {key: round(ends[key] - starts[key], 1) for key in starts if key in ends}
+        windows = {key: (starts[key], ends[key]) for key in starts if key in ends}
         run_s = stats.end_time - stats.start_time if stats.end_time and stats.start_time else None
-    return (round(run_s, 1) if run_s else None), steps
+    return (round(run_s, 1) if run_s else None), steps, windows
 
 
 def night(env: dict[str, str], work: Path, name: str) -> Measured:
     print(f"{name}: dtsen run ...", flush=True)
-    wall, peak, code = measure([sys.executable, "-m", "dtsen_pipeline.cli", "run"], env, work / f"{name}.log")
-    run_s, steps = step_seconds(Path(env["DAGSTER_HOME"]))
-    return Measured(round(wall, 1), round(peak, 2), code, run_s, steps)
+    samples: list[tuple[float, float]] = []
+    wall, peak, code = measure([sys.executable, "-m", "dtsen_pipeline.cli", "run"], env, work / f"{name}.log", samples)
+    run_s, steps, windows = step_seconds(Path(env["DAGSTER_HOME"]))
+    return Measured(round(wall, 1), round(peak, 2), code, run_s, steps, step_peak_gb=step_peaks(windows, samples))
 
 
 def plain(landing: Path, work: Path) -> Measured:
@@ -124,9 +181,10 @@ def agreement_with_full(incremental: Path, full: Path) -> dict[str, float]:
 
 def table(first: Measured, second: Measured) -> list[str]:
     keys = sorted(set(first.steps) | set(second.steps), key=lambda k: -first.steps.get(k, 0))
-    rows = [f"  {'step':<40} {'night 1':>9} {'night 2':>9}"]
+    rows = [f"  {'step':<40} {'night 1':>9} {'night 2':>9} {'night 1 peak':>13}"]
     for key in keys:
-        rows.append(f"  {key:<40} {first.steps.get(key, float('nan')):>8.1f}s {second.steps.get(key, float('nan')):>8.1f}s")
+        rows.append(f"  {key:<40} {first.steps.get(key, float('nan')):>8.1f}s {second.steps.get(key, float('nan')):>8.1f}s"
+                    f" {first.step_peak_gb.get(key, float('nan')):>10.2f} GB")
     return rows
 
 
