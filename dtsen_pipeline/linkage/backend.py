@@ -69,8 +69,8 @@ class Session:
     def create_table(self, name: str, select_sql: str) -> None:
         raise NotImplementedError
 
-    def create_id_table(self, name: str, ids: Collection[str]) -> None:
-        """A one-column table `unique_id` of `ids`."""
+    def create_id_table(self, name: str, ids: Collection[int]) -> None:
+        """A one-column table `unique_id` of `ids` (the records' positions, `record_ids.RecordIds`)."""
         raise NotImplementedError
 
     def native(self, frame: pd.DataFrame) -> Any:
@@ -114,7 +114,7 @@ class DuckDBSession(Session):
     def create_table(self, name: str, select_sql: str) -> None:
         self.connection.execute(f"CREATE TABLE {name} AS {select_sql}").fetchall()
 
-    def create_id_table(self, name: str, ids: Collection[str]) -> None:
+    def create_id_table(self, name: str, ids: Collection[int]) -> None:
         self.connection.register(f"{name}_frame", _id_frame(ids))
         self.connection.execute(f"CREATE TABLE {name} AS SELECT unique_id FROM {name}_frame").fetchall()
         self.connection.unregister(f"{name}_frame")
@@ -146,8 +146,8 @@ def duckdb_error() -> type[Exception]:
     return duckdb.Error
 
 
-def _id_frame(ids: Collection[str]) -> pd.DataFrame:
-    return pd.DataFrame({"unique_id": pd.Series(sorted(ids), dtype="str")})
+def _id_frame(ids: Collection[int]) -> pd.DataFrame:
+    return pd.DataFrame({"unique_id": pd.Series(sorted(ids), dtype="int64")})
 
 
 class SparkSplinkSession(Session):
@@ -184,7 +184,7 @@ class SparkSplinkSession(Session):
         self.spark.sql(select_sql).persist().createOrReplaceTempView(name)
         self.views.append(name)
 
-    def create_id_table(self, name: str, ids: Collection[str]) -> None:
+    def create_id_table(self, name: str, ids: Collection[int]) -> None:
         self.native(_id_frame(ids)).createOrReplaceTempView(name)
         self.views.append(name)
 

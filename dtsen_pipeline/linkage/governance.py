@@ -20,7 +20,7 @@ import pandas as pd
 from splink import Linker
 
 from dtsen_pipeline.clock import utc_now
-from dtsen_pipeline.linkage.model import MODEL_VERSION, as_backend_table
+from dtsen_pipeline.linkage.model import MODEL_VERSION, as_backend_table, record_ids
 
 # Columns whose completeness the model's m and u depend on (null levels weigh nothing).
 PROFILED_COLUMNS = ("nik", "no_kk", "name_key", "dob", "dob_year", "jenis_kelamin", "kode_desa", "alamat_key")
@@ -88,7 +88,8 @@ def score_labels(linker: Linker, labels: pd.DataFrame, threshold: float) -> Labe
     scored directly, whatever the blocking rules, so a label is evidence even for a pair blocking missed."""
     if labels.empty:
         return None
-    table = linker.table_management.register_table(as_backend_table(linker, labels), "dtsen_clerical_labels",
+    coded = record_ids(linker).encoded(labels, ["unique_id_l", "unique_id_r"])  # as the backend numbers them
+    table = linker.table_management.register_table(as_backend_table(linker, coded), "dtsen_clerical_labels",
                                                    overwrite=True)
     registered = linker.table_management.register_labels_table(table)
     accuracy = linker.evaluation.accuracy_analysis_from_labels_table(

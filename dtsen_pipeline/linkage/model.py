@@ -33,6 +33,7 @@ from dtsen_pipeline.linkage.backend import (
     check_backend,
     open_session,
 )
+from dtsen_pipeline.linkage.record_ids import RecordIds
 
 logging.getLogger("splink").setLevel(logging.WARNING)
 
@@ -359,6 +360,8 @@ class LinkageRun:
 
 # The backend session and input table of each Linker made here (see `score_pairs`).
 _SESSIONS: weakref.WeakKeyDictionary[Linker, tuple[Session, str]] = weakref.WeakKeyDictionary()
+# Each Linker's record ids in sorted order: the backend sees a record's position there (`RecordIds`).
+_IDS: weakref.WeakKeyDictionary[Linker, RecordIds] = weakref.WeakKeyDictionary()
 _PAIR_TABLES = count()
 
 _LEVEL_SQL = "sql_condition"
@@ -404,17 +407,24 @@ def new_linker(records: pd.DataFrame, settings_or_model: SettingsCreator | dict 
     to disk rather than let a regency-sized prediction take the machine's memory.
     """
     config = config or LinkageConfig()
+    ids = RecordIds(records["unique_id"])
     session = open_session(check_backend(config.backend), config.memory_limit, config.spark_driver_memory)
     try:
         if isinstance(settings_or_model, dict):
             settings_or_model = model_for_dialect(settings_or_model, session.dialect)
-        table = session.register_records(records)
+        table = session.register_records(records.assign(unique_id=ids.codes(records["unique_id"])))
         linker = Linker(table, settings_or_model, log_level=None)
     except BaseException:
         session.close()
         raise
     _SESSIONS[linker] = (session, table.physical_name)
+    _IDS[linker] = ids
     return linker
+
+
+def record_ids(linker: Linker) -> RecordIds:
+    """How the linker's backend numbers its records (see `RecordIds`)."""
+    return _IDS[linker]
 
 
 def close_linker(linker: Linker) -> None:
@@ -474,7 +484,7 @@ def register_blocked_pairs(linker: Linker, touched: Collection[str] | None = Non
     touched_table = None
     if touched is not None:
         touched_table = f"dtsen_touched_{number}"
-        session.create_id_table(touched_table, touched)
+        session.create_id_table(touched_table, _IDS[linker].codes(pd.Series(sorted(touched), dtype="str")).tolist())
     session.create_table(name, blocked_pairs_sql(rules, table, touched_table))
     pairs = session.db_api.register(name, table_name=name)
     linker.table_management.register_blocked_pairs_for_predict(pairs)
@@ -510,7 +520,7 @@ def score_pairs(linker: Linker, config: LinkageConfig, touched: Collection[str] 
     predictions.drop_table_from_database_and_remove_from_cache()
     session.drop_table(blocked.physical_name)
     session.release_memory()
-    return scored
+    return _IDS[linker].decoded(scored, ["unique_id_l", "unique_id_r"])
 
 
 def save_model(linker: Linker, path: Path, config: LinkageConfig) -> Path:

@@ -11,6 +11,7 @@ from dtsen_pipeline.linkage.model import (
     LinkageConfig,
     close_linker,
     new_linker,
+    record_ids,
     register_blocked_pairs,
     score_pairs,
     settings,
@@ -75,7 +76,7 @@ def test_comparisons_grow_with_the_data_not_as_n_squared():
 
 def _candidates(records: pd.DataFrame) -> set[tuple[str, str]]:
     linker = new_linker(records, settings())
-    pairs = register_blocked_pairs(linker).as_pandas_dataframe()
+    pairs = record_ids(linker).decoded(register_blocked_pairs(linker).as_pandas_dataframe(), ["join_key_l", "join_key_r"])
     return set(zip(pairs["join_key_l"], pairs["join_key_r"], strict=True))
 
 
@@ -88,7 +89,9 @@ def test_one_pass_candidate_pairs_are_the_pairs_splinks_own_blocking_makes():
     swap = (staged.index % 13 == 1) & staged["nik"].notna()
     staged.loc[swap, "nik"] = staged.loc[swap, "nik"].map(lambda n: n[:7] + n[8] + n[7] + n[9:])
     records = linkage_input(staged)
-    splink_pairs = new_linker(records, settings()).inference.compute_blocked_pairs_for_predict().as_pandas_dataframe()
+    splinks_own = new_linker(records, settings())
+    splink_pairs = record_ids(splinks_own).decoded(
+        splinks_own.inference.compute_blocked_pairs_for_predict().as_pandas_dataframe(), ["join_key_l", "join_key_r"])
     expected = set(zip(splink_pairs["join_key_l"], splink_pairs["join_key_r"], strict=True))
     assert len(expected) > 1_500
     assert _candidates(records) == expected
@@ -116,7 +119,7 @@ def test_namesakes_with_known_nik_far_apart_are_no_candidates_but_a_record_witho
 
 def test_a_closed_linker_lets_its_duckdb_go():
     """close_linker ends the linker's in-memory DuckDB (records and predictions) at once."""
-    linker = new_linker(_with_mover(_population(200, 5, seed=4)), settings())
+    linker = new_linker(linkage_input(_with_mover(_population(200, 5, seed=4))), settings())
     connection = _SESSIONS[linker][0].connection
     assert connection.execute("SELECT 1").fetchone() == (1,)
     close_linker(linker)
