@@ -62,8 +62,13 @@ def _pairs_in_force(engine) -> PairsInForce | None:
     state = read_table(engine, "linkage", "pair_state")
     if len(state) != 1:
         return None
-    known, pairs = read_table(engine, "linkage", "record_fingerprint"), read_table(engine, "linkage", "person_pairs")
-    return PairsInForce(pairs=pairs.rename(columns={"record_id_l": "unique_id_l", "record_id_r": "unique_id_r"}),
+    known = read_table(engine, "linkage", "record_fingerprint")
+
+    def pairs() -> pd.DataFrame:  # read when the night's own pairs are scored (PairsInForce)
+        return read_table(engine, "linkage", "person_pairs").rename(
+            columns={"record_id_l": "unique_id_l", "record_id_r": "unique_id_r"})
+
+    return PairsInForce(pairs=pairs,
                         fingerprints=known.rename(columns={"record_id": "unique_id"}),
                         signature=str(state["signature"].iloc[0]))
 
