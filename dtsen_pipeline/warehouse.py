@@ -70,24 +70,33 @@ _LIMITS: dict[sa.Engine, str] = {}  # each embedded DuckDB engine's memory limit
 _EVICTING_LIMIT = "64MB"
 
 
+def evict_cached_pages(connection, limit: str) -> bool:
+    """Lower a DuckDB database's memory limit for a moment, then set it back to `limit`: DuckDB
+    evicts cached pages and hands freed blocks back only under pressure, and a lower limit is
+    that pressure. `connection`: a DuckDB connection (or DB-API wrapper) of that database. False
+    when DuckDB could not evict (pages still in use): nothing is lost then."""
+    import duckdb
+
+    try:
+        connection.execute(f"SET memory_limit = '{_EVICTING_LIMIT}'")
+    except duckdb.Error:
+        return False
+    finally:
+        connection.execute(f"SET memory_limit = '{limit}'")
+    return True
+
+
 def release_buffer_pool(engine: sa.Engine) -> bool:
     """Evict what an embedded DuckDB warehouse keeps cached, up to its memory limit, of the pages
-    earlier steps read and wrote. DuckDB evicts only under pressure, so without this every later
-    step of the one-process nightly run starts on top of them (measured at 640,000 persons: 2.25 GB
-    resident before linkage). Lowering the limit for a moment evicts them; a query that later needs
-    a page reads it again from the file. False for other warehouses (nothing cached in this
-    process) and when DuckDB could not evict (a page still in use): nothing changes then."""
+    earlier steps read and wrote (`evict_cached_pages`). Without this every later step of the
+    one-process nightly run starts on top of them (measured at 640,000 persons: 2.25 GB resident
+    before linkage); a query that later needs a page reads it again from the file. False for other
+    warehouses (nothing cached in this process) and when DuckDB could not evict."""
     limit = _LIMITS.get(engine)
     if limit is None:
         return False
     with engine.connect() as conn:
-        try:
-            conn.exec_driver_sql(f"SET memory_limit = '{_EVICTING_LIMIT}'")
-        except sa.exc.DBAPIError:
-            return False
-        finally:
-            conn.exec_driver_sql(f"SET memory_limit = '{limit}'")
-    return True
+        return evict_cached_pages(conn.connection.dbapi_connection, limit)
 
 
 # Catalog changes of one process take turns: feeds are ingested and staged on threads, and DuckDB

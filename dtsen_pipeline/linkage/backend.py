@@ -32,6 +32,7 @@ import pandas as pd
 import pyarrow as pa
 
 from dtsen_pipeline.frames import arrow_to_pandas
+from dtsen_pipeline.warehouse import evict_cached_pages
 
 DUCKDB, SPARK = "duckdb", "spark"
 BACKENDS = (DUCKDB, SPARK)
@@ -127,23 +128,12 @@ class DuckDBSession(Session):
         self.connection.execute(f"DROP TABLE IF EXISTS {name}")
 
     def release_memory(self) -> None:
-        # DuckDB keeps freed blocks for reuse up to its limit; lowering the limit for a moment
-        # returns them (measured at 640,000 persons: see docs/linkage.md, "Memory").
-        try:
-            self.connection.execute("SET memory_limit = '64MB'")
-        except duckdb_error():
-            pass  # pages still in use: nothing is evicted, nothing is lost
-        finally:
-            self.connection.execute(f"SET memory_limit = '{self.memory_limit}'")
+        # The blocks of dropped tables stay with DuckDB up to its limit (measured at 640,000
+        # persons: docs/operations.md, "Memory").
+        evict_cached_pages(self.connection, self.memory_limit)
 
     def close(self) -> None:
         self.connection.close()
-
-
-def duckdb_error() -> type[Exception]:
-    import duckdb
-
-    return duckdb.Error
 
 
 def _id_frame(ids: Collection[int]) -> pd.DataFrame:

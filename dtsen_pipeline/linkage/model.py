@@ -16,6 +16,7 @@ from collections.abc import Collection
 from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
+from typing import NamedTuple
 
 import pandas as pd
 import splink.comparison_level_library as cll
@@ -358,10 +359,16 @@ class LinkageRun:
     refused_edges: pd.DataFrame | None = None
 
 
-# The backend session and input table of each Linker made here (see `score_pairs`).
-_SESSIONS: weakref.WeakKeyDictionary[Linker, tuple[Session, str]] = weakref.WeakKeyDictionary()
-# Each Linker's record ids in sorted order: the backend sees a record's position there (`RecordIds`).
-_IDS: weakref.WeakKeyDictionary[Linker, RecordIds] = weakref.WeakKeyDictionary()
+class _Backing(NamedTuple):
+    """Where a Linker made here keeps its records: the backend session, the input table's name and
+    the record ids, whose positions the backend sees as `unique_id` (`RecordIds`)."""
+
+    session: Session
+    table: str
+    ids: RecordIds
+
+
+_SESSIONS: weakref.WeakKeyDictionary[Linker, _Backing] = weakref.WeakKeyDictionary()
 _PAIR_TABLES = count()
 
 _LEVEL_SQL = "sql_condition"
@@ -417,14 +424,13 @@ def new_linker(records: pd.DataFrame, settings_or_model: SettingsCreator | dict 
     except BaseException:
         session.close()
         raise
-    _SESSIONS[linker] = (session, table.physical_name)
-    _IDS[linker] = ids
+    _SESSIONS[linker] = _Backing(session, table.physical_name, ids)
     return linker
 
 
 def record_ids(linker: Linker) -> RecordIds:
     """How the linker's backend numbers its records (see `RecordIds`)."""
-    return _IDS[linker]
+    return _SESSIONS[linker].ids
 
 
 def close_linker(linker: Linker) -> None:
@@ -434,18 +440,18 @@ def close_linker(linker: Linker) -> None:
     score again."""
     session = _SESSIONS.pop(linker, None)
     if session is not None:
-        session[0].close()
+        session.session.close()
 
 
 def linker_session(linker: Linker) -> Session:
     """The backend session of a linker made by `new_linker`."""
-    return _SESSIONS[linker][0]
+    return _SESSIONS[linker].session
 
 
 def as_backend_table(linker: Linker, frame: pd.DataFrame):
     """`frame` as the linker's backend takes it in `register_table` (a Spark DataFrame on Spark)."""
     session = _SESSIONS.get(linker)
-    return session[0].native(frame) if session is not None else frame
+    return session.session.native(frame) if session is not None else frame
 
 
 def blocked_pairs_sql(rules: list[str], table: str, touched: str | None = None) -> str:
@@ -476,7 +482,7 @@ def blocked_pairs_sql(rules: list[str], table: str, touched: str | None = None) 
 def register_blocked_pairs(linker: Linker, touched: Collection[str] | None = None) -> SplinkDataFrame:
     """Compute the model's candidate pairs once and register them for `predict`; with `touched`
     (record ids), only the pairs that have one of them on a side."""
-    session, table = _SESSIONS[linker]
+    session, table, ids = _SESSIONS[linker]
     model = linker.misc.save_model_to_json()
     rules = [rule["blocking_rule"] for rule in model["blocking_rules_to_generate_predictions"]]
     number = next(_PAIR_TABLES)
@@ -484,7 +490,7 @@ def register_blocked_pairs(linker: Linker, touched: Collection[str] | None = Non
     touched_table = None
     if touched is not None:
         touched_table = f"dtsen_touched_{number}"
-        session.create_id_table(touched_table, _IDS[linker].codes(pd.Series(sorted(touched), dtype="str")).tolist())
+        session.create_id_table(touched_table, ids.codes(pd.Series(list(touched), dtype="str")).tolist())
     session.create_table(name, blocked_pairs_sql(rules, table, touched_table))
     pairs = session.db_api.register(name, table_name=name)
     linker.table_management.register_blocked_pairs_for_predict(pairs)
@@ -509,7 +515,7 @@ def score_pairs(linker: Linker, config: LinkageConfig, touched: Collection[str] 
     clustering runs: converting Splink's full prediction table (every compared value twice) would
     cost several GB at regency scale.
     """
-    session = _SESSIONS[linker][0]
+    session, _, ids = _SESSIONS[linker]
     blocked = register_blocked_pairs(linker, touched)
     predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold)
     gammas = [c.unquote().name for c in predictions.columns if c.unquote().name.startswith("gamma_")]
@@ -520,7 +526,7 @@ def score_pairs(linker: Linker, config: LinkageConfig, touched: Collection[str] 
     predictions.drop_table_from_database_and_remove_from_cache()
     session.drop_table(blocked.physical_name)
     session.release_memory()
-    return _IDS[linker].decoded(scored, ["unique_id_l", "unique_id_r"])
+    return ids.decoded(scored, ["unique_id_l", "unique_id_r"])
 
 
 def save_model(linker: Linker, path: Path, config: LinkageConfig) -> Path:

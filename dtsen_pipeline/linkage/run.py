@@ -63,8 +63,8 @@ class PairsInForce:
     fingerprint and the signature of the model that scored them (linkage.incremental).
 
     `pairs` is a frame or a function that reads it: read only once tonight's pairs are scored and
-    the backend's tables dropped (at 640,000 persons the 2.2 million kept pairs held during the
-    prediction raised the night's peak by about half a gigabyte)."""
+    the backend's tables dropped, so the 2.2 million kept pairs of a 640,000-person night are not
+    held through the prediction (measured night 2 peak: 4.65 GB before, 4.52 GB after)."""
 
     pairs: pd.DataFrame | Callable[[], pd.DataFrame]  # unique_id_l, unique_id_r, match_weight, ..., gamma_*
     fingerprints: pd.DataFrame  # unique_id, fingerprint

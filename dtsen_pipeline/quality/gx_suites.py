@@ -352,7 +352,6 @@ def run_suite(df: pd.DataFrame, path: Path, docs_dir: Path | None = None,
         with _forgetting_batch(_context(), suite.name):
             batch = _batch_definition(_context(), suite.name).get_batch(batch_parameters={"dataframe": df})
             result = batch.validate(suite, result_format=RESULT_FORMAT)
-            del batch
     else:
         result, page = _validate_with_docs(df, suite, docs_dir)
     outcomes = tuple(_outcome(r) for r in result.results)
