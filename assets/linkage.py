@@ -22,6 +22,7 @@ from dtsen_pipeline.linkage.evaluate import cluster_scores, pairwise_scores, sco
 from dtsen_pipeline.linkage.governance import ModelRegistry
 from dtsen_pipeline.linkage.incremental import fingerprints
 from dtsen_pipeline.linkage.model import MODEL_VERSION, LinkageConfig, close_linker, save_charts
+from dtsen_pipeline.linkage.pairs_store import kept_pairs_in_warehouse
 from dtsen_pipeline.linkage.prepare import STAGED_COLUMNS, linkage_input
 from dtsen_pipeline.linkage.review import (
     REVIEW_COLUMNS,
@@ -64,11 +65,10 @@ def _pairs_in_force(engine) -> PairsInForce | None:
         return None
     known = read_table(engine, "linkage", "record_fingerprint")
 
-    def pairs() -> pd.DataFrame:  # read when the night's own pairs are scored (PairsInForce)
-        return read_table(engine, "linkage", "person_pairs").rename(
-            columns={"record_id_l": "unique_id_l", "record_id_r": "unique_id_r"})
+    def kept(carried: pd.Series, columns: list[str]) -> pd.DataFrame:  # joined in the warehouse (PairsInForce)
+        return kept_pairs_in_warehouse(engine, carried, columns)
 
-    return PairsInForce(pairs=pairs,
+    return PairsInForce(pairs=kept,
                         fingerprints=known.rename(columns={"record_id": "unique_id"}),
                         signature=str(state["signature"].iloc[0]))
 

@@ -135,20 +135,33 @@ def _same_content(previous: pd.DataFrame, tonight: pd.DataFrame) -> tuple[pd.Ser
     return carried, kept_before, kept_now
 
 
-def merged_pairs(previous: pd.DataFrame, scored: pd.DataFrame, night: Plan) -> pd.DataFrame:
-    """The pairs in force whose two records' content is unchanged (under tonight's ids, the
-    smaller id on the left as Splink writes them), with tonight's newly scored pairs."""
-    carried = night.carried if night.carried is not None else pd.Series(dtype=object)
+def kept_pairs(previous: pd.DataFrame, carried: pd.Series, columns: list[str]) -> pd.DataFrame:
+    """The pairs in force whose two records' content is unchanged, under tonight's ids (the
+    smaller id on the left, as Splink writes them), with the `columns` the pairs in force have.
+    `carried`: earlier id -> tonight's id (`Plan.carried`). The warehouse does the same in SQL
+    (`linkage.pairs_store.kept_pairs_in_warehouse`) without holding every pair in force."""
     lookup, now_ids = _index(carried.index.to_numpy()), carried.to_numpy(dtype=object)
     at_left = lookup.get_indexer(_objects(previous["unique_id_l"]))
     at_right = lookup.get_indexer(_objects(previous["unique_id_r"]))
     keep = (at_left >= 0) & (at_right >= 0)
-    kept = previous.loc[keep, [c for c in scored.columns if c in previous.columns]].copy()
+    kept = previous.loc[keep, [c for c in columns if c in previous.columns]].copy()
     left, right = now_ids[at_left[keep]], now_ids[at_right[keep]]
     swap = left > right
     kept["unique_id_l"], kept["unique_id_r"] = np.where(swap, right, left), np.where(swap, left, right)
+    return kept.reset_index(drop=True)
+
+
+def with_scored(kept: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
+    """Tonight's pairs: the kept pairs in force and the newly scored ones."""
     if kept.empty:
         return scored.reset_index(drop=True)
     if scored.empty:
         return kept.reset_index(drop=True)
     return pd.concat([kept, scored], ignore_index=True)
+
+
+def merged_pairs(previous: pd.DataFrame, scored: pd.DataFrame, night: Plan) -> pd.DataFrame:
+    """The pairs in force whose two records' content is unchanged (`kept_pairs`), with tonight's
+    newly scored pairs."""
+    carried = night.carried if night.carried is not None else pd.Series(dtype=object)
+    return with_scored(kept_pairs(previous, carried, list(scored.columns)), scored)
