@@ -73,7 +73,7 @@ def _previous(engine: sa.Engine, subject: str) -> tuple[pd.DataFrame, pd.DataFra
         registry["seq"] = registry["seq"].astype("int64")
     else:
         registry = empty_registry()
-    return state.astype({"key": "object", "id": "object"}), registry
+    return state, registry  # Arrow strings: millions of keys as Python objects cost several times more
 
 
 def _assign_and_write(engine: sa.Engine, subject: str, units: pd.DataFrame, run_id: str, group_column: str,
@@ -107,7 +107,6 @@ def person_identity(engine: sa.Engine, run_id: str, feeds: tuple[str, ...]) -> d
     records = bulk_query(engine, "SELECT c.record_id, c.cluster_id, s.nik, s.feed, s.name_key, s.tgl_lahir "
                        f"FROM linkage.person_cluster AS c LEFT JOIN ({_staged_keys(engine, feeds)}) AS s "
                        "ON s.record_id = c.record_id")
-    records = records.astype({"record_id": "object", "cluster_id": "object", "nik": "object"})
     previous = _previous(engine, PERSON)  # read once: at 640,000 persons the keys are millions of rows
     previous_active = int((previous[1]["status"] == ACTIVE).sum())
     stats = _assign_and_write(engine, PERSON, person_units(records), run_id, "cluster_id", "person_id",
@@ -123,7 +122,6 @@ def household_identity(engine: sa.Engine, run_id: str, feeds: tuple[str, ...]) -
                        "FROM intermediate.person_record AS r JOIN intermediate.person_kk AS k "
                        f"ON k.person_id = r.person_id LEFT JOIN ({_staged_keys(engine, feeds)}) AS s "
                        "ON s.record_id = r.record_id")
-    records = records.astype({"record_id": "object", "nik": "object", "no_kk": "object"})
     out = _assign_and_write(engine, HOUSEHOLD, household_units(records), run_id, "no_kk", "household_id")
     replace_table(engine, _cumulative_changes(engine, out.changes), IDENTITY_SCHEMA, "id_change")
     return out.stats()

@@ -52,7 +52,7 @@ def key_digest(kind: str, value: str) -> str:
 
 
 def empty_state() -> pd.DataFrame:
-    return pd.DataFrame({c: pd.Series(dtype="object") for c in STATE_COLUMNS})
+    return pd.DataFrame({c: pd.Series(dtype="str") for c in STATE_COLUMNS})
 
 
 def empty_registry() -> pd.DataFrame:
@@ -252,28 +252,41 @@ def _next_state(c: _Codes, assigned: np.ndarray, ids: np.ndarray, registry: pd.D
     keep = np.isin(c.state_id, dormant[dormant >= 0]) & ~np.isin(c.state_key, current["k"].to_numpy())
     keys = np.concatenate([current["k"].to_numpy(), c.state_key[keep]])
     owner = np.concatenate([ids[current["id"].to_numpy()], state_ids[keep]])
-    state = pd.DataFrame({"key": c.keys.to_numpy(dtype=object)[keys] if len(keys) else [], "id": owner})
+    state = pd.DataFrame({"key": _column(pd.Series(c.keys.take(keys))) if len(keys) else [], "id": owner})
     return state
+
+
+def _digests(kind: str, values: pd.Series) -> pd.Series:
+    """`key_digest(kind, v)` of each value, hashed once per distinct value, as Arrow strings."""
+    codes, distinct = pd.factorize(values, use_na_sentinel=False)
+    hashed = pd.array([key_digest(kind, str(v)) for v in distinct], dtype="str")
+    return pd.Series(hashed.take(codes) if len(codes) else hashed[:0], dtype="str")
+
+
+def _column(values: pd.Series) -> pd.Series:
+    """A column without its index, its type kept (Arrow strings stay Arrow strings: a million
+    Python string objects cost several times the memory)."""
+    return values.reset_index(drop=True)
 
 
 def record_units(records: pd.DataFrame, group_column: str) -> pd.DataFrame:
     """Units of source records (columns record_id, nik, <group_column>, optionally feed, name_key,
     tgl_lahir): each record is known by its record id first, then by a digest of its NIK, then
     (a record without a valid NIK) by a digest of its feed, name key and birth date."""
-    by_record = pd.DataFrame({"group": records[group_column].to_numpy(), "unit": records["record_id"].to_numpy(),
-                              "key": ("rec:" + records["record_id"]).to_numpy(), "key_rank": 0})
+    record_id = records["record_id"].astype("str")
+    by_record = pd.DataFrame({"group": _column(records[group_column]), "unit": _column(record_id),
+                              "key": _column("rec:" + record_id), "key_rank": 0})
     frames = [by_record]
-    with_nik = records[records["nik"].notna()]
-    codes, niks = pd.factorize(with_nik["nik"].to_numpy(dtype=object))
-    digests = np.array([key_digest("nik", n) for n in niks], dtype=object)
-    frames.append(pd.DataFrame({"group": with_nik[group_column].to_numpy(), "unit": with_nik["record_id"].to_numpy(),
-                                "key": digests[codes] if len(codes) else [], "key_rank": 1}))
+    has_nik = records["nik"].notna().to_numpy()
+    frames.append(pd.DataFrame({"group": _column(records.loc[has_nik, group_column]),
+                                "unit": _column(record_id[has_nik]),
+                                "key": _digests("nik", records.loc[has_nik, "nik"].astype("str")), "key_rank": 1}))
     if {"feed", "name_key", "tgl_lahir"} <= set(records.columns):
-        usable = records[records["nik"].isna() & records["name_key"].notna() & records["tgl_lahir"].notna()]
-        who = (usable["feed"].astype(str) + "|" + usable["name_key"].astype(str) + "|"
-               + usable["tgl_lahir"].astype(str)).to_numpy(dtype=object)
-        frames.append(pd.DataFrame({"group": usable[group_column].to_numpy(), "unit": usable["record_id"].to_numpy(),
-                                    "key": [key_digest("who", w) for w in who], "key_rank": 2}))
+        usable = (records["nik"].isna() & records["name_key"].notna() & records["tgl_lahir"].notna()).to_numpy()
+        part = records[usable]
+        who = part["feed"].astype("str") + "|" + part["name_key"].astype("str") + "|" + part["tgl_lahir"].astype("str")
+        frames.append(pd.DataFrame({"group": _column(part[group_column]), "unit": _column(record_id[usable]),
+                                    "key": _digests("who", who), "key_rank": 2}))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -286,7 +299,7 @@ def household_units(records: pd.DataFrame) -> pd.DataFrame:
     """Families (record_id, nik, no_kk: the member's surviving No. KK) as units grouped by No. KK:
     the members' records, plus the No. KK itself as one more unit (worth one record's vote)."""
     members = record_units(records, "no_kk")
-    families = pd.Series(records["no_kk"].dropna().unique(), dtype="object")
-    kk_keys = [key_digest("kk", k) for k in families]
-    family_unit = pd.DataFrame({"group": families.to_numpy(), "unit": kk_keys, "key": kk_keys, "key_rank": 0})
+    families = pd.Series(records["no_kk"].dropna().unique()).astype(records["no_kk"].dtype)
+    kk_keys = _digests("kk", families.astype("str"))
+    family_unit = pd.DataFrame({"group": _column(families), "unit": kk_keys, "key": kk_keys, "key_rank": 0})
     return pd.concat([members, family_unit], ignore_index=True)
