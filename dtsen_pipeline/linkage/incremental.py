@@ -158,10 +158,3 @@ def with_scored(kept: pd.DataFrame, scored: pd.DataFrame) -> pd.DataFrame:
     if scored.empty:
         return kept.reset_index(drop=True)
     return pd.concat([kept, scored], ignore_index=True)
-
-
-def merged_pairs(previous: pd.DataFrame, scored: pd.DataFrame, night: Plan) -> pd.DataFrame:
-    """The pairs in force whose two records' content is unchanged (`kept_pairs`), with tonight's
-    newly scored pairs."""
-    carried = night.carried if night.carried is not None else pd.Series(dtype=object)
-    return with_scored(kept_pairs(previous, carried, list(scored.columns)), scored)

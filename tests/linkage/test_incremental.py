@@ -7,7 +7,13 @@ import pytest
 
 from dtsen_pipeline.ingest.feeds import load_feed_specs, person_feeds
 from dtsen_pipeline.linkage.evaluate import pairwise_scores
-from dtsen_pipeline.linkage.incremental import Plan, fingerprints, merged_pairs, pair_signature, plan
+from dtsen_pipeline.linkage.incremental import (
+    fingerprints,
+    kept_pairs,
+    pair_signature,
+    plan,
+    with_scored,
+)
 from dtsen_pipeline.linkage.model import LinkageConfig, load_model
 from dtsen_pipeline.linkage.prepare import STAGED_COLUMNS, linkage_input
 from dtsen_pipeline.linkage.run import PairsInForce, link, run_linkage, signature_of
@@ -43,8 +49,8 @@ def test_a_file_re_sent_under_a_new_name_changes_no_content():
     assert night.carried.to_dict() == {"f1#1": "f2#1", "f1#2": "f2#2", "f1#3": "f2#3"}
     previous = pd.DataFrame({"unique_id_l": ["f1#1", "f1#3", "f1#3"], "unique_id_r": ["f1#2", "f1#4", "f1#9"],
                              "match_probability": [0.99, 0.5, 0.4]})
-    merged = merged_pairs(previous, pd.DataFrame({"unique_id_l": ["f2#1"], "unique_id_r": ["f2#4"],
-                                                  "match_probability": [0.3]}), night)
+    scored = pd.DataFrame({"unique_id_l": ["f2#1"], "unique_id_r": ["f2#4"], "match_probability": [0.3]})
+    merged = with_scored(kept_pairs(previous, night.carried, list(scored.columns)), scored)
     assert list(zip(merged.unique_id_l, merged.unique_id_r, strict=True)) == [("f2#1", "f2#2"), ("f2#1", "f2#4")]
 
 
@@ -62,12 +68,12 @@ def test_a_full_rebuild_when_asked_first_model_changed_or_too_much_changed(previ
     assert not night.incremental and why in night.full_reason
 
 
-def test_merged_pairs_keep_only_pairs_of_unchanged_records():
+def test_kept_pairs_are_only_pairs_of_unchanged_records():
     previous = pd.DataFrame({"unique_id_l": ["a", "a", "b"], "unique_id_r": ["b", "d", "c"],
                              "match_probability": [0.9, 0.8, 0.7]})
     scored = pd.DataFrame({"unique_id_l": ["b"], "unique_id_r": ["e"], "match_probability": [0.95]})
     carried = pd.Series({"a": "a", "d": "d"})
-    merged = merged_pairs(previous, scored, Plan(None, frozenset({"b", "e"}), frozenset({"b", "c"}), 4, carried))
+    merged = with_scored(kept_pairs(previous, carried, list(scored.columns)), scored)
     assert list(zip(merged.unique_id_l, merged.unique_id_r, strict=True)) == [("a", "d"), ("b", "e")]
 
 
