@@ -13,11 +13,15 @@ The key comes from DTSEN_PSEUDONYM_KEY. A PostgreSQL (production) warehouse refu
 without it. The embedded DuckDB warehouse (development, `make run`, tests) falls back to a random
 key generated once into `<artifacts>/pseudonym.key`: tokens stay stable on that installation
 only and mean nothing anywhere else.
+
+`token_sql` computes the same tokens inside DuckDB (publication's fast path): the HMAC as RFC
+2104 composes it from two SHA-256 digests, so no value has to travel to Python and back.
 """
 
 from __future__ import annotations
 
 import base64
+import functools
 import hashlib
 import hmac
 import os
@@ -92,3 +96,37 @@ def tokens(key: PseudonymKey, kind: str, values: Iterable[str]) -> dict[str, str
     prefix, secret, strip, encode = f"{kind}:", key.secret, _SEPARATORS.sub, base64.urlsafe_b64encode
     return {v: encode(hmac.digest(secret, (prefix + strip("", v)).encode(), "sha256"))[:43].decode("ascii")
             for v in values}
+
+
+_BLOCK = 64  # SHA-256's block size in bytes: RFC 2104's B
+_IPAD, _OPAD = 0x36, 0x5C
+
+
+def hmac_pads(key: PseudonymKey) -> tuple[bytes, bytes]:
+    """The key XOR ipad and XOR opad (RFC 2104: a key longer than a block is hashed first, then
+    zero-padded), so that SQL can build the HMAC from two SHA-256 digests."""
+    secret = key.secret if len(key.secret) <= _BLOCK else hashlib.sha256(key.secret).digest()
+    padded = secret.ljust(_BLOCK, b"\0")
+    return bytes(b ^ _IPAD for b in padded), bytes(b ^ _OPAD for b in padded)
+
+
+@functools.cache
+def separator_class() -> str:
+    """`_SEPARATORS` as an RE2 character class naming every code point it matches: Python's `\\s`
+    is Unicode whitespace, RE2's (DuckDB's regexes) only ASCII, so the class is listed, not `\\s`."""
+    points = [ord(c) for c in _SEPARATORS.findall("".join(map(chr, range(0x110000))))]
+    ranges: list[list[int]] = []
+    for c in points:
+        if ranges and ranges[-1][1] == c - 1:
+            ranges[-1][1] = c
+        else:
+            ranges.append([c, c])
+    return "[" + "".join(f"\\x{{{a:X}}}" if a == b else f"\\x{{{a:X}}}-\\x{{{b:X}}}" for a, b in ranges) + "]"
+
+
+def token_sql(kind_sql: str, value_sql: str) -> str:
+    """DuckDB expression equal to `token(key, <kind_sql>, <value_sql>)`, given `hmac_pads(key)` as the
+    bind parameters :ipad and :opad (BLOB): HMAC = H(opad || H(ipad || message)), base64url unpadded."""
+    message = f"encode({kind_sql} || ':' || regexp_replace({value_sql}, '{separator_class()}', '', 'g'))"
+    digest = f"unhex(sha256(:opad || unhex(sha256(:ipad || {message}))))"
+    return f"left(replace(replace(to_base64({digest}), '+', '-'), '/', '_'), 43)"
