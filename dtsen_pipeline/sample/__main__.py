@@ -1,5 +1,5 @@
 """CLI: python -m dtsen_pipeline.sample --persons N --seed S --out DIR [--as-of YYYY-MM-DD] [--damage-scale F]
-[--profile base|field].
+[--profile base|field] [--kabupaten 18.06].
 
 Prints counts only; the files it writes are synthetic but shaped like personal data, so
 nothing from them is echoed to the terminal or logs.
@@ -13,6 +13,7 @@ from datetime import date
 from pathlib import Path
 
 from dtsen_pipeline.sample.generator import DEFAULT_AS_OF, generate
+from dtsen_pipeline.sample.regions import KABUPATEN, regency
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -39,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
         help="damage profile: base (default, as always) or field (movers, transpositions, spreadsheets)",
     )
     p.add_argument(
+        "--kabupaten",
+        default=KABUPATEN,
+        help=f"Kemendagri code of the Lampung kabupaten/kota to draw, e.g. 18.10 (default {KABUPATEN} Tanggamus)",
+    )
+    p.add_argument(
         "--overwrite", action="store_true", help="replace feed folders and _truth/ already present in --out"
     )
     return p
@@ -51,10 +57,14 @@ def main(argv: list[str] | None = None) -> int:
         _parser().error("--persons must be between 1 and 1,000,000")
     if args.damage_scale < 0:
         _parser().error("--damage-scale must not be negative")
+    try:
+        regency(args.kabupaten)
+    except ValueError as exc:
+        _parser().error(f"--kabupaten: {exc}")
     start = time.perf_counter()
     try:
         summary = generate(args.persons, args.seed, args.out, args.as_of, overwrite=args.overwrite,
-                           damage_scale=args.damage_scale, profile=args.profile)
+                           damage_scale=args.damage_scale, profile=args.profile, kabupaten=args.kabupaten)
     except FileExistsError as exc:
         print(f"error: {exc}")
         return 2

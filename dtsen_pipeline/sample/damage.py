@@ -132,7 +132,7 @@ class Damager:
     def village_codes(
         self, vidx: np.ndarray, rate: float, unit: np.ndarray | None = None
     ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Dotted village code, village and kecamatan name per record; a few outside Tanggamus.
+        """Dotted village code, village and kecamatan name per record; a few outside the regency.
 
         `unit` groups records (e.g. one family) so all rows of a unit move out together.
         """
@@ -140,7 +140,7 @@ class Damager:
         code = v.code[vidx].copy()
         vname = v.name[vidx].copy()
         kname = v.kec_name[vidx].copy()
-        outside = out_of_scope_villages()
+        outside = out_of_scope_villages(self.pop.regency.code)
         if unit is None:
             hit = self.mask(len(vidx), rate)
             pick = self.rng.integers(0, len(outside), int(hit.sum()))

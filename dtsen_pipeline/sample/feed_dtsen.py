@@ -161,7 +161,7 @@ def build_dtsen(ctx: Context) -> DtsenResult:
     yyyymm = f"{ctx.as_of.year:04d}{ctx.as_of.month:02d}"
     table = Table(
         feed="dtsen",
-        relpath=f"dtsen/DTSEN_1806_{yyyymm}.csv",
+        relpath=f"dtsen/DTSEN_{pop.regency.digits}_{yyyymm}.csv",
         header=HEADER,
         columns=columns,
         person=p,

@@ -82,7 +82,7 @@ def build_dukcapil(ctx: Context) -> Table:
     day = f"{ctx.as_of.year:04d}{ctx.as_of.month:02d}{ctx.as_of.day:02d}"
     return Table(
         feed="dukcapil",
-        relpath=f"dukcapil/DUKCAPIL_1806_{day}.csv",
+        relpath=f"dukcapil/DUKCAPIL_{pop.regency.digits}_{day}.csv",
         header=HEADER,
         columns=columns,
         person=p,

@@ -22,6 +22,7 @@ from dtsen_pipeline.sample.moves import apply_to_dukcapil, apply_to_pekon, draw_
 from dtsen_pipeline.sample.population import build_population
 from dtsen_pipeline.sample.profiles import FIELD_DAMAGE, damage_table, rates_for
 from dtsen_pipeline.sample.rates import Rates
+from dtsen_pipeline.sample.regions import KABUPATEN, regency
 from dtsen_pipeline.sample.reregistration import change_second_registrations
 from dtsen_pipeline.sample.truth import write_field_truth, write_truth
 from dtsen_pipeline.sample.writers import Table, Written, write_table
@@ -74,20 +75,23 @@ def generate(
     rates: Rates | None = None,
     damage_scale: float = 1.0,
     profile: str = "base",
+    kabupaten: str = KABUPATEN,
 ) -> SampleSummary:
-    """Write a deterministic sample of the five feeds plus `_truth/` for `persons` people.
+    """Write a deterministic sample of the five feeds plus `_truth/` for `persons` people living in
+    `kabupaten`, a Lampung kabupaten/kota by Kemendagri code (default 18.06 Tanggamus).
 
     `damage_scale` multiplies every record-damage rate (`Rates.scaled`), e.g. 3 to see the rarer
     damage (partial dates, separators in addresses) often in a small sample. `profile` 'field'
     adds the independently designed damage of profiles.py; 'base' is the generator as before."""
     out_dir = Path(out_dir)
+    regency(kabupaten)  # rejects a code outside Lampung before anything is written
     profile_rates = rates_for(profile)  # also rejects an unknown profile
     rates = profile_rates if rates is None else rates
     field_dmg = FIELD_DAMAGE.scaled(damage_scale) if profile == "field" else None
     if damage_scale != 1.0:
         rates = rates.scaled(damage_scale)
     _prepare(out_dir, overwrite)
-    pop = build_population(persons, seed, as_of, rates)
+    pop = build_population(persons, seed, as_of, rates, kabupaten)
     ctx = Context(pop=pop, rates=rates, seed=seed, as_of=as_of)
     moves = draw_moves(pop, ctx.rng("field.moves"), field_dmg.moved_family_inside,
                        field_dmg.moved_person_inside) if field_dmg is not None else None

@@ -18,11 +18,15 @@ from dtsen_pipeline.sample.identifiers import as_str16, build_kk, build_nik, kec
 from dtsen_pipeline.sample.names import NameMaker, PersonNameInput
 from dtsen_pipeline.sample.rates import RATES, Rates
 from dtsen_pipeline.sample.regions import (
+    CAPITAL,
+    KABUPATEN,
+    Regency,
     Villages,
     kecamatan_codes,
     other_lampung_kecamatan,
-    tanggamus_villages,
+    regency,
     village_weights,
+    villages_of,
 )
 
 HIDUP, MATI, PINDAH, HILANG = 0, 1, 2, 3
@@ -37,6 +41,7 @@ class Population:
     """Parallel arrays: families (prefix `fam_`) and persons (no prefix)."""
 
     as_of: date
+    regency: Regency
     villages: Villages
     # families
     fam_village: np.ndarray
@@ -56,7 +61,7 @@ class Population:
     fam_alamat: np.ndarray
     fam_rt: np.ndarray
     fam_rw: np.ndarray
-    fam_moved: np.ndarray  # whole family left Tanggamus
+    fam_moved: np.ndarray  # whole family left the regency
     # persons
     fam: np.ndarray
     rel: np.ndarray  # DTSEN HUB_KELUARGA 1..8
@@ -160,13 +165,19 @@ class _Composition:
         self.n_families = n_fam
 
 
-def build_population(n_persons: int, seed: int, as_of: date, rates: Rates = RATES) -> Population:
-    """Draw the whole true population for `seed` (deterministic)."""
+def build_population(n_persons: int, seed: int, as_of: date, rates: Rates = RATES,
+                     kabupaten: str = KABUPATEN) -> Population:
+    """Draw the whole true population of the Lampung kabupaten/kota for `seed` (deterministic).
+
+    The random streams are seeded with the regency's digits too (1806 for Tanggamus, as always),
+    so two regencies drawn with one seed are different people."""
     if n_persons < 1:
         raise ValueError("n_persons must be positive")
-    streams = [np.random.default_rng(s) for s in np.random.SeedSequence([seed, 1806]).spawn(8)]
+    home = regency(kabupaten)
+    streams = [np.random.default_rng(s)
+               for s in np.random.SeedSequence([seed, int(home.digits)]).spawn(8)]
     r_comp, r_geo, r_dates, r_ids, r_names, r_events, r_prog, r_misc = streams
-    villages = tanggamus_villages()
+    villages = villages_of(home.code)
     comp = _Composition(n_persons, r_comp, rates)
     nf = comp.n_families
     counts = comp.counts
@@ -244,7 +255,7 @@ def build_population(n_persons: int, seed: int, as_of: date, rates: Rates = RATE
     # --- villages, kecamatan of first registration, identifiers -----------------------
     vweights = village_weights(villages, r_geo)
     fam_village = r_geo.choice(len(villages), size=nf, p=vweights)
-    kec_list = kecamatan_codes()
+    kec_list = kecamatan_codes(home.code)
     kec_index = {k: i for i, k in enumerate(kec_list)}
     fam_kec_i = np.array([kec_index[k] for k in villages.kec_code[fam_village]])
     person_kec_i = fam_kec_i[fam]
@@ -260,7 +271,7 @@ def build_population(n_persons: int, seed: int, as_of: date, rates: Rates = RATE
     reg_kec = np.array(kec_list, dtype=object)[
         np.where(other_tgm, (person_kec_i + shift) % len(kec_list), person_kec_i)
     ]
-    lpg_codes, lpg_p = other_lampung_kecamatan()
+    lpg_codes, lpg_p = other_lampung_kecamatan(home.code)
     n_lpg = int(other_lpg.sum())
     reg_kec[other_lpg] = np.array(lpg_codes, dtype=object)[r_ids.choice(len(lpg_codes), size=n_lpg, p=lpg_p)]
 
@@ -375,12 +386,13 @@ def build_population(n_persons: int, seed: int, as_of: date, rates: Rates = RATE
 
     # --- address and social attributes -----------------------------------------------------
     fam_dusun, fam_alamat, fam_rt, fam_rw = _addresses(villages, fam_village, seed, r_misc)
-    birthplace = _birthplaces(villages, fam_village[fam], group_name[fam], year, reg_kec, r_misc)
+    birthplace = _birthplaces(home, villages, fam_village[fam], group_name[fam], year, reg_kec, r_misc)
     marital = _marital(rel, age, sex, counts[fam, 1] > 0, r_misc)
     occupation = _occupation(rel, age, sex, latent[fam], r_misc)
 
     return Population(
         as_of=as_of,
+        regency=home,
         villages=villages,
         fam_village=fam_village,
         fam_kk=fam_kk,
@@ -519,6 +531,7 @@ def _addresses(
 
 
 def _birthplaces(
+    home: Regency,
     villages: Villages,
     village: np.ndarray,
     group: np.ndarray,
@@ -526,28 +539,30 @@ def _birthplaces(
     reg_kec: np.ndarray,
     rng: np.random.Generator,
 ) -> np.ndarray:
-    """Place of birth: Java/Bali/Sumatra origins for older transmigrants, local otherwise."""
+    """Place of birth: Java/Bali/Sumatra origins for older transmigrants, local otherwise; residents
+    registered in another regency were born in the capital or a town nearby."""
     n = len(village)
     u = rng.random((n, 3))
     kec_name = dict(zip(villages.kec_code, villages.kec_name, strict=True))
+    home_prefix, capital_prefix = home.code + ".", CAPITAL + "."
     out = np.empty(n, dtype=object)
     for i in range(n):
         g = group[i]
         if year[i] < 1980 and g != "LAMPUNG" and u[i, 0] < 0.45:
             places = nl.BIRTHPLACE_BY_GROUP[g]
             out[i] = places[int(u[i, 1] * len(places))]
-        elif not reg_kec[i].startswith("18.06"):
+        elif not reg_kec[i].startswith(home_prefix):
             out[i] = (
                 "BANDAR LAMPUNG"
-                if reg_kec[i].startswith("18.71")
-                else "PRINGSEWU"
+                if reg_kec[i].startswith(capital_prefix)
+                else home.birth_towns[0]
                 if u[i, 1] < 0.6
-                else "METRO"
+                else home.birth_towns[1]
             )
         elif u[i, 2] < 0.55:
-            out[i] = kec_name.get(reg_kec[i], "TANGGAMUS").upper()
+            out[i] = kec_name.get(reg_kec[i], home.name).upper()
         elif u[i, 2] < 0.8:
-            out[i] = "TANGGAMUS"
+            out[i] = home.name
         else:
             out[i] = str(villages.name[village[i]]).upper()
     return out

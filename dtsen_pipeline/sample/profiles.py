@@ -21,7 +21,7 @@ from dtsen_pipeline.sample.writers import Table
 class FieldDamage:
     """Rates of the field profile's own damage kinds (per record unless said otherwise)."""
 
-    moved_family_inside: float = 0.015  # families that moved to another village of Tanggamus
+    moved_family_inside: float = 0.015  # families that moved to another village of the regency
     moved_person_inside: float = 0.025  # adults that joined a card in another village
     id_transposition: float = 0.012  # two adjacent digits swapped while typing (NIK, No. KK)
     id_substitution: float = 0.006  # one digit mistyped

@@ -22,7 +22,7 @@ class Rates:
     other_member: float = 0.04
     grandchild_if_head_45: float = 0.12
     twins_if_two_children: float = 0.03
-    nik_kec_other_tanggamus: float = 0.10
+    nik_kec_other_tanggamus: float = 0.10  # NIK from another kecamatan of the regency (any regency)
     nik_kec_other_lampung: float = 0.04
     imprecise_dob_before_1975: float = 0.10
     nik_dob_differs: float = 0.003  # DOB corrected after the NIK was issued (NIK not reissued)
