@@ -16,25 +16,25 @@ class PipelineRun:
     instance: object
 
 
-def make_settings(tmp: Path, landing: Path, warehouse_url: str):
+def make_settings(tmp: Path, landing: Path, warehouse_url: str, scope: str = "18.06"):
     from dtsen_pipeline.config import Settings
 
     return Settings(warehouse_url=warehouse_url, landing_dir=landing, artifacts_dir=tmp / "artifacts",
-                    truth_dir=landing / "_truth", scope="18.06")
+                    truth_dir=landing / "_truth", scope=scope)
 
 
-def sample_deployment(tmp: Path, persons: int, seed: int):
-    """A generated landing folder, settings on a DuckDB warehouse of its own and a local Dagster
-    instance under `tmp`: (landing, settings, instance)."""
+def sample_deployment(tmp: Path, persons: int, seed: int, kabupaten: str = "18.06"):
+    """A generated landing folder for the Lampung `kabupaten`, settings scoped to it on a DuckDB
+    warehouse of its own and a local Dagster instance under `tmp`: (landing, settings, instance)."""
     from dagster import DagsterInstance
 
     from dtsen_pipeline.cli import write_instance_config
     from dtsen_pipeline.sample import generate
 
     landing = tmp / "landing"
-    generate(persons=persons, seed=seed, out_dir=landing)
+    generate(persons=persons, seed=seed, out_dir=landing, kabupaten=kabupaten)
     home = write_instance_config(tmp / "dagster_home")
-    settings = make_settings(tmp, landing, f"duckdb:///{tmp / 'warehouse.duckdb'}")
+    settings = make_settings(tmp, landing, f"duckdb:///{tmp / 'warehouse.duckdb'}", scope=kabupaten)
     return landing, settings, DagsterInstance.from_config(str(home))
 
 
