@@ -58,8 +58,13 @@ def run(persons: int, seed: int) -> int:
     if landing_is_empty(settings.landing_dir):
         from dtsen_pipeline.sample import generate
 
-        print(f"Landing folder {settings.landing_dir} is empty: generating sample feeds ({persons:,} persons).")
-        generate(persons=persons, seed=seed, out_dir=settings.landing_dir)
+        print(f"Landing folder {settings.landing_dir} is empty: generating sample feeds for {settings.scope} "
+              f"({persons:,} persons).")
+        try:  # the scope's own villages, or every record would be out of scope
+            generate(persons=persons, seed=seed, out_dir=settings.landing_dir, kabupaten=settings.scope)
+        except ValueError as exc:
+            print(f"error: no sample for DTSEN_SCOPE={settings.scope}: {exc}")
+            return 2
     ensure_dagster_home()
     from dagster import DagsterInstance, execute_job, reconstructable
 
