@@ -62,3 +62,22 @@ def test_read_table_types_values_as_pd_read_sql_does(engine):
     with engine.connect() as conn:
         plain = pd.read_sql(sa.text("SELECT * FROM s.t"), conn)
     pd.testing.assert_frame_equal(bulk, plain)
+
+
+@pytest.mark.parametrize("backend", ["duckdb", pytest.param("postgresql", marks=pytest.mark.postgres)])
+def test_a_failed_statement_names_its_sql_but_never_its_values(tmp_path, backend):
+    """Bound values are NIKs, names or the pseudonym key's pads: an error that reaches the run's
+    log must not carry them."""
+    import contextlib
+
+    from tests.support import temporary_database
+
+    secret = "3171234567890123"
+    with (temporary_database("dtsen_params") if backend == "postgresql"
+          else contextlib.nullcontext(f"duckdb:///{tmp_path / 'w.duckdb'}")) as url:
+        engine = engine_for(url)
+        with pytest.raises(sa.exc.DBAPIError) as failure, engine.connect() as conn:
+            conn.execute(sa.text("SELECT CAST(:nik AS INTEGER) + no_such_column"), {"nik": secret})
+        assert "no_such_column" in str(failure.value)
+        assert secret not in str(failure.value) and secret not in repr(failure.value)
+        engine.dispose()
