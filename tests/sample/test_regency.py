@@ -96,3 +96,20 @@ def test_cli_kabupaten_option(tmp_path: Path) -> None:
     with pytest.raises(ValueError, match="not a kabupaten/kota of Lampung"):
         generate(300, 3, tmp_path / "c", kabupaten="17.01")
     assert not (tmp_path / "c").exists()
+
+
+def test_dtsen_run_with_an_empty_landing_folder_draws_no_sample_for_a_scope_outside_lampung(tmp_path, monkeypatch,
+                                                                                          capsys):
+    """A sample of another regency would be all OUT_OF_SCOPE: `dtsen run` says so and stops."""
+    from dtsen_pipeline.cli import main
+
+    landing = tmp_path / "landing"
+    landing.mkdir()
+    monkeypatch.setenv("DTSEN_SCOPE", "31.71")
+    monkeypatch.setenv("DTSEN_LANDING_DIR", str(landing))
+    monkeypatch.setenv("DTSEN_ARTIFACTS_DIR", str(tmp_path / "artifacts"))
+    monkeypatch.setenv("DTSEN_WAREHOUSE_URL", f"duckdb:///{tmp_path / 'w.duckdb'}")
+    monkeypatch.setenv("DAGSTER_HOME", str(tmp_path / "home"))
+    assert main(["run", "--persons", "200"]) == 2
+    assert "no sample for DTSEN_SCOPE=31.71" in capsys.readouterr().out
+    assert list(landing.iterdir()) == [] and not (tmp_path / "w.duckdb").exists()
