@@ -11,19 +11,30 @@ from pathlib import Path
 
 import pandas as pd
 
-OLD_DTSEN, NEW_DTSEN = "dtsen/DTSEN_1806_202611.csv", "dtsen/DTSEN_1806_202612.csv"
+from dtsen_pipeline.sample.regions import KABUPATEN, regency
+
 RESIDENTS_GONE = 3
 
 
-def next_month(landing: Path) -> list[str]:
-    """Turn `landing` (a generated sample) into next month's delivery; returns the record ids of
-    the pekon records that are gone (`pekon:<file>#<row>`)."""
-    old = landing / OLD_DTSEN
+def dtsen_files(kabupaten: str = KABUPATEN) -> tuple[str, str]:
+    """This month's and next month's DTSEN extract of a generated `kabupaten` sample."""
+    digits = regency(kabupaten).digits
+    return f"dtsen/DTSEN_{digits}_202611.csv", f"dtsen/DTSEN_{digits}_202612.csv"
+
+
+OLD_DTSEN, NEW_DTSEN = dtsen_files()  # Tanggamus
+
+
+def next_month(landing: Path, kabupaten: str = KABUPATEN) -> list[str]:
+    """Turn `landing` (a generated sample of `kabupaten`) into next month's delivery; returns the
+    record ids of the pekon records that are gone (`pekon:<file>#<row>`)."""
+    old_name, new_name = dtsen_files(kabupaten)
+    old = landing / old_name
     lines = old.read_text(encoding="utf-8-sig").splitlines(keepends=True)
     first = lines[1].split(";")
     first[4] += " "  # a corrected name: the file's content changes
     lines[1] = ";".join(first)
-    (landing / NEW_DTSEN).write_text("".join(lines), encoding="utf-8-sig")
+    (landing / new_name).write_text("".join(lines), encoding="utf-8-sig")
     old.unlink()
     junk = set(pd.read_csv(landing / "_truth" / "junk.csv", dtype=str)["source_file"])
     pekon = max((p for p in (landing / "pekon").glob("*.csv") if f"pekon/{p.name}" not in junk),
@@ -35,6 +46,6 @@ def next_month(landing: Path) -> list[str]:
     relative = pekon.relative_to(landing).as_posix()
     gone = [f"pekon:{relative}#{n}" for n in range(len(rows) - RESIDENTS_GONE, len(rows))]
     records = pd.read_csv(landing / "_truth" / "records.csv", dtype=str)
-    records["source_file"] = records["source_file"].replace(OLD_DTSEN, NEW_DTSEN)
+    records["source_file"] = records["source_file"].replace(old_name, new_name)
     records.to_csv(landing / "_truth" / "records.csv", index=False, lineterminator="\n")
     return gone

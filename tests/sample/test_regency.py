@@ -113,3 +113,19 @@ def test_dtsen_run_with_an_empty_landing_folder_draws_no_sample_for_a_scope_outs
     assert main(["run", "--persons", "200"]) == 2
     assert "no sample for DTSEN_SCOPE=31.71" in capsys.readouterr().out
     assert list(landing.iterdir()) == [] and not (tmp_path / "w.duckdb").exists()
+
+
+def test_next_month_renames_the_regencys_own_dtsen_extract(tmp_path):
+    """next_month (what the id-stability tests run) on a Pringsewu sample: its DTSEN_1810 extract
+    comes renamed and the truth follows it."""
+    from dtsen_pipeline.sample.next_month import dtsen_files, next_month
+
+    landing = tmp_path / "landing"
+    generate(600, SEED, landing, kabupaten=KABUPATEN)
+    old, new = dtsen_files(KABUPATEN)
+    assert DIGITS in old and (landing / old).is_file()
+    before = pd.read_csv(landing / "_truth" / "records.csv", dtype=str)
+    gone = next_month(landing, KABUPATEN)
+    after = pd.read_csv(landing / "_truth" / "records.csv", dtype=str)
+    assert not (landing / old).exists() and (landing / new).is_file() and len(gone) == 3
+    assert (after["source_file"] == new).sum() == (before["source_file"] == old).sum() > 0
