@@ -65,8 +65,8 @@ def _pairs_in_force(engine) -> PairsInForce | None:
         return None
     known = read_table(engine, "linkage", "record_fingerprint")
 
-    def kept(carried: pd.Series, columns: list[str]) -> pd.DataFrame:  # joined in the warehouse (PairsInForce)
-        return kept_pairs_in_warehouse(engine, carried, columns)
+    def kept(carried: pd.Series, removed: frozenset[str], columns: list[str]) -> pd.DataFrame:  # PairsInForce
+        return kept_pairs_in_warehouse(engine, carried, removed, columns)
 
     return PairsInForce(pairs=kept,
                         fingerprints=known.rename(columns={"record_id": "unique_id"}),

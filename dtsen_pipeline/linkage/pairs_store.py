@@ -3,13 +3,14 @@
 An incremental night keeps the pairs of every record whose content is unchanged, under tonight's
 ids (`linkage.incremental.kept_pairs`). At 640,000 persons those are 2.2 million pairs: read whole
 into pandas and re-keyed there, they held the linkage step's peak memory about 0.7 GB above the
-first night's. The warehouse joins them with the carried ids instead, and only the kept pairs,
-already under tonight's ids, come out (Arrow strings on DuckDB).
+first night's. The warehouse drops the pairs of removed records and renames the ids of re-sent
+files instead, and only the kept pairs, already under tonight's ids, come out (Arrow strings on
+DuckDB).
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 import pandas as pd
 import sqlalchemy as sa
@@ -24,7 +25,8 @@ from dtsen_pipeline.warehouse import (
     write_transaction,
 )
 
-SCHEMA, PAIRS, CARRIED = "linkage", "person_pairs", "carried_record__scratch"
+SCHEMA, PAIRS = "linkage", "person_pairs"
+RENAMED, REMOVED = "renamed_record__scratch", "removed_record__scratch"
 
 
 def _ordered(engine: sa.Engine, column: str) -> str:
@@ -33,26 +35,37 @@ def _ordered(engine: sa.Engine, column: str) -> str:
     return f'{column} COLLATE "C"' if engine.dialect.name == "postgresql" else column
 
 
-def kept_pairs_in_warehouse(engine: sa.Engine, carried: pd.Series, columns: Sequence[str]) -> pd.DataFrame:
+def _id_frame(**columns: object) -> pd.DataFrame:
+    return pd.DataFrame({name: pd.Series(list(values), dtype="str") for name, values in columns.items()})
+
+
+def kept_pairs_in_warehouse(engine: sa.Engine, carried: pd.Series, removed: Collection[str],
+                            columns: Sequence[str]) -> pd.DataFrame:
     """`linkage.incremental.kept_pairs` on `linkage.person_pairs` (record_id_l, record_id_r, ...):
-    the pairs whose two records are both carried over (`carried`: earlier id -> tonight's id),
-    under tonight's ids with the smaller on the left, with the `columns` the table has."""
+    the pairs whose two records are both carried over, under tonight's ids with the smaller on
+    the left, with the `columns` the table has. `carried` (earlier id -> tonight's id) and
+    `removed` (earlier ids whose content is gone) cover every earlier id (`incremental.plan`), so
+    only the removed ids and the renamed ones (a file re-sent under a new name) go to the
+    warehouse: on most nights a few thousand, not every record."""
     present = set(column_names(engine, SCHEMA, PAIRS))
     values = [c for c in columns if c not in ("unique_id_l", "unique_id_r") and c in present]
-    mapping = pd.DataFrame({"before_id": pd.Series(carried.index.to_numpy(dtype=object), dtype="str"),
-                            "now_id": pd.Series(carried.to_numpy(dtype=object), dtype="str")})
-    replace_table(engine, mapping, SCHEMA, CARRIED)
-    del mapping
+    before, now = carried.index.to_numpy(dtype=object), carried.to_numpy(dtype=object)
+    renamed = before != now
+    replace_table(engine, _id_frame(before_id=before[renamed], now_id=now[renamed]), SCHEMA, RENAMED)
+    replace_table(engine, _id_frame(record_id=sorted(removed)), SCHEMA, REMOVED)
     try:
-        left, right = _ordered(engine, "l.now_id"), _ordered(engine, "r.now_id")
-        selected = ", ".join(f"p.{quote(c)}" for c in values)
+        left = _ordered(engine, "coalesce(l.now_id, p.record_id_l)")
+        right = _ordered(engine, "coalesce(r.now_id, p.record_id_r)")
+        selected = "".join(f", p.{quote(c)}" for c in values)
+        gone = f"SELECT record_id FROM {qualified(SCHEMA, REMOVED)}"
         return bulk_query(engine,
                           f"SELECT LEAST({left}, {right}) AS unique_id_l, GREATEST({left}, {right}) AS unique_id_r"
-                          f"{', ' + selected if selected else ''} "
-                          f"FROM {qualified(SCHEMA, PAIRS)} AS p "
-                          f"JOIN {qualified(SCHEMA, CARRIED)} AS l ON l.before_id = p.record_id_l "
-                          f"JOIN {qualified(SCHEMA, CARRIED)} AS r ON r.before_id = p.record_id_r")
+                          f"{selected} FROM {qualified(SCHEMA, PAIRS)} AS p "
+                          f"LEFT JOIN {qualified(SCHEMA, RENAMED)} AS l ON l.before_id = p.record_id_l "
+                          f"LEFT JOIN {qualified(SCHEMA, RENAMED)} AS r ON r.before_id = p.record_id_r "
+                          f"WHERE p.record_id_l NOT IN ({gone}) AND p.record_id_r NOT IN ({gone})")
     finally:
         with write_transaction(engine) as conn:
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(SCHEMA, CARRIED)}")
+            for table in (RENAMED, REMOVED):
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(SCHEMA, table)}")
         release_freed_memory(engine)  # the join's pages and hash tables, before the clustering

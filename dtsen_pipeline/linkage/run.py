@@ -64,8 +64,9 @@ def train_model(records: pd.DataFrame, model_path: Path, config: LinkageConfig) 
     return linker
 
 
-KeptPairs = Callable[[pd.Series, list[str]], pd.DataFrame]
-"""(carried ids, columns) -> the kept pairs in force under tonight's ids (`incremental.kept_pairs`)."""
+KeptPairs = Callable[[pd.Series, frozenset[str], list[str]], pd.DataFrame]
+"""(carried ids, removed ids, columns) -> the kept pairs in force under tonight's ids
+(`incremental.kept_pairs`)."""
 
 
 @dataclass(frozen=True)
@@ -86,7 +87,7 @@ class PairsInForce:
         """The pairs in force whose two records tonight carries over, under tonight's ids."""
         carried = night.carried if night.carried is not None else pd.Series(dtype=object)
         if callable(self.pairs):
-            return self.pairs(carried, columns)
+            return self.pairs(carried, night.removed, columns)
         return kept_pairs(self.pairs, carried, columns)
 
 

@@ -5,7 +5,7 @@ import numpy as np
 import pandas as pd
 
 from dtsen_pipeline.linkage.incremental import kept_pairs
-from dtsen_pipeline.linkage.pairs_store import CARRIED, kept_pairs_in_warehouse
+from dtsen_pipeline.linkage.pairs_store import REMOVED, RENAMED, kept_pairs_in_warehouse
 from dtsen_pipeline.warehouse import replace_table, table_exists
 
 COLUMNS = ["unique_id_l", "unique_id_r", "match_weight", "match_probability", "gamma_nama"]
@@ -35,19 +35,19 @@ def test_the_warehouse_keeps_the_pairs_the_in_memory_rule_keeps(warehouse):
                          "pekon/a#2": "Pekon/a#2", "pekon/c#4": "pekon/c#4"})
     _pairs_in_force(warehouse, previous)
 
-    in_sql = kept_pairs_in_warehouse(warehouse, carried, COLUMNS)
+    in_sql = kept_pairs_in_warehouse(warehouse, carried, frozenset({"pekon/b#9"}), COLUMNS)
     in_memory = kept_pairs(previous, carried, COLUMNS)
 
     assert len(in_memory) == 4  # the pair with pekon/b#9 (not carried over) goes
     pd.testing.assert_frame_equal(_sorted(in_sql), _sorted(in_memory))
     assert (in_sql["unique_id_l"].astype(str) < in_sql["unique_id_r"].astype(str)).all()
     assert ("Pekon/a#2", "dukcapil/next_f1#1") in set(zip(in_sql["unique_id_l"], in_sql["unique_id_r"], strict=True))
-    assert not table_exists(warehouse, "linkage", CARRIED)  # the scratch table is gone
+    assert not table_exists(warehouse, "linkage", RENAMED) and not table_exists(warehouse, "linkage", REMOVED)
 
 
-def test_no_pair_kept_when_no_record_is_carried_over(warehouse):
+def test_no_pair_kept_when_a_record_is_removed_and_none_renamed(warehouse):
     previous = pd.DataFrame({"unique_id_l": ["a"], "unique_id_r": ["b"], "match_weight": [1.0],
                              "match_probability": [0.7], "gamma_nama": np.array([2])})
     _pairs_in_force(warehouse, previous)
-    kept = kept_pairs_in_warehouse(warehouse, pd.Series({"a": "a"}), COLUMNS)
+    kept = kept_pairs_in_warehouse(warehouse, pd.Series({"a": "a"}), frozenset({"b"}), COLUMNS)
     assert kept.empty and list(kept.columns) == COLUMNS
