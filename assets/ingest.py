@@ -7,9 +7,11 @@ can share the machine's cores; each key remains its own asset, and any subset ca
 """
 
 
+import datetime as dt
 import threading
 import time
 from collections.abc import Callable, Iterator
+from dataclasses import replace
 
 import pandas as pd
 from dagster import (
@@ -20,6 +22,7 @@ from dagster import (
     AssetExecutionContext,
     AssetKey,
     AssetSpec,
+    DataVersion,
     Failure,
     MaterializeResult,
     MetadataValue,
@@ -28,13 +31,20 @@ from dagster import (
     multi_asset,
 )
 
-from assets.quality import DOCS_FOLDER, n_error_expectations, record_decisions, suite_check_results
+from assets.quality import (
+    DOCS_FOLDER,
+    carried_check_results,
+    n_error_expectations,
+    record_decisions,
+    suite_check_results,
+)
 from dtsen_pipeline.ingest.feeds import FeedSpec, load_feed_specs, person_feeds
 from dtsen_pipeline.ingest.gated import GatedFeed
 from dtsen_pipeline.ingest.intake import IntakeResult
 from dtsen_pipeline.ingest.landing import unknown_landing_entries
 from dtsen_pipeline.ingest.raw_store import count_in_force, count_raw
 from dtsen_pipeline.ingest.runner import run_feeds
+from dtsen_pipeline.ingest.staging_state import CarriedStaging
 from dtsen_pipeline.ingest.staging_tables import StagedFeed, quarantine_part
 from dtsen_pipeline.ingest.standardise import empty_quarantine
 from dtsen_pipeline.quality import gate
@@ -143,6 +153,27 @@ def _staging_result(context: AssetExecutionContext, spec: FeedSpec, scope: str,
     })
 
 
+def _carried_result(context: AssetExecutionContext, spec: FeedSpec, carried: CarriedStaging) -> MaterializeResult:
+    """staging/<feed> as an earlier run published it: its figures, and which run that was. The data
+    version is the staging's fingerprint, so the UI shows the table unchanged."""
+    staged = carried.staged
+    context.log.info(f"feed {spec.name}: not staged again (deliveries in force, settings and code as staged by run "
+                     f"{carried.run_id}); {staged.rows_staged} staged, {staged.rows_quarantined} quarantined")
+    return MaterializeResult(asset_key=_staging_key(spec), data_version=DataVersion(carried.fingerprint[:32]), metadata={
+        "dagster/row_count": staged.rows_staged,
+        "dagster/table_name": f"staging.{spec.name}",
+        "restaged": False,
+        "staged_by_run": carried.run_id,
+        "staged_at": MetadataValue.timestamp(carried.staged_at.replace(tzinfo=dt.UTC)),
+        "rows_in": staged.rows_in,
+        "rows_staged": staged.rows_staged,
+        "rows_quarantined": MetadataValue.int(staged.rows_quarantined),
+        "rows_out_of_scope": staged.rows_out_of_scope,
+        "quarantined_by_reason": MetadataValue.json(staged.by_reason),
+        "quarantined_by_file_reason": MetadataValue.json(staged.by_file_reason),
+    })
+
+
 def _progress_log(context: AssetExecutionContext) -> Callable[[str], None]:
     """context.log.info for the feed threads, one event at a time (counts and seconds only)."""
     lock = threading.Lock()
@@ -195,10 +226,13 @@ def _gate_results(context: AssetExecutionContext, spec: FeedSpec, decision: gate
                                metadata={"decision": decision.decision})
 
 
-def _report_gate(context: AssetExecutionContext, engine, gated: list[GatedFeed]) -> None:
-    """Log every failing rule (errors, then warnings), keep the decisions in quality.gate, tag a run
-    that held a feed back."""
+def _report_gate(context: AssetExecutionContext, engine, gated: list[GatedFeed],
+                 carried: list[CarriedStaging] = ()) -> None:
+    """Log every failing rule (errors, then warnings), keep the decisions in quality.gate (a carried
+    feed's decision again, noting the run that made it), tag a run that held a feed back."""
     decisions = [g.decision for g in gated]
+    carried_decisions = [replace(c.decision, note=f"carried: staged and validated by run {c.run_id}")
+                         for c in carried if c.decision is not None]
     for decision in decisions:
         if decision.decision in (gate.HELD_BACK, gate.BLOCKED):
             context.log.error(decision.message)
@@ -207,7 +241,7 @@ def _report_gate(context: AssetExecutionContext, engine, gated: list[GatedFeed])
     for feed in gated:
         for outcome in feed.suite.warnings_failed:
             context.log.warning(f"feed {feed.decision.target}: warning {gate.failure_line(feed.suite.suite, outcome)}")
-    record_decisions(engine, decisions, context.run_id)
+    record_decisions(engine, decisions + carried_decisions, context.run_id)
     tag = gate.held_back_tag(decisions)
     if tag:
         context.instance.add_run_tags(context.run_id, {HELD_BACK_TAG: tag})
@@ -240,8 +274,9 @@ def ingest_and_stage_feeds(context: AssetExecutionContext, warehouse: WarehouseR
                          gate=StagingGate(docs_dir=pipeline.artifacts / DOCS_FOLDER / context.run_id,
                                           thresholds=quality.thresholds(), ceilings=quality.ceilings()),
                          settled_before=_settled_before(context), ceilings=quality.ceilings(),
-                         retention=pipeline.retention, progress=_progress_log(context))
-    _report_gate(context, engine, [o.gated for o in outcomes.values() if o.gated is not None])
+                         retention=pipeline.retention, progress=_progress_log(context), restage=pipeline.restage)
+    _report_gate(context, engine, [o.gated for o in outcomes.values() if o.gated is not None],
+                 [o.carried for o in outcomes.values() if o.carried is not None])
     failed = []
     for name, outcome in outcomes.items():
         spec = FEEDS[name]
@@ -249,6 +284,11 @@ def ingest_and_stage_feeds(context: AssetExecutionContext, warehouse: WarehouseR
             yield _raw_result(context, engine, spec, outcome.intake)
         if outcome.staged is not None:
             yield _staging_result(context, spec, pipeline.scope, outcome.staged)
+        if outcome.carried is not None:
+            yield _carried_result(context, spec, outcome.carried)
+            if outcome.carried.decision is not None:
+                yield from _gate_results(context, spec, outcome.carried.decision,
+                                         list(carried_check_results(_staging_key(spec), outcome.carried)))
         if outcome.gated is not None:
             decision = outcome.gated.decision
             failed_gate = decision.decision != gate.PASSED

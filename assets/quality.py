@@ -35,6 +35,7 @@ from dtsen_pipeline.clock import utc_now
 from dtsen_pipeline.config import EXPECTATIONS_DIR
 from dtsen_pipeline.domain.regions import kecamatan_name
 from dtsen_pipeline.ingest.feeds import load_feed_specs, person_feeds
+from dtsen_pipeline.ingest.staging_state import CarriedStaging
 from dtsen_pipeline.quality import gate
 from dtsen_pipeline.quality import scorecard as sc
 from dtsen_pipeline.quality.gx_suites import (
@@ -94,6 +95,28 @@ def suite_check_results(key: AssetKey, outcome: SuiteOutcome, decision: gate.Gat
         severity=AssetCheckSeverity.WARN,
         metadata={**common, "warnings_failed": len(outcome.warnings_failed),
                   "failed_rules": ", ".join(sorted({o.rule or o.expectation for o in outcome.warnings_failed}))},
+    )
+
+
+def carried_check_results(key: AssetKey, carried: CarriedStaging) -> Iterator[AssetCheckResult]:
+    """`gx_suite` and `gx_warnings` of a feed not staged again: the decision of the run that
+    validated what is in force (`staging_state`), named, with its failing rules."""
+    decision = carried.decision
+    common = {"suite": f"{decision.suite}.json", "rows_validated": decision.rows_validated,
+              "decision": decision.decision, "validated_by_run": carried.run_id,
+              "note": "deliveries in force, settings and code unchanged since that run: not validated again"}
+    failed = decision.decision != gate.PASSED
+    yield AssetCheckResult(
+        asset_key=key, check_name="gx_suite", passed=not failed, severity=AssetCheckSeverity.ERROR,
+        description=decision.message if failed else None,
+        metadata={**common, "errors_failed": len(decision.failures), "failed_rules": ", ".join(decision.rules),
+                  "failures": MetadataValue.md("\n".join(f"- {line}" for line in decision.failures) or "none")},
+    )
+    yield AssetCheckResult(
+        asset_key=key, check_name="gx_warnings", passed=not carried.warnings_failed,
+        severity=AssetCheckSeverity.WARN,
+        metadata={**common, "warnings_failed": len(carried.warnings_failed),
+                  "failed_rules": ", ".join(carried.warnings_failed)},
     )
 
 

@@ -177,6 +177,10 @@ class PipelineSettings(ConfigurableResource):
                                       "days a superseded delivery keeps its records in `raw.<feed>`; then they are "
                                       "pruned and its `raw.delivery` row says `pruned`. Deliveries in force are never "
                                       "pruned. 0 keeps every record for ever")
+    restage: bool = setting("DTSEN_RESTAGE", False,
+                            "`1` (or `true`, `yes`): stage and validate every feed tonight; unset, a feed whose "
+                            "deliveries in force, settings, code and reckoning date are those of its last published "
+                            "staging is left as it is (docs/operations.md, Unchanged feeds)", shown_default="unset")
     raw_archive_dir: str | None = setting("DTSEN_RAW_ARCHIVE_DIR", None,
                                           "folder the pruned records are first written to, one Parquet file per "
                                           "delivery (`<feed>/<delivery_id>.parquet`, mode 600): personal data, keep "
@@ -234,8 +238,9 @@ class PipelineSettings(ConfigurableResource):
             raise SettingError("DTSEN_RUN_WORKERS must be a whole number of at least 1")
         return self.run_workers
 
-    run_date: str = Field(default="", description="the run's date (YYYY-MM-DD): ages, plausible birth dates and "
-                          "the period of reports and review files are reckoned at it; empty: the day the run starts (Asia/Jakarta)")
+    run_date: str = Field(default="", description="the run's date (YYYY-MM-DD): the golden tables' ages and the "
+                          "period of reports and review files are reckoned at it, staging's at its feed's newest "
+                          "delivery but never later; empty: the day the run starts (Asia/Jakarta)")
 
     def as_of(self) -> dt.date:
         """The run's date: `run_date` when a run sets it (a re-run of an earlier day, a test), else

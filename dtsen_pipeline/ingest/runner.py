@@ -31,8 +31,16 @@ from dtsen_pipeline.ingest.intake import IntakeResult, ingest_feed
 from dtsen_pipeline.ingest.landing import discover_files
 from dtsen_pipeline.ingest.raw_store import count_in_force, load_registry
 from dtsen_pipeline.ingest.retention import RawRetention, prune_raw
+from dtsen_pipeline.ingest.staging_state import (
+    CarriedStaging,
+    carried_staging,
+    reckoning_date,
+    remember_staging,
+    staging_fingerprint,
+)
 from dtsen_pipeline.ingest.staging_tables import StagedFeed, stage_in_force
 from dtsen_pipeline.quality.gate import StagingGate
+from dtsen_pipeline.quality.gx_suites import load_thresholds
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
 
 DEFAULT_WORKERS = 2  # the cores of the reference server (DTSEN_INGEST_WORKERS)
@@ -47,6 +55,7 @@ class FeedOutcome:
     intake: IntakeResult | None = None
     staged: StagedFeed | None = None
     gated: GatedFeed | None = None  # the quality gate's decision, when the run stages behind it
+    carried: CarriedStaging | None = None  # staging left as an earlier run published it (`staging_state`)
     error: BaseException | None = None
 
 
@@ -74,7 +83,8 @@ def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *
               settled_before: float | None = None,
               ceilings: Mapping[str, int] = DEFAULT_CEILINGS,
               retention: RawRetention | None = None,
-              progress: Callable[[str], None] | None = None) -> dict[str, FeedOutcome]:
+              progress: Callable[[str], None] | None = None,
+              restage: bool = False) -> dict[str, FeedOutcome]:
     """Ingest the feeds named in `ingest`, then stage those named in `stage`.
 
     Two rounds on one pool of `workers` threads, each round's feeds biggest first: ingestion
@@ -82,16 +92,17 @@ def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *
     known once ingestion is done), so no thread is left alone with a big feed at the end. A feed
     whose ingestion failed is not staged. Files modified after `settled_before` are left for the
     next run (`ingest_feed`). With a `gate`, each feed is validated before it is
-    published and the deliveries this run loaded are held back when it fails (`ingest.gated`);
-    its suites reckon ages at `as_of`, as staging does, unless the gate names another date.
+    published and the deliveries this run loaded are held back when it fails (`ingest.gated`).
+    Staging and its suite reckon ages at the feed's newest delivery in force, never later than
+    `as_of` (`staging_state.reckoning_date`), unless the gate names a date. A feed whose deliveries,
+    settings and code are those of its last published staging is not staged again (its outcome is
+    `carried`), unless `restage`.
     `ceilings`: the deployment's programme ceilings (PRG-02). `retention`: after its ingestion, a
     feed's deliveries superseded for longer leave raw (`ingest.retention`; None keeps them). `progress` hears of each feed as its
     ingestion and its staging end (counts and seconds only; called from the worker threads).
     Returns the outcomes in the order of `specs`.
     """
     tell = progress or (lambda _: None)
-    if gate is not None and gate.as_of is None:
-        gate = replace(gate, as_of=as_of)
     chosen = [s for s in specs if s.name in ingest or s.name in stage]
     outcomes = {s.name: FeedOutcome(s.name) for s in chosen}
 
@@ -119,17 +130,31 @@ def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *
         try:
             intake = outcomes[spec.name].intake
             loaded = intake.loaded if intake else None
+            registry = intake.registry if intake else load_registry(engine, spec.name)
+            reckoned = gate.as_of if gate is not None and gate.as_of is not None else reckoning_date(registry, as_of)
+            fingerprint = _fingerprint(spec, registry, reckoned)
+            carried = None if restage else carried_staging(engine, spec.name, fingerprint)
+            if carried is not None:
+                outcomes[spec.name] = replace(outcomes[spec.name], carried=carried,
+                                              intake=replace(intake, loaded={}) if intake else None)
+                tell(f"feed {spec.name}: deliveries, settings and code as staged by run {carried.run_id}: "
+                     f"{carried.staged.rows_staged:,} staged records left as they are")
+                return
+            remember_staging(engine, spec.name, None, run_id, None, None, ())  # until this staging is published
             gated = None
             if gate is None:
-                staged = stage_in_force(engine, spec, scope=scope, as_of=as_of, loaded=loaded, ceilings=ceilings)
+                staged = stage_in_force(engine, spec, scope=scope, as_of=reckoned, loaded=loaded, ceilings=ceilings)
             else:
-                gated = stage_and_gate(engine, spec, scope=scope, as_of=as_of, validate=gate.validate(spec.name),
+                feed_gate = replace(gate, as_of=reckoned)
+                gated = stage_and_gate(engine, spec, scope=scope, as_of=reckoned, validate=feed_gate.validate(spec.name),
                                        new_deliveries=intake.added if intake else frozenset(),
                                        staged_share=gate.staged_share(spec.name), loaded=loaded,
                                        ceilings=ceilings)
                 staged = gated.staged
                 if gated.decision.deliveries_held and intake is not None:  # raw metadata: what is in force now
                     intake = replace(intake, registry=load_registry(engine, spec.name))
+            remember_staging(engine, spec.name, fingerprint, run_id, staged, gated.decision if gated else None,
+                             (o.rule or o.expectation for o in gated.suite.warnings_failed) if gated else ())
             # The records loaded this run are staged: let them go before the next feed is.
             outcomes[spec.name] = replace(outcomes[spec.name], staged=staged, gated=gated,
                                           intake=replace(intake, loaded={}) if intake else None)
@@ -139,6 +164,12 @@ def run_feeds(engine: sa.Engine, landing_dir: Path, specs: Iterable[FeedSpec], *
                  + f" in {time.perf_counter() - start:.1f}s")
         except Exception as error:
             outcomes[spec.name] = replace(outcomes[spec.name], error=error)
+
+    def _fingerprint(spec: FeedSpec, registry, reckoned: dt.date) -> str:
+        thresholds = (gate.thresholds if gate is not None and gate.thresholds is not None else load_thresholds())
+        return staging_fingerprint(spec.name, registry, scope=scope, reckoned_at=reckoned, ceilings=ceilings,
+                                   thresholds=thresholds.get(f"staging__{spec.name}", {}),
+                                   staged_share=gate.staged_share(spec.name) if gate is not None else -1.0)
 
     tell(f"ingesting {len([s for s in chosen if s.name in ingest])} feed(s) and staging "
          f"{len([s for s in chosen if s.name in stage])} on {max(workers, 1)} thread(s)")

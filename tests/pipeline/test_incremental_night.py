@@ -1,6 +1,8 @@
-"""A second night through the nightly job: the linkage step keeps the pairs in force from the
-warehouse (linkage.pairs_store), scores only what changed, and publishes the golden persons a full
-rebuild of the same night publishes, with the same ids."""
+"""A second night through the nightly job: feeds without a new delivery are not staged again
+(ingest.staging_state), the linkage step keeps the pairs in force from the warehouse
+(linkage.pairs_store) and scores only what changed, and the night publishes the golden persons a
+full rebuild of the same night (every feed staged again, every pair scored) publishes, with the
+same ids."""
 
 import shutil
 
@@ -22,6 +24,12 @@ def _linkage_state(path) -> tuple[str, int, int]:
     pairs = _query(path, "SELECT count(*) AS n FROM linkage.person_pairs")["n"].iloc[0]
     persons = _query(path, "SELECT count(DISTINCT person_id) AS n FROM golden.person_source")["n"].iloc[0]
     return str(night), int(pairs), int(persons)
+
+
+def _staged_by(path) -> dict[str, str]:
+    """The run that staged each feed in force (quality.staging_state)."""
+    rows = _query(path, "SELECT feed, run_id FROM quality.staging_state")
+    return dict(zip(rows["feed"], rows["run_id"], strict=True))
 
 
 def _person_sources(path) -> pd.DataFrame:
@@ -48,15 +56,19 @@ def test_an_incremental_night_publishes_the_persons_a_full_rebuild_publishes(tmp
     assert second_ok
     night, pairs, persons = _linkage_state(tmp_path / "nights" / "warehouse.duckdb")
     assert night.startswith("incremental:"), night
+    staged_by = _staged_by(tmp_path / "nights" / "warehouse.duckdb")
+    assert len(set(staged_by.values())) == 2, staged_by  # feeds left unchanged were not staged again
 
     shutil.copyfile(night_one_warehouse, tmp_path / "rebuild" / "warehouse.duckdb")
     monkeypatch.setenv("DTSEN_LINKAGE_FULL", "1")
+    monkeypatch.setenv("DTSEN_RESTAGE", "1")  # every feed staged again from raw
     rebuild = make_settings(tmp_path / "rebuild", landing, f"duckdb:///{tmp_path / 'rebuild' / 'warehouse.duckdb'}")
     home = write_instance_config(tmp_path / "rebuild" / "dagster_home")
     _, rebuilt_ok = run_nightly(rebuild, DagsterInstance.from_config(str(home)))
     assert rebuilt_ok
     full_night, full_pairs, full_persons = _linkage_state(tmp_path / "rebuild" / "warehouse.duckdb")
     assert full_night.startswith("full rebuild")
+    assert len(set(_staged_by(tmp_path / "rebuild" / "warehouse.duckdb").values())) == 1
 
     mine, reference = _person_sources(tmp_path / "nights" / "warehouse.duckdb"), _person_sources(
         tmp_path / "rebuild" / "warehouse.duckdb")
