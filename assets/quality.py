@@ -84,18 +84,8 @@ def suite_check_results(key: AssetKey, outcome: SuiteOutcome, decision: gate.Gat
         common["data_docs"] = pipeline.artifact_link(outcome.docs_index)
     if outcome.docs_page is not None:
         common["data_docs_validation"] = pipeline.artifact_link(outcome.docs_page)
-    yield AssetCheckResult(
-        asset_key=key, check_name="gx_suite", passed=not failed, severity=AssetCheckSeverity.ERROR,
-        description=decision.message if failed else None,
-        metadata={**common, "errors_failed": len(decision.failures), "failed_rules": ", ".join(decision.rules),
-                  "failures": MetadataValue.md("\n".join(f"- {line}" for line in decision.failures) or "none")},
-    )
-    yield AssetCheckResult(
-        asset_key=key, check_name="gx_warnings", passed=not outcome.warnings_failed,
-        severity=AssetCheckSeverity.WARN,
-        metadata={**common, "warnings_failed": len(outcome.warnings_failed),
-                  "failed_rules": ", ".join(sorted({o.rule or o.expectation for o in outcome.warnings_failed}))},
-    )
+    yield from _suite_and_warnings(key, decision, failed, common, len(outcome.warnings_failed),
+                                   sorted({o.rule or o.expectation for o in outcome.warnings_failed}))
 
 
 def carried_check_results(key: AssetKey, carried: CarriedStaging) -> Iterator[AssetCheckResult]:
@@ -105,7 +95,13 @@ def carried_check_results(key: AssetKey, carried: CarriedStaging) -> Iterator[As
     common = {"suite": f"{decision.suite}.json", "rows_validated": decision.rows_validated,
               "decision": decision.decision, "validated_by_run": carried.run_id,
               "note": "deliveries in force, settings and code unchanged since that run: not validated again"}
-    failed = decision.decision != gate.PASSED
+    yield from _suite_and_warnings(key, decision, decision.decision != gate.PASSED, common,
+                                   len(carried.warnings_failed), list(carried.warnings_failed))
+
+
+def _suite_and_warnings(key: AssetKey, decision: gate.GateDecision, failed: bool, common: dict[str, object],
+                        warnings_failed: int, warning_rules: list[str]) -> Iterator[AssetCheckResult]:
+    """The two checks every staging or build suite reports: errors (the gate's decision) and warnings."""
     yield AssetCheckResult(
         asset_key=key, check_name="gx_suite", passed=not failed, severity=AssetCheckSeverity.ERROR,
         description=decision.message if failed else None,
@@ -113,10 +109,8 @@ def carried_check_results(key: AssetKey, carried: CarriedStaging) -> Iterator[As
                   "failures": MetadataValue.md("\n".join(f"- {line}" for line in decision.failures) or "none")},
     )
     yield AssetCheckResult(
-        asset_key=key, check_name="gx_warnings", passed=not carried.warnings_failed,
-        severity=AssetCheckSeverity.WARN,
-        metadata={**common, "warnings_failed": len(carried.warnings_failed),
-                  "failed_rules": ", ".join(carried.warnings_failed)},
+        asset_key=key, check_name="gx_warnings", passed=not warnings_failed, severity=AssetCheckSeverity.WARN,
+        metadata={**common, "warnings_failed": warnings_failed, "failed_rules": ", ".join(warning_rules)},
     )
 
 
