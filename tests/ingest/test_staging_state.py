@@ -13,7 +13,7 @@ from dtsen_pipeline.ingest.deliveries import ACCEPTED, Delivery
 from dtsen_pipeline.ingest.feeds import load_feed_specs
 from dtsen_pipeline.ingest.runner import run_feeds
 from dtsen_pipeline.ingest.staging_state import STATE_TABLE, files_digest, reckoning_date, staging_fingerprint
-from dtsen_pipeline.quality.gate import PASSED, StagingGate
+from dtsen_pipeline.quality.gate import HELD_BACK, PASSED, StagingGate
 from dtsen_pipeline.warehouse import qualified, read_sql, read_table
 
 SPECS = load_feed_specs()
@@ -164,3 +164,37 @@ def test_the_asset_reports_a_carried_feed_with_the_run_that_staged_it(tmp_path, 
     assert gate["run_id"].tolist() == [runs[0].run_id, runs[1].run_id]
     assert gate["decision"].tolist() == [PASSED, PASSED]
     assert f"carried: staged and validated by run {runs[0].run_id}" in gate["failures"].iloc[1]
+
+
+def _pekon_night(engine, landing, run_id: str):
+    return run_feeds(engine, landing, [SPECS["pekon"]], ingest={"pekon"}, stage={"pekon"}, scope="18.06",
+                     as_of=AS_OF, run_id=run_id, workers=1, gate=StagingGate())["pekon"]
+
+
+def test_a_staging_the_gate_held_deliveries_back_from_is_never_carried(tmp_path, sample_landing):
+    landing = tmp_path / "landing"
+    shutil.copytree(sample_landing / "pekon", landing / "pekon")
+    engine = sa.create_engine(f"duckdb:///{tmp_path / 'held.duckdb'}")
+    assert _pekon_night(engine, landing, "night-1").staged is not None
+
+    # A village re-sends its file with every name blank: its records go to the quarantine
+    # (MISSING_NAME), QUAR-01 holds the file back, its earlier delivery stays in force. Such a
+    # staging is never remembered, so it is never carried.
+    village = sorted((landing / "pekon").glob("*.csv"))[0]
+    good = village.read_bytes()
+    header, *rows = good.decode("utf-8").splitlines()
+    name = header.split(",").index("nama")
+    blanked = [",".join("" if i == name else v for i, v in enumerate(row.split(","))) for row in rows]
+    village.write_text("\n".join([header, *blanked]) + "\n", encoding="utf-8")
+    for night in ("night-2", "night-3"):  # the broken file is examined again while it lies there
+        held = _pekon_night(engine, landing, night)
+        assert held.carried is None and held.gated.decision.decision == HELD_BACK
+        assert held.gated.decision.deliveries_held == 1
+        assert read_sql(engine, f"SELECT * FROM {qualified(*STATE_TABLE)}").empty  # nothing to carry
+
+    village.write_bytes(good)  # the village sends its good file again
+    again = _pekon_night(engine, landing, "night-4")
+    assert again.carried is None and again.gated.decision.decision == PASSED
+    assert again.staged.rows_in == held.staged.rows_in
+    carried = _pekon_night(engine, landing, "night-5")
+    assert carried.carried is not None and carried.carried.run_id == "night-4"
