@@ -136,21 +136,26 @@ def _raw_result(context: AssetExecutionContext, engine, spec: FeedSpec, result: 
     })
 
 
+def _staging_metadata(spec: FeedSpec, staged: StagedFeed) -> dict[str, object]:
+    """The counts of a staging/<feed> materialization, whether staged tonight or carried."""
+    return {
+        "dagster/row_count": staged.rows_staged,
+        "dagster/table_name": f"staging.{spec.name}",
+        "rows_in": staged.rows_in,
+        "rows_staged": staged.rows_staged,
+        "rows_quarantined": MetadataValue.int(staged.rows_quarantined),
+        "rows_out_of_scope": staged.rows_out_of_scope,
+        "quarantined_by_reason": MetadataValue.json(staged.by_reason),
+        "quarantined_by_file_reason": MetadataValue.json(staged.by_file_reason),
+    }
+
+
 def _staging_result(context: AssetExecutionContext, spec: FeedSpec, scope: str,
                     result: StagedFeed) -> MaterializeResult:
     context.log.info(f"feed {spec.name}: {result.rows_in} in, {result.rows_staged} staged, "
                      f"{result.rows_quarantined} quarantined, {result.rows_out_of_scope} outside "
                      f"scope {scope} (staged and flagged)")
-    return MaterializeResult(asset_key=_staging_key(spec), metadata={
-        "dagster/row_count": result.rows_staged,
-        "dagster/table_name": f"staging.{spec.name}",
-        "rows_in": result.rows_in,
-        "rows_staged": result.rows_staged,
-        "rows_quarantined": MetadataValue.int(result.rows_quarantined),
-        "rows_out_of_scope": result.rows_out_of_scope,
-        "quarantined_by_reason": MetadataValue.json(result.by_reason),
-        "quarantined_by_file_reason": MetadataValue.json(result.by_file_reason),
-    })
+    return MaterializeResult(asset_key=_staging_key(spec), metadata=_staging_metadata(spec, result))
 
 
 def _carried_result(context: AssetExecutionContext, spec: FeedSpec, carried: CarriedStaging) -> MaterializeResult:
@@ -160,17 +165,10 @@ def _carried_result(context: AssetExecutionContext, spec: FeedSpec, carried: Car
     context.log.info(f"feed {spec.name}: not staged again (deliveries in force, settings and code as staged by run "
                      f"{carried.run_id}); {staged.rows_staged} staged, {staged.rows_quarantined} quarantined")
     return MaterializeResult(asset_key=_staging_key(spec), data_version=DataVersion(carried.fingerprint[:32]), metadata={
-        "dagster/row_count": staged.rows_staged,
-        "dagster/table_name": f"staging.{spec.name}",
+        **_staging_metadata(spec, staged),
         "restaged": False,
         "staged_by_run": carried.run_id,
         "staged_at": MetadataValue.timestamp(carried.staged_at.replace(tzinfo=dt.UTC)),
-        "rows_in": staged.rows_in,
-        "rows_staged": staged.rows_staged,
-        "rows_quarantined": MetadataValue.int(staged.rows_quarantined),
-        "rows_out_of_scope": staged.rows_out_of_scope,
-        "quarantined_by_reason": MetadataValue.json(staged.by_reason),
-        "quarantined_by_file_reason": MetadataValue.json(staged.by_file_reason),
     })
 
 

@@ -40,7 +40,7 @@ from dtsen_pipeline.config import EXPECTATIONS_DIR
 from dtsen_pipeline.ingest.deliveries import Delivery
 from dtsen_pipeline.ingest.staging_tables import StagedFeed, quarantine_part
 from dtsen_pipeline.quality import gate
-from dtsen_pipeline.warehouse import ensure_schemas, qualified, table_exists, write_transaction
+from dtsen_pipeline.warehouse import ensure_schemas, qualified, read_sql, table_exists, write_transaction
 
 STATE_TABLE = ("quality", "staging_state")
 PACKAGE_DIR = Path(__file__).resolve().parents[1]
@@ -116,20 +116,13 @@ class CarriedStaging:
     fingerprint: str
 
 
-def _state_frame(engine: sa.Engine) -> pd.DataFrame | None:
-    if not table_exists(engine, *STATE_TABLE):
-        return None
-    with engine.connect() as conn:
-        return pd.read_sql(sa.text(f"SELECT * FROM {qualified(*STATE_TABLE)}"), conn)
-
-
 def carried_staging(engine: sa.Engine, feed: str, fingerprint: str) -> CarriedStaging | None:
     """The feed's staging as stored, when it was published under `fingerprint` and its tables are
     still there; else None (stage again)."""
-    state = _state_frame(engine)
-    if state is None:
+    if not table_exists(engine, *STATE_TABLE):
         return None
-    rows = state[(state["feed"] == feed) & (state["fingerprint"] == fingerprint)]
+    rows = read_sql(engine, f"SELECT run_id, staged_at, record FROM {qualified(*STATE_TABLE)} "
+                            "WHERE feed = :feed AND fingerprint = :fingerprint", feed=feed, fingerprint=fingerprint)
     if rows.empty:
         return None
     if not (table_exists(engine, "staging", feed) and table_exists(engine, "quality", quarantine_part(feed))):
