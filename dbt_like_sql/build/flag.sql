@@ -26,6 +26,9 @@ with person_ev as (
                filter (where r.kk_established and r.no_kk <> p.no_kk) as other_kk_recs
     from intermediate.person_record as r
     join build.person as p on p.person_id = r.person_id
+    -- only the persons a person flag below is raised for: their records are the evidence
+    where p.flag_duplicate_records or p.flag_multiple_kk or p.flag_dead_recipient or p.flag_moved_recipient
+          or p.flag_missing_from_dtsen
     group by r.person_id
 ),
 verval_ev as (
@@ -104,7 +107,9 @@ household_ev as (
            bool_or(r.feed = 'pekon' and p.status_keberadaan = 'HIDUP') as living_in_pekon
     from intermediate.person_record as r
     join build.person as p on p.person_id = r.person_id
-    where p.household_id is not null
+    -- only the households a household flag below takes evidence for
+    join build.household as h on h.household_id = p.household_id
+    where h.flag_inclusion_candidate or h.flag_missing_from_dtsen
     group by p.household_id
 ),
 rules as (
