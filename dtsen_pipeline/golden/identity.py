@@ -30,6 +30,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dtsen_pipeline.int_sets import intersect, isin, setdiff, unique_sorted
+
 ACTIVE, DORMANT, RETIRED = "ACTIVE", "DORMANT", "RETIRED"
 MERGE, SPLIT, REMOVED, RESTORED = "MERGE", "SPLIT", "REMOVED", "RESTORED"
 ID_DIGITS = 10
@@ -178,11 +180,11 @@ def assign_ids(units: pd.DataFrame, previous_state: pd.DataFrame, registry: pd.D
 
     status = registry.set_index("id")["status"]
     known["new"] = assigned[known["g"].to_numpy()]
-    taken = np.unique(assigned)
+    taken = unique_sorted(assigned)
     code_of = {name: i for i, name in enumerate(c.ids)}
     active = np.array([code_of[i] for i in status.index[status == ACTIVE] if i in code_of], dtype=np.int64)
     dormant = np.array([code_of[i] for i in status.index[status == DORMANT] if i in code_of], dtype=np.int64)
-    gone = np.setdiff1d(active, taken)
+    gone = setdiff(active, taken)
     # an id nobody took: merged into the id holding most of its old units (ties: oldest), else removed
     left = known[known["id"].isin(gone)]
     held = left.groupby(["id", "new"]).size().rename("n").reset_index()
@@ -202,7 +204,7 @@ def assign_ids(units: pd.DataFrame, previous_state: pd.DataFrame, registry: pd.D
     # a group given a new id although it holds known units: split from each of those old ids
     split = known[known["new"].isin(new_codes)].groupby(["new", "id"]).size().rename("n").reset_index()
     changes.extend((SPLIT, ids[o], ids[n], int(k)) for n, o, k in split.itertuples(index=False, name=None))
-    back = np.intersect1d(dormant, taken)
+    back = intersect(dormant, taken)
     back_units = known[known["id"].isin(back)].groupby("id").size()
     restored = [ids[i] for i in back.tolist()]
     changes.extend((RESTORED, ids[i], ids[i], int(back_units.get(i, 0))) for i in back.tolist())
@@ -249,7 +251,7 @@ def _next_state(c: _Codes, assigned: np.ndarray, ids: np.ndarray, registry: pd.D
     dormant = pd.Index(c.ids, dtype=object).get_indexer(
         registry.loc[registry["status"] == DORMANT, "id"].to_numpy(dtype=object))
     state_ids = ids[c.state_id] if len(c.state_id) else np.array([], dtype=object)
-    keep = np.isin(c.state_id, dormant[dormant >= 0]) & ~np.isin(c.state_key, current["k"].to_numpy())
+    keep = isin(c.state_id, dormant[dormant >= 0]) & ~isin(c.state_key, current["k"].to_numpy())
     keys = np.concatenate([current["k"].to_numpy(), c.state_key[keep]])
     owner = np.concatenate([ids[current["id"].to_numpy()], state_ids[keep]])
     state = pd.DataFrame({"key": _column(pd.Series(c.keys.take(keys))) if len(keys) else [], "id": owner})

@@ -23,6 +23,7 @@ from scipy.sparse import coo_matrix
 from scipy.sparse.csgraph import connected_components
 
 from dtsen_pipeline.domain.id_edits import edit_positions, is_typo_apart
+from dtsen_pipeline.int_sets import isin
 
 NIK_REGION_DIGITS = 6  # province, kabupaten, kecamatan: where the NIK was issued
 CIVIL_REGISTRY_FEED = "dukcapil"  # the NIKs it carries were issued to the people it lists
@@ -450,7 +451,7 @@ def guarded_clusters(
         strong, scored = strong[~ambiguous], scored[~ambiguous]
     labels = _components(len(records), np.vstack([scored, must]))
     suspect = _suspect_components(records, labels, guards, cannot)
-    in_suspect = np.isin(labels, suspect)
+    in_suspect = isin(labels, suspect)
 
     final = labels.astype(np.int64)
     refused: Counter[str] = Counter()

@@ -27,6 +27,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
+from dtsen_pipeline.int_sets import isin
+
 DEFAULT_MAX_SHARE = 0.2
 
 
@@ -110,8 +112,8 @@ def _same_content(previous: pd.DataFrame, tonight: pd.DataFrame) -> tuple[pd.Ser
     width = np.int64(len(fp_values) + 1)
     key_before = id_codes[:n].astype(np.int64) * width + fp_codes[:n]
     key_now = id_codes[n:].astype(np.int64) * width + fp_codes[n:]
-    same_before = np.isin(key_before, key_now)
-    same_now = np.isin(key_now, key_before)
+    same_before = isin(key_before, key_now)
+    same_now = isin(key_now, key_before)
 
     def ranked(fp: np.ndarray) -> pd.DataFrame:
         order = np.argsort(fp, kind="stable")
