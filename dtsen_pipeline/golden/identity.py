@@ -274,21 +274,28 @@ def _column(values: pd.Series) -> pd.Series:
 def record_units(records: pd.DataFrame, group_column: str) -> pd.DataFrame:
     """Units of source records (columns record_id, nik, <group_column>, optionally feed, name_key,
     tgl_lahir): each record is known by its record id first, then by a digest of its NIK, then
-    (a record without a valid NIK) by a digest of its feed, name key and birth date."""
+    (a record without a valid NIK) by a digest of its feed, name key and birth date. Digests the
+    warehouse computed (`nik_key`, `who_key`: `key_digest`'s values) are taken as they are."""
     record_id = records["record_id"].astype("str")
     by_record = pd.DataFrame({"group": _column(records[group_column]), "unit": _column(record_id),
                               "key": _column("rec:" + record_id), "key_rank": 0})
     frames = [by_record]
     has_nik = records["nik"].notna().to_numpy()
+    nik_keys = (_column(records.loc[has_nik, "nik_key"].astype("str")) if "nik_key" in records.columns
+                else _digests("nik", records.loc[has_nik, "nik"].astype("str")))
     frames.append(pd.DataFrame({"group": _column(records.loc[has_nik, group_column]),
-                                "unit": _column(record_id[has_nik]),
-                                "key": _digests("nik", records.loc[has_nik, "nik"].astype("str")), "key_rank": 1}))
+                                "unit": _column(record_id[has_nik]), "key": nik_keys, "key_rank": 1}))
     if {"feed", "name_key", "tgl_lahir"} <= set(records.columns):
         usable = (records["nik"].isna() & records["name_key"].notna() & records["tgl_lahir"].notna()).to_numpy()
         part = records[usable]
-        who = part["feed"].astype("str") + "|" + part["name_key"].astype("str") + "|" + part["tgl_lahir"].astype("str")
+        if "who_key" in records.columns:
+            who_keys = _column(part["who_key"].astype("str"))
+        else:
+            who = (part["feed"].astype("str") + "|" + part["name_key"].astype("str") + "|"
+                   + part["tgl_lahir"].astype("str"))
+            who_keys = _digests("who", who)
         frames.append(pd.DataFrame({"group": _column(part[group_column]), "unit": _column(record_id[usable]),
-                                    "key": _digests("who", who), "key_rank": 2}))
+                                    "key": who_keys, "key_rank": 2}))
     return pd.concat(frames, ignore_index=True)
 
 
@@ -301,7 +308,11 @@ def household_units(records: pd.DataFrame) -> pd.DataFrame:
     """Families (record_id, nik, no_kk: the member's surviving No. KK) as units grouped by No. KK:
     the members' records, plus the No. KK itself as one more unit (worth one record's vote)."""
     members = record_units(records, "no_kk")
-    families = pd.Series(records["no_kk"].dropna().unique()).astype(records["no_kk"].dtype)
-    kk_keys = _digests("kk", families.astype("str"))
+    if "kk_key" in records.columns:  # the warehouse's digests (`key_digest("kk", no_kk)`)
+        first = records[["no_kk", "kk_key"]].dropna(subset=["no_kk"]).drop_duplicates("no_kk")
+        families, kk_keys = _column(first["no_kk"]), _column(first["kk_key"].astype("str"))
+    else:
+        families = pd.Series(records["no_kk"].dropna().unique()).astype(records["no_kk"].dtype)
+        kk_keys = _digests("kk", families.astype("str"))
     family_unit = pd.DataFrame({"group": _column(families), "unit": kk_keys, "key": kk_keys, "key_rank": 0})
     return pd.concat([members, family_unit], ignore_index=True)
