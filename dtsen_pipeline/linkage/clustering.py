@@ -212,11 +212,16 @@ class GuardedClusterer:
 def _pair_positions(ids: pa.Array, *frames: pd.DataFrame | None) -> list[np.ndarray]:
     """Per frame of pairs (unique_id_l, unique_id_r): the (n, 2) row positions of its records, -1
     where an id is unknown. One vectorised hash lookup in Arrow for all of them: the hash table of
-    the ids is built once, and a pandas index lookup on Arrow strings costs several times more."""
+    the ids is built once, and a pandas index lookup on Arrow strings costs several times more.
+    The ids looked up are one contiguous array: Arrow builds the table again for each chunk of a
+    chunked input, and pairs read from the warehouse come in dozens of chunks (3 s instead of 1.2 s
+    for a night's 2.2 million pairs)."""
     frames_ = [f if f is not None else pd.DataFrame({"unique_id_l": [], "unique_id_r": []}) for f in frames]
     columns = [pa.array(f[side], from_pandas=True, type=ids.type) if len(f) else pa.array([], type=ids.type)
                for f in frames_ for side in ("unique_id_l", "unique_id_r")]
-    found = pc.index_in(pa.chunked_array(columns, type=ids.type), value_set=ids)
+    chunks = [chunk for column in columns
+              for chunk in (column.chunks if isinstance(column, pa.ChunkedArray) else [column])]
+    found = pc.index_in(pa.concat_arrays(chunks) if chunks else pa.array([], type=ids.type), value_set=ids)
     found = found.fill_null(-1).to_numpy().astype(np.int64)
     out, start = [], 0
     for frame in frames_:
