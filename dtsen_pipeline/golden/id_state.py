@@ -115,10 +115,10 @@ def key_digest_sql(kind: str, text_sql: str, dialect: str) -> str:
     return f"'{kind}:' || substr({hex_digest}, 1, 24)"
 
 
-def _record_key_columns(dialect: str, nik: str, feed: str = "s.feed", name_key: str = "s.name_key",
-                        tgl_lahir: str = "s.tgl_lahir") -> str:
-    """nik_key and who_key (`identity.record_units`) of each record, as SELECT items."""
-    who = f"{feed} || '|' || {name_key} || '|' || {tgl_lahir}"
+def _record_key_columns(dialect: str, nik: str) -> str:
+    """nik_key and who_key (`identity.record_units`) of each record, as SELECT items; `nik`: the
+    NIK column to hash, feed, name key and birth date come from the staged keys `s` (`_staged_keys`)."""
+    who = "s.feed || '|' || s.name_key || '|' || s.tgl_lahir"
     return (f"{key_digest_sql('nik', nik, dialect)} AS nik_key, "
             f"CASE WHEN {nik} IS NULL THEN {key_digest_sql('who', who, dialect)} END AS who_key")
 
