@@ -83,12 +83,13 @@ def pg_admin_engine():
 
 
 @contextmanager
-def temporary_database(prefix: str):
-    """A fresh database on the server for one test module; yields its SQLAlchemy URL, drops it after."""
+def temporary_database(prefix: str, options: str = ""):
+    """A fresh database on the server for one test module; yields its SQLAlchemy URL, drops it after.
+    `options`: what CREATE DATABASE adds (a locale, say)."""
     admin = pg_admin_engine()
     name = f"{prefix}_{uuid.uuid4().hex[:10]}"
     with admin.connect() as conn:
-        conn.exec_driver_sql(f'CREATE DATABASE "{name}"')
+        conn.exec_driver_sql(f'CREATE DATABASE "{name}" {options}')
     try:
         yield PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
     finally:

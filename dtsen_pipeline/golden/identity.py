@@ -29,8 +29,10 @@ from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
-from dtsen_pipeline.int_sets import intersect, isin, setdiff, unique_sorted
+from dtsen_pipeline.int_sets import intersect, setdiff, unique_sorted
 
 ACTIVE, DORMANT, RETIRED = "ACTIVE", "DORMANT", "RETIRED"
 MERGE, SPLIT, REMOVED, RESTORED = "MERGE", "SPLIT", "REMOVED", "RESTORED"
@@ -74,7 +76,7 @@ class Assignment:
     """The outcome of one run: ids per group, and the state, registry and changes to keep."""
 
     ids: pd.DataFrame  # group, id
-    state: pd.DataFrame  # key, id: what the next run matches against
+    state: pd.DataFrame | None  # key, id: what the next run matches against (None: the warehouse holds it)
     registry: pd.DataFrame  # every id ever issued, with its status
     changes: pd.DataFrame  # this run's merges, splits, removals and restorations
     run_id: str
@@ -89,6 +91,20 @@ class Assignment:
         }
 
 
+@dataclass(frozen=True)
+class Votes:
+    """What the id rules need of this run's units and the last state, whoever worked it out (pandas
+    here, `unit_votes`; the warehouse in the pipeline, `id_state`): at 640,000 persons the units and
+    the state are millions of string keys, and joining them is the warehouse's work.
+
+    A group's anchor is its smallest unit (in sorted order, as a code any side can give): it breaks
+    ties and orders new ids the same way on every side."""
+
+    groups: np.ndarray  # the group value of each group code (object)
+    anchor: np.ndarray  # int64 per group code: orders the groups as their smallest units sort
+    known: pd.DataFrame  # g (group code), id (str): each unit the last state knows, by its most trusted key
+
+
 def _check_units(units: pd.DataFrame) -> pd.DataFrame:
     missing = [c for c in UNIT_COLUMNS if c not in units.columns]
     if missing:
@@ -96,43 +112,34 @@ def _check_units(units: pd.DataFrame) -> pd.DataFrame:
     return units[list(UNIT_COLUMNS)]
 
 
-@dataclass
-class _Codes:
-    """Every string of one run as an integer code (sorting and joining 10^6 strings is slow)."""
-
-    group: np.ndarray  # per unit row: group code
-    unit: np.ndarray  # per unit row: unit code; codes follow the units' sort order (anchors)
-    key: np.ndarray  # per unit row: key code
-    rank: np.ndarray  # per unit row: key rank
-    groups: pd.Index
-    keys: pd.Index
-    state_key: np.ndarray  # per previous-state row: key code
-    state_id: np.ndarray  # per previous-state row: id code
-    ids: list[str]  # id code -> id
-    seq: np.ndarray  # id code -> sequence number (inf: not in the registry)
+def units_in_two_groups(count: int) -> ValueError:
+    return ValueError(f"{count} unit(s) belong to more than one group")
 
 
-def _encode(units: pd.DataFrame, state: pd.DataFrame, registry: pd.DataFrame) -> _Codes:
+def unit_votes(units: pd.DataFrame, previous_state: pd.DataFrame) -> Votes:
+    """Each unit's previous id, from its most trusted key found in `previous_state` (key, id)."""
+    units = _check_units(units)
     group, groups = pd.factorize(units["group"])
     unit, _ = pd.factorize(units["unit"], sort=True)
+    owners = pd.DataFrame({"u": unit, "g": group}).drop_duplicates()
+    if owners["u"].duplicated().any():
+        raise units_in_two_groups(int(owners["u"].duplicated().sum()))
+    anchor = np.full(len(groups), np.iinfo(np.int64).max, dtype=np.int64)
+    np.minimum.at(anchor, group, unit)
+    state = previous_state if len(previous_state) else empty_state()
     key_codes, keys = pd.factorize(pd.concat([units["key"], state["key"]], ignore_index=True))
-    id_codes, id_names = pd.factorize(pd.concat([state["id"], registry["id"]], ignore_index=True))
-    seq = np.full(len(id_names), np.inf)
-    seq[id_codes[len(state):]] = registry["seq"].to_numpy(dtype=float)
-    return _Codes(group=group, unit=unit, key=key_codes[: len(units)], rank=units["key_rank"].to_numpy(),
-                  groups=pd.Index(groups), keys=pd.Index(keys), state_key=key_codes[len(units):],
-                  state_id=id_codes[: len(state)], ids=[str(i) for i in id_names], seq=seq)
-
-
-def _previous_ids(c: _Codes) -> pd.DataFrame:
-    """g, u, id: each unit's id code in the previous run, from its most trusted known key."""
-    key_to_id = np.full(len(c.keys), -1, dtype=np.int64)
-    key_to_id[c.state_key] = c.state_id
-    old = key_to_id[c.key]
+    state_ids, id_names = pd.factorize(state["id"])
+    key_to_id = np.full(len(keys), -1, dtype=np.int64)
+    key_to_id[key_codes[len(units):]] = state_ids
+    old = key_to_id[key_codes[: len(units)]]
     found = old >= 0
-    known = pd.DataFrame({"g": c.group[found], "u": c.unit[found], "rank": c.rank[found], "id": old[found]})
+    rank = units["key_rank"].to_numpy()
+    known = pd.DataFrame({"g": group[found], "u": unit[found], "rank": rank[found], "id": old[found]})
     known = known.sort_values(["u", "rank"], kind="stable").drop_duplicates("u")
-    return known[["g", "u", "id"]].reset_index(drop=True)
+    names = np.asarray(id_names, dtype=object)
+    known = pd.DataFrame({"g": known["g"].to_numpy(),
+                          "id": names[known["id"].to_numpy()] if len(known) else np.array([], dtype=object)})
+    return Votes(groups=np.asarray(groups, dtype=object), anchor=anchor, known=known)
 
 
 def _claim(known: pd.DataFrame, anchor: np.ndarray, seq: np.ndarray, n_groups: int) -> np.ndarray:
@@ -155,35 +162,54 @@ def _claim(known: pd.DataFrame, anchor: np.ndarray, seq: np.ndarray, n_groups: i
 def assign_ids(units: pd.DataFrame, previous_state: pd.DataFrame, registry: pd.DataFrame, *,
                prefix: str, run_id: str) -> Assignment:
     """Stable ids for the groups in `units` (columns group, unit, key, key_rank; rank 0 = most trusted)."""
-    units = _check_units(units)
-    registry = registry.copy() if len(registry) else empty_registry()
-    previous_state = previous_state if len(previous_state) else empty_state()
-    c = _encode(units, previous_state, registry)
-    owners = pd.DataFrame({"u": c.unit, "g": c.group}).drop_duplicates()
-    if owners["u"].duplicated().any():
-        raise ValueError(f"{int(owners['u'].duplicated().sum())} unit(s) belong to more than one group")
-    n_groups = len(c.groups)
-    anchor = np.full(n_groups, np.iinfo(np.int64).max, dtype=np.int64)
-    np.minimum.at(anchor, c.group, c.unit)
+    out = issue_ids(unit_votes(units, previous_state), registry, prefix=prefix, run_id=run_id)
+    state = next_state(units, out.ids, previous_state, out.registry)
+    return Assignment(ids=out.ids, state=state, registry=out.registry, changes=out.changes, run_id=run_id)
 
-    known = _previous_ids(c)
-    assigned = _claim(known, anchor, c.seq, n_groups)
+
+def _id_codes(registry: pd.DataFrame, voted: pd.Series) -> tuple[list[str], np.ndarray, np.ndarray]:
+    """Codes for the ids: the registry's by position (it is in sequence order), then any voted id
+    the registry lacks, sorted (no sequence number: inf). Returns the names, each code's sequence
+    number and the voted ids' codes; nothing depends on the order the votes came in. Arrow's hash
+    lookup: millions of votes against the registry's ids."""
+    issued = pa.array(registry["id"].to_numpy(dtype=object), type=pa.string())
+    votes = pa.array(voted, type=pa.string(), from_pandas=True) if len(voted) else pa.array([], type=pa.string())
+    codes = pc.index_in(votes, value_set=issued).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
+    missing = codes < 0
+    unregistered = np.array([], dtype=object)
+    if missing.any():
+        strays = np.asarray(votes.filter(pa.array(missing)).to_pylist(), dtype=object)
+        unregistered = np.unique(strays)
+        codes[missing] = len(issued) + np.searchsorted(unregistered, strays)
+    names = registry["id"].astype(str).tolist() + [str(i) for i in unregistered]
+    seq = np.concatenate([registry["seq"].to_numpy(dtype=float), np.full(len(unregistered), np.inf)])
+    return names, seq, codes
+
+
+def issue_ids(votes: Votes, registry: pd.DataFrame, *, prefix: str, run_id: str) -> Assignment:
+    """The rules above, applied to the units' `votes`: ids per group, the registry and this run's
+    changes (the state for the next run is `next_state`'s, or the warehouse's)."""
+    registry = registry.sort_values("seq", ignore_index=True) if len(registry) else empty_registry()
+    names, seq, known_ids = _id_codes(registry, votes.known["id"])
+    known = pd.DataFrame({"g": votes.known["g"].to_numpy(dtype=np.int64), "id": known_ids})
+    n_groups = len(votes.groups)
+    anchor = votes.anchor
+    assigned = _claim(known, anchor, seq, n_groups)
 
     next_seq = int(registry["seq"].max()) + 1 if len(registry) else 1
     fresh = np.flatnonzero(assigned < 0)
     fresh = fresh[np.argsort(anchor[fresh], kind="stable")]
-    new_codes = np.arange(len(c.ids), len(c.ids) + len(fresh))
+    new_codes = np.arange(len(names), len(names) + len(fresh))
     assigned[fresh] = new_codes
     new_names = [format_id(prefix, next_seq + i) for i in range(len(fresh))]
-    ids = np.array(c.ids + new_names, dtype=object)
-    seq = np.concatenate([c.seq, np.arange(next_seq, next_seq + len(fresh), dtype=float)])
+    ids = np.array(names + new_names, dtype=object)
+    seq = np.concatenate([seq, np.arange(next_seq, next_seq + len(fresh), dtype=float)])
 
-    status = registry.set_index("id")["status"]
     known["new"] = assigned[known["g"].to_numpy()]
     taken = unique_sorted(assigned)
-    code_of = {name: i for i, name in enumerate(c.ids)}
-    active = np.array([code_of[i] for i in status.index[status == ACTIVE] if i in code_of], dtype=np.int64)
-    dormant = np.array([code_of[i] for i in status.index[status == DORMANT] if i in code_of], dtype=np.int64)
+    status = registry["status"].to_numpy(dtype=object)  # the registry's ids are codes 0..n-1 (`_id_codes`)
+    active = np.flatnonzero(status == ACTIVE).astype(np.int64)
+    dormant = np.flatnonzero(status == DORMANT).astype(np.int64)
     gone = setdiff(active, taken)
     # an id nobody took: merged into the id holding most of its old units (ties: oldest), else removed
     left = known[known["id"].isin(gone)]
@@ -210,12 +236,11 @@ def assign_ids(units: pd.DataFrame, previous_state: pd.DataFrame, registry: pd.D
     changes.extend((RESTORED, ids[i], ids[i], int(back_units.get(i, 0))) for i in back.tolist())
 
     registry = _update_registry(registry, new_names, successor, restored, next_seq, run_id)
-    out_ids = pd.DataFrame({"group": c.groups.to_numpy(dtype=object), "id": ids[assigned]})
-    state = _next_state(c, assigned, ids, registry)
+    out_ids = pd.DataFrame({"group": votes.groups, "id": ids[assigned]})
     change_frame = pd.DataFrame(
         [(run_id, kind, old, new, n) for kind, old, new, n in changes], columns=list(CHANGE_COLUMNS))
     change_frame["units"] = change_frame["units"].astype("int64")
-    return Assignment(ids=out_ids, state=state, registry=registry, changes=change_frame, run_id=run_id)
+    return Assignment(ids=out_ids, state=None, registry=registry, changes=change_frame, run_id=run_id)
 
 
 def _update_registry(registry: pd.DataFrame, new_names: list[str], successor: dict[str, str | None],
@@ -242,20 +267,18 @@ def _update_registry(registry: pd.DataFrame, new_names: list[str], successor: di
     return merged[list(REGISTRY_COLUMNS)].sort_values("seq", ignore_index=True)
 
 
-def _next_state(c: _Codes, assigned: np.ndarray, ids: np.ndarray, registry: pd.DataFrame) -> pd.DataFrame:
+def next_state(units: pd.DataFrame, ids: pd.DataFrame, previous_state: pd.DataFrame,
+               registry: pd.DataFrame) -> pd.DataFrame:
     """Keys of this run's groups (a key seen in two groups is dropped as ambiguous) plus the
-    keys of dormant ids, so a removed person can come back."""
-    current = pd.DataFrame({"k": c.key, "id": assigned[c.group]}).drop_duplicates()
-    current = current[~current["k"].duplicated(keep=False)]
-    # On id codes, not id strings: testing 2 million strings for membership sorts them (4 s).
-    dormant = pd.Index(c.ids, dtype=object).get_indexer(
-        registry.loc[registry["status"] == DORMANT, "id"].to_numpy(dtype=object))
-    state_ids = ids[c.state_id] if len(c.state_id) else np.array([], dtype=object)
-    keep = isin(c.state_id, dormant[dormant >= 0]) & ~isin(c.state_key, current["k"].to_numpy())
-    keys = np.concatenate([current["k"].to_numpy(), c.state_key[keep]])
-    owner = np.concatenate([ids[current["id"].to_numpy()], state_ids[keep]])
-    state = pd.DataFrame({"key": _column(pd.Series(c.keys.take(keys))) if len(keys) else [], "id": owner})
-    return state
+    keys of dormant ids, so a removed person can come back. `ids`: group, id; `registry`: updated."""
+    owner = pd.Series(ids["id"].to_numpy(dtype=object), index=ids["group"].to_numpy(dtype=object))
+    current = pd.DataFrame({"key": _column(units["key"]), "id": units["group"].map(owner).to_numpy(dtype=object)})
+    current = current.drop_duplicates()
+    current = current[~current["key"].duplicated(keep=False)]
+    state = previous_state if len(previous_state) else empty_state()
+    dormant = registry.loc[registry["status"] == DORMANT, "id"]
+    kept = state[state["id"].isin(dormant) & ~state["key"].isin(current["key"])]
+    return pd.concat([current, kept[list(STATE_COLUMNS)]], ignore_index=True)
 
 
 def _digests(kind: str, values: pd.Series) -> pd.Series:
@@ -274,26 +297,22 @@ def _column(values: pd.Series) -> pd.Series:
 def record_units(records: pd.DataFrame, group_column: str) -> pd.DataFrame:
     """Units of source records (columns record_id, nik, <group_column>, optionally feed, name_key,
     tgl_lahir): each record is known by its record id first, then by a digest of its NIK, then
-    (a record without a valid NIK) by a digest of its feed, name key and birth date. Digests the
-    warehouse computed (`nik_key`, `who_key`: `key_digest`'s values) are taken as they are."""
+    (a record without a valid NIK) by a digest of its feed, name key and birth date. The pipeline
+    builds the same rows in the warehouse (`id_state.record_units_sql`)."""
     record_id = records["record_id"].astype("str")
     by_record = pd.DataFrame({"group": _column(records[group_column]), "unit": _column(record_id),
                               "key": _column("rec:" + record_id), "key_rank": 0})
     frames = [by_record]
     has_nik = records["nik"].notna().to_numpy()
-    nik_keys = (_column(records.loc[has_nik, "nik_key"].astype("str")) if "nik_key" in records.columns
-                else _digests("nik", records.loc[has_nik, "nik"].astype("str")))
+    nik_keys = _digests("nik", records.loc[has_nik, "nik"].astype("str"))
     frames.append(pd.DataFrame({"group": _column(records.loc[has_nik, group_column]),
                                 "unit": _column(record_id[has_nik]), "key": nik_keys, "key_rank": 1}))
     if {"feed", "name_key", "tgl_lahir"} <= set(records.columns):
         usable = (records["nik"].isna() & records["name_key"].notna() & records["tgl_lahir"].notna()).to_numpy()
         part = records[usable]
-        if "who_key" in records.columns:
-            who_keys = _column(part["who_key"].astype("str"))
-        else:
-            who = (part["feed"].astype("str") + "|" + part["name_key"].astype("str") + "|"
-                   + part["tgl_lahir"].astype("str"))
-            who_keys = _digests("who", who)
+        who = (part["feed"].astype("str") + "|" + part["name_key"].astype("str") + "|"
+               + part["tgl_lahir"].astype("str"))
+        who_keys = _digests("who", who)
         frames.append(pd.DataFrame({"group": _column(part[group_column]), "unit": _column(record_id[usable]),
                                     "key": who_keys, "key_rank": 2}))
     return pd.concat(frames, ignore_index=True)
@@ -308,11 +327,7 @@ def household_units(records: pd.DataFrame) -> pd.DataFrame:
     """Families (record_id, nik, no_kk: the member's surviving No. KK) as units grouped by No. KK:
     the members' records, plus the No. KK itself as one more unit (worth one record's vote)."""
     members = record_units(records, "no_kk")
-    if "kk_key" in records.columns:  # the warehouse's digests (`key_digest("kk", no_kk)`)
-        first = records[["no_kk", "kk_key"]].dropna(subset=["no_kk"]).drop_duplicates("no_kk")
-        families, kk_keys = _column(first["no_kk"]), _column(first["kk_key"].astype("str"))
-    else:
-        families = pd.Series(records["no_kk"].dropna().unique()).astype(records["no_kk"].dtype)
-        kk_keys = _digests("kk", families.astype("str"))
+    families = pd.Series(records["no_kk"].dropna().unique()).astype(records["no_kk"].dtype)
+    kk_keys = _digests("kk", families.astype("str"))
     family_unit = pd.DataFrame({"group": _column(families), "unit": kk_keys, "key": kk_keys, "key_rank": 0})
     return pd.concat([members, family_unit], ignore_index=True)

@@ -6,7 +6,7 @@ from __future__ import annotations
 import pandas as pd
 import sqlalchemy as sa
 
-from dtsen_pipeline.golden.id_state import key_digest_sql
+from dtsen_pipeline.golden.id_state import _record_key_columns, key_digest_sql, record_units_sql
 from dtsen_pipeline.golden.identity import household_units, key_digest, person_units
 from dtsen_pipeline.warehouse import bulk_query, replace_table
 
@@ -34,15 +34,23 @@ def _records() -> pd.DataFrame:
     }, dtype="str")
 
 
-def test_units_from_the_warehouse_digests_equal_python_s() -> None:
-    """record_units and household_units take the warehouse's nik_key, who_key and kk_key as the
-    keys they would compute."""
+def _sorted_units(units: pd.DataFrame) -> pd.DataFrame:
+    units = units.rename(columns={"group": "grp"})[["grp", "unit", "key", "key_rank"]].astype(
+        {"grp": "str", "unit": "str", "key": "str", "key_rank": "int64"})
+    return units.sort_values(["unit", "key_rank", "key"], ignore_index=True)
+
+
+def test_the_warehouse_builds_the_units_python_would(warehouse: sa.Engine) -> None:
+    """The id steps build their units in the warehouse (id_state.record_units_sql): the same rows
+    as person_units and household_units, who keys and family units included."""
     records = _records()
-    with_keys = records.assign(
-        nik_key=[key_digest("nik", v) if isinstance(v, str) else None for v in records["nik"]],
-        who_key=[key_digest("who", f"{f}|{n}|{d}") if not isinstance(k, str) else None
-                 for k, f, n, d in zip(records["nik"], records["feed"], records["name_key"], records["tgl_lahir"],
-                                       strict=True)],
-        kk_key=[key_digest("kk", v) if isinstance(v, str) else None for v in records["no_kk"]])
-    pd.testing.assert_frame_equal(person_units(with_keys), person_units(records), check_dtype=False)
-    pd.testing.assert_frame_equal(household_units(with_keys), household_units(records), check_dtype=False)
+    replace_table(warehouse, records, "work", "unit_records")
+    dialect = warehouse.dialect.name
+    keyed = (f"SELECT s.record_id, s.cluster_id, s.no_kk, s.nik, {_record_key_columns(dialect, 's.nik')}, "
+             f"{key_digest_sql('kk', 's.no_kk', dialect)} AS kk_key FROM work.unit_records AS s")
+    persons = bulk_query(warehouse, record_units_sql(keyed, "cluster_id"))
+    pd.testing.assert_frame_equal(_sorted_units(persons), _sorted_units(person_units(records)))
+    families = bulk_query(warehouse, record_units_sql(f"SELECT * FROM ({keyed}) AS k WHERE no_kk IS NOT NULL",
+                                                      "no_kk", families=True))
+    with_kk = records[records["no_kk"].notna()].reset_index(drop=True)
+    pd.testing.assert_frame_equal(_sorted_units(families), _sorted_units(household_units(with_kk)))
