@@ -69,8 +69,12 @@ def verval_constraints(verval: pd.DataFrame, records: pd.DataFrame,
         elif nik_a != nik_b:  # two people sharing one NIK cannot be told apart by NIK
             cannot += [(a, b) for a in left for b in right]
     if review_pairs is not None:
-        known = set(records["unique_id"])
-        for left, right, hasil in pair_decisions_in_force(verval, review_pairs).itertuples(index=False):
+        decided = pair_decisions_in_force(verval, review_pairs)
+        # which of the decided records are linked tonight: the few decided ids looked up among the
+        # records, not a set of every record id (1.4 s at 1.8 million records)
+        mentioned = pd.concat([decided["unique_id_l"], decided["unique_id_r"]]).unique()
+        known = set(records.loc[records["unique_id"].isin(mentioned), "unique_id"])
+        for left, right, hasil in decided.itertuples(index=False):
             if left in known and right in known:
                 (must if hasil == "GANDA" else cannot).append((left, right))
     return pd.DataFrame(must, columns=_COLUMNS), pd.DataFrame(cannot, columns=_COLUMNS)

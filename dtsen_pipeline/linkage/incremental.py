@@ -36,7 +36,8 @@ def fingerprints(records: pd.DataFrame) -> pd.DataFrame:
     """`unique_id`, `fingerprint`: a hash of every column the model compares, per record."""
     values = records.drop(columns=["unique_id"])
     hashed = pd.util.hash_pandas_object(values[sorted(values.columns)], index=False)
-    return pd.DataFrame({"unique_id": records["unique_id"].astype("str").to_numpy(),
+    # the ids stay Arrow strings: through Python objects and back cost 0.9 s at 1.8 million records
+    return pd.DataFrame({"unique_id": records["unique_id"].astype("str").reset_index(drop=True),
                          "fingerprint": hashed.to_numpy(dtype=np.uint64).view(np.int64)})  # 64 bits, as BIGINT
 
 

@@ -62,7 +62,9 @@ def level_labels(model_json: Path) -> dict[str, dict[int, str]]:
 
 def review_pairs(pairs: pd.DataFrame, refused_edges: pd.DataFrame, config: LinkageConfig) -> pd.DataFrame:
     """Pairs in the uncertain band and edges the guards refused (but relatives), one row per pair."""
-    refused = pairs.merge(refused_edges, on=["unique_id_l", "unique_id_r"], how="inner")
+    # the pairs of refused edges only, found before the join (joining 2 million pairs cost 1 s)
+    touched = pairs["unique_id_l"].isin(refused_edges["unique_id_l"].unique())
+    refused = pairs[touched].merge(refused_edges, on=["unique_id_l", "unique_id_r"], how="inner")
     relatives = refused[refused["reason"].isin(NOT_FOR_REVIEW)][["unique_id_l", "unique_id_r"]]
     band = pairs[(pairs["match_probability"] >= config.predict_threshold)
                  & (pairs["match_probability"] < config.review_upper)].assign(reason="UNCERTAIN")
@@ -111,8 +113,10 @@ def review_queue(queued: pd.DataFrame, staged: pd.DataFrame, clusters: pd.DataFr
     """The facilitator-facing queue: both records (masked ids, where their ids differ), the
     evidence in Indonesian, the pipeline's choice, and the order of work per kecamatan
     (`PRIORITAS`, 1 first: see `impact_scores`)."""
-    people = staged.set_index("record_id")[list(REVIEW_COLUMNS[1:])]
-    cluster_of = clusters.set_index("unique_id")["cluster_id"]
+    # only the queued records: indexing all 1.8 million first cost 2 s at 640,000 persons
+    wanted = pd.concat([queued["unique_id_l"], queued["unique_id_r"]]).unique()
+    people = staged[staged["record_id"].isin(wanted)].set_index("record_id")[list(REVIEW_COLUMNS[1:])]
+    cluster_of = clusters[clusters["unique_id"].isin(wanted)].set_index("unique_id")["cluster_id"]
     left = people.reindex(queued["unique_id_l"]).reset_index(drop=True)
     right = people.reindex(queued["unique_id_r"]).reset_index(drop=True)
     out = pd.DataFrame({

@@ -51,3 +51,11 @@ def test_review_pair_decisions_need_the_pair_registry():
     assert must.values.tolist() == [["p:1", "x:1"]]
     unknown, _ = verval_constraints(verval, _records(), registry.iloc[0:0])
     assert unknown.empty
+
+
+def test_a_review_pair_decision_on_a_record_no_longer_delivered_is_dropped():
+    pid = pair_id("p:1", "gone:9")
+    verval = _verval([("v:1", None, None, "GANDA", "PEKON", "2026-10-01", pid)])
+    registry = pd.DataFrame({"pair_id": [pid], "unique_id_l": ["p:1"], "unique_id_r": ["gone:9"]})
+    must, cannot = verval_constraints(verval, _records(), registry)
+    assert must.empty and cannot.empty
