@@ -3,8 +3,10 @@
 Two steps run inside the SQL chain: person ids right after linkage (`identity.person_id`:
 cluster -> person_id, read by intermediate.person_record) and household ids once each
 person's No. KK has survived (`identity.household_id`: No. KK -> household_id). Each writes the
-state the *next* run should match against into schema `identity`; `write_id_state` copies it to
-`golden_state` inside the publication's own transaction (`publish(..., also=write_id_state)`),
+state the *next* run should match against: its ids, registry and changes into schema `identity`,
+its keys (millions of rows) beside the published ones as `golden_state.<person|household>_key__next`.
+`write_id_state` moves them into `golden_state` inside the publication's own transaction
+(`publish(..., also=write_id_state)`: the keys by a rename, the rest by a copy),
 so the ids move on exactly when the golden tables carrying them are published: a run that fails
 or is killed before the commit leaves both as they were, and one killed after it has already
 committed the state, so the next run never hands a published id to someone else (issue #14).
@@ -55,6 +57,7 @@ PREFIX = {PERSON: "P", HOUSEHOLD: "H"}
 # change_run_id, not run_id: publication stamps every golden row with the publishing run's run_id.
 ID_CHANGE_COLUMNS = ("change_run_id", "subject_type", "kind", "old_id", "new_id", "units", "recorded_at")
 _STATE_TABLE = {PERSON: "person_key", HOUSEHOLD: "household_key"}
+NEXT = "__next"  # golden_state.person_key__next: the keys a run will publish, renamed in at publication
 _REGISTRY_TABLE = {PERSON: "person_registry", HOUSEHOLD: "household_registry"}
 _CHANGE_TABLE = {PERSON: "person_change", HOUSEHOLD: "household_change"}
 
@@ -151,7 +154,7 @@ def assign_in_warehouse(engine: sa.Engine, subject: str, units_sql: str, run_id:
     replace_table(engine, _text(ids), IDENTITY_SCHEMA, id_column)
     replace_table(engine, _text(out.registry, ints=("seq",)), IDENTITY_SCHEMA, _REGISTRY_TABLE[subject])
     replace_table(engine, _text(out.changes, ints=("units",)), IDENTITY_SCHEMA, _CHANGE_TABLE[subject])
-    replace_table_from_sql(engine, IDENTITY_SCHEMA, _STATE_TABLE[subject],
+    replace_table_from_sql(engine, STATE_SCHEMA, _STATE_TABLE[subject] + NEXT,
                            _next_state_sql(subject, unit_table, group_column, id_column, engine))
     with write_transaction(engine) as conn:
         for table in (unit_table, group_table):
@@ -253,10 +256,11 @@ def _cumulative_changes(engine: sa.Engine, household_changes: pd.DataFrame) -> p
 def write_id_state(conn: sa.Connection) -> dict[str, int]:
     """This run's keys, registry and change history become golden_state, on the caller's
     connection and in its transaction (the publication's), for the next run to match against.
+    The keys wait beside the published ones (`NEXT`) and are renamed in: copying 5 million keys
+    cost 2 s of every publication. No waiting keys (the golden tables published again without the
+    id steps running since the last publication): the published keys are already this state's.
     Returns row counts."""
-    selects = {
-        "person_key": 'SELECT "key", "id" FROM identity.person_key',
-        "household_key": 'SELECT "key", "id" FROM identity.household_key',
+    copies = {
         "id_registry": " UNION ALL ".join(
             f"SELECT '{subject}' AS subject_type, {', '.join(REGISTRY_COLUMNS)} FROM identity.{table}"
             for subject, table in _REGISTRY_TABLE.items()),
@@ -264,14 +268,22 @@ def write_id_state(conn: sa.Connection) -> dict[str, int]:
     }
     rows: dict[str, int] = {}
     ensure_schema(conn, STATE_SCHEMA)
-    for table, select in selects.items():
+    for table in _STATE_TABLE.values():
+        if _exists(conn, STATE_SCHEMA, table + NEXT):
+            swap_in(conn, STATE_SCHEMA, table, table + NEXT)
+    for table, select in copies.items():
         new = f"{table}__new"
         conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(STATE_SCHEMA, new)}")
         conn.exec_driver_sql(f"CREATE TABLE {qualified(STATE_SCHEMA, new)} AS {select}")
         swap_in(conn, STATE_SCHEMA, table, new)
+    for table in (*_STATE_TABLE.values(), *copies):
         rows[table] = int(conn.exec_driver_sql(
             f"SELECT count(*) FROM {qualified(STATE_SCHEMA, table)}").scalar_one())
     return rows
+
+
+def _exists(conn: sa.Connection, schema: str, table: str) -> bool:
+    return sa.inspect(conn).has_table(table, schema=schema)
 
 
 def commit_id_state(engine: sa.Engine) -> dict[str, int]:

@@ -83,7 +83,7 @@ class WarehouseRuns(Runs):
                       "work", "id_units")
         out = assign_in_warehouse(self.engine, self.subject, "SELECT grp, unit, key, key_rank FROM work.id_units",
                                   f"run{self.n}", self.group_column, self.id_column)
-        state = read_table(self.engine, "identity", f"{self.name}_key")
+        state = read_table(self.engine, "golden_state", f"{self.name}_key__next")  # awaiting publication
         registry = read_table(self.engine, "identity", f"{self.name}_registry")
         registry["successor_id"] = registry["successor_id"].where(registry["successor_id"].notna(), None)
         self.state, self.registry = state, registry.astype({"seq": "int64"})
