@@ -161,9 +161,18 @@ def ensure_schema(conn: sa.Connection, schema: str) -> None:
     conn.exec_driver_sql(f"CREATE SCHEMA IF NOT EXISTS {quote(schema)}")
 
 
-def table_exists(engine: sa.Engine, schema: str, table: str) -> bool:
-    with engine.connect() as conn:
+def table_exists(bind: sa.Engine | sa.Connection, schema: str, table: str) -> bool:
+    """Whether `schema.table` exists; on a connection, as its transaction sees it."""
+    if isinstance(bind, sa.Connection):
+        return sa.inspect(bind).has_table(table, schema=schema)
+    with bind.connect() as conn:
         return sa.inspect(conn).has_table(table, schema=schema)
+
+
+def byte_ordered(sql: str, dialect: str) -> str:
+    """`sql` (text) compared as Python compares strings (code points): DuckDB compares byte by byte
+    in UTF-8, which is that order; PostgreSQL by the database's collation unless told "C"."""
+    return f'{sql} COLLATE "C"' if dialect == "postgresql" else sql
 
 
 def _kind(series: pd.Series) -> str:

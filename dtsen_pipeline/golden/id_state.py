@@ -40,6 +40,7 @@ from dtsen_pipeline.golden.identity import (
 )
 from dtsen_pipeline.warehouse import (
     bulk_query,
+    byte_ordered,
     ensure_schema,
     qualified,
     read_table,
@@ -84,22 +85,17 @@ def _previous_registry(engine: sa.Engine, subject: str) -> pd.DataFrame:
     return registry
 
 
-def _collate(dialect: str) -> str:
-    """Byte order for the unit codes: PostgreSQL's locale collation would sort record ids otherwise
-    than Python does, and the first unit of a group breaks ties and orders new ids."""
-    return ' COLLATE "C"' if dialect == "postgresql" else ""
-
-
 def _groups_sql(unit_table: str, dialect: str) -> str:
     """Each group (grp) with its code g, numbered in the order of the groups' smallest units: the
-    anchors of `identity.Votes`, so g itself is the anchor."""
-    collate = _collate(dialect)
-    return (f"SELECT grp, row_number() OVER (ORDER BY first_unit{collate}) - 1 AS g FROM "
-            f"(SELECT grp, min(unit{collate}) AS first_unit FROM {qualified(IDENTITY_SCHEMA, unit_table)} "
-            "GROUP BY grp) AS firsts")
+    anchors of `identity.Votes`, so g itself is the anchor. Byte order on every warehouse: a
+    database's locale would sort record ids otherwise than Python, and the anchors break ties and
+    order new ids."""
+    return (f"SELECT grp, row_number() OVER (ORDER BY {byte_ordered('first_unit', dialect)}) - 1 AS g FROM "
+            f"(SELECT grp, min({byte_ordered('unit', dialect)}) AS first_unit "
+            f"FROM {qualified(IDENTITY_SCHEMA, unit_table)} GROUP BY grp) AS firsts")
 
 
-def _votes(engine: sa.Engine, subject: str, unit_table: str, group_table: str) -> Votes:
+def _votes(engine: sa.Engine, subject: str, unit_table: str, group_table: str, has_state: bool) -> Votes:
     """`identity.unit_votes`, joined by the warehouse: only the group codes of the units the last
     state knows, and their previous ids, come to Python."""
     units = qualified(IDENTITY_SCHEMA, unit_table)
@@ -110,7 +106,7 @@ def _votes(engine: sa.Engine, subject: str, unit_table: str, group_table: str) -
     if shared:
         raise units_in_two_groups(shared)
     coded = bulk_query(engine, f"SELECT g, grp FROM {groups} ORDER BY g")
-    if table_exists(engine, STATE_SCHEMA, _STATE_TABLE[subject]):
+    if has_state:
         known = bulk_query(engine, "SELECT c.g, found.id FROM (SELECT t.grp, s.id, row_number() OVER "
                                    f"(PARTITION BY t.unit ORDER BY t.key_rank) AS pick FROM {units} AS t "
                                    f"JOIN {qualified(STATE_SCHEMA, _STATE_TABLE[subject])} AS s ON s.key = t.key) "
@@ -121,14 +117,14 @@ def _votes(engine: sa.Engine, subject: str, unit_table: str, group_table: str) -
                  known=pd.DataFrame({"g": known["g"].to_numpy(dtype=np.int64), "id": known["id"]}))
 
 
-def _next_state_sql(subject: str, unit_table: str, group_column: str, id_column: str, engine: sa.Engine) -> str:
+def _next_state_sql(subject: str, unit_table: str, group_column: str, id_column: str, has_state: bool) -> str:
     """`identity.next_state` in the warehouse: the keys of this run's groups (a key of two groups
     dropped), and the last state's keys of ids now dormant that no group took."""
     units = qualified(IDENTITY_SCHEMA, unit_table)
     current = (f"SELECT t.key, min(i.{id_column}) AS id FROM {units} AS t "
                f"JOIN {qualified(IDENTITY_SCHEMA, id_column)} AS i ON i.{group_column} = t.grp "
                f"GROUP BY t.key HAVING min(i.{id_column}) = max(i.{id_column})")
-    if not table_exists(engine, STATE_SCHEMA, _STATE_TABLE[subject]):
+    if not has_state:
         return current
     registry = qualified(IDENTITY_SCHEMA, _REGISTRY_TABLE[subject])
     return (f"WITH current_keys AS ({current}) SELECT key, id FROM current_keys UNION ALL "
@@ -145,9 +141,10 @@ def assign_in_warehouse(engine: sa.Engine, subject: str, units_sql: str, run_id:
     next state, so the millions of keys never come to Python (returned state: None). `registry`:
     the last published one, when the caller has read it."""
     unit_table, group_table = f"{subject.lower()}_unit", f"{subject.lower()}_group"
+    has_state = table_exists(engine, STATE_SCHEMA, _STATE_TABLE[subject])  # none before the first publication
     replace_table_from_sql(engine, IDENTITY_SCHEMA, unit_table, units_sql)
     replace_table_from_sql(engine, IDENTITY_SCHEMA, group_table, _groups_sql(unit_table, engine.dialect.name))
-    votes = _votes(engine, subject, unit_table, group_table)
+    votes = _votes(engine, subject, unit_table, group_table, has_state)
     registry = _previous_registry(engine, subject) if registry is None else registry
     out = issue_ids(votes, registry, prefix=PREFIX[subject], run_id=run_id)
     ids = out.ids.rename(columns={"group": group_column, "id": id_column})
@@ -155,7 +152,7 @@ def assign_in_warehouse(engine: sa.Engine, subject: str, units_sql: str, run_id:
     replace_table(engine, _text(out.registry, ints=("seq",)), IDENTITY_SCHEMA, _REGISTRY_TABLE[subject])
     replace_table(engine, _text(out.changes, ints=("units",)), IDENTITY_SCHEMA, _CHANGE_TABLE[subject])
     replace_table_from_sql(engine, STATE_SCHEMA, _STATE_TABLE[subject] + NEXT,
-                           _next_state_sql(subject, unit_table, group_column, id_column, engine))
+                           _next_state_sql(subject, unit_table, group_column, id_column, has_state))
     with write_transaction(engine) as conn:
         for table in (unit_table, group_table):
             conn.exec_driver_sql(f"DROP TABLE {qualified(IDENTITY_SCHEMA, table)}")
@@ -269,7 +266,7 @@ def write_id_state(conn: sa.Connection) -> dict[str, int]:
     rows: dict[str, int] = {}
     ensure_schema(conn, STATE_SCHEMA)
     for table in _STATE_TABLE.values():
-        if _exists(conn, STATE_SCHEMA, table + NEXT):
+        if table_exists(conn, STATE_SCHEMA, table + NEXT):
             swap_in(conn, STATE_SCHEMA, table, table + NEXT)
     for table, select in copies.items():
         new = f"{table}__new"
@@ -280,10 +277,6 @@ def write_id_state(conn: sa.Connection) -> dict[str, int]:
         rows[table] = int(conn.exec_driver_sql(
             f"SELECT count(*) FROM {qualified(STATE_SCHEMA, table)}").scalar_one())
     return rows
-
-
-def _exists(conn: sa.Connection, schema: str, table: str) -> bool:
-    return sa.inspect(conn).has_table(table, schema=schema)
 
 
 def commit_id_state(engine: sa.Engine) -> dict[str, int]:

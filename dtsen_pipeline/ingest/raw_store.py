@@ -25,6 +25,7 @@ from dtsen_pipeline.warehouse import (
     load_frame,
     qualified,
     quote,
+    table_exists,
     table_transaction,
     write_transaction,
 )
@@ -56,7 +57,7 @@ def _ensure_registry(conn: sa.Connection) -> None:
 
 
 def _has_table(conn: sa.Connection, table: str) -> bool:
-    return sa.inspect(conn).has_table(table, schema=RAW_SCHEMA)
+    return table_exists(conn, RAW_SCHEMA, table)
 
 
 def _columns(conn: sa.Connection, table: str) -> list[str]:

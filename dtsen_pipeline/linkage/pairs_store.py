@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from dtsen_pipeline.memory import release_freed_memory
 from dtsen_pipeline.warehouse import (
     bulk_query,
+    byte_ordered,
     column_names,
     qualified,
     quote,
@@ -27,12 +28,6 @@ from dtsen_pipeline.warehouse import (
 
 SCHEMA, PAIRS = "linkage", "person_pairs"
 RENAMED, REMOVED = "renamed_record__scratch", "removed_record__scratch"
-
-
-def _ordered(engine: sa.Engine, column: str) -> str:
-    """`column` compared as Python compares the ids (code points): DuckDB compares strings byte by
-    byte in UTF-8, which is that order; PostgreSQL by its collation unless told "C"."""
-    return f'{column} COLLATE "C"' if engine.dialect.name == "postgresql" else column
 
 
 def _id_frame(**columns: object) -> pd.DataFrame:
@@ -54,8 +49,8 @@ def kept_pairs_in_warehouse(engine: sa.Engine, carried: pd.Series, removed: Coll
     replace_table(engine, _id_frame(before_id=before[renamed], now_id=now[renamed]), SCHEMA, RENAMED)
     replace_table(engine, _id_frame(record_id=sorted(removed)), SCHEMA, REMOVED)
     try:
-        left = _ordered(engine, "coalesce(l.now_id, p.record_id_l)")
-        right = _ordered(engine, "coalesce(r.now_id, p.record_id_r)")
+        left = byte_ordered("coalesce(l.now_id, p.record_id_l)", engine.dialect.name)
+        right = byte_ordered("coalesce(r.now_id, p.record_id_r)", engine.dialect.name)
         selected = "".join(f", p.{quote(c)}" for c in values)
         gone = f"SELECT record_id FROM {qualified(SCHEMA, REMOVED)}"
         return bulk_query(engine,
