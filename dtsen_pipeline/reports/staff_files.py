@@ -41,10 +41,12 @@ def inert_text(frame: pd.DataFrame) -> pd.DataFrame:
     return out
 
 
-def write_staff_csv(frame: pd.DataFrame, path: Path, **options) -> None:
-    """A CSV for staff: formula-leading text escaped, UTF-8 with BOM (Excel reads the accents)."""
+def write_staff_csv(frame: pd.DataFrame, path: Path, *, inert: bool = False, **options) -> None:
+    """A CSV for staff: formula-leading text escaped, UTF-8 with BOM (Excel reads the accents).
+    `inert`: `frame` is already escaped (`inert_text`), as when one frame is cut into many files:
+    escaping each small part again costs more than writing it."""
     options = {"index": False, "encoding": "utf-8-sig", "lineterminator": "\n", **options}
-    inert_text(frame).to_csv(path, **options)
+    (frame if inert else inert_text(frame)).to_csv(path, **options)
 
 
 def text_workbook(path: Path) -> xlsxwriter.Workbook:

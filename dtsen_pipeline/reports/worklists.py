@@ -39,7 +39,8 @@ from dtsen_pipeline.reports.labels import (
     VERVAL_STATUS_LABELS,
     flag_evidence,
 )
-from dtsen_pipeline.reports.staff_files import write_staff_csv
+from dtsen_pipeline.reports.staff_files import inert_text, write_staff_csv
+from dtsen_pipeline.reports.worklist_reuse import EarlierLists, copy_workbook, place_digest, workbook_salt
 from dtsen_pipeline.schema import VERVAL_RESULTS, VERVAL_TIERS
 
 VERVAL_COLUMNS: tuple[str, ...] = (
@@ -66,6 +67,8 @@ class WorklistFile:
     rows: int
     csv: Path
     xlsx: Path
+    digest: str  # of the list and its workbook's making (`worklist_reuse.place_digest`)
+    reused: bool = False  # the workbook was copied from an earlier run's identical list
 
 
 def _programmes(frame: pd.DataFrame) -> pd.Series:
@@ -234,35 +237,38 @@ _PARALLEL_FROM = 40
 INDEX_COLUMNS = ("TINGKAT", "KODE_WILAYAH", "NAMA_WILAYAH", "JUMLAH_BARIS", "BERKAS_CSV", "BERKAS_XLSX")
 
 
-def _write_place(part: pd.DataFrame, csv_path: Path, xlsx_path: Path) -> None:
-    """One place's worklist: the CSV and the answer workbook."""
-    write_staff_csv(part, csv_path)
+def _write_workbook(part: pd.DataFrame, xlsx_path: Path) -> None:
+    """One place's answer workbook."""
     write_answer_workbook(part, xlsx_path, worklist_sheet())
 
 
-def _write_places(jobs: list[tuple[pd.DataFrame, Path, Path]], workers: int) -> None:
-    """Every place's files, on `workers` processes when there are enough files to repay starting
+def _write_workbooks(jobs: list[tuple[pd.DataFrame, Path]], workers: int) -> None:
+    """Every place's workbook, on `workers` processes when there are enough files to repay starting
     them (workbooks are written in Python: threads would take turns). Spawned, not forked: the
     pipeline's process holds threads and database connections a fork would copy mid-use."""
     if workers <= 1 or len(jobs) < _PARALLEL_FROM:
         for job in jobs:
-            _write_place(*job)
+            _write_workbook(*job)
         return
     context = multiprocessing.get_context("spawn")
     with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
         # Biggest places first, so no process is left alone with a big one at the end.
         ordered = sorted(jobs, key=lambda job: -len(job[0]))
-        list(pool.map(_write_place, *zip(*ordered, strict=True), chunksize=4))
+        list(pool.map(_write_workbook, *zip(*ordered, strict=True), chunksize=4))
 
 
 def write_worklists(flags: pd.DataFrame, persons: pd.DataFrame, households: pd.DataFrame, out_dir: Path,
-                    period: str, villages: pd.DataFrame, workers: int = 1) -> list[WorklistFile]:
+                    period: str, villages: pd.DataFrame, workers: int = 1,
+                    earlier: EarlierLists | None = None) -> list[WorklistFile]:
     """Write every non-empty pekon and kecamatan worklist of the period under out_dir, plus an
-    index (INDEX_<period>.csv: tier, place code and name, rows, file names). Only places in `villages` (the
-    deployment's scope) get a list. `workers`: processes writing the files side by side."""
+    index (INDEX_<period>.csv: tier, place code and name, rows, file names). Only places in
+    `villages` (the deployment's scope) get a list. `workers`: processes writing workbooks side by
+    side. `earlier`: the last run's lists (`worklist_reuse`): a place whose list is the same gets
+    that run's workbook copied instead of written. Each file's `digest` is what the next run compares."""
     out_dir.mkdir(parents=True, exist_ok=True)
+    salt = workbook_salt()
     written: list[WorklistFile] = []
-    jobs: list[tuple[pd.DataFrame, Path, Path]] = []
+    to_write: list[tuple[pd.DataFrame, Path]] = []
     in_scope_desa = set(villages["kode_desa"])
     in_scope_kec = set(villages["kode_kecamatan"])
     unknown_desa: set[str] = set()
@@ -274,13 +280,21 @@ def write_worklists(flags: pd.DataFrame, persons: pd.DataFrame, households: pd.D
             place = place.where(~placeless, rows["kode_kecamatan"])
             unknown_desa = set(place[placeless])
             scope = scope | unknown_desa
-        for code, part in rows[place.isin(scope)].groupby(place[place.isin(scope)], sort=True):
+        listed = rows[place.isin(scope)]
+        inert = inert_text(listed[list(WORKLIST_COLUMNS)])  # escaped once, cut into places below
+        for code, index in sorted(listed.groupby(place[place.isin(scope)]).groups.items()):
             stem = file_stem(tier, str(code), period)
-            part = part[list(WORKLIST_COLUMNS)].reset_index(drop=True)
+            part = listed.loc[index, list(WORKLIST_COLUMNS)].reset_index(drop=True)
             csv_path, xlsx_path = out_dir / f"{stem}.csv", out_dir / f"{stem}.xlsx"
-            jobs.append((part, csv_path, xlsx_path))
-            written.append(WorklistFile(tier, str(code), len(part), csv_path, xlsx_path))
-    _write_places(jobs, workers)
+            write_staff_csv(inert.loc[index], csv_path, inert=True)
+            digest = place_digest(csv_path, salt)
+            same = earlier.workbook_for(stem, digest) if earlier is not None else None
+            if same is not None:
+                copy_workbook(same, xlsx_path)
+            else:
+                to_write.append((part, xlsx_path))
+            written.append(WorklistFile(tier, str(code), len(part), csv_path, xlsx_path, digest, reused=same is not None))
+    _write_workbooks(to_write, workers)
     names = {**dict(zip(villages["kode_desa"], villages["village_name"], strict=True)),
              **dict(zip(villages["kode_kecamatan"], villages["kecamatan_name"], strict=False))}
     def place_name(w: WorklistFile) -> str:

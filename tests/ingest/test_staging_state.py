@@ -9,10 +9,11 @@ import shutil
 import pandas as pd
 import sqlalchemy as sa
 
+from dtsen_pipeline.code_version import files_digest
 from dtsen_pipeline.ingest.deliveries import ACCEPTED, Delivery
 from dtsen_pipeline.ingest.feeds import load_feed_specs
 from dtsen_pipeline.ingest.runner import run_feeds
-from dtsen_pipeline.ingest.staging_state import STATE_TABLE, files_digest, reckoning_date, staging_fingerprint
+from dtsen_pipeline.ingest.staging_state import STATE_TABLE, reckoning_date, staging_fingerprint
 from dtsen_pipeline.quality.gate import HELD_BACK, PASSED, StagingGate
 from dtsen_pipeline.warehouse import qualified, read_sql, read_table
 
