@@ -151,10 +151,16 @@ def _text_or_none(value: object) -> str | None:
     return None if value is None or pd.isna(value) or not str(value) else str(value)
 
 
-def _joined(values: pd.Series, sep: str) -> str | None:
-    """A subject's values of one column, distinct, in row order, joined."""
-    parts = list(dict.fromkeys(t for t in (_text_or_none(v) for v in values) if t is not None))
-    return sep.join(parts) or None
+def _texts(values: pd.Series) -> pd.Series:
+    """Each value as text (None for a missing or empty one), each distinct value converted once."""
+    return by_distinct(values, lambda distinct: distinct.map(_text_or_none)).astype(object)
+
+
+def _joined(texts: pd.Series, keys: pd.Series, sep: str) -> pd.Series:
+    """Per subject (`keys`), its texts of one column, distinct, in row order, joined; a subject
+    without any text is left out. One join per subject, no Python per value."""
+    frame = pd.DataFrame({"key": keys.to_numpy(), "text": texts.to_numpy(dtype=object)}).dropna()
+    return frame.drop_duplicates().groupby("key", sort=False)["text"].agg(sep.join)
 
 
 def one_row_per_subject(rows: pd.DataFrame) -> pd.DataFrame:
@@ -173,11 +179,9 @@ def one_row_per_subject(rows: pd.DataFrame) -> pd.DataFrame:
     out = rows.groupby(key, sort=False).first()
     several = key.duplicated(keep=False).to_numpy()
     for column, sep in _JOINED.items():
-        # a one-row subject's text, each distinct value converted once
-        single = by_distinct(rows.loc[~several, column], lambda values: values.map(_text_or_none))
-        single = single.astype(object).set_axis(key[~several])
-        joined = rows.loc[several, column].groupby(key[several], sort=False).agg(
-            lambda values, sep=sep: _joined(values, sep))
+        texts = _texts(rows[column])
+        single = texts[~several].set_axis(key[~several])
+        joined = _joined(texts[several], key[several], sep)
         texts = pd.concat([single, joined.astype(object)]).reindex(out.index).to_numpy(dtype=object)
         out[column] = pd.Series(texts, index=out.index)  # typed as the values say (text: pandas strings)
     return out.reset_index(drop=True)[list(rows.columns)]
