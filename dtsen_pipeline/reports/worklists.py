@@ -95,6 +95,19 @@ def _with_other_villages(flags: pd.DataFrame) -> pd.DataFrame:
     return pd.concat([flags, other], ignore_index=True) if len(other) else flags
 
 
+_FLAG_RANK = {flag.code: rank for rank, flag in enumerate(FLAGS)}
+_ORDER = ("subject_type", "subject_id", "household_id", "kode_desa", "reason", "evidence")
+
+
+def _in_flag_order(flags: pd.DataFrame) -> pd.DataFrame:
+    """The flags in one order whatever order the warehouse returned them in: by the flag's place in
+    FLAGS, then subject, village, reason and evidence. A subject's flags are joined in this order,
+    so the same flags always give the same list, byte for byte (`worklist_reuse` compares bytes)."""
+    rank = flags["flag"].map(_FLAG_RANK).rename("_rank")
+    return (flags.assign(_rank=rank).sort_values(["_rank", *_ORDER], na_position="last", kind="stable")
+            .drop(columns="_rank"))
+
+
 def worklist_rows(flags: pd.DataFrame, persons: pd.DataFrame, households: pd.DataFrame, tier: str) -> pd.DataFrame:
     """The worklist rows of one tier, for every place (KODE_DESA / kode_kecamatan kept for grouping)."""
     if tier == PEKON:
@@ -103,6 +116,7 @@ def worklist_rows(flags: pd.DataFrame, persons: pd.DataFrame, households: pd.Dat
         todo = flags[flags["verval_tingkat"] == PEKON]
     else:
         raise ValueError(f"worklists are for tier PEKON or KECAMATAN, not {tier!r}")
+    todo = _in_flag_order(todo)
     hh = households.set_index("household_id")
     hh_programmes = _programmes(households).set_axis(households["household_id"])
     pp = persons.set_index("person_id")

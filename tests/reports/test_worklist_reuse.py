@@ -34,6 +34,7 @@ def _flags() -> pd.DataFrame:
                      "kode_desa": desa, "kode_kecamatan": desa[:8], "kode_desa_lain": None,
                      "verval_status": "UNVERIFIED", "verval_hasil": None, "verval_tingkat": None,
                      "verval_tanggal": None})
+    rows.append({**rows[0], "flag": "DUPLICATE_RECORDS", "reason": "DUPLICATE_IN_DTSEN", "evidence": "dtsen=D.csv#9"})
     return pd.DataFrame(rows)
 
 
@@ -116,3 +117,13 @@ def test_the_last_recorded_run_is_what_the_next_compares_with(tmp_path, engine):
     assert set(recorded["run_id"]) == {"run-b"} and sorted(recorded["stem"]) == sorted(second)
     text = recorded.to_csv()
     assert "WARGA" not in text and not any(nik in text for nik in PERSONS["nik"])  # codes and digests only
+
+
+def test_the_same_flags_in_another_order_give_the_same_files(tmp_path):
+    """The warehouse returns rows in any order: a subject's joined flags must not follow it."""
+    first = _write(tmp_path / "run1", _flags())
+    shuffled = _flags().iloc[::-1].reset_index(drop=True)
+    second = _write(tmp_path / "run2", shuffled, EarlierLists(tmp_path / "run1", {s: f.digest for s, f in first.items()}))
+    assert all(f.reused for f in second.values())
+    kota_agung = pd.read_csv(second["PEKON_1806012016_2026-12"].csv, dtype=str)
+    assert kota_agung.loc[kota_agung["PERSON_ID"] == "P000", "FLAG"].tolist() == ["DUPLICATE_RECORDS, DEAD_RECIPIENT"]
