@@ -46,7 +46,7 @@ def _slip(name: str, rng: random.Random) -> str:
     return name[:i] + name[i + 1] + name[i] + name[i + 2:]
 
 
-def _change_file(path: Path, record_rows: list[int], share: float, rng: random.Random) -> int:
+def change_file(path: Path, record_rows: list[int], share: float, rng: random.Random) -> int:
     """Change `share` of the file's person records (rows the truth lists: never a repeated header
     or a summary row) in place; returns how many changed."""
     raw = path.read_bytes()
@@ -94,11 +94,11 @@ def change_night(landing: Path, share: float = 0.01, seed: int = 7) -> NightChan
     changed = files = 0
     # half the changes in the civil registry's extract, the rest in pekon files
     for file in dukcapil:
-        done = _change_file(landing / file, rows[file], min(1.0, (target / 2) / len(rows[file])), rng)
+        done = change_file(landing / file, rows[file], min(1.0, (target / 2) / len(rows[file])), rng)
         changed, files = changed + done, files + (done > 0)
     for file in pekon:
         if changed >= target:
             break
-        done = _change_file(landing / file, rows[file], PEKON_FILE_SHARE, rng)
+        done = change_file(landing / file, rows[file], PEKON_FILE_SHARE, rng)
         changed, files = changed + done, files + (done > 0)
     return NightChange(records=len(truth), changed=changed, files=files)
