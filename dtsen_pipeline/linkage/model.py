@@ -460,8 +460,8 @@ def blocked_pairs_sql(rules: list[str], table: str, touched: str | None = None) 
     Splink keeps each pair once by excluding, in every rule's join, the pairs of all the rules
     before it: the cost grows with the square of the number of rules (45 of the 60 seconds of a
     regency's prediction with 26 rules). One join per rule and one grouping cost a fraction of
-    that; Splink itself groups the same way for exploding rules. With `touched` (a table of
-    `unique_id`s: an incremental night's new and changed records) only the pairs with a touched
+    that; Splink itself groups the same way for exploding rules. With `touched` (a table of the
+    records an incremental night found new or changed, every column) only the pairs with a touched
     record on either side, each side joined once against every record.
     """
     def select(left: str, right: str, i: int, rule: str) -> str:
@@ -471,9 +471,8 @@ def blocked_pairs_sql(rules: list[str], table: str, touched: str | None = None) 
     if touched is None:
         joins = [select(table, table, i, rule) for i, rule in enumerate(rules)]
     else:
-        only = f"(SELECT * FROM {table} WHERE unique_id IN (SELECT unique_id FROM {touched}))"
-        joins = [part for i, rule in enumerate(rules) for part in (select(only, table, i, rule),
-                                                                  select(table, only, i, rule))]
+        joins = [part for i, rule in enumerate(rules) for part in (select(touched, table, i, rule),
+                                                                  select(table, touched, i, rule))]
     # STRING: DuckDB's alias of VARCHAR, Spark's string type; the rules are in the backend's dialect.
     return (f"SELECT CAST(min(rule) AS STRING) AS match_key, join_key_l, join_key_r "
             f"FROM ({' UNION ALL '.join(joins)}) AS candidates GROUP BY join_key_l, join_key_r")
@@ -487,11 +486,19 @@ def register_blocked_pairs(linker: Linker, touched: Collection[str] | None = Non
     rules = [rule["blocking_rule"] for rule in model["blocking_rules_to_generate_predictions"]]
     number = next(_PAIR_TABLES)
     name = f"dtsen_blocked_pairs_{number}"  # Splink registers each table name once
-    touched_table = None
+    touched_records = None
     if touched is not None:
-        touched_table = f"dtsen_touched_{number}"
-        session.create_id_table(touched_table, ids.codes(pd.Series(list(touched), dtype="str")).tolist())
-    session.create_table(name, blocked_pairs_sql(rules, table, touched_table))
+        # The touched records as a table of their own, not a filter inside every join: the backend
+        # then knows they are a handful and joins each rule from them (DuckDB, 15 touched of 1.8
+        # million records, 26 rules: 3.9 s instead of 6.5 s, the filter was planned as a big side).
+        touched_ids, touched_records = f"dtsen_touched_{number}", f"dtsen_touched_records_{number}"
+        session.create_id_table(touched_ids, ids.codes(pd.Series(list(touched), dtype="str")).tolist())
+        session.create_table(touched_records,
+                             f"SELECT * FROM {table} WHERE unique_id IN (SELECT unique_id FROM {touched_ids})")
+        session.drop_table(touched_ids)
+    session.create_table(name, blocked_pairs_sql(rules, table, touched_records))
+    if touched_records is not None:
+        session.drop_table(touched_records)
     pairs = session.db_api.register(name, table_name=name)
     linker.table_management.register_blocked_pairs_for_predict(pairs)
     return pairs

@@ -26,6 +26,7 @@ from dtsen_pipeline.linkage.model import (
     model_for_dialect,
     new_linker,
     save_model,
+    score_pairs,
     settings,
     train,
 )
@@ -56,6 +57,10 @@ def records(engine) -> pd.DataFrame:
     return linkage_input(staged)
 
 
+def _pair_set(pairs: pd.DataFrame) -> set[tuple[str, str]]:
+    return set(zip(pairs["unique_id_l"], pairs["unique_id_r"], strict=True))
+
+
 def test_spark_and_duckdb_give_the_same_pairs_and_clusters(spark_ready, records, tmp_path):
     duckdb_config, spark_config = LinkageConfig(), LinkageConfig(backend=SPARK)
     model_path = tmp_path / "model.json"
@@ -67,6 +72,10 @@ def test_spark_and_duckdb_give_the_same_pairs_and_clusters(spark_ready, records,
     start = time.perf_counter()
     on_spark = link(load_model(records, model_path, spark_config), records, model_path, spark_config)
     spark_seconds = time.perf_counter() - start
+    # An incremental night's scoring (only the pairs of a few touched records) on each backend.
+    touched = set(records["unique_id"].sample(n=60, random_state=2))
+    touched_duckdb = score_pairs(on_duckdb.linker, duckdb_config, touched=touched)
+    touched_spark = score_pairs(on_spark.linker, spark_config, touched=touched)
     close_linker(on_duckdb.linker)
     close_linker(on_spark.linker)
     assert not spark_running()  # the last linker closed stops the local Spark
@@ -80,6 +89,11 @@ def test_spark_and_duckdb_give_the_same_pairs_and_clusters(spark_ready, records,
     gammas = [c for c in on_duckdb.pairs.columns if c.startswith("gamma_")]
     same_levels = pd.concat([both[f"{g}_duckdb"] == both[f"{g}_spark"] for g in gammas], axis=1).all(axis=1)
     assert same_levels.mean() >= 0.999
+
+    # The touched records' pairs: the full night's pairs with a touched record on a side, on both.
+    full = on_duckdb.pairs[on_duckdb.pairs["unique_id_l"].isin(touched) | on_duckdb.pairs["unique_id_r"].isin(touched)]
+    assert len(full) > 10 and _pair_set(touched_duckdb) == _pair_set(full)
+    assert len(_pair_set(touched_spark) ^ _pair_set(full)) <= 0.001 * len(full) + 1
 
     # The same clusters: pairwise agreement of Spark's clusters with DuckDB's.
     reference = on_duckdb.clusters.rename(columns={"unique_id": "record_id", "cluster_id": "person_key"})
