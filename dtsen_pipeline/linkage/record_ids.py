@@ -14,29 +14,35 @@ from collections.abc import Sequence
 
 import numpy as np
 import pandas as pd
+import pyarrow as pa
+import pyarrow.compute as pc
 
 UNKNOWN = -1  # the code of an id the linker does not hold: it matches no record
 
 
+def _arrow_text(ids: pd.Series) -> pa.Array:
+    return pa.array(ids.astype("str"), type=pa.large_string(), from_pandas=True)
+
+
 class RecordIds:
-    """The sorted record ids of one linker, and the two-way mapping to their positions."""
+    """The sorted record ids of one linker, and the two-way mapping to their positions.
+
+    Sorted and looked up in Arrow (byte order of UTF-8 is code-point order, as Python sorts
+    strings): at 1.8 million records NumPy's sort and binary search on Python strings took 4.7 s
+    of every linkage step."""
 
     def __init__(self, ids: pd.Series) -> None:
-        values = ids.astype("str").to_numpy(dtype=object)
-        if pd.isna(values).any():
+        values = _arrow_text(ids)
+        if values.null_count:
             raise ValueError("a linkage record without a record id")
-        self.sorted = np.sort(values)
-        if len(self.sorted) > 1 and (self.sorted[1:] == self.sorted[:-1]).any():
+        self.sorted = pc.take(values, pc.sort_indices(values))
+        if len(self.sorted) > 1 and pc.any(pc.equal(self.sorted[1:], self.sorted[:-1])).as_py():
             raise ValueError("linkage record ids must be unique")
 
     def codes(self, ids: pd.Series) -> pd.Series:
         """Each id's position (int64); UNKNOWN for an id not among the linker's records."""
-        values = ids.astype("str").to_numpy(dtype=object)
-        at = np.searchsorted(self.sorted, values)
-        inside = at < len(self.sorted)
-        found = np.zeros(len(values), dtype=bool)
-        found[inside] = self.sorted[at[inside]] == values[inside]
-        return pd.Series(np.where(found, at, UNKNOWN).astype("int64"), index=ids.index)
+        positions = pc.index_in(_arrow_text(ids), value_set=self.sorted)
+        return pd.Series(positions.to_numpy(zero_copy_only=False), index=ids.index).fillna(UNKNOWN).astype("int64")
 
     def encoded(self, frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
         """`frame` with the id `columns` as positions."""
@@ -44,5 +50,5 @@ class RecordIds:
 
     def decoded(self, frame: pd.DataFrame, columns: Sequence[str]) -> pd.DataFrame:
         """`frame` with the position `columns` back as record ids (strings)."""
-        return frame.assign(**{c: pd.Series(self.sorted[frame[c].to_numpy(dtype="int64")], index=frame.index,
-                                            dtype="str") for c in columns})
+        return frame.assign(**{c: pd.Series(pc.take(self.sorted, frame[c].to_numpy(dtype=np.int64)).to_pandas(),
+                                            index=frame.index, dtype="str") for c in columns})
