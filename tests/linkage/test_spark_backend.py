@@ -66,18 +66,23 @@ def test_spark_and_duckdb_give_the_same_pairs_and_clusters(spark_ready, records,
     model_path = tmp_path / "model.json"
     close_linker(train_model(records, model_path, duckdb_config))  # the promoted model, trained on DuckDB
 
-    start = time.perf_counter()
-    on_duckdb = link(load_model(records, model_path, duckdb_config), records, model_path, duckdb_config)
-    duckdb_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    on_spark = link(load_model(records, model_path, spark_config), records, model_path, spark_config)
-    spark_seconds = time.perf_counter() - start
-    # An incremental night's scoring (only the pairs of a few touched records) on each backend.
-    touched = set(records["unique_id"].sample(n=60, random_state=2))
-    touched_duckdb = score_pairs(on_duckdb.linker, duckdb_config, touched=touched)
-    touched_spark = score_pairs(on_spark.linker, spark_config, touched=touched)
-    close_linker(on_duckdb.linker)
-    close_linker(on_spark.linker)
+    duckdb_linker = load_model(records, model_path, duckdb_config)
+    spark_linker = load_model(records, model_path, spark_config)
+    try:  # closed whatever fails, so a later test does not find this session's tables
+        # An incremental night's scoring first, as a night does it: the promoted model just
+        # loaded, only the pairs of a few touched records.
+        touched = set(records["unique_id"].sample(n=60, random_state=2))
+        touched_duckdb = score_pairs(duckdb_linker, duckdb_config, touched=touched)
+        touched_spark = score_pairs(spark_linker, spark_config, touched=touched)
+        start = time.perf_counter()
+        on_duckdb = link(duckdb_linker, records, model_path, duckdb_config)
+        duckdb_seconds = time.perf_counter() - start
+        start = time.perf_counter()
+        on_spark = link(spark_linker, records, model_path, spark_config)
+        spark_seconds = time.perf_counter() - start
+    finally:
+        close_linker(duckdb_linker)
+        close_linker(spark_linker)
     assert not spark_running()  # the last linker closed stops the local Spark
 
     # The same candidate pairs above the predict threshold, scored alike.
