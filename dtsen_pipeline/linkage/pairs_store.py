@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Collection, Sequence
 
+import numpy as np
 import pandas as pd
 import sqlalchemy as sa
 
@@ -44,8 +45,8 @@ def kept_pairs_in_warehouse(engine: sa.Engine, carried: pd.Series, removed: Coll
     warehouse: on most nights a few thousand, not every record."""
     present = set(column_names(engine, SCHEMA, PAIRS))
     values = [c for c in columns if c not in ("unique_id_l", "unique_id_r") and c in present]
-    before, now = carried.index.to_numpy(dtype=object), carried.to_numpy(dtype=object)
-    renamed = before != now
+    before, now = carried.index.astype("str").array, carried.astype("str").array  # compared in Arrow
+    renamed = np.asarray(before != now, dtype=bool)
     replace_table(engine, _id_frame(before_id=before[renamed], now_id=now[renamed]), SCHEMA, RENAMED)
     replace_table(engine, _id_frame(record_id=sorted(removed)), SCHEMA, REMOVED)
     try:

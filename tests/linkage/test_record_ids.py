@@ -35,3 +35,19 @@ def test_duplicate_or_missing_ids_are_refused():
         RecordIds(pd.concat([IDS, IDS.head(1)], ignore_index=True))
     with pytest.raises(ValueError, match="without a record id"):
         RecordIds(pd.Series(["a", None], dtype=object))
+
+
+def test_a_few_ids_asked_of_many_records_get_the_same_positions_as_many():
+    """A night's touched records or the clerical labels (a few ids of many records) are looked up
+    the other way round (`RecordIds._few_codes`): the positions must be the same as the whole
+    lookup's, for repeated, unknown and missing ids too."""
+    many = pd.Series([f"pekon:pekon_1806011002.csv#{n}" for n in range(400)] + list(IDS))
+    ids = RecordIds(many)
+    asked = pd.Series([many[7], "zz", many[399], None, many[7], IDS[4]], dtype="str", index=[5, 3, 9, 1, 0, 2])
+    assert len(asked) * 8 < len(many)  # the few-ids path
+    expected = {v: p for p, v in enumerate(sorted(many))}
+    codes = ids.codes(asked)
+    assert codes.index.tolist() == [5, 3, 9, 1, 0, 2]
+    assert codes.tolist() == [expected[many[7]], UNKNOWN, expected[many[399]], UNKNOWN, expected[many[7]],
+                              expected[IDS[4]]]
+    assert ids.codes(pd.concat([asked] * 20, ignore_index=True)).tolist() == codes.tolist() * 20  # the other path
