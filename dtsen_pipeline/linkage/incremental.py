@@ -29,6 +29,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
+from dtsen_pipeline.linkage.record_ids import arrow_ids
 from dtsen_pipeline.warehouse import quote
 
 DEFAULT_MAX_SHARE = 0.2
@@ -92,21 +93,12 @@ def plan(tonight: pd.DataFrame, previous: pd.DataFrame | None, signature: str, p
         return Plan("no pairs scored before", records=len(tonight))
     if previous_signature != signature:
         return Plan("the model or the predict threshold changed since the pairs in force", records=len(tonight))
-    carried, kept_before, kept_now = _same_content(previous, tonight)
-    touched = frozenset(_arrow_ids(tonight["unique_id"]).filter(pa.array(~kept_now)).to_pylist())
-    removed = frozenset(_arrow_ids(previous["unique_id"]).filter(pa.array(~kept_before)).to_pylist())
+    carried, touched, removed = _same_content(previous, tonight)
     share = max(len(touched), len(removed)) / max(len(tonight), 1)  # a changed record is one of each
     if share > max_share:
         return Plan(f"{share:.1%} of the records new, changed or removed (above {max_share:.0%})",
                     records=len(tonight))
     return Plan(None, touched, removed, len(tonight), carried)
-
-
-def _arrow_ids(values: pd.Series) -> pa.Array:
-    """Record ids as one Arrow array: looked up and filtered in Arrow, never as 1.8 million Python
-    strings (those cost about 3 s of every incremental night's plan)."""
-    ids = pa.array(values.astype("str"), type=pa.large_string(), from_pandas=True)
-    return ids.combine_chunks() if isinstance(ids, pa.ChunkedArray) else ids
 
 
 def _objects(values: pd.Series) -> np.ndarray:
@@ -123,13 +115,14 @@ def _texts(values: pa.Array) -> pd.Index:
     return pd.Index(pd.array(values, dtype="str"))
 
 
-def _same_content(previous: pd.DataFrame, tonight: pd.DataFrame) -> tuple[pd.Series, np.ndarray, np.ndarray]:
+def _same_content(previous: pd.DataFrame,
+                  tonight: pd.DataFrame) -> tuple[pd.Series, frozenset[str], frozenset[str]]:
     """Earlier id -> tonight's id of each record whose compared content is unchanged: the same id
     first, then the k-th earlier record of a content with the k-th of tonight's (in the order
-    given; identical contents are interchangeable). Also which earlier and which of tonight's rows
-    were carried over (boolean masks in row order). Ids are looked up in Arrow (each side's ids
-    are unique), the contents matched on the fingerprints' integers."""
-    ids_before, ids_now = _arrow_ids(previous["unique_id"]), _arrow_ids(tonight["unique_id"])
+    given; identical contents are interchangeable). Also tonight's ids not carried over (new or
+    changed) and the earlier ids not carried over (removed). Ids are looked up in Arrow (each
+    side's ids are unique), the contents matched on the fingerprints' integers."""
+    ids_before, ids_now = arrow_ids(previous["unique_id"]), arrow_ids(tonight["unique_id"])
     fp_before = previous["fingerprint"].to_numpy(dtype=np.int64)
     fp_now = tonight["fingerprint"].to_numpy(dtype=np.int64)
     at = pc.index_in(ids_now, value_set=ids_before).fill_null(-1).to_numpy(zero_copy_only=False).astype(np.int64)
@@ -157,7 +150,9 @@ def _same_content(previous: pd.DataFrame, tonight: pd.DataFrame) -> tuple[pd.Ser
                         index=_texts(pa.concat_arrays([same, ids_before.take(rows_before)])))
     kept_before, kept_now = same_before.copy(), same_now.copy()
     kept_before[rows_before], kept_now[rows_now] = True, True
-    return carried, kept_before, kept_now
+    touched = frozenset(ids_now.filter(pa.array(~kept_now)).to_pylist())
+    removed = frozenset(ids_before.filter(pa.array(~kept_before)).to_pylist())
+    return carried, touched, removed
 
 
 def kept_pairs(previous: pd.DataFrame, carried: pd.Series, columns: list[str]) -> pd.DataFrame:

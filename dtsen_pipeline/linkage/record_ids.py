@@ -21,8 +21,11 @@ UNKNOWN = -1  # the code of an id the linker does not hold: it matches no record
 _FEW = 8  # below an eighth of the records, the ids asked for are hashed, not the records'
 
 
-def _arrow_text(ids: pd.Series) -> pa.Array:
-    return pa.array(ids.astype("str"), type=pa.large_string(), from_pandas=True)
+def arrow_ids(ids: pd.Series) -> pa.Array:
+    """Record ids as one contiguous Arrow array of text: looked up, filtered and taken in Arrow,
+    never as millions of Python strings."""
+    values = pa.array(ids.astype("str"), type=pa.large_string(), from_pandas=True)
+    return values.combine_chunks() if isinstance(values, pa.ChunkedArray) else values
 
 
 class RecordIds:
@@ -33,7 +36,7 @@ class RecordIds:
     of every linkage step."""
 
     def __init__(self, ids: pd.Series) -> None:
-        values = _arrow_text(ids)
+        values = arrow_ids(ids)
         if values.null_count:
             raise ValueError("a linkage record without a record id")
         self.sorted = pc.take(values, pc.sort_indices(values))
@@ -46,7 +49,7 @@ class RecordIds:
         Arrow hashes the smaller side: a few thousand ids (a night's touched records, the clerical
         labels) are hashed and the 1.8 million sorted ids probe them, instead of a hash table of
         every record id built for each call (1.1 s a call at 1.8 million records)."""
-        values = _arrow_text(ids)
+        values = arrow_ids(ids)
         if len(values) * _FEW < len(self.sorted):
             positions = self._few_codes(values)
         else:
