@@ -1,7 +1,15 @@
 """The nightly refresh job and its schedule (01:00 Asia/Jakarta)."""
 
 
-from dagster import AssetSelection, DefaultScheduleStatus, ScheduleDefinition, define_asset_job
+from dagster import (
+    AssetSelection,
+    DefaultScheduleStatus,
+    RunRequest,
+    ScheduleDefinition,
+    ScheduleEvaluationContext,
+    define_asset_job,
+    schedule,
+)
 
 from dtsen_pipeline.clock import DEPLOYMENT_TIMEZONE
 
@@ -39,3 +47,20 @@ nightly_schedule = ScheduleDefinition(
     # nightly refresh nobody switched on is the failure to avoid. Stop it in the UI where unwanted.
     default_status=DefaultScheduleStatus.RUNNING,
 )
+
+
+def nightly_schedule_for(regencies: tuple[str, ...]) -> ScheduleDefinition:
+    """The nightly schedule of a deployment: one run, or, when the scope covers several kabupaten,
+    one run per regency partition (they queue behind each other on the refresh tag; each fails,
+    and can be re-run, on its own)."""
+    if len(regencies) <= 1:
+        return nightly_schedule
+
+    @schedule(name=nightly_schedule.name, job=nightly_refresh, cron_schedule="0 1 * * *",
+              execution_timezone=DEPLOYMENT_TIMEZONE, default_status=DefaultScheduleStatus.RUNNING,
+              description="One nightly_refresh run per kabupaten of the scope, at 01:00 Asia/Jakarta.")
+    def nightly_refresh_by_regency(context: ScheduleEvaluationContext) -> list[RunRequest]:
+        night = context.scheduled_execution_time.strftime("%Y-%m-%d")
+        return [RunRequest(run_key=f"{night}-{regency}", partition_key=regency) for regency in regencies]
+
+    return nightly_refresh_by_regency

@@ -96,7 +96,7 @@ def golden_tables(context: AssetExecutionContext, warehouse: WarehouseResource, 
                   run_lock: RunLockResource):  # held for the whole run (dtsen_pipeline.run_lock)
     engine = warehouse.engine()
     config = publication.config()
-    key = resolve_key(engine.dialect.name, config.pseudonym_key, pipeline.artifacts)
+    key = resolve_key(engine.dialect.name, config.pseudonym_key, pipeline.deployment_artifacts)
     info = run_info(context)
     contract = load_contract()
     result = publish(engine, GOLDEN_TABLES, info, config, key, contract=contract, also=write_id_state)

@@ -35,6 +35,7 @@ from dtsen_pipeline.clock import utc_now
 from dtsen_pipeline.ingest.landing import changed_files, landing_listing, listing_key, registered_listing
 from dtsen_pipeline.ingest.raw_store import registered_files
 from dtsen_pipeline.publish.audit import record_failed_run, run_info_of
+from dtsen_pipeline.regencies import PARTITION_TAG, scope_regencies
 from dtsen_pipeline.resources import AlertSettings, PipelineSettings, WarehouseResource
 
 
@@ -43,29 +44,59 @@ from dtsen_pipeline.resources import AlertSettings, PipelineSettings, WarehouseR
     job=nightly_refresh,
     minimum_interval_seconds=120,
     default_status=DefaultSensorStatus.RUNNING,
-    description="Requests a nightly_refresh run when new or changed files arrive in the landing folder.",
+    description="Requests a nightly_refresh run when new or changed files arrive in the landing folder "
+                "(one run per kabupaten whose subfolder changed, when the scope covers several).",
 )
 def landing_sensor(context: SensorEvaluationContext, pipeline: PipelineSettings, warehouse: WarehouseResource):
-    listing = landing_listing(pipeline.landing, FEEDS.values(), settled_before=time.time() - SETTLE_SECONDS)
+    regencies = scope_regencies(pipeline.scope)
+    if len(regencies) == 1:
+        previous = json.loads(context.cursor) if context.cursor else None
+        found = _landing_changes(previous, pipeline.landing, warehouse)
+        if isinstance(found, SkipReason):
+            return found
+        listing, changed = found
+        context.update_cursor(json.dumps(listing, sort_keys=True))
+        return _landing_request(context, listing, changed, None) if changed else SkipReason(
+            f"no new or changed files among {len(listing)} in the landing folder")
+    # Several regencies: the cursor holds each one's listing; each changed subfolder starts its partition.
+    cursor = json.loads(context.cursor) if context.cursor else {}
+    requests = []
+    for regency in regencies:
+        found = _landing_changes(cursor.get(regency), pipeline.for_regency(regency).landing,
+                                 warehouse.for_regency(regency))
+        if isinstance(found, SkipReason):  # that regency's run holds its warehouse: it is asked next tick
+            continue
+        listing, changed = found
+        cursor[regency] = listing
+        if changed:
+            requests.append(_landing_request(context, listing, changed, regency))
+    context.update_cursor(json.dumps(cursor, sort_keys=True))
+    return requests or SkipReason(f"no new or changed files in the landing folders of {len(regencies)} kabupaten")
+
+
+def _landing_changes(previous: dict | None, landing, warehouse: WarehouseResource) -> tuple[dict, list[str]] | SkipReason:
+    """The landing folder's settled files and those new or changed since `previous`."""
+    listing = landing_listing(landing, FEEDS.values(), settled_before=time.time() - SETTLE_SECONDS)
     # Without a cursor (a new instance, `make ui` after `make run`), what the registry holds is
     # not new: only files no run has examined start one.
-    if context.cursor:
-        previous = json.loads(context.cursor)
-    else:
+    if previous is None:
         try:
             with warehouse.closing_engine() as engine:
                 previous = registered_listing(listing, registered_files(engine))
         except sa.exc.OperationalError:  # a run holds the embedded DuckDB file: ask again next tick
             return SkipReason("the warehouse is in use by a run; the registry is read on a later tick")
-    changed = changed_files(previous, listing)
     # Files that vanished are dropped from the cursor; files still settling are not in `listing` yet.
-    context.update_cursor(json.dumps(listing, sort_keys=True))
-    if not changed:
-        return SkipReason(f"no new or changed files among {len(listing)} in the landing folder")
+    return listing, changed_files(previous, listing)
+
+
+def _landing_request(context: SensorEvaluationContext, listing: dict, changed: list[str],
+                     regency: str | None) -> RunRequest:
     feeds = sorted({path.split("/", 1)[0] for path in changed})
-    context.log.info(f"{len(changed)} new or changed file(s) for feed(s) {', '.join(feeds)}")
+    where = f" of kabupaten {regency}" if regency else ""
+    context.log.info(f"{len(changed)} new or changed file(s){where} for feed(s) {', '.join(feeds)}")
     return RunRequest(
-        run_key=f"landing-{listing_key(listing)}",
+        run_key=f"landing-{regency + '-' if regency else ''}{listing_key(listing)}",
+        partition_key=regency,
         tags={"dtsen/trigger": "landing_sensor", "dtsen/changed_files": str(len(changed)),
               "dtsen/feeds": ",".join(feeds)},
     )
@@ -101,7 +132,8 @@ def audit_failed_runs(context: RunFailureSensorContext, warehouse: WarehouseReso
     stats = context.instance.get_run_stats(run.run_id)
     info = run_info_of(run.run_id, run.job_name, run.tags, stats.start_time)
     steps = failed_steps(context)
-    with warehouse.closing_engine() as engine:
+    # A regency's run failed: its audit goes to that regency's warehouse.
+    with warehouse.for_regency(run.tags.get(PARTITION_TAG)).closing_engine() as engine:
         record_failed_run(engine, info, utc_now(), steps)
     context.log.info(f"audit: run {run.run_id} failed in {len(steps)} step(s)")
     return None

@@ -11,13 +11,16 @@ fresh clone shows the whole pipeline working without any agency data.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import shutil
 import signal
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 from dtsen_pipeline.config import PROJECT_ROOT, Settings
+from dtsen_pipeline.regencies import ScopeError
 
 DEFAULT_SAMPLE_PERSONS = 20_000
 # Step-level DEBUG events still go to the instance (the UI shows them); the console gets INFO.
@@ -46,15 +49,43 @@ def landing_is_empty(landing: Path) -> bool:
     return not landing.exists() or not any(p.is_file() for p in landing.rglob("*") if "_truth" not in p.parts)
 
 
-def settings_from_environment() -> Settings:
-    """The warehouse, folders and scope this environment sets (declared in `resources`)."""
+def settings_from_environment(regency: str | None = None) -> Settings:
+    """The warehouse, folders and scope this environment sets (declared in `resources`); with
+    `regency`, that kabupaten's own."""
     from dtsen_pipeline.resources import settings_from_environment as from_environment
 
-    return from_environment()
+    return from_environment(regency)
 
 
-def run(persons: int, seed: int) -> int:
-    settings = settings_from_environment()
+def chosen_regencies(kabupaten: str | None) -> list[str | None]:
+    """The regencies a command works on: [None] for a one-regency deployment (its settings as they
+    are); every kabupaten of the scope, or the one `--kabupaten` names, when it covers several."""
+    from dtsen_pipeline.regencies import ScopeError, check_regency, scope_regencies
+
+    scope = settings_from_environment().scope
+    regencies = scope_regencies(scope)
+    if len(regencies) == 1:
+        if kabupaten and kabupaten != regencies[0]:
+            raise ScopeError(f"kabupaten {kabupaten} is not in DTSEN_SCOPE {scope}")
+        return [None]
+    return [check_regency(scope, kabupaten)] if kabupaten else list(regencies)
+
+
+def run(persons: int, seed: int, kabupaten: str | None = None) -> int:
+    """One nightly run; on a deployment of several regencies, one run per regency (partition) in
+    turn, each on its own: a regency that fails does not stop the next. 1 if any run failed."""
+    regencies = chosen_regencies(kabupaten)
+    # A generated sample differs between regencies (the first keeps `seed`, the next seed + 1, ...).
+    outcomes = {regency: run_regency(persons, seed + offset, regency) for offset, regency in enumerate(regencies)}
+    if regencies != [None]:
+        print("\n".join(f"kabupaten {regency}: {'SUCCESS' if code == 0 else 'FAILURE'}"
+                        for regency, code in outcomes.items()))
+    return max(outcomes.values())
+
+
+def run_regency(persons: int, seed: int, regency: str | None) -> int:
+    """nightly_refresh once, for `regency`'s partition when given."""
+    settings = settings_from_environment(regency)
     if landing_is_empty(settings.landing_dir):
         from dtsen_pipeline.sample import generate
 
@@ -68,16 +99,33 @@ def run(persons: int, seed: int) -> int:
     ensure_dagster_home()
     from dagster import DagsterInstance, execute_job, reconstructable
 
+    from dtsen_pipeline.regencies import PARTITION_TAG
+
     job = reconstructable(_nightly_job)
+    tags = {PARTITION_TAG: regency} if regency else None
     with DagsterInstance.get() as instance:
-        result = execute_job(job, instance=instance, run_config=CONSOLE_INFO)
-        print(f"Run {result.run_id}: {'SUCCESS' if result.success else 'FAILURE'} "
-              f"(recorded in {os.environ['DAGSTER_HOME']})")
+        result = execute_job(job, instance=instance, run_config=CONSOLE_INFO, tags=tags)
+        print(f"Run {result.run_id}{f' (kabupaten {regency})' if regency else ''}: "
+              f"{'SUCCESS' if result.success else 'FAILURE'} (recorded in {os.environ['DAGSTER_HOME']})")
         if not result.success:
-            audit_failure(settings, instance, result.run_id,
-                          [e.step_key for e in result.get_step_failure_events() if e.step_key])
-    print_summary(settings, result.run_id)
+            with _unless_unreachable("audit.run_failure not written (the daemon's sensor writes it later)"):
+                audit_failure(settings, instance, result.run_id,
+                              [e.step_key for e in result.get_step_failure_events() if e.step_key])
+    with _unless_unreachable("no summary"):
+        print_summary(settings, result.run_id)
     return 0 if result.success else 1
+
+
+@contextlib.contextmanager
+def _unless_unreachable(what: str) -> Iterator[None]:
+    """After a failed run the warehouse may be what failed: say so, by the error's kind only, and
+    go on to the next regency rather than stop with a traceback."""
+    import sqlalchemy as sa
+
+    try:
+        yield
+    except sa.exc.SQLAlchemyError as exc:
+        print(f"{what}: the warehouse cannot be reached ({type(exc).__name__})")
 
 
 def audit_failure(settings: Settings, instance, run_id: str, failed_steps: list[str]) -> None:
@@ -109,7 +157,7 @@ def print_summary(settings: Settings, run_id: str | None = None) -> None:
     print("\n".join(summary_lines(engine_for(settings.warehouse_url), settings.artifacts_dir, run_id)))
 
 
-def accept(feed: str, file: str) -> int:
+def accept(feed: str, file: str, kabupaten: str | None = None) -> int:
     """Record an operator's acceptance of the file's current content; the next run loads it."""
     import getpass
 
@@ -118,7 +166,11 @@ def accept(feed: str, file: str) -> int:
     from dtsen_pipeline.ingest.raw_store import accept_delivery
     from dtsen_pipeline.warehouse import engine_for
 
-    settings = settings_from_environment()
+    regencies = chosen_regencies(kabupaten)
+    if len(regencies) > 1:
+        print("error: DTSEN_SCOPE covers several kabupaten: say whose delivery with --kabupaten")
+        return 2
+    settings = settings_from_environment(regencies[0])
     if feed not in load_feed_specs():
         print(f"error: unknown feed {feed!r}")
         return 2
@@ -139,9 +191,9 @@ def _interrupt(_signum: int, _frame: object) -> None:
 def serve_artifacts(host: str | None, port: int | None) -> int:
     """Serve the artifacts folder until interrupted (`make ui` runs it beside `dagster dev`)."""
     from dtsen_pipeline.reports.artifact_server import make_server
-    from dtsen_pipeline.resources import PipelineSettings, from_environment
+    from dtsen_pipeline.resources import PipelineSettings, from_environment, resolved
 
-    pipeline = from_environment(PipelineSettings).process_config_and_initialize()
+    pipeline = resolved(from_environment(PipelineSettings))
     server = make_server(pipeline.artifacts, host or pipeline.artifacts_host,
                          pipeline.artifacts_port if port is None else port)
     bound_host, bound_port = server.server_address[:2]
@@ -166,7 +218,11 @@ def main(argv: list[str] | None = None) -> int:
     run_parser = sub.add_parser("run", help="run nightly_refresh once (sample feeds if landing is empty)")
     run_parser.add_argument("--persons", type=int, default=DEFAULT_SAMPLE_PERSONS)
     run_parser.add_argument("--seed", type=int, default=1)
-    sub.add_parser("summary", help="print the summary of the warehouse's current tables")
+    run_parser.add_argument("--kabupaten", default=None, help="only this kabupaten's partition, when DTSEN_SCOPE "
+                            "covers several (default: each in turn)")
+    summary_parser = sub.add_parser("summary", help="print the summary of the warehouse's current tables")
+    summary_parser.add_argument("--kabupaten", default=None, help="only this kabupaten's, when DTSEN_SCOPE covers "
+                                "several")
     sub.add_parser("instance", help="set up the local Dagster instance ($DAGSTER_HOME) `dtsen run` records in "
                    "and print its folder (`make ui` runs it first)")
     serve_parser = sub.add_parser("serve-artifacts", help="serve the artifacts folder read-only over HTTP "
@@ -177,11 +233,21 @@ def main(argv: list[str] | None = None) -> int:
     accept_parser = sub.add_parser("accept", help="accept a delivery held as suspect (status `suspect`)")
     accept_parser.add_argument("feed", help="the feed, e.g. dtsen")
     accept_parser.add_argument("file", help="the file as raw.delivery names it, e.g. dtsen/DTSEN_1806_202612.csv")
+    accept_parser.add_argument("--kabupaten", default=None, help="the kabupaten whose landing folder holds it, "
+                               "when DTSEN_SCOPE covers several")
     args = parser.parse_args(argv)
+    try:
+        return _command(args)
+    except ScopeError as exc:
+        print(f"error: {exc}")
+        return 2
+
+
+def _command(args: argparse.Namespace) -> int:
     if args.command == "run":
-        return run(args.persons, args.seed)
+        return run(args.persons, args.seed, args.kabupaten)
     if args.command == "accept":
-        return accept(args.feed, args.file)
+        return accept(args.feed, args.file, args.kabupaten)
     if args.command == "instance":
         print(ensure_dagster_home())
         return 0
@@ -192,7 +258,10 @@ def main(argv: list[str] | None = None) -> int:
 
         print(configuration_table())
         return 0
-    print_summary(settings_from_environment())
+    for regency in chosen_regencies(args.kabupaten):
+        if regency:
+            print(f"== kabupaten {regency}")
+        print_summary(settings_from_environment(regency))
     return 0
 
 

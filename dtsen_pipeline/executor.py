@@ -36,6 +36,7 @@ from dagster._core.executor.init import InitExecutorContext
 from dagster._core.executor.multiprocess import MultiprocessExecutor
 
 from dtsen_pipeline.preflight import check_warehouse, check_writable
+from dtsen_pipeline.regencies import PARTITION_TAG, regency_folder, regency_warehouse_url
 from dtsen_pipeline.run_lock import warehouse_run_lock
 
 # Imported once by the fork server; each step process starts from there.
@@ -52,12 +53,18 @@ class RunLockedMultiprocessExecutor(MultiprocessExecutor):
         self._artifacts_dir = artifacts_dir
 
     def execute(self, plan_context: PlanOrchestrationContext, execution_plan: ExecutionPlan) -> Iterator[DagsterEvent]:
+        # A partition's run locks its regency's warehouse only (dtsen_pipeline.regencies).
+        regency = plan_context.dagster_run.tags.get(PARTITION_TAG)
+        url = regency_warehouse_url(self._url, regency) if regency else self._url
+        artifacts = self._artifacts_dir
+        if regency and artifacts is not None:
+            artifacts = str(regency_folder(artifacts, regency))
         # As RunLockResource does before a run's first step: an unreachable warehouse or an
         # unwritable artifacts folder stops the run at once, naming the setting.
-        check_warehouse(self._url)
-        if self._artifacts_dir is not None:
-            check_writable(Path(self._artifacts_dir), "DTSEN_ARTIFACTS_DIR")
-        with warehouse_run_lock(self._url, self._wait_seconds, run_id=plan_context.run_id):
+        check_warehouse(url)
+        if artifacts is not None:
+            check_writable(Path(artifacts), "DTSEN_ARTIFACTS_DIR")
+        with warehouse_run_lock(url, self._wait_seconds, run_id=plan_context.run_id):
             yield DagsterEvent.engine_event(
                 plan_context, "warehouse run lock held by the orchestrating process for the whole run",
                 EngineEventData())

@@ -51,6 +51,13 @@ from dtsen_pipeline.publish.config import (
 )
 from dtsen_pipeline.quality.gx_suites import THRESHOLDS_FILE, load_thresholds
 from dtsen_pipeline.quality.rules import DEFAULT_CEILINGS
+from dtsen_pipeline.regencies import (
+    PARTITION_TAG,
+    check_regency,
+    regency_folder,
+    regency_url,
+    regency_warehouse_url,
+)
 from dtsen_pipeline.reports.artifact_server import DEFAULT_BASE_URL, DEFAULT_HOST, DEFAULT_PORT, artifact_url
 from dtsen_pipeline.run_lock import held_for_run, warehouse_run_lock
 from dtsen_pipeline.warehouse import DUCKDB_MEMORY_LIMIT, MEMORY_LIMIT_VARIABLE, engine_for
@@ -66,6 +73,23 @@ _TRUE = ("1", "true", "yes")
 
 class SettingError(ValueError):
     """A setting's environment variable holds a value of the wrong kind; the message names it."""
+
+
+R = typing.TypeVar("R", bound=ConfigurableResource)
+
+
+def resolved(resource: R) -> R:
+    """`resource` with its settings read (`EnvVar`s resolved), outside any run: for the values the
+    code location and the CLI need when they load."""
+    with resource.process_config_and_initialize_cm() as value:
+        return value
+
+
+def run_regency(context: InitResourceContext) -> str | None:
+    """The kabupaten a run works on: its partition, when the deployment covers several
+    (`dtsen_pipeline.regencies`); None for a one-regency deployment or outside a run."""
+    run = context.dagster_run
+    return run.tags.get(PARTITION_TAG) if run is not None else None
 
 
 def setting(variable: str, default: Any, description: str, *, shown_default: str | None = None,
@@ -99,6 +123,15 @@ class WarehouseResource(ConfigurableResource):
     def engine(self) -> sa.Engine:
         return engine_for(self.url, self.memory_limit)
 
+    def for_regency(self, regency: str | None) -> WarehouseResource:
+        """This warehouse, or one regency's own (`regencies.regency_warehouse_url`)."""
+        return self if not regency else self.model_copy(update={"url": regency_warehouse_url(self.url, regency)})
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator[WarehouseResource]:
+        # A partition's run works in its regency's warehouse and nowhere else.
+        yield self.for_regency(run_regency(context))
+
     @contextlib.contextmanager
     def closing_engine(self) -> Iterator[sa.Engine]:
         """An engine whose connections close on exit: a sensor lives in the long-running code
@@ -127,22 +160,30 @@ class RunLockResource(ConfigurableResource):
     wait_seconds: int = setting("DTSEN_RUN_LOCK_WAIT", DEFAULT_RUN_LOCK_WAIT,
                                 "seconds a run waits for another run holding the warehouse before it stops")
 
+    def for_regency(self, regency: str | None) -> RunLockResource:
+        """The lock of one regency's warehouse (each regency's night locks only its own)."""
+        if not regency:
+            return self
+        folder = None if self.artifacts_dir is None else str(regency_folder(self.artifacts_dir, regency))
+        return self.model_copy(update={"url": regency_warehouse_url(self.url, regency), "artifacts_dir": folder})
+
     @contextlib.contextmanager
     def yield_for_execution(self, context: InitResourceContext) -> Iterator[RunLockResource]:
+        lock = self.for_regency(run_regency(context))
         # Before anything else: an unreachable warehouse or an unwritable artifacts folder stops
         # the run at once, naming the setting (preflight), not hours later inside a step.
-        check_warehouse(self.url)
-        if self.artifacts_dir is not None:
-            check_writable(Path(self.artifacts_dir), "DTSEN_ARTIFACTS_DIR")
-        if held_for_run(self.url, context.run_id):
+        check_warehouse(lock.url)
+        if lock.artifacts_dir is not None:
+            check_writable(Path(lock.artifacts_dir), "DTSEN_ARTIFACTS_DIR")
+        if held_for_run(lock.url, context.run_id):
             if context.log:
                 context.log.info("warehouse run lock held by this run's orchestrating process")
-            yield self
+            yield lock
             return
-        with warehouse_run_lock(self.url, self.wait_seconds):
+        with warehouse_run_lock(lock.url, lock.wait_seconds):
             if context.log:
                 context.log.info("warehouse run lock held")
-            yield self
+            yield lock
 
 
 class PipelineSettings(ConfigurableResource):
@@ -163,7 +204,9 @@ class PipelineSettings(ConfigurableResource):
                                     shown_default="`<landing>/_truth`")
     scope: str = setting("DTSEN_SCOPE", DEFAULT_SCOPE,
                          "Kemendagri code of the deployment's area; rows outside it are flagged `OUT_OF_SCOPE`, "
-                         "not dropped")
+                         "not dropped. Several kabupaten (`18.06,18.10`) or a province (`18`): one partition per "
+                         "kabupaten, each with its own landing and artifacts subfolder and warehouse "
+                         "(docs/operations.md, Several regencies)")
     village_code_changes: str | None = setting(
         "DTSEN_VILLAGE_CODE_CHANGES", None,
         "CSV of village code changes in the area (old_code,new_code,kind,source; kind KODE_BERUBAH, PEMEKARAN "
@@ -191,9 +234,34 @@ class PipelineSettings(ConfigurableResource):
                                "change it under `execution: config: max_concurrent`); 1 runs them in turn in the "
                                "run's process. On DuckDB a run is one process and this is not used")
 
+    regency: str = Field(default="", description="the kabupaten this run works on: set from the run's partition "
+                         "when the scope covers several; empty for a one-regency deployment")
+
+    def for_regency(self, regency: str | None) -> PipelineSettings:
+        """One regency's settings: its subfolders, its artifact URL and itself as the scope."""
+        if not regency:
+            return self
+        check_regency(self.scope, regency)
+        return self.model_copy(update={
+            "landing_dir": str(regency_folder(self.landing_dir, regency)),
+            "artifacts_dir": str(regency_folder(self.artifacts_dir, regency)),
+            "artifacts_url": regency_url(self.artifacts_url, regency),
+            "truth_dir": None if self.truth_dir is None else str(regency_folder(self.truth_dir, regency)),
+            "scope": regency, "regency": regency})
+
+    @contextlib.contextmanager
+    def yield_for_execution(self, context: InitResourceContext) -> Iterator[PipelineSettings]:
+        yield self.for_regency(run_regency(context))
+
     @property
     def landing(self) -> Path:
         return Path(self.landing_dir)
+
+    @property
+    def deployment_artifacts(self) -> Path:
+        """The deployment's artifacts folder, above a regency's subfolder: what all regencies
+        share (the DuckDB pseudonym key, so tokens agree across the province)."""
+        return self.artifacts.parent if self.regency else self.artifacts
 
     @property
     def artifacts(self) -> Path:
@@ -517,9 +585,10 @@ def default_resources(settings: Settings | None = None) -> dict[str, Configurabl
     }
 
 
-def settings_from_environment() -> Settings:
-    """The warehouse URL, folders and scope this environment sets, as plain values (the CLI)."""
-    warehouse = from_environment(WarehouseResource).process_config_and_initialize()
-    pipeline = from_environment(PipelineSettings).process_config_and_initialize()
+def settings_from_environment(regency: str | None = None) -> Settings:
+    """The warehouse URL, folders and scope this environment sets, as plain values (the CLI); with
+    `regency`, that kabupaten's own (a deployment covering several, `dtsen_pipeline.regencies`)."""
+    warehouse = resolved(from_environment(WarehouseResource)).for_regency(regency)
+    pipeline = resolved(from_environment(PipelineSettings)).for_regency(regency)
     return Settings(warehouse_url=warehouse.url, landing_dir=pipeline.landing, artifacts_dir=pipeline.artifacts,
                     truth_dir=pipeline.truth, scope=pipeline.scope)

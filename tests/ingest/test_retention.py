@@ -18,7 +18,7 @@ from dtsen_pipeline.ingest.raw_store import count_in_force, count_raw, load_regi
 from dtsen_pipeline.ingest.retention import RawRetention, expired, mark_pruned, prune_raw
 from dtsen_pipeline.ingest.runner import run_feeds
 from dtsen_pipeline.ingest.staging_tables import quarantine_part
-from dtsen_pipeline.resources import PipelineSettings, from_environment
+from dtsen_pipeline.resources import PipelineSettings, from_environment, resolved
 from dtsen_pipeline.warehouse import count_rows, read_table
 from tests.ingest.helpers import AS_OF, SPECS, feed_csv, man_nik, record, run_feed, write
 
@@ -58,7 +58,7 @@ def test_only_loaded_deliveries_out_of_force_beyond_the_retention_expire():
 
 def test_the_retention_setting_is_a_whole_number_of_days(monkeypatch, tmp_path):
     def retention() -> RawRetention:
-        return from_environment(PipelineSettings).process_config_and_initialize().retention
+        return resolved(from_environment(PipelineSettings)).retention
 
     monkeypatch.delenv("DTSEN_RAW_RETENTION_DAYS", raising=False)
     monkeypatch.delenv("DTSEN_RAW_ARCHIVE_DIR", raising=False)

@@ -76,10 +76,10 @@ def test_a_feed_whose_ingestion_failed_is_not_staged(tmp_path, sample_landing, m
 def test_the_ingest_workers_setting(monkeypatch):
     from dagster import DagsterInvalidConfigError
 
-    from dtsen_pipeline.resources import PipelineSettings, from_environment
+    from dtsen_pipeline.resources import PipelineSettings, from_environment, resolved
 
     def workers() -> int:
-        return from_environment(PipelineSettings).process_config_and_initialize().workers
+        return resolved(from_environment(PipelineSettings)).workers
 
     monkeypatch.delenv("DTSEN_INGEST_WORKERS", raising=False)
     assert workers() == 2

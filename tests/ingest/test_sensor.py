@@ -23,10 +23,10 @@ def _tick(landing, cursor, warehouse_url: str | None = None):
                                 truth_dir=str(landing / "t"))
     warehouse = WarehouseResource(url=warehouse_url or f"duckdb:///{landing.parent / 'sensor_warehouse.duckdb'}")
     with DagsterInstance.ephemeral() as instance:
-        context = build_sensor_context(instance=instance, cursor=cursor,
-                                       resources={"pipeline": pipeline, "warehouse": warehouse})
-        result = landing_sensor(context)
-        return result, context.cursor
+        with build_sensor_context(instance=instance, cursor=cursor,
+                                  resources={"pipeline": pipeline, "warehouse": warehouse}) as context:
+            result = landing_sensor(context)
+            return result, context.cursor
 
 
 def test_files_a_run_has_loaded_start_no_second_run(tmp_path):

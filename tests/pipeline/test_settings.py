@@ -26,6 +26,7 @@ from dtsen_pipeline.resources import (
     declared_settings,
     default_resources,
     from_environment,
+    resolved,
 )
 
 ALLOWED_ENVIRONMENT_READERS = {Path("dtsen_pipeline/resources.py"), Path("dtsen_pipeline/cli.py")}
@@ -120,7 +121,7 @@ def test_an_empty_variable_leaves_the_default_unless_empty_is_a_value(monkeypatc
     monkeypatch.setenv("DTSEN_INGEST_WORKERS", " ")
     monkeypatch.setenv("DTSEN_LINKAGE_CLUSTER_THRESHOLD", "")
     monkeypatch.setenv("DTSEN_PEKON_OPERATORS", "")
-    assert from_environment(PipelineSettings).process_config_and_initialize().workers == 2
+    assert resolved(from_environment(PipelineSettings)).workers == 2
     assert from_environment(LinkageSettings).config().cluster_threshold == 0.5
     assert from_environment(PublicationSettings).process_config_and_initialize().config().roles.operators == {}
 

@@ -29,13 +29,14 @@ def test_failed_run_is_audited_without_error_text(tmp_path):
     assert not result.success
     failure = instance.get_records_for_run(result.run_id, of_type=DagsterEventType.RUN_FAILURE).records[0]
     warehouse = WarehouseResource(url=f"duckdb:///{tmp_path / 'w.duckdb'}")
-    context = build_run_status_sensor_context(
-        sensor_name="audit_failed_runs", dagster_instance=instance,
-        dagster_run=instance.get_run_by_id(result.run_id),
-        dagster_event=failure.event_log_entry.dagster_event,
-        resources={"warehouse": warehouse}).for_run_failure()
-    audit_failed_runs(context)
-    audit_failed_runs(context)  # a repeated evaluation does not duplicate the record
+    with build_run_status_sensor_context(
+            sensor_name="audit_failed_runs", dagster_instance=instance,
+            dagster_run=instance.get_run_by_id(result.run_id),
+            dagster_event=failure.event_log_entry.dagster_event,
+            resources={"warehouse": warehouse}) as status:
+        context = status.for_run_failure()
+        audit_failed_runs(context)
+        audit_failed_runs(context)  # a repeated evaluation does not duplicate the record
     rows = read_table(warehouse.engine(), "audit", "run_failure")
     assert rows["run_id"].tolist() == [result.run_id]
     row = rows.iloc[0]
@@ -59,9 +60,10 @@ def test_a_failed_dtsen_run_audits_itself_and_the_sensor_adds_no_second_row(tmp_
     audit_failure(settings, instance, result.run_id, ["validate"])
     warehouse = WarehouseResource(url=url)
     failure = instance.get_records_for_run(result.run_id, of_type=DagsterEventType.RUN_FAILURE).records[0]
-    audit_failed_runs(build_run_status_sensor_context(
-        sensor_name="audit_failed_runs", dagster_instance=instance, dagster_run=instance.get_run_by_id(result.run_id),
-        dagster_event=failure.event_log_entry.dagster_event, resources={"warehouse": warehouse}).for_run_failure())
+    with build_run_status_sensor_context(
+            sensor_name="audit_failed_runs", dagster_instance=instance, dagster_run=instance.get_run_by_id(result.run_id),
+            dagster_event=failure.event_log_entry.dagster_event, resources={"warehouse": warehouse}) as status:
+        audit_failed_runs(status.for_run_failure())
     rows = read_table(warehouse.engine(), "audit", "run_failure")
     assert rows["run_id"].tolist() == [result.run_id] and rows["failed_steps"].tolist() == ['["validate"]']
     assert rows["triggered_by"].iloc[0].startswith("manual:")
