@@ -18,9 +18,12 @@ from dtsen_pipeline.clock import DEPLOYMENT_TIMEZONE
 # sensor and a launch from the UI queue behind each other instead of waiting on the run lock.
 REFRESH_TAG = {"dtsen/refresh": "warehouse"}
 
+# A regency's assets: everything but the province step (assets.province), which has its own job.
+REGENCY_ASSETS = AssetSelection.all() - AssetSelection.groups("province")
+
 nightly_refresh = define_asset_job(
     "nightly_refresh",
-    selection=AssetSelection.all(),
+    selection=REGENCY_ASSETS,
     description="Ingest every feed, validate, link persons and republish the golden tables.",
     tags={"dagster/max_runtime": "10800", **REFRESH_TAG},
 )
@@ -32,7 +35,7 @@ RETRAIN_TAG = "dtsen/retrain_model"
 
 retrain_and_refresh = define_asset_job(
     "retrain_and_refresh",
-    selection=AssetSelection.all(),
+    selection=REGENCY_ASSETS,
     description="The nightly refresh, training a new linkage model first (promoted only if it does no worse "
                 "on clerically labelled pairs than the promoted model).",
     tags={"dagster/max_runtime": "10800", RETRAIN_TAG: "true", **REFRESH_TAG},

@@ -76,11 +76,60 @@ def run(persons: int, seed: int, kabupaten: str | None = None) -> int:
     turn, each on its own: a regency that fails does not stop the next. 1 if any run failed."""
     regencies = chosen_regencies(kabupaten)
     # A generated sample differs between regencies (the first keeps `seed`, the next seed + 1, ...).
-    outcomes = {regency: run_regency(persons, seed + offset, regency) for offset, regency in enumerate(regencies)}
-    if regencies != [None]:
-        print("\n".join(f"kabupaten {regency}: {'SUCCESS' if code == 0 else 'FAILURE'}"
-                        for regency, code in outcomes.items()))
+    several = regencies != [None]
+    if several and kabupaten is None and all(landing_is_empty(settings_from_environment(r).landing_dir)
+                                             for r in regencies):
+        generate_province_sample(regencies, persons, seed)
+    outcomes = {f"kabupaten {regency}": run_regency(persons, seed + offset, regency)
+                for offset, regency in enumerate(regencies)}
+    if several and kabupaten is None:  # the province step reads what each regency last published
+        outcomes["provinsi"] = run_province_step()
+    if several:
+        print("\n".join(f"{what}: {'SUCCESS' if code == 0 else 'FAILURE'}" for what, code in outcomes.items()))
     return max(outcomes.values())
+
+
+def generate_province_sample(regencies: list[str], persons: int, seed: int) -> None:
+    """Every regency's sample at once, with the people who moved between them (sample.province)."""
+    from dtsen_pipeline.sample.province import generate_province
+
+    landing = settings_from_environment().landing_dir
+    print(f"Landing folder {landing} is empty: generating sample feeds for {len(regencies)} kabupaten "
+          f"({persons:,} persons each) and the movers between them.")
+    generate_province(regencies, persons, seed, landing)
+
+
+def run_province_step() -> int:
+    """province_refresh once: the regencies' persons linked across regencies, movers published."""
+    from dagster import DagsterInstance, execute_job, reconstructable
+
+    job = reconstructable(_province_job)
+    with DagsterInstance.get() as instance:
+        result = execute_job(job, instance=instance, run_config=CONSOLE_INFO)
+        print(f"Run {result.run_id} (provinsi): {'SUCCESS' if result.success else 'FAILURE'}")
+    if result.success:
+        with _unless_unreachable("no province summary"):
+            print_province_summary()
+    return 0 if result.success else 1
+
+
+def print_province_summary() -> None:
+    from dtsen_pipeline.regencies import province_code, regency_warehouse_url, scope_regencies
+    from dtsen_pipeline.warehouse import engine_for, read_sql, table_exists
+
+    settings = settings_from_environment()
+    engine = engine_for(regency_warehouse_url(settings.warehouse_url,
+                                              province_code(scope_regencies(settings.scope))))
+    try:
+        kinds = read_sql(engine, "SELECT kind, count(*) AS n FROM province.mover GROUP BY kind ORDER BY kind")
+        print("province.mover: " + (", ".join(f"{r.kind} {r.n:,}" for r in kinds.itertuples()) or "none"))
+        if table_exists(engine, "province", "evaluation"):
+            scores = read_sql(engine, "SELECT metric, value FROM province.evaluation")
+            print("movers against the sample's truth: " + ", ".join(
+                f"{r.metric} {r.value:.4f}" if r.value <= 1 else f"{r.metric} {r.value:,.0f}"
+                for r in scores.itertuples()))
+    finally:
+        engine.dispose()
 
 
 def run_regency(persons: int, seed: int, regency: str | None) -> int:
@@ -96,6 +145,10 @@ def run_regency(persons: int, seed: int, regency: str | None) -> int:
         except ValueError as exc:
             print(f"error: no sample for DTSEN_SCOPE={settings.scope}: {exc}")
             return 2
+        if regency and settings.truth_dir != settings.landing_dir / "_truth":  # a regency's truth folder
+            shutil.rmtree(settings.truth_dir, ignore_errors=True)
+            settings.truth_dir.parent.mkdir(parents=True, exist_ok=True)
+            shutil.move(settings.landing_dir / "_truth", settings.truth_dir)
     ensure_dagster_home()
     from dagster import DagsterInstance, execute_job, reconstructable
 
@@ -148,6 +201,12 @@ def _nightly_job():
     from dtsen_pipeline.definitions import defs
 
     return defs.resolve_job_def("nightly_refresh")
+
+
+def _province_job():
+    from dtsen_pipeline.definitions import defs
+
+    return defs.resolve_job_def("province_refresh")
 
 
 def print_summary(settings: Settings, run_id: str | None = None) -> None:

@@ -11,6 +11,7 @@ from assets.identity import identity_assets
 from assets.ingest import conservation_checks, ingest_and_stage_feeds, quarantine
 from assets.jobs import nightly_refresh, nightly_schedule_for, retrain_and_refresh
 from assets.linkage import person_linkage
+from assets.province import province_refresh, province_schedule, province_tables
 from assets.publish import golden_tables
 from assets.quality import gx_checks, scorecard
 from assets.reports import report_assets
@@ -64,16 +65,19 @@ def by_regency(assets: list[AssetsDefinition], regencies: tuple[str, ...]) -> li
 
 
 def build_definitions(settings: Settings | None = None) -> Definitions:
-    """The code location; tests pass their own settings (warehouse URL, folders, scope)."""
+    """The code location; tests pass their own settings (warehouse URL, folders, scope). A scope of
+    several kabupaten adds the province step, its job and its schedule (assets.province)."""
     resources = default_resources(settings)
     regencies = deployment_regencies(resources)
+    several = len(regencies) > 1
     return Definitions(
-        assets=by_regency([ingest_and_stage_feeds, quarantine, person_linkage, village, village_code_change,
-                           programme_rule, *sql_model_assets, golden_tables, scorecard, flag_rule, *identity_assets,
-                           *report_assets], regencies),
+        assets=[*by_regency([ingest_and_stage_feeds, quarantine, person_linkage, village, village_code_change,
+                             programme_rule, *sql_model_assets, golden_tables, scorecard, flag_rule, *identity_assets,
+                             *report_assets], regencies),
+                *([province_tables] if several else [])],
         asset_checks=[*conservation_checks, *gx_checks],
-        jobs=[nightly_refresh, retrain_and_refresh],
-        schedules=[nightly_schedule_for(regencies)],
+        jobs=[nightly_refresh, retrain_and_refresh, *([province_refresh] if several else [])],
+        schedules=[nightly_schedule_for(regencies), *([province_schedule] if several else [])],
         # New files in the landing folder start a refresh early; failures are audited and alerted.
         sensors=[landing_sensor, audit_failed_runs, alert_failed_runs, alert_held_back_feeds],
         resources=resources,

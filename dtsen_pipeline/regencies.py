@@ -93,3 +93,9 @@ def check_regency(scope: str, regency: str) -> str:
     if regency not in scope_regencies(scope):
         raise ScopeError(f"kabupaten {regency} is not in DTSEN_SCOPE {scope}")
     return regency
+
+
+def province_code(regencies: tuple[str, ...] | list[str]) -> str:
+    """The area the province step publishes for: the province code (`18`), or the codes joined
+    (`17_18`) when the scope spans provinces. Its warehouse is `regency_warehouse_url(url, code)`."""
+    return "_".join(sorted({code[:2] for code in regencies}))

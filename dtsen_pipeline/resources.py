@@ -246,7 +246,7 @@ class PipelineSettings(ConfigurableResource):
             "landing_dir": str(regency_folder(self.landing_dir, regency)),
             "artifacts_dir": str(regency_folder(self.artifacts_dir, regency)),
             "artifacts_url": regency_url(self.artifacts_url, regency),
-            "truth_dir": None if self.truth_dir is None else str(regency_folder(self.truth_dir, regency)),
+            "truth_dir": str(regency_folder(self.truth, regency)),  # <landing>/_truth/<code> by default
             "scope": regency, "regency": regency})
 
     @contextlib.contextmanager

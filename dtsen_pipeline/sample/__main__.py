@@ -12,7 +12,9 @@ import time
 from datetime import date
 from pathlib import Path
 
+from dtsen_pipeline.regencies import scope_regencies
 from dtsen_pipeline.sample.generator import DEFAULT_AS_OF, generate
+from dtsen_pipeline.sample.province import generate_province
 from dtsen_pipeline.sample.regions import KABUPATEN, regency
 
 
@@ -42,7 +44,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--kabupaten",
         default=KABUPATEN,
-        help=f"Kemendagri code of the Lampung kabupaten/kota to draw, e.g. 18.10 (default {KABUPATEN} Tanggamus)",
+        help=f"Kemendagri code of the Lampung kabupaten/kota to draw, e.g. 18.10 (default {KABUPATEN} Tanggamus); "
+        "several (18.06,18.10) or the province (18): a province sample, --persons each, with the people who moved "
+        "between them (<out>/<code>/, truth in <out>/_truth/)",
     )
     p.add_argument(
         "--overwrite", action="store_true", help="replace feed folders and _truth/ already present in --out"
@@ -58,13 +62,21 @@ def main(argv: list[str] | None = None) -> int:
     if args.damage_scale < 0:
         _parser().error("--damage-scale must not be negative")
     try:
-        regency(args.kabupaten)
+        regencies = scope_regencies(args.kabupaten)
+        for code in regencies:
+            regency(code)
     except ValueError as exc:
         _parser().error(f"--kabupaten: {exc}")
     start = time.perf_counter()
     try:
-        summary = generate(args.persons, args.seed, args.out, args.as_of, overwrite=args.overwrite,
-                           damage_scale=args.damage_scale, profile=args.profile, kabupaten=args.kabupaten)
+        if len(regencies) > 1:
+            if args.damage_scale != 1.0:
+                _parser().error("--damage-scale applies to one kabupaten's sample")
+            summary = generate_province(list(regencies), args.persons, args.seed, args.out, as_of=args.as_of,
+                                        profile=args.profile)
+        else:
+            summary = generate(args.persons, args.seed, args.out, args.as_of, overwrite=args.overwrite,
+                               damage_scale=args.damage_scale, profile=args.profile, kabupaten=args.kabupaten)
     except FileExistsError as exc:
         print(f"error: {exc}")
         return 2

@@ -75,7 +75,7 @@ def test_a_regency_gets_its_own_folders_warehouse_and_scope(tmp_path):
                                 artifacts_url="http://127.0.0.1:3001", scope="18")
     pringsewu = pipeline.for_regency("18.10")
     assert (pringsewu.landing, pringsewu.artifacts) == (tmp_path / "landing" / "18.10", tmp_path / "artifacts" / "18.10")
-    assert pringsewu.truth == tmp_path / "landing" / "18.10" / "_truth"
+    assert pringsewu.truth == tmp_path / "landing" / "_truth" / "18.10"
     assert pringsewu.scope == "18.10" and pringsewu.artifacts_url == "http://127.0.0.1:3001/18.10"
     assert pringsewu.deployment_artifacts == tmp_path / "artifacts"  # the pseudonym key is shared
     assert pipeline.for_regency(None) is pipeline
@@ -136,13 +136,14 @@ def _published(path: Path) -> tuple[int, set[str], str]:
 @pytest.mark.slow
 def test_a_regency_fails_takes_a_broken_delivery_and_reruns_on_its_own(tmp_path):
     env = _env(tmp_path)
-    # Night 1: Pringsewu's warehouse cannot be opened (a folder where its file belongs): its night
-    # fails; Tanggamus's, run after it, still publishes.
+    # Night 1 (a province sample generated first): Pringsewu's warehouse cannot be opened (a folder
+    # where its file belongs): its night fails; Tanggamus's, run after it, still publishes.
     blocked = tmp_path / "warehouse_1810.duckdb"
     blocked.mkdir()
     night1 = _dtsen(env)
     assert night1.returncode == 1, night1.stdout[-3000:] + night1.stderr[-3000:]
     assert "kabupaten 18.06: SUCCESS" in night1.stdout and "kabupaten 18.10: FAILURE" in night1.stdout
+    assert "provinsi: SUCCESS" in night1.stdout  # the province step reads the regencies that published
     tanggamus = tmp_path / "warehouse_1806.duckdb"
     persons, regencies, tanggamus_run = _published(tanggamus)
     assert 750 <= persons <= 850 and regencies == {"18.06"}

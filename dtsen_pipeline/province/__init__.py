@@ -1,0 +1,1 @@
+"""The province step: people linked across the regencies of one deployment (movers)."""
