@@ -288,6 +288,8 @@ def main(argv: list[str] | None = None) -> int:
                                   "(DTSEN_ARTIFACTS_HOST / DTSEN_ARTIFACTS_PORT, loopback by default)")
     serve_parser.add_argument("--host", default=None)
     serve_parser.add_argument("--port", type=int, default=None)
+    sub.add_parser("province", help="run province_refresh once: link the regencies' published persons across "
+                   "regencies (DTSEN_SCOPE of several kabupaten)")
     sub.add_parser("settings", help="print every setting: variable, default, Launchpad field, meaning (Markdown)")
     accept_parser = sub.add_parser("accept", help="accept a delivery held as suspect (status `suspect`)")
     accept_parser.add_argument("feed", help="the feed, e.g. dtsen")
@@ -307,6 +309,12 @@ def _command(args: argparse.Namespace) -> int:
         return run(args.persons, args.seed, args.kabupaten)
     if args.command == "accept":
         return accept(args.feed, args.file, args.kabupaten)
+    if args.command == "province":
+        if chosen_regencies(None) == [None]:
+            print("error: DTSEN_SCOPE covers one area: there is no province step")
+            return 2
+        ensure_dagster_home()
+        return run_province_step()
     if args.command == "instance":
         print(ensure_dagster_home())
         return 0
