@@ -256,13 +256,14 @@ def serve_artifacts(host: str | None, port: int | None) -> int:
     server = make_server(pipeline.artifacts, host or pipeline.artifacts_host,
                          pipeline.artifacts_port if port is None else port)
     bound_host, bound_port = server.server_address[:2]
-    print(f"Serving {pipeline.artifacts} read-only at http://{bound_host}:{bound_port}/ "
-          f"(metadata links use {pipeline.artifacts_url})", flush=True)
     # `make ui` stops the server with SIGTERM. A process started from a background shell, or by
     # one that ran a Dagster job (which maps SIGTERM to SIGINT's disposition), may inherit SIGTERM
-    # ignored; the server would then outlive the UI.
+    # ignored; the server would then outlive the UI. Before the line below announces the server:
+    # a caller that stops it as soon as it reads that line must find the handler in place.
     signal.signal(signal.SIGTERM, _interrupt)
     try:
+        print(f"Serving {pipeline.artifacts} read-only at http://{bound_host}:{bound_port}/ "
+              f"(metadata links use {pipeline.artifacts_url})", flush=True)
         server.serve_forever()
     except KeyboardInterrupt:
         pass
