@@ -35,7 +35,7 @@ def test_the_registry_that_holds_the_person_alive_is_where_they_live_now():
 def test_two_registries_holding_them_the_later_card_decides_and_the_old_record_is_reported_open():
     persons = pd.DataFrame([
         _person("18.06", "P1", "X", in_dukcapil=True, kk="1806010101950001"),  # card of 1 Jan 1995
-        _person("18.10", "P9", "X", in_dukcapil=True, kk="1810021511260007"),  # card of 15 Nov 2026
+        _person("18.10", "P9", "X", in_dukcapil=True, kk="1810020103260007"),  # card of 1 Mar 2026
     ])
     row = classify(persons, AS_OF).iloc[0]
     assert (row["kind"], row["evidence"], row["from_regency"], row["to_regency"]) == (
@@ -88,3 +88,11 @@ def test_a_no_kk_says_when_it_was_issued():
                            AS_OF)
     assert issued.iloc[0] == pd.Timestamp("2026-11-15") and issued.iloc[1] == pd.Timestamp("1999-11-15")
     assert issued.iloc[2:].isna().all()  # 31 February, missing, not 16 digits
+
+
+def test_a_later_card_older_than_a_move_could_be_does_not_decide():
+    persons = pd.DataFrame([
+        _person("18.06", "P1", "X", in_dukcapil=True, kk="1806010101950001"),
+        _person("18.10", "P9", "X", in_dukcapil=True, kk="1810020101200007"),  # 2020: not this year's move
+    ])
+    assert set(classify(persons, AS_OF)["kind"]) == {REGISTERED_TWICE}
