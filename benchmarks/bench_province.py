@@ -28,7 +28,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 import bench_night  # noqa: E402  (a script beside this one: measure, the bench folder)
 
-from dtsen_pipeline.regencies import province_code, regency_warehouse_url, scope_regencies  # noqa: E402
+from dtsen_pipeline.regencies import province_warehouse_url, scope_regencies  # noqa: E402
 
 LAMPUNG_PER_REGENCY = 627_000  # 9.4 million people over 15 kabupaten/kota
 
@@ -54,7 +54,7 @@ def _generate(work: Path, regencies: tuple[str, ...], persons: int, seed: int, p
 def _province_scores(work: Path, regencies: tuple[str, ...]) -> dict[str, float]:
     from dtsen_pipeline.warehouse import engine_for, read_sql
 
-    engine = engine_for(regency_warehouse_url(f"duckdb:///{work / 'warehouse.duckdb'}", province_code(regencies)))
+    engine = engine_for(province_warehouse_url(f"duckdb:///{work / 'warehouse.duckdb'}", regencies))
     try:
         return dict(read_sql(engine, "SELECT metric, value FROM province.evaluation").itertuples(index=False))
     finally:

@@ -60,26 +60,26 @@ def settings_from_environment(regency: str | None = None) -> Settings:
 def chosen_regencies(kabupaten: str | None) -> list[str | None]:
     """The regencies a command works on: [None] for a one-regency deployment (its settings as they
     are); every kabupaten of the scope, or the one `--kabupaten` names, when it covers several."""
-    from dtsen_pipeline.regencies import ScopeError, check_regency, scope_regencies
+    from dtsen_pipeline.regencies import check_regency, scope_regencies
 
     scope = settings_from_environment().scope
     regencies = scope_regencies(scope)
+    if kabupaten:
+        check_regency(scope, kabupaten)
     if len(regencies) == 1:
-        if kabupaten and kabupaten != regencies[0]:
-            raise ScopeError(f"kabupaten {kabupaten} is not in DTSEN_SCOPE {scope}")
         return [None]
-    return [check_regency(scope, kabupaten)] if kabupaten else list(regencies)
+    return [kabupaten] if kabupaten else list(regencies)
 
 
 def run(persons: int, seed: int, kabupaten: str | None = None) -> int:
     """One nightly run; on a deployment of several regencies, one run per regency (partition) in
     turn, each on its own: a regency that fails does not stop the next. 1 if any run failed."""
     regencies = chosen_regencies(kabupaten)
-    # A generated sample differs between regencies (the first keeps `seed`, the next seed + 1, ...).
     several = regencies != [None]
     if several and kabupaten is None and all(landing_is_empty(settings_from_environment(r).landing_dir)
                                              for r in regencies):
         generate_province_sample(regencies, persons, seed)
+    # A regency generated on its own differs from the others (the first keeps `seed`, the next seed + 1).
     outcomes = {f"kabupaten {regency}": run_regency(persons, seed + offset, regency)
                 for offset, regency in enumerate(regencies)}
     if several and kabupaten is None:  # the province step reads what each regency last published
@@ -114,12 +114,11 @@ def run_province_step() -> int:
 
 
 def print_province_summary() -> None:
-    from dtsen_pipeline.regencies import province_code, regency_warehouse_url, scope_regencies
+    from dtsen_pipeline.regencies import province_warehouse_url, scope_regencies
     from dtsen_pipeline.warehouse import engine_for, read_sql, table_exists
 
     settings = settings_from_environment()
-    engine = engine_for(regency_warehouse_url(settings.warehouse_url,
-                                              province_code(scope_regencies(settings.scope))))
+    engine = engine_for(province_warehouse_url(settings.warehouse_url, scope_regencies(settings.scope)))
     try:
         kinds = read_sql(engine, "SELECT kind, count(*) AS n FROM province.mover GROUP BY kind ORDER BY kind")
         print("province.mover: " + (", ".join(f"{r.kind} {r.n:,}" for r in kinds.itertuples()) or "none"))

@@ -36,7 +36,7 @@ from dagster._core.executor.init import InitExecutorContext
 from dagster._core.executor.multiprocess import MultiprocessExecutor
 
 from dtsen_pipeline.preflight import check_warehouse, check_writable
-from dtsen_pipeline.regencies import PARTITION_TAG, regency_folder, regency_warehouse_url
+from dtsen_pipeline.regencies import PARTITION_TAG, regency_lock_target
 from dtsen_pipeline.run_lock import warehouse_run_lock
 
 # Imported once by the fork server; each step process starts from there.
@@ -54,11 +54,8 @@ class RunLockedMultiprocessExecutor(MultiprocessExecutor):
 
     def execute(self, plan_context: PlanOrchestrationContext, execution_plan: ExecutionPlan) -> Iterator[DagsterEvent]:
         # A partition's run locks its regency's warehouse only (dtsen_pipeline.regencies).
-        regency = plan_context.dagster_run.tags.get(PARTITION_TAG)
-        url = regency_warehouse_url(self._url, regency) if regency else self._url
-        artifacts = self._artifacts_dir
-        if regency and artifacts is not None:
-            artifacts = str(regency_folder(artifacts, regency))
+        url, artifacts = regency_lock_target(self._url, self._artifacts_dir,
+                                             plan_context.dagster_run.tags.get(PARTITION_TAG))
         # As RunLockResource does before a run's first step: an unreachable warehouse or an
         # unwritable artifacts folder stops the run at once, naming the setting.
         check_warehouse(url)

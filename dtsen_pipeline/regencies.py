@@ -99,3 +99,17 @@ def province_code(regencies: tuple[str, ...] | list[str]) -> str:
     """The area the province step publishes for: the province code (`18`), or the codes joined
     (`17_18`) when the scope spans provinces. Its warehouse is `regency_warehouse_url(url, code)`."""
     return "_".join(sorted({code[:2] for code in regencies}))
+
+
+def province_warehouse_url(url: str, regencies: tuple[str, ...] | list[str]) -> str:
+    """The warehouse the province step publishes to, beside the regencies' (`province_code`)."""
+    return regency_warehouse_url(url, province_code(regencies))
+
+
+def regency_lock_target(url: str, artifacts_dir: str | None, regency: str | None) -> tuple[str, str | None]:
+    """The warehouse a run locks and the artifacts folder it checks: the regency's own for a
+    partition's run (the run-lock resource and the multiprocess executor both ask)."""
+    if not regency:
+        return url, artifacts_dir
+    return (regency_warehouse_url(url, regency),
+            None if artifacts_dir is None else str(regency_folder(artifacts_dir, regency)))

@@ -55,6 +55,7 @@ from dtsen_pipeline.regencies import (
     PARTITION_TAG,
     check_regency,
     regency_folder,
+    regency_lock_target,
     regency_url,
     regency_warehouse_url,
 )
@@ -164,8 +165,8 @@ class RunLockResource(ConfigurableResource):
         """The lock of one regency's warehouse (each regency's night locks only its own)."""
         if not regency:
             return self
-        folder = None if self.artifacts_dir is None else str(regency_folder(self.artifacts_dir, regency))
-        return self.model_copy(update={"url": regency_warehouse_url(self.url, regency), "artifacts_dir": folder})
+        url, folder = regency_lock_target(self.url, self.artifacts_dir, regency)
+        return self.model_copy(update={"url": url, "artifacts_dir": folder})
 
     @contextlib.contextmanager
     def yield_for_execution(self, context: InitResourceContext) -> Iterator[RunLockResource]:

@@ -3,7 +3,7 @@ link them across regencies, classify the movers, publish the province tables in 
 
 Reads only what the regencies published (a regency whose night failed is read as it last
 published; one that never published is named and left out). Writes only the province warehouse
-(`regencies.province_code`): province.person, province.link, province.mover, and, for a generated
+(`regencies.province_warehouse_url`): province.person, province.link, province.mover, and, for a generated
 sample, province.evaluation.
 """
 
@@ -19,7 +19,7 @@ import sqlalchemy as sa
 from dtsen_pipeline.province.evaluate import load_movers, mover_scores, truth_keys
 from dtsen_pipeline.province.linking import PERSON_COLUMNS, guarded_persons, score_pairs
 from dtsen_pipeline.province.movers import classify
-from dtsen_pipeline.regencies import province_code, regency_warehouse_url
+from dtsen_pipeline.regencies import province_warehouse_url, regency_warehouse_url
 from dtsen_pipeline.warehouse import (
     engine_for,
     ensure_schema,
@@ -92,7 +92,7 @@ def run_province(base_url: str, regencies: tuple[str, ...], run_id: str, as_of: 
     if evaluation:
         tables["evaluation"] = pd.DataFrame({"metric": list(evaluation), "value": list(evaluation.values()),
                                              "run_id": run_id})
-    publish(regency_warehouse_url(base_url, province_code(regencies)), tables)
+    publish(province_warehouse_url(base_url, regencies), tables)
     return ProvinceResult(
         regencies_read=sorted(persons), regencies_missing=missing, persons=len(links.persons),
         pairs_scored=len(pairs), decisions=links.pairs["decision"].value_counts().to_dict() if len(pairs) else {},

@@ -26,6 +26,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from dtsen_pipeline.province.evaluate import MOVERS_FILE
 from dtsen_pipeline.sample import formats
 from dtsen_pipeline.sample.context import Context
 from dtsen_pipeline.sample.feed_dukcapil import build_dukcapil
@@ -34,7 +35,6 @@ from dtsen_pipeline.sample.population import PINDAH, Population, build_populatio
 from dtsen_pipeline.sample.profiles import rates_for
 from dtsen_pipeline.sample.regions import regency
 
-MOVERS_FILE = "movers.csv"
 DEFAULT_MOVERS_SHARE = 0.5  # of those who left a regency, the share who settled elsewhere in the province
 
 
@@ -97,7 +97,7 @@ def generate_province(regencies: list[str], persons: int, seed: int, out_dir: Pa
             rows = np.flatnonzero([destination_of_family[int(f)] == destination for f in table.family])
             _arrive(arrivals[destination], table, rows, pop, pops[destination], origin, truth, rng, movers)
     for code in regencies:
-        _write_arrivals(out_dir / code, code, arrivals[code])
+        _write_arrivals(out_dir / code, arrivals[code])
     for code in regencies:  # the deployment's layout: <landing>/_truth/<code>/ beside movers.csv
         (out_dir / "_truth").mkdir(parents=True, exist_ok=True)
         shutil.rmtree(out_dir / "_truth" / code, ignore_errors=True)
@@ -165,7 +165,7 @@ def _arrive(into: _Arrivals, table, rows: np.ndarray, origin_pop: Population, po
                        "level": level})
 
 
-def _write_arrivals(folder: Path, code: str, arrivals: _Arrivals) -> None:
+def _write_arrivals(folder: Path, arrivals: _Arrivals) -> None:
     """Insert the arrivals' rows into the regency's civil-registry extract, before its truncated
     last row (the export still ends with one), and add them to its truth."""
     if not arrivals.rows:
