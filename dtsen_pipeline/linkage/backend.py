@@ -21,6 +21,7 @@ import logging
 import os
 import shutil
 import stat
+import sys
 import tempfile
 import threading
 import weakref
@@ -269,6 +270,10 @@ def _start_spark(driver_memory: str):
     folder = Path(tempfile.mkdtemp(prefix="dtsen_spark_"))  # mode 700: intermediate tables hold records
     os.chmod(folder, stat.S_IRWXU)
     jar = similarity_jar_location()
+    # Python workers (the guarded clustering's grouped pandas) run this interpreter, whose
+    # environment holds pandas and this package; pyspark's default is `python3` on PATH. An
+    # operator's PYSPARK_PYTHON is kept.
+    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (PySparkSession.builder.master(f"local[{SPARK_CORES}]").appName("dtsen-linkage")
                .config("spark.driver.memory", driver_memory)
                .config("spark.jars", jar)

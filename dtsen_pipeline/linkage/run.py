@@ -15,6 +15,7 @@ from pathlib import Path
 import pandas as pd
 from splink import Linker
 
+from dtsen_pipeline.linkage.backend import SPARK
 from dtsen_pipeline.linkage.clustering import ClusterGuards, guarded_clusters
 from dtsen_pipeline.linkage.governance import (
     ModelRegistry,
@@ -37,6 +38,7 @@ from dtsen_pipeline.linkage.model import (
     LinkageConfig,
     LinkageRun,
     close_linker,
+    linker_session,
     load_model,
     new_linker,
     save_model,
@@ -44,6 +46,7 @@ from dtsen_pipeline.linkage.model import (
     settings,
     train,
 )
+from dtsen_pipeline.linkage.spark_clustering import guarded_clusters_through_spark
 
 Progress = Callable[[str], None]
 """Receives one line per finished phase (counts and seconds only): the asset logs it as it happens."""
@@ -123,7 +126,11 @@ def link(
              f"({detail}) in {timings['predict_seconds']}s")
 
     start = time.perf_counter()
-    clustering = guarded_clusters(records, pairs, config.cluster_threshold, guards, must_link, cannot_link)
+    if config.backend == SPARK:  # partition by partition in Spark's Python workers (linkage.spark_clustering)
+        clustering = guarded_clusters_through_spark(linker_session(linker), records, pairs, config.cluster_threshold,
+                                                    guards, must_link, cannot_link)
+    else:
+        clustering = guarded_clusters(records, pairs, config.cluster_threshold, guards, must_link, cannot_link)
     clusters, refused = clustering.clusters, clustering.refused
     timings["cluster_seconds"] = round(time.perf_counter() - start, 2)
 

@@ -6,17 +6,14 @@ Spark runs for real (local mode, Splink's similarity jar). Without pyspark or Ja
 skip, saying so, when CI is unset; under CI they fail (`.ci/run` installs Java, `make install` the
 `spark` extra)."""
 
-import importlib.util
 import json
 import logging
-import os
 import shutil
 import time
 
 import pandas as pd
 import pytest
 
-from dtsen_pipeline.ingest.feeds import load_feed_specs, person_feeds
 from dtsen_pipeline.linkage.backend import SPARK, UNION_CODEGEN, spark_running
 from dtsen_pipeline.linkage.evaluate import pairwise_scores
 from dtsen_pipeline.linkage.model import (
@@ -31,57 +28,37 @@ from dtsen_pipeline.linkage.model import (
     settings,
     train,
 )
-from dtsen_pipeline.linkage.prepare import STAGED_COLUMNS, linkage_input
 from dtsen_pipeline.linkage.run import link, train_model
 from dtsen_pipeline.resources import LinkageSettings, SettingError
-from dtsen_pipeline.warehouse import read_columns
 
 KEY = ["unique_id_l", "unique_id_r"]
 LOG = logging.getLogger(__name__)  # the measured figures: pytest --log-cli-level=INFO shows them
-
-
-@pytest.fixture(scope="module")
-def spark_ready():
-    missing = [what for what, ok in (("pyspark (the `spark` extra)", importlib.util.find_spec("pyspark") is not None),
-                                     ("a Java runtime (`java`)", shutil.which("java") is not None)) if not ok]
-    if missing:
-        message = f"Splink's Spark backend needs {' and '.join(missing)}"
-        if os.environ.get("CI"):
-            pytest.fail(message + " (CI is set: the Spark backend is required)")
-        pytest.skip(message + " (skipped because CI is unset)")
-
-
-@pytest.fixture(scope="module")
-def records(engine) -> pd.DataFrame:
-    staged = pd.concat([read_columns(engine, "staging", feed, STAGED_COLUMNS)
-                        for feed in person_feeds(load_feed_specs())], ignore_index=True)
-    return linkage_input(staged)
 
 
 def _pair_set(pairs: pd.DataFrame) -> set[tuple[str, str]]:
     return set(zip(pairs["unique_id_l"], pairs["unique_id_r"], strict=True))
 
 
-def test_spark_and_duckdb_give_the_same_pairs_and_clusters(spark_ready, records, tmp_path):
+def test_spark_and_duckdb_give_the_same_pairs_and_clusters(spark_ready, sample_records, tmp_path):
     duckdb_config, spark_config = LinkageConfig(), LinkageConfig(backend=SPARK)
     model_path = tmp_path / "model.json"
-    close_linker(train_model(records, model_path, duckdb_config))  # the promoted model, trained on DuckDB
+    close_linker(train_model(sample_records, model_path, duckdb_config))  # the promoted model, trained on DuckDB
 
-    duckdb_linker = load_model(records, model_path, duckdb_config)
-    spark_linker = load_model(records, model_path, spark_config)
+    duckdb_linker = load_model(sample_records, model_path, duckdb_config)
+    spark_linker = load_model(sample_records, model_path, spark_config)
     try:  # closed whatever fails, so a later test does not find this session's tables
         # Spark 4.3's fused UNION ALL stage ran out of memory on this scoring one time in three.
         assert linker_session(spark_linker).spark.conf.get(UNION_CODEGEN) == "false"
         # An incremental night's scoring first, as a night does it: the promoted model just
         # loaded, only the pairs of a few touched records.
-        touched = set(records["unique_id"].sample(n=60, random_state=2))
+        touched = set(sample_records["unique_id"].sample(n=60, random_state=2))
         touched_duckdb = score_pairs(duckdb_linker, duckdb_config, touched=touched)
         touched_spark = score_pairs(spark_linker, spark_config, touched=touched)
         start = time.perf_counter()
-        on_duckdb = link(duckdb_linker, records, model_path, duckdb_config)
+        on_duckdb = link(duckdb_linker, sample_records, model_path, duckdb_config)
         duckdb_seconds = time.perf_counter() - start
         start = time.perf_counter()
-        on_spark = link(spark_linker, records, model_path, spark_config)
+        on_spark = link(spark_linker, sample_records, model_path, spark_config)
         spark_seconds = time.perf_counter() - start
     finally:
         close_linker(duckdb_linker)
@@ -106,18 +83,18 @@ def test_spark_and_duckdb_give_the_same_pairs_and_clusters(spark_ready, records,
     # The same clusters: pairwise agreement of Spark's clusters with DuckDB's.
     reference = on_duckdb.clusters.rename(columns={"unique_id": "record_id", "cluster_id": "person_key"})
     agreement = pairwise_scores(on_spark.clusters.rename(columns={"unique_id": "record_id"}), reference)
-    assert agreement.records == len(records)
+    assert agreement.records == len(sample_records)
     assert agreement.precision >= 0.999 and agreement.recall >= 0.999
-    LOG.info(f"{len(records):,} records, {len(on_duckdb.pairs):,} / {len(on_spark.pairs):,} pairs (DuckDB / Spark), "
+    LOG.info(f"{len(sample_records):,} records, {len(on_duckdb.pairs):,} / {len(on_spark.pairs):,} pairs (DuckDB / Spark), "
           f"{len(both):,} in both, largest probability difference {difference.max():.2e}, levels equal on "
           f"{same_levels.mean():.5f}; cluster agreement precision {agreement.precision:.5f} recall "
           f"{agreement.recall:.5f}; link {duckdb_seconds:.1f} s on DuckDB, {spark_seconds:.1f} s on Spark "
           f"(with its start)")
 
 
-def test_a_model_trained_on_spark_scores_on_duckdb(spark_ready, records, tmp_path):
+def test_a_model_trained_on_spark_scores_on_duckdb(spark_ready, sample_records, tmp_path):
     """Training runs on Spark too; its model (Spark SQL) loads on DuckDB and scores."""
-    sample = records.sample(n=min(len(records), 3_000), random_state=1).reset_index(drop=True)
+    sample = sample_records.sample(n=min(len(sample_records), 3_000), random_state=1).reset_index(drop=True)
     spark_config = LinkageConfig(backend=SPARK)
     linker = new_linker(sample, settings(), spark_config)
     try:
