@@ -8,12 +8,15 @@
 3. Runs the province step (`dtsen province`): wall seconds, peak memory, the movers found against
    the sample's truth.
 4. With `--curve`, the province step again on the first 1, 2, 4, 8 regencies' published tables
-   (the step's cost against the persons it links; the regency runs are independent of each other).
+   (the step's cost against the persons it links; the regency runs are independent of each other),
+   on each backend of `--curve-backends` (`duckdb,spark`: Splink on DuckDB and on a local Spark).
 
 Prints the figures; the acceptance of #17 is the whole province in <= 3 hours and <= 20 GB.
 
     .venv/bin/python benchmarks/bench_province.py                     # Lampung size (15 x 627,000)
     .venv/bin/python benchmarks/bench_province.py --persons 20000    # a quick look
+    .venv/bin/python benchmarks/bench_province.py --scope 18.01,18.02,18.03,18.04,18.05,18.06,18.07,18.08 \
+        --persons 50000 --curve --curve-backends duckdb,spark           # the curve on both backends
 """
 
 from __future__ import annotations
@@ -65,9 +68,10 @@ CURVE_SCRIPT = """
 import datetime as dt, json, sys, time
 from pathlib import Path
 from dtsen_pipeline.province.step import run_province
-url, scope, truth = sys.argv[1], tuple(sys.argv[2].split(",")), Path(sys.argv[3])
+url, scope, truth, backend = sys.argv[1], tuple(sys.argv[2].split(",")), Path(sys.argv[3]), sys.argv[4]
 start = time.perf_counter()
-result = run_province(url, scope, "bench-curve", dt.date(2026, 11, 15), truth, {c: truth / c for c in scope})
+result = run_province(url, scope, "bench-curve", dt.date(2026, 11, 15), truth, {c: truth / c for c in scope},
+                      backend=backend)
 print(json.dumps({"seconds": time.perf_counter() - start, "persons": result.persons, **result.evaluation}))
 """
 
@@ -79,6 +83,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", default="base", choices=("base", "field"))
     parser.add_argument("--curve", action="store_true", help="also the province step on 1, 2, 4, 8 regencies")
+    parser.add_argument("--curve-backends", default="duckdb",
+                        help="the curve's linkage backends, comma-separated (duckdb, spark)")
     args = parser.parse_args(argv)
     regencies = scope_regencies(args.scope)
     work = bench_night.BENCH / f"province-{args.scope.replace(',', '_')}-{args.persons}-s{args.seed}-{args.profile}"
@@ -109,13 +115,14 @@ def main(argv: list[str] | None = None) -> int:
     if args.curve:
         url, truth = f"duckdb:///{work / 'warehouse.duckdb'}", work / "landing" / "_truth"
         for k in [k for k in (1, 2, 4, 8) if k < len(regencies)] + [len(regencies)]:
-            log = work / f"curve-{k}.log"
-            wall, peak, exit_code = bench_night.measure(
-                [sys.executable, "-c", CURVE_SCRIPT, url, ",".join(regencies[:k]), str(truth)], env, log)
-            detail = json.loads(log.read_text().strip().splitlines()[-1]) if exit_code == 0 else {}
-            print(f"  province step on {k:2d} regencies: {wall:7.1f} s wall, peak {peak:5.2f} GB, "
-                  f"{detail.get('persons', 0):,} persons, movers P {detail.get('precision', float('nan')):.4f} "
-                  f"R {detail.get('recall', float('nan')):.4f}", flush=True)
+            for backend in args.curve_backends.split(","):
+                log = work / f"curve-{k}-{backend}.log"
+                wall, peak, exit_code = bench_night.measure(
+                    [sys.executable, "-c", CURVE_SCRIPT, url, ",".join(regencies[:k]), str(truth), backend], env, log)
+                detail = json.loads(log.read_text().strip().splitlines()[-1]) if exit_code == 0 else {}
+                print(f"  province step on {k:2d} regencies, {backend:6s}: {wall:7.1f} s wall, peak {peak:5.2f} GB, "
+                      f"{detail.get('persons', 0):,} persons, movers P {detail.get('precision', float('nan')):.4f} "
+                      f"R {detail.get('recall', float('nan')):.4f}", flush=True)
     return 0 if all(r[3] == 0 for r in rows) and exit_code == 0 else 1
 
 

@@ -12,8 +12,8 @@ Clustering is guarded: links are taken strongest first, and a link that would pu
 one regency in one province person is refused (the regency's own linkage kept them apart with more
 evidence than a cross-regency pair has). A pair whose names are not even similar goes to review
 whatever its score: one NIK and birth date under two names is a NIK used twice (domain notes,
-"1 NIK used by 2 people"), not a move. The same code runs on Splink's Spark backend through
-`linkage.backend` sessions.
+"1 NIK used by 2 people"), not a move. The scoring runs on the deployment's linkage backend
+(`DTSEN_LINKAGE_BACKEND`: Splink's in-process DuckDB or a local Spark, `linkage.backend` sessions).
 """
 
 from __future__ import annotations
@@ -26,7 +26,7 @@ import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
 
 from dtsen_pipeline.domain.names import name_columns
-from dtsen_pipeline.linkage.backend import DUCKDB, open_session
+from dtsen_pipeline.linkage.backend import DEFAULT_SPARK_DRIVER_MEMORY, DUCKDB, open_session
 
 ACCEPT_THRESHOLD = 0.9  # a province link at or above this joins two regencies' persons
 REVIEW_THRESHOLD = 0.5  # from here up to ACCEPT_THRESHOLD: for clerical review
@@ -98,16 +98,18 @@ def linkable(persons: pd.DataFrame) -> pd.DataFrame:
     })
 
 
-def score_pairs(by_regency: dict[str, pd.DataFrame], seed: int = 42, memory_limit: str = "4GB") -> pd.DataFrame:
-    """Pairs of persons of different regencies scored at or above REVIEW_THRESHOLD."""
+def score_pairs(by_regency: dict[str, pd.DataFrame], seed: int = 42, memory_limit: str = "4GB",
+                backend: str = DUCKDB, spark_driver_memory: str = DEFAULT_SPARK_DRIVER_MEMORY) -> pd.DataFrame:
+    """Pairs of persons of different regencies scored at or above REVIEW_THRESHOLD, on `backend`."""
     present = {code: frame for code, frame in by_regency.items() if len(frame)}
     columns = ["regency_l", "person_id_l", "regency_r", "person_id_r", "match_probability", "nik_agrees",
                "names_differ"]
     if len(present) < 2:
         return pd.DataFrame(columns=columns)
-    session = open_session(DUCKDB, memory_limit)
+    session = open_session(backend, memory_limit, spark_driver_memory)
     try:
-        tables = [session.db_api.register(linkable(frame), dataset_display_name=f"r{code.replace('.', '')}")
+        tables = [session.db_api.register(session.native(linkable(frame)),
+                                          dataset_display_name=f"r{code.replace('.', '')}")
                   for code, frame in present.items()]
         linker = Linker(tables, settings(), log_level=None)
         linker.training.estimate_probability_two_random_records_match([block_on("nik")], recall=0.9)
