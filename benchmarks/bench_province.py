@@ -64,6 +64,15 @@ def _province_scores(work: Path, regencies: tuple[str, ...]) -> dict[str, float]
         engine.dispose()
 
 
+def _measure(command: list[str], env: dict[str, str], log: Path) -> tuple[float, float, int]:
+    """Wall seconds, peak resident memory (GB) of the command's process tree (a local Spark's JVM
+    included), sampled; and the exit code. `wait4`'s maximum would count this script's own memory,
+    which the child holds between fork and exec."""
+    samples: list[tuple[float, float]] = []
+    wall, _, exit_code = bench_night.measure(command, env, log, samples)
+    return wall, max((gb for _, gb in samples), default=0.0), exit_code
+
+
 CURVE_SCRIPT = """
 import datetime as dt, json, sys, time
 from pathlib import Path
@@ -83,6 +92,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--profile", default="base", choices=("base", "field"))
     parser.add_argument("--curve", action="store_true", help="also the province step on 1, 2, 4, 8 regencies")
+    parser.add_argument("--curve-only", action="store_true",
+                        help="only the curve, on the regencies a previous run published")
     parser.add_argument("--curve-backends", default="duckdb",
                         help="the curve's linkage backends, comma-separated (duckdb, spark)")
     args = parser.parse_args(argv)
@@ -90,17 +101,25 @@ def main(argv: list[str] | None = None) -> int:
     work = bench_night.BENCH / f"province-{args.scope.replace(',', '_')}-{args.persons}-s{args.seed}-{args.profile}"
     work.mkdir(parents=True, exist_ok=True)
     env = _env(work, args.scope)
+    ok = True if args.curve_only else _whole_province(work, regencies, args, env)
+    if args.curve or args.curve_only:
+        ok = _curve(work, regencies, args.curve_backends.split(","), env) and ok
+    return 0 if ok else 1
+
+
+def _whole_province(work: Path, regencies: tuple[str, ...], args: argparse.Namespace, env: dict[str, str]) -> bool:
+    """Generation, every regency's night in turn, the province step; prints the figures."""
     started = time.perf_counter()
     generated = _generate(work, regencies, args.persons, args.seed, args.profile)
     rows = []
     for code in regencies:
-        wall, peak, exit_code = bench_night.measure(
+        wall, peak, exit_code = _measure(
             [sys.executable, "-m", "dtsen_pipeline.cli", "run", "--kabupaten", code], env,
             work / f"run-{code}.log")
         rows.append((code, wall, peak, exit_code))
         print(f"  kabupaten {code}: {wall:7.1f} s, peak {peak:5.2f} GB, exit {exit_code}", flush=True)
-    wall, peak, exit_code = bench_night.measure([sys.executable, "-m", "dtsen_pipeline.cli", "province"], env,
-                                                work / "province.log")
+    wall, peak, exit_code = _measure([sys.executable, "-m", "dtsen_pipeline.cli", "province"], env,
+                                     work / "province.log")
     total = time.perf_counter() - started
     scores = _province_scores(work, regencies) if exit_code == 0 else {}
     regency_seconds = sum(r[1] for r in rows)
@@ -112,18 +131,24 @@ def main(argv: list[str] | None = None) -> int:
     print(f"  province step:                {wall:8.1f} s, peak {peak:.2f} GB, exit {exit_code}")
     print(f"  whole province (with generation): {total:8.1f} s ({total / 3600:.2f} h; target <= 3 h, <= 20 GB)")
     print(f"  movers against the truth: {json.dumps({k: round(v, 4) for k, v in scores.items()})}")
-    if args.curve:
-        url, truth = f"duckdb:///{work / 'warehouse.duckdb'}", work / "landing" / "_truth"
-        for k in [k for k in (1, 2, 4, 8) if k < len(regencies)] + [len(regencies)]:
-            for backend in args.curve_backends.split(","):
-                log = work / f"curve-{k}-{backend}.log"
-                wall, peak, exit_code = bench_night.measure(
-                    [sys.executable, "-c", CURVE_SCRIPT, url, ",".join(regencies[:k]), str(truth), backend], env, log)
-                detail = json.loads(log.read_text().strip().splitlines()[-1]) if exit_code == 0 else {}
-                print(f"  province step on {k:2d} regencies, {backend:6s}: {wall:7.1f} s wall, peak {peak:5.2f} GB, "
-                      f"{detail.get('persons', 0):,} persons, movers P {detail.get('precision', float('nan')):.4f} "
-                      f"R {detail.get('recall', float('nan')):.4f}", flush=True)
-    return 0 if all(r[3] == 0 for r in rows) and exit_code == 0 else 1
+    return all(r[3] == 0 for r in rows) and exit_code == 0
+
+
+def _curve(work: Path, regencies: tuple[str, ...], backends: list[str], env: dict[str, str]) -> bool:
+    """The province step on the first 1, 2, 4, 8 and all regencies' published persons, per backend."""
+    url, truth = f"duckdb:///{work / 'warehouse.duckdb'}", work / "landing" / "_truth"
+    ok = True
+    for k in [k for k in (1, 2, 4, 8) if k < len(regencies)] + [len(regencies)]:
+        for backend in backends:
+            log = work / f"curve-{k}-{backend}.log"
+            wall, peak, exit_code = _measure(
+                [sys.executable, "-c", CURVE_SCRIPT, url, ",".join(regencies[:k]), str(truth), backend], env, log)
+            detail = json.loads(log.read_text().strip().splitlines()[-1]) if exit_code == 0 else {}
+            ok = ok and exit_code == 0
+            print(f"  province step on {k:2d} regencies, {backend:6s}: {wall:7.1f} s wall, peak {peak:5.2f} GB, "
+                  f"{detail.get('persons', 0):,} persons, movers P {detail.get('precision', float('nan')):.4f} "
+                  f"R {detail.get('recall', float('nan')):.4f}", flush=True)
+    return ok
 
 
 if __name__ == "__main__":

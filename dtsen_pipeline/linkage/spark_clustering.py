@@ -46,6 +46,11 @@ class SparkClustering:
     refused: dict[str, int]
     partitions: int  # connected components the records fell into
     largest_partition: int  # records in the largest
+    output: Any  # the cached table both frames read: `release` when they are collected or written
+
+    def release(self) -> None:
+        """Drop the cached output from the Spark session (it holds record ids)."""
+        self.output.unpersist()
 
 
 def partition_links(records: Any, pairs: Any, must_link: Any, threshold: float) -> Any:
@@ -145,7 +150,7 @@ def guarded_clusters_on_spark(
     refused = (out.where(F.col("kind") == REFUSED)
                .select(F.col("unique_id").alias("unique_id_l"), "unique_id_r", "reason"))
     parts.unpersist()
-    return SparkClustering(clusters, refused, counts, int(sizes["partitions"]), int(sizes["largest"]))
+    return SparkClustering(clusters, refused, counts, int(sizes["partitions"]), int(sizes["largest"]), out)
 
 
 
@@ -159,4 +164,7 @@ def guarded_clusters_through_spark(session: Any, records: pd.DataFrame, pairs: p
               for frame in (must_link, cannot_link)]
     result = guarded_clusters_on_spark(session.db_api, session.native(records[GUARD_COLUMNS]),
                                        session.native(pairs), threshold, guards, *frames)
-    return ClusteringResult(result.clusters.toPandas(), result.refused, result.refused_edges.toPandas())
+    try:
+        return ClusteringResult(result.clusters.toPandas(), result.refused, result.refused_edges.toPandas())
+    finally:
+        result.release()

@@ -56,6 +56,8 @@ def test_spark_partitions_cluster_exactly_as_one_process(spark_ready, sample_rec
             must_link=session.native(must), cannot_link=session.native(cannot), buckets=8)
         clusters = result.clusters.toPandas()
         refused_edges = result.refused_edges.toPandas()
+        result.release()
+        assert not result.output.is_cached
     finally:
         session.close()
 
