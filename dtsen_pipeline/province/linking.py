@@ -30,7 +30,10 @@ from dtsen_pipeline.linkage.backend import DEFAULT_SPARK_DRIVER_MEMORY, DUCKDB, 
 
 ACCEPT_THRESHOLD = 0.9  # a province link at or above this joins two regencies' persons
 REVIEW_THRESHOLD = 0.5  # from here up to ACCEPT_THRESHOLD: for clerical review
-RARE_NIK_U = {"u_probability": 1e-6, "fix_u_probability": True}  # see _comparisons
+# u of the two NIK levels, fixed (see _comparisons): Splink's defaults for a level at weight +10
+# and +3 (u = m / 2^weight), the values every measured DuckDB run used.
+EXACT_NIK_U = {"u_probability": 0.95 / 2**10, "fix_u_probability": True}
+SLIPPED_NIK_U = {"u_probability": 0.03 / 2**3, "fix_u_probability": True}
 PERSON_COLUMNS = ["person_id", "nik", "nama", "tgl_lahir", "birth_year", "jenis_kelamin", "kode_desa", "no_kk",
                   "in_dukcapil", "is_dead", "is_recipient"]
 
@@ -47,18 +50,21 @@ def _comparisons() -> list[cl.CustomComparison]:
     nik = cl.CustomComparison(output_column_name="nik", comparison_levels=[
         cll.NullLevel("nik"),
         # u of both NIK levels fixed, not sampled: two different people of two regencies share a NIK,
-        # or hold NIKs one key apart, too rarely for 2 million random pairs to see it. When the
-        # sample sees none, Splink takes 1e-6, the value fixed here; when it meets one or two
-        # movers by chance (Spark's sample did, at 4 regencies, DuckDB's did not), the estimate
-        # swung the model's recall from 0.905 to 0.983 on the same persons.
-        cll.ExactMatchLevel("nik").configure(m_probability=0.95, **RARE_NIK_U),  # the NIK is for life
+        # or hold NIKs one key apart, too rarely for 2 million random pairs to see. When the
+        # sample saw none, Splink took its default weight (+10 for the exact NIK); when it met one
+        # or two movers by chance (Spark's sample did at 4 regencies, DuckDB's did not) it took
+        # their rate, about a million, and the same persons' movers were found with recall 0.905
+        # on DuckDB and 0.983 on Spark. Fixed at the default. A higher NIK weight finds more
+        # movers but merges more people who are not one: at 4 regencies x 300,000 (seed 107),
+        # u 1e-6 gave recall 0.9757 and precision 0.9947, the default 0.9171 and 0.9996.
+        cll.ExactMatchLevel("nik").configure(m_probability=0.95, **EXACT_NIK_U),  # the NIK is for life
         # One key slipped, in the birth date or serial only. Across regencies a difference in the
         # region digits is the NIK's structure, not a typo: two people born on one day in the 6th
         # kecamatan of two regencies have NIKs one edit apart (measured at Lampung size: 60,000
         # such pairs linked before this level asked for the same region digits).
         cll.CustomLevel("substr(nik_l, 1, 6) = substr(nik_r, 1, 6) AND damerau_levenshtein(nik_l, nik_r) <= 1",
                         label_for_charts="one edit outside the region digits",
-                        base_dialect_str="duckdb").configure(m_probability=0.03, **RARE_NIK_U),
+                        base_dialect_str="duckdb").configure(m_probability=0.03, **SLIPPED_NIK_U),
         cll.ElseLevel().configure(m_probability=0.02)])
     name = cl.CustomComparison(output_column_name="name_key", comparison_levels=[
         cll.NullLevel("name_key"),
