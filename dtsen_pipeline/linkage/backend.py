@@ -270,10 +270,6 @@ def _start_spark(driver_memory: str):
     folder = Path(tempfile.mkdtemp(prefix="dtsen_spark_"))  # mode 700: intermediate tables hold records
     os.chmod(folder, stat.S_IRWXU)
     jar = similarity_jar_location()
-    # Python workers (the guarded clustering's grouped pandas) run this interpreter, whose
-    # environment holds pandas and this package; pyspark's default is `python3` on PATH. An
-    # operator's PYSPARK_PYTHON is kept.
-    os.environ.setdefault("PYSPARK_PYTHON", sys.executable)
     builder = (PySparkSession.builder.master(f"local[{SPARK_CORES}]").appName("dtsen-linkage")
                .config("spark.driver.memory", driver_memory)
                .config("spark.jars", jar)
@@ -298,6 +294,10 @@ def _start_spark(driver_memory: str):
                                "JAVA_HOME); on Debian: apt-get install openjdk-17-jre-headless") from exc
         raise
     spark.sparkContext.setLogLevel("ERROR")
+    # Python workers (the guarded clustering's grouped pandas) run this interpreter, whose
+    # environment holds pandas and this package; pyspark's default is `python3` on PATH. Set on
+    # the context, not through PYSPARK_PYTHON: settings are read in one module only.
+    spark.sparkContext.pythonExec = sys.executable
     spark.sparkContext.setCheckpointDir(str(folder / "checkpoints"))
     logger.info("linkage backend: local Spark %s (%d cores, driver memory %s)", pyspark.__version__,
                 SPARK_CORES, driver_memory)
