@@ -53,10 +53,11 @@ class SparkClustering:
         self.output.unpersist()
 
 
-def partition_links(records: Any, pairs: Any, must_link: Any, threshold: float) -> Any:
-    """The edges whose connected components are the partitions (Spark DataFrame of id pairs):
-    scored pairs at or above `threshold`, must-link pairs, and each record to the smallest id that
-    shares its NIK, and its No. KK (a star per value, not every pair of a large family)."""
+def partition_links(records: Any, strong: Any, must_link: Any) -> Any:
+    """The edges whose connected components are the partitions (Spark DataFrame of id pairs): the
+    `strong` scored pairs (already at or above the cluster threshold), must-link pairs, and each
+    record to the smallest id that shares its NIK, and its No. KK (a star per value, not every
+    pair of a large family)."""
     from pyspark.sql import functions as F
 
     def same_value(column: str) -> Any:
@@ -70,8 +71,7 @@ def partition_links(records: Any, pairs: Any, must_link: Any, threshold: float) 
             .join(ids.withColumnRenamed("unique_id", "unique_id_l"), "unique_id_l", "left_semi")
             .join(ids.withColumnRenamed("unique_id", "unique_id_r"), "unique_id_r", "left_semi")
             .select(*ID_PAIR))
-    strong = pairs.where(F.col("match_probability") >= threshold).select(*ID_PAIR)
-    return strong.unionByName(must).unionByName(same_value("nik")).unionByName(same_value("no_kk"))
+    return strong.select(*ID_PAIR).unionByName(must).unionByName(same_value("nik")).unionByName(same_value("no_kk"))
 
 
 def record_partitions(db_api: Any, records: Any, links: Any) -> Any:
@@ -126,7 +126,7 @@ def guarded_clusters_on_spark(
     cannot_link = cannot_link if cannot_link is not None else empty
     records = records.select(*GUARD_COLUMNS)
     strong = pairs.where(F.col("match_probability") >= threshold)
-    parts = record_partitions(db_api, records, partition_links(records, strong, must_link, threshold)).persist()
+    parts = record_partitions(db_api, records, partition_links(records, strong, must_link)).persist()
     sizes = parts.groupBy("partition_id").count().agg(F.count("*").alias("partitions"),
                                                        F.max("count").alias("largest")).first()
     bucket = parts.select("unique_id", F.pmod(F.hash("partition_id"), F.lit(buckets)).alias("bucket"))
@@ -151,7 +151,6 @@ def guarded_clusters_on_spark(
                .select(F.col("unique_id").alias("unique_id_l"), "unique_id_r", "reason"))
     parts.unpersist()
     return SparkClustering(clusters, refused, counts, int(sizes["partitions"]), int(sizes["largest"]), out)
-
 
 
 def guarded_clusters_through_spark(session: Any, records: pd.DataFrame, pairs: pd.DataFrame, threshold: float,
