@@ -53,7 +53,7 @@ def province_tables(context: AssetExecutionContext, warehouse: WarehouseResource
     result = run_province(warehouse.url, regencies, context.run_id, pipeline.as_of(), truth_dir=pipeline.truth,
                           regency_truth={code: pipeline.for_regency(code).truth for code in regencies},
                           memory_limit=linkage.memory_limit, backend=linkage.backend,
-                          spark_driver_memory=linkage.spark_driver_memory)
+                          spark=linkage.config().spark)
     if result.regencies_missing:
         context.log.warning(f"{len(result.regencies_missing)} regency(ies) have no published golden persons yet: "
                             f"{', '.join(result.regencies_missing)}")

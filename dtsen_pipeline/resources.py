@@ -366,8 +366,17 @@ class LinkageSettings(ConfigurableResource):
     memory_limit: str = setting("DTSEN_LINKAGE_MEMORY_LIMIT", _LINKAGE.memory_limit,
                                 "memory cap of Splink's in-process DuckDB (it spills to the temp folder beyond it)")
     spark_driver_memory: str = setting("DTSEN_LINKAGE_SPARK_DRIVER_MEMORY", _LINKAGE.spark_driver_memory,
-                                       "heap of the local Spark driver on the `spark` backend (JVM size: `4g`, "
+                                       "heap of the Spark driver (the linkage step) on the `spark` backend (JVM size: `4g`, "
                                        "`6144m`); Spark spills to the temp folder beyond it")
+    spark_master: str = setting("DTSEN_LINKAGE_SPARK_MASTER", _LINKAGE.spark_master,
+                                "where the `spark` backend runs: `local[2]` (inside the step) or a Spark cluster's "
+                                "master URL (`spark://host:7077`, `k8s://https://host:443`, `yarn`); the step is "
+                                "then the driver (docs/scale.md, National deployment)")
+    spark_checkpoint_dir: str = setting("DTSEN_LINKAGE_SPARK_CHECKPOINT_DIR", _LINKAGE.spark_checkpoint_dir,
+                                        "folder of Splink's intermediate tables on the `spark` backend (they hold "
+                                        "record values); unset: a private temp folder, removed after the step. On a "
+                                        "cluster of several machines, storage every executor reaches "
+                                        "(`hdfs://...`, `s3a://...`)", shown_default="unset")
     retrain: bool = setting("DTSEN_LINKAGE_RETRAIN", _LINKAGE.retrain,
                             "`1` (or `true`, `yes`): every run trains a candidate linkage model (promoted only if "
                             "no worse on clerical labels); the `retrain_and_refresh` job does it for one run",
@@ -398,10 +407,16 @@ class LinkageSettings(ConfigurableResource):
         if not re.fullmatch(r"[0-9]+[kmgt]", self.spark_driver_memory.strip().lower()):
             raise SettingError("DTSEN_LINKAGE_SPARK_DRIVER_MEMORY must be a JVM size such as 4g or 6144m, "
                                f"got {self.spark_driver_memory!r}")
+        master = self.spark_master.strip()
+        if not re.fullmatch(r"local(\[([0-9]+|\*)\])?|(spark|k8s|mesos)://\S+|yarn", master):
+            raise SettingError("DTSEN_LINKAGE_SPARK_MASTER must be local[N] or a cluster's master URL "
+                               f"(spark://host:7077, k8s://https://host:443, yarn), got {master!r}")
         return LinkageConfig(predict_threshold=self.predict_threshold, cluster_threshold=self.cluster_threshold,
                              review_upper=self.review_upper, seed=self.seed, retrain=self.retrain,
                              backend=self.backend, memory_limit=self.memory_limit,
                              spark_driver_memory=self.spark_driver_memory.strip().lower(),
+                             spark_master=self.spark_master.strip(),
+                             spark_checkpoint_dir=self.spark_checkpoint_dir.strip(),
                              review_cap_per_kecamatan=self.review_cap_per_kecamatan,
                              full_rebuild=self.full_rebuild, incremental_max_share=self.incremental_max_share)
 

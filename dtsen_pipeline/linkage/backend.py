@@ -6,12 +6,18 @@ outside Splink's own SQL (`model.register_blocked_pairs`, `model.score_pairs`): 
 pandas. Both backends run the same settings and the same trained model (`model.model_for_dialect`
 translates a saved model's SQL to the backend's dialect).
 
-Spark runs in local mode inside the step (`local[2]`, the driver memory from
-DTSEN_LINKAGE_SPARK_DRIVER_MEMORY), with Splink's similarity UDF jar from the installed wheel on
-its classpath (no download), no web UI, and its scratch files (shuffle spill, Splink's parquet
-checkpoints of intermediate tables: record values) in one private folder under the temp folder,
-removed when the session stops. One SparkSession serves every Linker of the process; it stops
-when the last of them is closed (`close`) or when the process ends.
+Spark runs in local mode inside the step by default (`local[2]`), or on a Spark cluster when
+DTSEN_LINKAGE_SPARK_MASTER names one (`spark://host:7077` for a standalone cluster, `k8s://...`,
+`yarn`): the step is then the driver and the cluster's executors run the joins and the guarded
+clustering's Python workers (`SparkOptions`). Either way the driver memory comes from
+DTSEN_LINKAGE_SPARK_DRIVER_MEMORY, Splink's similarity UDF jar comes from the installed wheel (no
+download; Spark ships it to the executors), there is no web UI, and the scratch files (shuffle
+spill, Splink's parquet checkpoints of intermediate tables: record values) go to one private
+folder under the temp folder, removed when the session stops. On a cluster of several machines
+the checkpoints must go where every executor reaches them (DTSEN_LINKAGE_SPARK_CHECKPOINT_DIR:
+`hdfs://...`, `s3a://...`), and the executors must run the same image (this package, the same
+Python at the same path). One SparkSession serves every Linker of the process; it stops when the
+last of them is closed (`close`) or when the process ends.
 """
 
 from __future__ import annotations
@@ -26,6 +32,7 @@ import tempfile
 import threading
 import weakref
 from collections.abc import Collection
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +47,7 @@ BACKENDS = (DUCKDB, SPARK)
 DEFAULT_MEMORY_LIMIT = "1500MB"  # measured at 640,000 persons: docs/operations.md, "Memory"
 DEFAULT_SPARK_DRIVER_MEMORY = "4g"
 SPARK_CORES = 2
+DEFAULT_SPARK_MASTER = f"local[{SPARK_CORES}]"
 # Shuffle partitions of a local run: Spark's default (200) makes hundreds of tiny tasks on 2 cores;
 # measured on the test sample (8,440 records), predict took 25 s with 8 and 15 s with 4.
 SPARK_SHUFFLE_PARTITIONS = 2 * SPARK_CORES
@@ -61,6 +69,24 @@ def check_backend(name: str) -> str:
     if name not in BACKENDS:
         raise BackendError(f"DTSEN_LINKAGE_BACKEND must be one of {', '.join(BACKENDS)}, got {name!r}")
     return name
+
+
+@dataclass(frozen=True)
+class SparkOptions:
+    """Where the Spark backend runs: `master` (`local[2]`, or a cluster's URL), the driver's JVM
+    heap, and the folder of Splink's parquet checkpoints ('' = the session's private temp folder)."""
+
+    master: str = DEFAULT_SPARK_MASTER
+    driver_memory: str = DEFAULT_SPARK_DRIVER_MEMORY
+    checkpoint_dir: str = ""
+
+    @property
+    def local(self) -> bool:
+        """Spark inside this process's JVM only (`local`, `local[N]`, `local[*]`)."""
+        return self.master == "local" or self.master.startswith("local[")
+
+
+LOCAL_SPARK = SparkOptions()  # the default: local[2] in this process, 4g driver, private checkpoints
 
 
 class Session:
@@ -151,10 +177,10 @@ class SparkSplinkSession(Session):
 
     dialect = SPARK
 
-    def __init__(self, driver_memory: str = DEFAULT_SPARK_DRIVER_MEMORY) -> None:
+    def __init__(self, options: SparkOptions = LOCAL_SPARK) -> None:
         self.views: list[str] = []
         self.cached: list[Any] = []
-        self.spark = _LOCAL.acquire(self, driver_memory)  # first: says so when pyspark or Java is missing
+        self.spark = _LOCAL.acquire(self, options)  # first: says so when pyspark or Java is missing
         from splink.backends.spark import SparkAPI
 
         # Splink's default lineage break for Spark: each intermediate table written as parquet to
@@ -200,7 +226,8 @@ class SparkSplinkSession(Session):
 
 
 class _LocalSpark:
-    """The process's local SparkSession, shared by the open Spark sessions and stopped with the last."""
+    """The process's SparkSession (local, or a cluster's driver), shared by the open Spark sessions
+    and stopped with the last; the options of the first session that starts it hold until then."""
 
     def __init__(self) -> None:
         self.lock = threading.Lock()
@@ -209,10 +236,10 @@ class _LocalSpark:
         self.users: weakref.WeakSet[SparkSplinkSession] = weakref.WeakSet()
         self.made: list[Path] = []
 
-    def acquire(self, user: SparkSplinkSession, driver_memory: str):
+    def acquire(self, user: SparkSplinkSession, options: SparkOptions):
         with self.lock:
             if self.spark is None:
-                self.spark, self.folder = _start_spark(driver_memory)
+                self.spark, self.folder = _start_spark(options)
                 self.made.append(self.folder)
             self.users.add(user)
             return self.spark
@@ -258,8 +285,8 @@ def spark_running() -> bool:
     return _LOCAL.spark is not None
 
 
-def _start_spark(driver_memory: str):
-    """A local SparkSession for linkage, and its private scratch folder."""
+def _start_spark(options: SparkOptions):
+    """A SparkSession for linkage (`options`), and the driver's private scratch folder."""
     try:
         import pyspark
         from pyspark.sql import SparkSession as PySparkSession
@@ -269,22 +296,25 @@ def _start_spark(driver_memory: str):
                            "(pip install -c constraints.txt -e '.[spark]')") from None
     folder = Path(tempfile.mkdtemp(prefix="dtsen_spark_"))  # mode 700: intermediate tables hold records
     os.chmod(folder, stat.S_IRWXU)
-    jar = similarity_jar_location()
-    builder = (PySparkSession.builder.master(f"local[{SPARK_CORES}]").appName("dtsen-linkage")
-               .config("spark.driver.memory", driver_memory)
-               .config("spark.jars", jar)
+    builder = (PySparkSession.builder.master(options.master).appName("dtsen-linkage")
+               .config("spark.driver.memory", options.driver_memory)
+               .config("spark.jars", similarity_jar_location())
                .config("spark.sql.shuffle.partitions", str(SPARK_SHUFFLE_PARTITIONS))
-               .config("spark.default.parallelism", str(SPARK_CORES))
-               .config("spark.local.dir", str(folder / "local"))
                .config("spark.sql.warehouse.dir", str(folder / "warehouse"))
-               .config("spark.driver.host", "127.0.0.1")
-               .config("spark.driver.bindAddress", "127.0.0.1")
                .config("spark.ui.enabled", "false")  # it would show plans and data on a port
                .config("spark.ui.showConsoleProgress", "false")
                .config("spark.sql.session.timeZone", "UTC")
                .config("spark.sql.execution.arrow.pyspark.enabled", "true")
                .config(UNION_CODEGEN, "false")
                .config("spark.driver.extraJavaOptions", f"-Djava.io.tmpdir={folder}"))
+    if options.local:
+        # The executors are this JVM: their spill goes to the private folder, and nothing listens
+        # beyond loopback. A cluster's executors use their own local folders, and its driver must
+        # be reachable from them (the cluster's spark-defaults.conf says on which address).
+        builder = (builder.config("spark.default.parallelism", str(SPARK_CORES))
+                   .config("spark.local.dir", str(folder / "local"))
+                   .config("spark.driver.host", "127.0.0.1")
+                   .config("spark.driver.bindAddress", "127.0.0.1"))
     try:
         spark = builder.getOrCreate()
     except Exception as exc:
@@ -296,17 +326,18 @@ def _start_spark(driver_memory: str):
     spark.sparkContext.setLogLevel("ERROR")
     # Python workers (the guarded clustering's grouped pandas) run this interpreter, whose
     # environment holds pandas and this package; pyspark's default is `python3` on PATH. Set on
-    # the context, not through PYSPARK_PYTHON: settings are read in one module only.
+    # the context, not through PYSPARK_PYTHON: settings are read in one module only. A cluster's
+    # executors run the same image, so the same path holds there.
     spark.sparkContext.pythonExec = sys.executable
-    spark.sparkContext.setCheckpointDir(str(folder / "checkpoints"))
-    logger.info("linkage backend: local Spark %s (%d cores, driver memory %s)", pyspark.__version__,
-                SPARK_CORES, driver_memory)
+    spark.sparkContext.setCheckpointDir(options.checkpoint_dir or str(folder / "checkpoints"))
+    logger.info("linkage backend: Spark %s on %s (driver memory %s)", pyspark.__version__,
+                "local" if options.local else "a cluster", options.driver_memory)
     return spark, folder
 
 
 def open_session(backend: str = DUCKDB, memory_limit: str = DEFAULT_MEMORY_LIMIT,
-                 spark_driver_memory: str = DEFAULT_SPARK_DRIVER_MEMORY) -> Session:
+                 spark: SparkOptions = LOCAL_SPARK) -> Session:
     """A Session on `backend` (`DuckDBSession` or `SparkSplinkSession`)."""
     if check_backend(backend) == SPARK:
-        return SparkSplinkSession(spark_driver_memory)
+        return SparkSplinkSession(spark)
     return DuckDBSession(memory_limit)

@@ -29,8 +29,10 @@ from splink.internals.splink_dataframe import SplinkDataFrame
 from dtsen_pipeline.linkage.backend import (
     DEFAULT_MEMORY_LIMIT,
     DEFAULT_SPARK_DRIVER_MEMORY,
+    DEFAULT_SPARK_MASTER,
     DUCKDB,
     Session,
+    SparkOptions,
     check_backend,
     open_session,
 )
@@ -66,12 +68,21 @@ class LinkageConfig:
     backend: str = DUCKDB
     # Splink's in-process DuckDB spills to disk beyond this (`new_linker`).
     memory_limit: str = DEFAULT_MEMORY_LIMIT
-    # The local Spark driver's memory (its JVM heap), on the Spark backend.
+    # The Spark driver's memory (its JVM heap), on the Spark backend.
     spark_driver_memory: str = DEFAULT_SPARK_DRIVER_MEMORY
+    # Where the Spark backend runs: `local[2]` or a cluster's master URL (linkage.backend).
+    spark_master: str = DEFAULT_SPARK_MASTER
+    # Splink's parquet checkpoints on Spark; '' = a private temp folder (a cluster needs a shared one).
+    spark_checkpoint_dir: str = ""
     # Score every candidate pair tonight, not only those of new and changed records (linkage.incremental).
     full_rebuild: bool = False
     # Above this share of new, changed or removed records a night rebuilds every pair.
     incremental_max_share: float = 0.2
+
+    @property
+    def spark(self) -> SparkOptions:
+        """The Spark backend's placement (linkage.backend.SparkOptions)."""
+        return SparkOptions(self.spark_master, self.spark_driver_memory, self.spark_checkpoint_dir)
 
 
 def _custom(sql: str, label: str) -> cll.CustomLevel:
@@ -415,7 +426,7 @@ def new_linker(records: pd.DataFrame, settings_or_model: SettingsCreator | dict 
     """
     config = config or LinkageConfig()
     ids = RecordIds(records["unique_id"])
-    session = open_session(check_backend(config.backend), config.memory_limit, config.spark_driver_memory)
+    session = open_session(check_backend(config.backend), config.memory_limit, config.spark)
     try:
         if isinstance(settings_or_model, dict):
             settings_or_model = model_for_dialect(settings_or_model, session.dialect)

@@ -26,7 +26,7 @@ import splink.comparison_library as cl
 from splink import Linker, SettingsCreator, block_on
 
 from dtsen_pipeline.domain.names import name_columns
-from dtsen_pipeline.linkage.backend import DEFAULT_SPARK_DRIVER_MEMORY, DUCKDB, open_session
+from dtsen_pipeline.linkage.backend import DUCKDB, LOCAL_SPARK, SparkOptions, open_session
 
 ACCEPT_THRESHOLD = 0.9  # a province link at or above this joins two regencies' persons
 REVIEW_THRESHOLD = 0.5  # from here up to ACCEPT_THRESHOLD: for clerical review
@@ -111,14 +111,14 @@ def linkable(persons: pd.DataFrame) -> pd.DataFrame:
 
 
 def score_pairs(by_regency: dict[str, pd.DataFrame], seed: int = 42, memory_limit: str = "4GB",
-                backend: str = DUCKDB, spark_driver_memory: str = DEFAULT_SPARK_DRIVER_MEMORY) -> pd.DataFrame:
+                backend: str = DUCKDB, spark: SparkOptions = LOCAL_SPARK) -> pd.DataFrame:
     """Pairs of persons of different regencies scored at or above REVIEW_THRESHOLD, on `backend`."""
     present = {code: frame for code, frame in by_regency.items() if len(frame)}
     columns = ["regency_l", "person_id_l", "regency_r", "person_id_r", "match_probability", "nik_agrees",
                "names_differ"]
     if len(present) < 2:
         return pd.DataFrame(columns=columns)
-    session = open_session(backend, memory_limit, spark_driver_memory)
+    session = open_session(backend, memory_limit, spark)
     try:
         tables = [session.db_api.register(session.native(linkable(frame)),
                                           dataset_display_name=f"r{code.replace('.', '')}")

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 import sqlalchemy as sa
 
-from dtsen_pipeline.linkage.backend import DEFAULT_SPARK_DRIVER_MEMORY, DUCKDB
+from dtsen_pipeline.linkage.backend import DUCKDB, LOCAL_SPARK, SparkOptions
 from dtsen_pipeline.province.evaluate import load_movers, mover_scores, truth_keys
 from dtsen_pipeline.province.linking import PERSON_COLUMNS, guarded_persons, score_pairs
 from dtsen_pipeline.province.movers import classify
@@ -72,12 +72,12 @@ def read_regencies(base_url: str, regencies: tuple[str, ...], with_sources: bool
 def run_province(base_url: str, regencies: tuple[str, ...], run_id: str, as_of: dt.date,
                  truth_dir: Path | None = None, regency_truth: dict[str, Path] | None = None,
                  memory_limit: str = "4GB", backend: str = DUCKDB,
-                 spark_driver_memory: str = DEFAULT_SPARK_DRIVER_MEMORY) -> ProvinceResult:
+                 spark: SparkOptions = LOCAL_SPARK) -> ProvinceResult:
     """Link, classify and publish (module docstring); `truth_dir`: the deployment's truth folder,
     whose `movers.csv` with each regency's truth folder (`regency_truth`) scores the movers."""
     truth_movers = load_movers(truth_dir) if truth_dir is not None else None
     persons, sources, missing = read_regencies(base_url, regencies, truth_movers is not None)
-    pairs = score_pairs(persons, memory_limit=memory_limit, backend=backend, spark_driver_memory=spark_driver_memory)
+    pairs = score_pairs(persons, memory_limit=memory_limit, backend=backend, spark=spark)
     links = guarded_persons(pairs, persons)
     facts = pd.concat([frame.assign(regency=code) for code, frame in persons.items()], ignore_index=True) \
         if persons else pd.DataFrame(columns=["regency", *PERSON_COLUMNS])

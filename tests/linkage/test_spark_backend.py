@@ -132,11 +132,20 @@ def test_a_saved_model_gets_each_backends_sql_and_keeps_its_parameters():
 @pytest.mark.parametrize(("field", "value", "message"), [
     ("backend", "postgres", "DTSEN_LINKAGE_BACKEND must be one of duckdb, spark"),
     ("spark_driver_memory", "lots", "DTSEN_LINKAGE_SPARK_DRIVER_MEMORY must be a JVM size"),
+    *[("spark_master", master, "DTSEN_LINKAGE_SPARK_MASTER must be local")
+      for master in ("", "spark:/10.0.0.5", "local[two]", "10.0.0.5:7077")],
 ])
 def test_the_backend_settings_are_checked(field, value, message):
     with pytest.raises(SettingError, match=message):
         LinkageSettings(**{field: value}).config()
     assert LinkageSettings(backend="spark", spark_driver_memory="6G").config().spark_driver_memory == "6g"
+
+
+@pytest.mark.parametrize("master", ["local[4]", "local[*]", "local", "spark://10.0.0.5:7077",
+                                    "k8s://https://kube.example:443", "yarn"])
+def test_a_spark_master_url_is_taken(master):
+    spark = LinkageSettings(backend="spark", spark_master=f" {master} ").config().spark
+    assert spark.master == master and spark.local == master.startswith("local")
 
 
 def test_a_run_without_java_stops_at_its_start_when_spark_is_chosen(monkeypatch):
