@@ -95,7 +95,8 @@ def _write_instance(home: Path) -> None:
     (home / "dagster.yaml").write_text(text.replace("poll_interval_seconds: 60", "poll_interval_seconds: 2"))
 
 
-def _wait(what: str, condition, seconds: float = 300, alive: subprocess.Popen | None = None):
+def _wait(what: str, condition, seconds: float = 300, alive: subprocess.Popen | None = None,
+          interval: float = 0.5):
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
         if alive is not None:
@@ -103,7 +104,7 @@ def _wait(what: str, condition, seconds: float = 300, alive: subprocess.Popen | 
         result = condition()
         if result:
             return result
-        time.sleep(0.5)
+        time.sleep(interval)
     raise AssertionError(f"timed out waiting for {what}")
 
 
@@ -177,8 +178,10 @@ def test_a_killed_run_is_marked_failed_by_run_monitoring_and_audited(tmp_path):
         with DagsterInstance.from_config(home) as instance:
             failures = instance.all_logs(run_id, of_type=DagsterEventType.RUN_FAILURE)
         assert any("no longer running" in (e.message or "") for e in failures)
+        # Every 5 s, not 0.5: each look opens the DuckDB file, and a sensor tick that finds it open
+        # fails and waits for the next (the CI of d674e02, under load, missed all of 180 s).
         _wait("audit.run_failure to hold the run", lambda: _audited_failure(env["DTSEN_WAREHOUSE_URL"], run_id),
-              seconds=180, alive=daemon)
+              seconds=240, alive=daemon, interval=5)
     finally:
         if victim is not None and victim.poll() is None:
             victim.kill()
