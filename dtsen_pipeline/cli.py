@@ -271,6 +271,29 @@ def serve_artifacts(host: str | None, port: int | None) -> int:
     return 0
 
 
+def link_tables_command(records: str, model: str, out: str) -> int:
+    """`dtsen link-tables`: the linkage on Spark with tables in and out (linkage.spark_tables), for
+    records beyond one process; the cluster is DTSEN_LINKAGE_SPARK_MASTER's. Prints counts only."""
+    import json
+
+    from dtsen_pipeline.linkage.backend import SPARK, open_session
+    from dtsen_pipeline.linkage.spark_tables import link_tables
+    from dtsen_pipeline.resources import LinkageSettings, from_environment, resolved
+
+    config = resolved(from_environment(LinkageSettings, backend=SPARK)).config()
+    session = open_session(SPARK, config.memory_limit, config.spark)
+    try:
+        result = link_tables(session, session.spark.read.parquet(records), json.loads(Path(model).read_text()),
+                             config, out)
+    finally:
+        session.close()
+    counts = result.counts
+    print(f"{counts['records']:,} records, {counts['pairs']:,} pairs, {counts['clusters']:,} clusters "
+          f"({counts['partitions']:,} partitions, the largest {counts['largest_partition']:,} records), "
+          f"{sum(result.refused.values()):,} edge(s) refused; written to {out}", flush=True)
+    return 0
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="dtsen", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -291,6 +314,11 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("province", help="run province_refresh once: link the regencies' published persons across "
                    "regencies (DTSEN_SCOPE of several kabupaten)")
     sub.add_parser("settings", help="print every setting: variable, default, Launchpad field, meaning (Markdown)")
+    tables_parser = sub.add_parser("link-tables", help="link records beyond one process on Spark (the cluster of "
+                                   "DTSEN_LINKAGE_SPARK_MASTER): records and results as parquet tables")
+    tables_parser.add_argument("records", help="parquet of linkage input records (path or URL Spark reads)")
+    tables_parser.add_argument("model", help="the promoted model's Splink JSON")
+    tables_parser.add_argument("out", help="folder (or URL) for pairs/, clusters/ and refused_edges/")
     accept_parser = sub.add_parser("accept", help="accept a delivery held as suspect (status `suspect`)")
     accept_parser.add_argument("feed", help="the feed, e.g. dtsen")
     accept_parser.add_argument("file", help="the file as raw.delivery names it, e.g. dtsen/DTSEN_1806_202612.csv")
@@ -307,6 +335,8 @@ def main(argv: list[str] | None = None) -> int:
 def _command(args: argparse.Namespace) -> int:
     if args.command == "run":
         return run(args.persons, args.seed, args.kabupaten)
+    if args.command == "link-tables":
+        return link_tables_command(args.records, args.model, args.out)
     if args.command == "accept":
         return accept(args.feed, args.file, args.kabupaten)
     if args.command == "province":

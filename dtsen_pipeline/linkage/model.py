@@ -9,14 +9,15 @@ trained model is saved as JSON.
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import weakref
-from collections.abc import Collection
+from collections.abc import Collection, Iterator
 from dataclasses import dataclass, field
 from itertools import count
 from pathlib import Path
-from typing import NamedTuple
+from typing import Any, NamedTuple
 
 import pandas as pd
 import splink.comparison_level_library as cll
@@ -376,7 +377,7 @@ class _Backing(NamedTuple):
 
     session: Session
     table: str
-    ids: RecordIds
+    ids: RecordIds | None  # None: a table the backend read itself, ids as they are (`linker_on_table`)
 
 
 _SESSIONS: weakref.WeakKeyDictionary[Linker, _Backing] = weakref.WeakKeyDictionary()
@@ -440,8 +441,12 @@ def new_linker(records: pd.DataFrame, settings_or_model: SettingsCreator | dict 
 
 
 def record_ids(linker: Linker) -> RecordIds:
-    """How the linker's backend numbers its records (see `RecordIds`)."""
-    return _SESSIONS[linker].ids
+    """How the linker's backend numbers its records (see `RecordIds`); a `linker_on_table` linker
+    has none (its ids are the table's own)."""
+    ids = _SESSIONS[linker].ids
+    if ids is None:
+        raise ValueError("this linker's records are a backend table with their own ids (linker_on_table)")
+    return ids
 
 
 def close_linker(linker: Linker) -> None:
@@ -534,17 +539,48 @@ def score_pairs(linker: Linker, config: LinkageConfig, touched: Collection[str] 
     cost several GB at regency scale.
     """
     session, _, ids = _SESSIONS[linker]
+    with _predicted(linker, config, touched) as (predictions, columns):
+        scored = session.to_pandas(predictions, columns)
+    return ids.decoded(scored, ["unique_id_l", "unique_id_r"])
+
+
+@contextlib.contextmanager
+def _predicted(linker: Linker, config: LinkageConfig,
+               touched: Collection[str] | None = None) -> Iterator[tuple[SplinkDataFrame, list[str]]]:
+    """Splink's prediction above the predict threshold, and the columns worth taking out of it
+    (ids, weight, probability, comparison levels). On exit the candidate pairs and the full
+    prediction table are dropped: at regency scale they hold gigabytes that the clustering would
+    otherwise sit on top of."""
+    session = _SESSIONS[linker].session
     blocked = register_blocked_pairs(linker, touched)
     predictions = linker.inference.predict(threshold_match_probability=config.predict_threshold)
     gammas = [c.unquote().name for c in predictions.columns if c.unquote().name.startswith("gamma_")]
-    columns = ["unique_id_l", "unique_id_r", "match_weight", "match_probability", *gammas]
-    scored = session.to_pandas(predictions, columns)
-    # The candidate pairs and the full prediction table are done with once the columns above are
-    # out: at regency scale they held gigabytes that the clustering would otherwise sit on top of.
-    predictions.drop_table_from_database_and_remove_from_cache()
-    session.drop_table(blocked.physical_name)
-    session.release_memory()
-    return ids.decoded(scored, ["unique_id_l", "unique_id_r"])
+    try:
+        yield predictions, ["unique_id_l", "unique_id_r", "match_weight", "match_probability", *gammas]
+    finally:
+        predictions.drop_table_from_database_and_remove_from_cache()
+        session.drop_table(blocked.physical_name)
+        session.release_memory()
+
+
+def linker_on_table(session: Session, records: Any, model: dict) -> Linker:
+    """A Linker over a table already in `session`'s backend (on Spark: a DataFrame Spark read, the
+    path of linkage.spark_tables) with a saved model. Its record ids stay as they are (strings);
+    `close_linker` closes `session`."""
+    table = session.db_api.register(records, dataset_display_name="persons")
+    linker = Linker(table, model_for_dialect(model, session.dialect), log_level=None)
+    _SESSIONS[linker] = _Backing(session, table.physical_name, None)
+    return linker
+
+
+def write_scored_pairs(linker: Linker, config: LinkageConfig, path: str) -> Any:
+    """Score every candidate pair of a `linker_on_table` linker on Spark and write the pairs above
+    the predict threshold (the columns `score_pairs` gives) as parquet at `path`, without leaving
+    Spark; the pairs as a Spark DataFrame read back from there."""
+    session = _SESSIONS[linker].session
+    with _predicted(linker, config) as (predictions, columns):
+        predictions.as_spark_dataframe().select(*[f"`{c}`" for c in columns]).write.mode("overwrite").parquet(path)
+    return session.spark.read.parquet(path)
 
 
 def save_model(linker: Linker, path: Path, config: LinkageConfig) -> Path:
