@@ -64,7 +64,7 @@ def _province_scores(work: Path, regencies: tuple[str, ...]) -> dict[str, float]
         engine.dispose()
 
 
-def _measure(command: list[str], env: dict[str, str], log: Path) -> tuple[float, float, int]:
+def measure_tree(command: list[str], env: dict[str, str], log: Path) -> tuple[float, float, int]:
     """Wall seconds, peak resident memory (GB) of the command's process tree (a local Spark's JVM
     included), sampled; and the exit code. `wait4`'s maximum would count this script's own memory,
     which the child holds between fork and exec."""
@@ -113,12 +113,12 @@ def _whole_province(work: Path, regencies: tuple[str, ...], args: argparse.Names
     generated = _generate(work, regencies, args.persons, args.seed, args.profile)
     rows = []
     for code in regencies:
-        wall, peak, exit_code = _measure(
+        wall, peak, exit_code = measure_tree(
             [sys.executable, "-m", "dtsen_pipeline.cli", "run", "--kabupaten", code], env,
             work / f"run-{code}.log")
         rows.append((code, wall, peak, exit_code))
         print(f"  kabupaten {code}: {wall:7.1f} s, peak {peak:5.2f} GB, exit {exit_code}", flush=True)
-    wall, peak, exit_code = _measure([sys.executable, "-m", "dtsen_pipeline.cli", "province"], env,
+    wall, peak, exit_code = measure_tree([sys.executable, "-m", "dtsen_pipeline.cli", "province"], env,
                                      work / "province.log")
     total = time.perf_counter() - started
     scores = _province_scores(work, regencies) if exit_code == 0 else {}
@@ -141,7 +141,7 @@ def _curve(work: Path, regencies: tuple[str, ...], backends: list[str], env: dic
     for k in [k for k in (1, 2, 4, 8) if k < len(regencies)] + [len(regencies)]:
         for backend in backends:
             log = work / f"curve-{k}-{backend}.log"
-            wall, peak, exit_code = _measure(
+            wall, peak, exit_code = measure_tree(
                 [sys.executable, "-c", CURVE_SCRIPT, url, ",".join(regencies[:k]), str(truth), backend], env, log)
             detail = json.loads(log.read_text().strip().splitlines()[-1]) if exit_code == 0 else {}
             ok = ok and exit_code == 0

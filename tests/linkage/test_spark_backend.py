@@ -15,7 +15,6 @@ import pandas as pd
 import pytest
 
 from dtsen_pipeline.linkage.backend import SPARK, UNION_CODEGEN, spark_running
-from dtsen_pipeline.linkage.evaluate import pairwise_scores
 from dtsen_pipeline.linkage.model import (
     LinkageConfig,
     close_linker,
@@ -30,6 +29,7 @@ from dtsen_pipeline.linkage.model import (
 )
 from dtsen_pipeline.linkage.run import link, train_model
 from dtsen_pipeline.resources import LinkageSettings, SettingError
+from tests.linkage.agreement import same_clusters
 
 KEY = ["unique_id_l", "unique_id_r"]
 LOG = logging.getLogger(__name__)  # the measured figures: pytest --log-cli-level=INFO shows them
@@ -81,10 +81,7 @@ def test_spark_and_duckdb_give_the_same_pairs_and_clusters(spark_ready, sample_r
     assert len(_pair_set(touched_spark) ^ _pair_set(full)) <= 0.001 * len(full) + 1
 
     # The same clusters: pairwise agreement of Spark's clusters with DuckDB's.
-    reference = on_duckdb.clusters.rename(columns={"unique_id": "record_id", "cluster_id": "person_key"})
-    agreement = pairwise_scores(on_spark.clusters.rename(columns={"unique_id": "record_id"}), reference)
-    assert agreement.records == len(sample_records)
-    assert agreement.precision >= 0.999 and agreement.recall >= 0.999
+    agreement = same_clusters(on_duckdb.clusters, on_spark.clusters, len(sample_records))
     LOG.info(f"{len(sample_records):,} records, {len(on_duckdb.pairs):,} / {len(on_spark.pairs):,} pairs (DuckDB / Spark), "
           f"{len(both):,} in both, largest probability difference {difference.max():.2e}, levels equal on "
           f"{same_levels.mean():.5f}; cluster agreement precision {agreement.precision:.5f} recall "

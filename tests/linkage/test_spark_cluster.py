@@ -16,11 +16,10 @@ from pathlib import Path
 import pytest
 
 from dtsen_pipeline.linkage.backend import SPARK, spark_running
-from dtsen_pipeline.linkage.evaluate import pairwise_scores
 from dtsen_pipeline.linkage.model import LinkageConfig, close_linker, linker_session, load_model
-from dtsen_pipeline.linkage.run import link, train_model
+from dtsen_pipeline.linkage.run import link
+from tests.linkage.agreement import duckdb_reference, same_clusters, same_pairs
 
-KEY = ["unique_id_l", "unique_id_r"]
 LOG = logging.getLogger(__name__)
 STARTUP_SECONDS = 90
 
@@ -85,16 +84,9 @@ def standalone_cluster(spark_ready, tmp_path_factory) -> Iterator[tuple[str, Pat
 def test_the_linkage_on_a_spark_cluster_is_duckdbs(standalone_cluster, sample_records, tmp_path):
     master_url, work = standalone_cluster
     assert not spark_running(), "a local Spark of an earlier test is still up: this test would reuse it"
-    duckdb_config = LinkageConfig()
     cluster_config = LinkageConfig(backend=SPARK, spark_master=master_url, spark_driver_memory="2g")
     model_path = tmp_path / "model.json"
-    close_linker(train_model(sample_records, model_path, duckdb_config))
-
-    duckdb_linker = load_model(sample_records, model_path, duckdb_config)
-    try:
-        on_duckdb = link(duckdb_linker, sample_records, model_path, duckdb_config)
-    finally:
-        close_linker(duckdb_linker)
+    on_duckdb = duckdb_reference(sample_records, model_path)
     cluster_linker = load_model(sample_records, model_path, cluster_config)
     try:
         context = linker_session(cluster_linker).spark.sparkContext
@@ -115,15 +107,8 @@ def test_the_linkage_on_a_spark_cluster_is_duckdbs(standalone_cluster, sample_re
     executor_logs = "".join(f.read_text(errors="replace") for f in applications[0].rglob("stderr"))
     assert "Executor" in executor_logs
 
-    both = on_duckdb.pairs.merge(on_cluster.pairs, on=KEY, suffixes=("_duckdb", "_cluster"))
-    assert len(on_duckdb.pairs) > 1_000
-    assert len(both) >= 0.999 * max(len(on_duckdb.pairs), len(on_cluster.pairs))
-    difference = (both["match_probability_duckdb"] - both["match_probability_cluster"]).abs()
-    assert (difference < 1e-6).mean() >= 0.999
-    reference = on_duckdb.clusters.rename(columns={"unique_id": "record_id", "cluster_id": "person_key"})
-    agreement = pairwise_scores(on_cluster.clusters.rename(columns={"unique_id": "record_id"}), reference)
-    assert agreement.records == len(sample_records)
-    assert agreement.precision >= 0.999 and agreement.recall >= 0.999
+    same_pairs(on_duckdb.pairs, on_cluster.pairs)
+    agreement = same_clusters(on_duckdb.clusters, on_cluster.clusters, len(sample_records))
     LOG.info(f"standalone cluster ({executors} executor): {len(on_cluster.pairs):,} pairs, "
              f"{on_cluster.clusters['cluster_id'].nunique():,} clusters in {seconds:.1f} s; "
              f"pairwise agreement with DuckDB {agreement.precision:.5f} / {agreement.recall:.5f}")

@@ -12,23 +12,14 @@ import pyarrow.parquet as pq
 
 from dtsen_pipeline import cli
 from dtsen_pipeline.linkage.backend import spark_running
-from dtsen_pipeline.linkage.evaluate import pairwise_scores
-from dtsen_pipeline.linkage.model import LinkageConfig, close_linker, load_model
-from dtsen_pipeline.linkage.run import link, train_model
+from tests.linkage.agreement import duckdb_reference, same_clusters, same_pairs
 
-KEY = ["unique_id_l", "unique_id_r"]
 LOG = logging.getLogger(__name__)
 
 
 def test_spark_tables_in_and_out_give_the_pandas_linkage(spark_ready, sample_records, tmp_path, capsys):
-    config = LinkageConfig()
     model_path = tmp_path / "model.json"
-    close_linker(train_model(sample_records, model_path, config))
-    linker = load_model(sample_records, model_path, config)
-    try:
-        expected = link(linker, sample_records, model_path, config)
-    finally:
-        close_linker(linker)
+    expected = duckdb_reference(sample_records, model_path)
 
     records_path, out = tmp_path / "records.parquet", tmp_path / "out"
     pq.write_table(pa.Table.from_pandas(sample_records, preserve_index=False), records_path)
@@ -41,17 +32,8 @@ def test_spark_tables_in_and_out_give_the_pandas_linkage(spark_ready, sample_rec
     refused = pq.read_table(out / "refused_edges").to_pandas()
     assert f"{len(sample_records):,} records, {len(pairs):,} pairs, {clusters['cluster_id'].nunique():,} clusters" \
         in printed
-
-    both = expected.pairs.merge(pairs, on=KEY, suffixes=("_pandas", "_tables"))
-    assert len(expected.pairs) > 1_000
-    assert len(both) >= 0.999 * max(len(expected.pairs), len(pairs))
-    difference = (both["match_probability_pandas"] - both["match_probability_tables"]).abs()
-    assert (difference < 1e-6).mean() >= 0.999
-
-    reference = expected.clusters.rename(columns={"unique_id": "record_id", "cluster_id": "person_key"})
-    agreement = pairwise_scores(clusters.rename(columns={"unique_id": "record_id"}), reference)
-    assert agreement.records == len(sample_records)
-    assert agreement.precision >= 0.999 and agreement.recall >= 0.999
+    same_pairs(expected.pairs, pairs)
+    agreement = same_clusters(expected.clusters, clusters, len(sample_records))
     assert len(refused) == len(expected.refused_edges) > 0
     assert f"{sum(expected.stats['refused_edges'].values()):,} edge(s) refused" in printed
     assert "dtsen_spark" not in printed and not any(str(v) in printed for v in sample_records["nik"].dropna()[:50])
