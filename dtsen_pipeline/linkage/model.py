@@ -464,6 +464,11 @@ def linker_session(linker: Linker) -> Session:
     return _SESSIONS[linker].session
 
 
+def linker_records_table(linker: Linker) -> str:
+    """The name of the linker's input table in its backend (its records, ids as the backend numbers them)."""
+    return _SESSIONS[linker].table
+
+
 def as_backend_table(linker: Linker, frame: pd.DataFrame):
     """`frame` as the linker's backend takes it in `register_table` (a Spark DataFrame on Spark)."""
     session = _SESSIONS.get(linker)

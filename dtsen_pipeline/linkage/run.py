@@ -47,6 +47,7 @@ from dtsen_pipeline.linkage.model import (
     train,
 )
 from dtsen_pipeline.linkage.spark_clustering import guarded_clusters_through_spark
+from dtsen_pipeline.linkage.spark_tables import SparkNight, handoff_folder
 
 Progress = Callable[[str], None]
 """Receives one line per finished phase (counts and seconds only): the asset logs it as it happens."""
@@ -112,25 +113,35 @@ def link(
     from `in_force`."""
     timings = dict(timings or {})
     start = time.perf_counter()
-    if night is not None and night.incremental and in_force is not None:
-        scored = score_pairs(linker, config, touched=night.touched)
-        pairs = with_scored(in_force.kept(night, list(scored.columns)), scored)
-        scored_tonight = len(scored)
-        detail = f"{len(scored):,} scored tonight, {len(pairs) - len(scored):,} kept"
-    else:
-        pairs = score_pairs(linker, config)
-        scored_tonight = len(pairs)
-        detail = "all scored tonight"
-    timings["predict_seconds"] = round(time.perf_counter() - start, 2)
-    progress(f"linkage predict: {len(pairs):,} candidate pairs at or above {config.predict_threshold} "
-             f"({detail}) in {timings['predict_seconds']}s")
+    incremental = night is not None and night.incremental and in_force is not None
+    # A full night on Spark keeps the pairs in Spark tables (linkage.spark_tables.SparkNight).
+    folder = handoff_folder(linker_session(linker)) if config.backend == SPARK and not incremental else None
+    spark_night = SparkNight(linker, config, folder) if folder is not None else None
+    try:
+        if incremental:
+            scored = score_pairs(linker, config, touched=night.touched)
+            pairs = with_scored(in_force.kept(night, list(scored.columns)), scored)
+            scored_tonight = len(scored)
+            detail = f"{len(scored):,} scored tonight, {len(pairs) - len(scored):,} kept"
+        else:
+            pairs = spark_night.pairs() if spark_night is not None else score_pairs(linker, config)
+            scored_tonight = len(pairs)
+            detail = "all scored tonight"
+        timings["predict_seconds"] = round(time.perf_counter() - start, 2)
+        progress(f"linkage predict: {len(pairs):,} candidate pairs at or above {config.predict_threshold} "
+                 f"({detail}) in {timings['predict_seconds']}s")
 
-    start = time.perf_counter()
-    if config.backend == SPARK:  # partition by partition in Spark's Python workers (linkage.spark_clustering)
-        clustering = guarded_clusters_through_spark(linker_session(linker), records, pairs, config.cluster_threshold,
-                                                    guards, must_link, cannot_link)
-    else:
-        clustering = guarded_clusters(records, pairs, config.cluster_threshold, guards, must_link, cannot_link)
+        start = time.perf_counter()
+        if spark_night is not None:  # on the pairs Spark wrote, partition by partition (linkage.spark_clustering)
+            clustering = spark_night.cluster(guards, must_link, cannot_link)
+        elif config.backend == SPARK:  # the pairs handed back to Spark (an incremental night, or no shared folder)
+            clustering = guarded_clusters_through_spark(linker_session(linker), records, pairs, config.cluster_threshold,
+                                                        guards, must_link, cannot_link)
+        else:
+            clustering = guarded_clusters(records, pairs, config.cluster_threshold, guards, must_link, cannot_link)
+    finally:
+        if spark_night is not None:  # whatever failed: its folder holds record ids
+            spark_night.close()
     clusters, refused = clustering.clusters, clustering.refused
     timings["cluster_seconds"] = round(time.perf_counter() - start, 2)
 

@@ -9,19 +9,37 @@ partition (`linkage.spark_clustering`) and writes the clusters and the refused e
 no record and no pair passes through pandas or the driver, only counts do.
 
 The records carry `linkage.prepare`'s linkage input columns, `unique_id` a string.
+
+The nightly step's full nights on the Spark backend go the same way (`SparkNight`): the records
+are the linker's input table, already in Spark; Spark writes the scored pairs and the clusters as
+parquet where the step reads them with Arrow, and no pair passes through the driver.
 """
 
 from __future__ import annotations
 
+import shutil
+import uuid
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from dtsen_pipeline.linkage.clustering import ClusterGuards
-from dtsen_pipeline.linkage.model import LinkageConfig, linker_on_table, write_scored_pairs
-from dtsen_pipeline.linkage.spark_clustering import GUARD_COLUMNS, guarded_clusters_on_spark
+import pandas as pd
+import pyarrow.parquet as pq
+
+from dtsen_pipeline.frames import arrow_to_pandas
+from dtsen_pipeline.linkage.clustering import ClusterGuards, ClusteringResult
+from dtsen_pipeline.linkage.model import (
+    LinkageConfig,
+    linker_on_table,
+    linker_records_table,
+    linker_session,
+    record_ids,
+    write_scored_pairs,
+)
+from dtsen_pipeline.linkage.spark_clustering import GUARD_COLUMNS, ID_PAIR, guarded_clusters_on_spark
 
 PAIRS, CLUSTERS, REFUSED = "pairs", "clusters", "refused_edges"
+CODE_WIDTH = 12  # digits of a record's code as text (a trillion records)
 
 
 @dataclass(frozen=True)
@@ -63,3 +81,70 @@ def link_tables(session: Any, records: Any, model: dict, config: LinkageConfig, 
     finally:
         records.unpersist()
     return TableLinkage(paths[PAIRS], paths[CLUSTERS], paths[REFUSED], counts, dict(clustering.refused))
+
+
+def handoff_folder(session: Any) -> Path | None:
+    """A new folder beside Splink's checkpoints where Spark writes tables this process reads with
+    Arrow: the private temp folder on a local Spark, the shared volume on a cluster whose
+    checkpoints are a mounted path. None when the checkpoints are on storage this process does not
+    mount (hdfs://, s3a://): the results then come back through the driver."""
+    checkpoints = session.spark.sparkContext.getCheckpointDir() or ""
+    if not checkpoints.startswith("file:"):
+        return None
+    return Path(checkpoints.removeprefix("file:")).parent / f"handoff_{uuid.uuid4().hex}"
+
+
+class SparkNight:
+    """A full night's linkage on the Spark backend with tables in and out: the records are the
+    linker's input table (already in Spark), the scored pairs and the clusters are written by Spark
+    as parquet to `folder` (`handoff_folder`) and read from there with Arrow; no pair passes
+    through the driver. Ids are the linker's codes inside Spark, record ids outside."""
+
+    def __init__(self, linker: Any, config: LinkageConfig, folder: Path) -> None:
+        self.linker, self.config, self.folder = linker, config, folder
+        self.session, self.ids = linker_session(linker), record_ids(linker)
+        try:
+            self.spark_pairs = write_scored_pairs(linker, config, str(folder / PAIRS))
+        except BaseException:
+            self.close()
+            raise
+
+    def _read(self, name: str, id_columns: list[str]) -> pd.DataFrame:
+        frame = arrow_to_pandas(pq.read_table(self.folder / name))
+        return self.ids.decoded(frame.astype({c: "int64" for c in id_columns}), id_columns)
+
+    def pairs(self) -> pd.DataFrame:
+        """The scored pairs above the predict threshold, as `model.score_pairs` gives them."""
+        return self._read(PAIRS, ID_PAIR)
+
+    def cluster(self, guards: ClusterGuards | None, must_link: pd.DataFrame,
+                cannot_link: pd.DataFrame) -> ClusteringResult:
+        """The guarded clustering of the pairs on Spark, partition by partition; then the folder goes."""
+        from pyspark.sql import functions as F
+
+        def as_text(frame: Any, columns: list[str]) -> Any:
+            # The clustering takes ids as text and names a cluster by its smallest id: codes
+            # zero-padded sort as the record ids they stand for, so the names are the one-process ones.
+            return frame.withColumns({c: F.lpad(F.col(c).cast("string"), CODE_WIDTH, "0") for c in columns})
+
+        try:
+            records = self.session.spark.table(linker_records_table(self.linker)).select(*GUARD_COLUMNS)
+            decisions = [None if not len(frame) else self.session.native(
+                self.ids.encoded(frame[ID_PAIR], ID_PAIR).astype({c: "str" for c in ID_PAIR}))
+                for frame in (must_link, cannot_link)]
+            result = guarded_clusters_on_spark(
+                self.session.db_api, as_text(records, ["unique_id"]), as_text(self.spark_pairs, ID_PAIR),
+                self.config.cluster_threshold, guards, *[d if d is None else as_text(d, ID_PAIR) for d in decisions])
+            try:
+                result.clusters.write.mode("overwrite").parquet(str(self.folder / CLUSTERS))
+                result.refused_edges.write.mode("overwrite").parquet(str(self.folder / REFUSED))
+            finally:
+                result.release()
+            return ClusteringResult(self._read(CLUSTERS, ["unique_id", "cluster_id"]), dict(result.refused),
+                                    self._read(REFUSED, ID_PAIR))
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        """Remove the folder (it holds record ids and the pairs' comparison levels)."""
+        shutil.rmtree(self.folder, ignore_errors=True)

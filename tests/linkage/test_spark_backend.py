@@ -28,6 +28,7 @@ from dtsen_pipeline.linkage.model import (
     train,
 )
 from dtsen_pipeline.linkage.run import link, train_model
+from dtsen_pipeline.linkage.spark_tables import SparkNight
 from dtsen_pipeline.resources import LinkageSettings, SettingError
 from tests.linkage.agreement import same_clusters
 
@@ -39,8 +40,13 @@ def _pair_set(pairs: pd.DataFrame) -> set[tuple[str, str]]:
     return set(zip(pairs["unique_id_l"], pairs["unique_id_r"], strict=True))
 
 
-def test_spark_and_duckdb_give_the_same_pairs_and_clusters(spark_ready, sample_records, tmp_path):
+def test_spark_and_duckdb_give_the_same_pairs_and_clusters(spark_ready, sample_records, tmp_path, monkeypatch):
     duckdb_config, spark_config = LinkageConfig(), LinkageConfig(backend=SPARK)
+    # The full night on Spark keeps its pairs in Spark tables (SparkNight): seen to run, its folder gone after.
+    handoffs: list = []
+    cluster_in_spark = SparkNight.cluster
+    monkeypatch.setattr(SparkNight, "cluster", lambda night, *args: handoffs.append(night.folder)
+                        or cluster_in_spark(night, *args))
     model_path = tmp_path / "model.json"
     close_linker(train_model(sample_records, model_path, duckdb_config))  # the promoted model, trained on DuckDB
 
@@ -80,8 +86,11 @@ def test_spark_and_duckdb_give_the_same_pairs_and_clusters(spark_ready, sample_r
     assert len(full) > 10 and _pair_set(touched_duckdb) == _pair_set(full)
     assert len(_pair_set(touched_spark) ^ _pair_set(full)) <= 0.001 * len(full) + 1
 
-    # The same clusters: pairwise agreement of Spark's clusters with DuckDB's.
+    # The same clusters: pairwise agreement of Spark's clusters with DuckDB's, under the same names.
     agreement = same_clusters(on_duckdb.clusters, on_spark.clusters, len(sample_records))
+    names = on_duckdb.clusters.merge(on_spark.clusters, on="unique_id", suffixes=("_duckdb", "_spark"))
+    assert (names["cluster_id_duckdb"] == names["cluster_id_spark"]).mean() >= 0.999
+    assert len(handoffs) == 1 and not handoffs[0].exists()
     LOG.info(f"{len(sample_records):,} records, {len(on_duckdb.pairs):,} / {len(on_spark.pairs):,} pairs (DuckDB / Spark), "
           f"{len(both):,} in both, largest probability difference {difference.max():.2e}, levels equal on "
           f"{same_levels.mean():.5f}; cluster agreement precision {agreement.precision:.5f} recall "
