@@ -39,7 +39,7 @@ from dtsen_pipeline.domain.regions import DEFAULT_SCOPE
 from dtsen_pipeline.golden.churn import MAX_ID_CHURN
 from dtsen_pipeline.ingest.retention import DEFAULT_RETENTION_DAYS, RawRetention
 from dtsen_pipeline.ingest.runner import DEFAULT_WORKERS
-from dtsen_pipeline.linkage.backend import BACKENDS, SPARK
+from dtsen_pipeline.linkage.backend import BACKENDS, SPARK, BackendError
 from dtsen_pipeline.linkage.model import LinkageConfig
 from dtsen_pipeline.preflight import check_warehouse, check_writable
 from dtsen_pipeline.publish.config import (
@@ -374,9 +374,10 @@ class LinkageSettings(ConfigurableResource):
                                 "then the driver (docs/scale.md, National deployment)")
     spark_checkpoint_dir: str = setting("DTSEN_LINKAGE_SPARK_CHECKPOINT_DIR", _LINKAGE.spark_checkpoint_dir,
                                         "folder of Splink's intermediate tables on the `spark` backend (they hold "
-                                        "record values); unset: a private temp folder, removed after the step. On a "
-                                        "cluster of several machines, storage every executor reaches "
-                                        "(`hdfs://...`, `s3a://...`)", shown_default="unset")
+                                        "record values; the step removes its own); unset: a private temp folder. "
+                                        "Required with a cluster master: storage every executor and the step reach "
+                                        "(a mounted shared volume; with `hdfs://...` or `s3a://...` the results come "
+                                        "back through the driver)", shown_default="unset")
     retrain: bool = setting("DTSEN_LINKAGE_RETRAIN", _LINKAGE.retrain,
                             "`1` (or `true`, `yes`): every run trains a candidate linkage model (promoted only if "
                             "no worse on clerical labels); the `retrain_and_refresh` job does it for one run",
@@ -411,14 +412,20 @@ class LinkageSettings(ConfigurableResource):
         if not re.fullmatch(r"local(\[([0-9]+|\*)\])?|(spark|k8s|mesos)://\S+|yarn", master):
             raise SettingError("DTSEN_LINKAGE_SPARK_MASTER must be local[N] or a cluster's master URL "
                                f"(spark://host:7077, k8s://https://host:443, yarn), got {master!r}")
-        return LinkageConfig(predict_threshold=self.predict_threshold, cluster_threshold=self.cluster_threshold,
-                             review_upper=self.review_upper, seed=self.seed, retrain=self.retrain,
-                             backend=self.backend, memory_limit=self.memory_limit,
-                             spark_driver_memory=self.spark_driver_memory.strip().lower(),
-                             spark_master=self.spark_master.strip(),
-                             spark_checkpoint_dir=self.spark_checkpoint_dir.strip(),
-                             review_cap_per_kecamatan=self.review_cap_per_kecamatan,
-                             full_rebuild=self.full_rebuild, incremental_max_share=self.incremental_max_share)
+        config = LinkageConfig(predict_threshold=self.predict_threshold, cluster_threshold=self.cluster_threshold,
+                               review_upper=self.review_upper, seed=self.seed, retrain=self.retrain,
+                               backend=self.backend, memory_limit=self.memory_limit,
+                               spark_driver_memory=self.spark_driver_memory.strip().lower(),
+                               spark_master=self.spark_master.strip(),
+                               spark_checkpoint_dir=self.spark_checkpoint_dir.strip(),
+                               review_cap_per_kecamatan=self.review_cap_per_kecamatan,
+                               full_rebuild=self.full_rebuild, incremental_max_share=self.incremental_max_share)
+        if config.backend == SPARK:
+            try:
+                config.spark  # noqa: B018 (a cluster's placement is checked when it is made)
+            except BackendError as exc:
+                raise SettingError(str(exc)) from None
+        return config
 
 
 class PublicationSettings(ConfigurableResource):

@@ -80,6 +80,13 @@ class SparkOptions:
     driver_memory: str = DEFAULT_SPARK_DRIVER_MEMORY
     checkpoint_dir: str = ""
 
+    def __post_init__(self) -> None:
+        # A cluster's executors write Splink's checkpoints and read each other's: in a folder of
+        # the driver's machine they would each see only their own part.
+        if not self.local and not self.checkpoint_dir:
+            raise BackendError(f"DTSEN_LINKAGE_SPARK_MASTER={self.master} needs DTSEN_LINKAGE_SPARK_CHECKPOINT_DIR: "
+                               "storage every executor and the linkage step reach")
+
     @property
     def local(self) -> bool:
         """Spark inside this process's JVM only (`local`, `local[N]`, `local[*]`)."""
@@ -269,8 +276,13 @@ class _LocalSpark:
 
     def _stop(self) -> None:
         if self.spark is not None:
+            # Splink's checkpoints (record values) in a configured folder: this session's part goes
+            # with it (the private folder below holds them otherwise).
+            checkpoints = self.spark.sparkContext.getCheckpointDir() or ""
             self.spark.stop()
             self.spark = None
+            if checkpoints.startswith("file:"):
+                shutil.rmtree(checkpoints.removeprefix("file:"), ignore_errors=True)
         if self.folder is not None:
             shutil.rmtree(self.folder, ignore_errors=True)
             self.folder = None

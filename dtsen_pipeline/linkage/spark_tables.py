@@ -105,17 +105,23 @@ class SparkNight:
         self.session, self.ids = linker_session(linker), record_ids(linker)
         try:
             self.spark_pairs = write_scored_pairs(linker, config, str(folder / PAIRS))
+            self.pairs_written = self.spark_pairs.count()  # Spark's own count, read from every part
         except BaseException:
             self.close()
             raise
 
-    def _read(self, name: str, id_columns: list[str]) -> pd.DataFrame:
+    def _read(self, name: str, id_columns: list[str], written: int) -> pd.DataFrame:
+        """A table Spark wrote, as pandas with record ids; all `written` rows of it, or an error (a
+        folder the executors do not share with this process would give only some of its parts)."""
         frame = arrow_to_pandas(pq.read_table(self.folder / name))
+        if len(frame) != written:
+            raise RuntimeError(f"linkage on Spark: {name} has {written:,} rows in Spark but {len(frame):,} here: "
+                               "DTSEN_LINKAGE_SPARK_CHECKPOINT_DIR must be storage the executors and this step share")
         return self.ids.decoded(frame.astype({c: "int64" for c in id_columns}), id_columns)
 
     def pairs(self) -> pd.DataFrame:
         """The scored pairs above the predict threshold, as `model.score_pairs` gives them."""
-        return self._read(PAIRS, ID_PAIR)
+        return self._read(PAIRS, ID_PAIR, self.pairs_written)
 
     def cluster(self, guards: ClusterGuards | None, must_link: pd.DataFrame,
                 cannot_link: pd.DataFrame) -> ClusteringResult:
@@ -138,10 +144,11 @@ class SparkNight:
             try:
                 result.clusters.write.mode("overwrite").parquet(str(self.folder / CLUSTERS))
                 result.refused_edges.write.mode("overwrite").parquet(str(self.folder / REFUSED))
+                written = {CLUSTERS: result.clusters.count(), REFUSED: result.refused_edges.count()}
             finally:
                 result.release()
-            return ClusteringResult(self._read(CLUSTERS, ["unique_id", "cluster_id"]), dict(result.refused),
-                                    self._read(REFUSED, ID_PAIR))
+            return ClusteringResult(self._read(CLUSTERS, ["unique_id", "cluster_id"], written[CLUSTERS]),
+                                    dict(result.refused), self._read(REFUSED, ID_PAIR, written[REFUSED]))
         finally:
             self.close()
 

@@ -140,18 +140,21 @@ def test_a_saved_model_gets_each_backends_sql_and_keeps_its_parameters():
     ("spark_driver_memory", "lots", "DTSEN_LINKAGE_SPARK_DRIVER_MEMORY must be a JVM size"),
     *[("spark_master", master, "DTSEN_LINKAGE_SPARK_MASTER must be local")
       for master in ("", "spark:/10.0.0.5", "local[two]", "10.0.0.5:7077")],
+    # A cluster's executors cannot share checkpoints in a folder of the driver's machine.
+    ("spark_master", "spark://10.0.0.5:7077", "needs DTSEN_LINKAGE_SPARK_CHECKPOINT_DIR"),
 ])
 def test_the_backend_settings_are_checked(field, value, message):
     with pytest.raises(SettingError, match=message):
-        LinkageSettings(**{field: value}).config()
+        LinkageSettings(**{"backend": "spark", field: value}).config()
     assert LinkageSettings(backend="spark", spark_driver_memory="6G").config().spark_driver_memory == "6g"
 
 
 @pytest.mark.parametrize("master", ["local[4]", "local[*]", "local", "spark://10.0.0.5:7077",
                                     "k8s://https://kube.example:443", "yarn"])
 def test_a_spark_master_url_is_taken(master):
-    spark = LinkageSettings(backend="spark", spark_master=f" {master} ").config().spark
-    assert spark.master == master and spark.local == master.startswith("local")
+    shared = "" if master.startswith("local") else "s3a://dtsen/checkpoints"
+    spark = LinkageSettings(backend="spark", spark_master=f" {master} ", spark_checkpoint_dir=shared).config().spark
+    assert spark.master == master and spark.local == master.startswith("local") and spark.checkpoint_dir == shared
 
 
 def test_a_run_without_java_stops_at_its_start_when_spark_is_chosen(monkeypatch):

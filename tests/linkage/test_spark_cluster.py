@@ -84,7 +84,9 @@ def standalone_cluster(spark_ready, tmp_path_factory) -> Iterator[tuple[str, Pat
 def test_the_linkage_on_a_spark_cluster_is_duckdbs(standalone_cluster, sample_records, tmp_path):
     master_url, work = standalone_cluster
     assert not spark_running(), "a local Spark of an earlier test is still up: this test would reuse it"
-    cluster_config = LinkageConfig(backend=SPARK, spark_master=master_url, spark_driver_memory="2g")
+    # The checkpoints where the worker and this process both reach them (one machine: a local folder).
+    cluster_config = LinkageConfig(backend=SPARK, spark_master=master_url, spark_driver_memory="2g",
+                                   spark_checkpoint_dir=str(tmp_path / "checkpoints"))
     model_path = tmp_path / "model.json"
     on_duckdb = duckdb_reference(sample_records, model_path)
     cluster_linker = load_model(sample_records, model_path, cluster_config)
