@@ -579,9 +579,9 @@ def linker_on_table(session: Session, records: Any, model: dict) -> Linker:
 
 
 def write_scored_pairs(linker: Linker, config: LinkageConfig, path: str) -> Any:
-    """Score every candidate pair of a `linker_on_table` linker on Spark and write the pairs above
-    the predict threshold (the columns `score_pairs` gives) as parquet at `path`, without leaving
-    Spark; the pairs as a Spark DataFrame read back from there."""
+    """Score every candidate pair of a linker on Spark and write the pairs above the predict
+    threshold (the columns `score_pairs` gives, ids as the linker's table holds them) as parquet at
+    `path`, without leaving Spark; the pairs as a Spark DataFrame read back from there."""
     session = _SESSIONS[linker].session
     with _predicted(linker, config) as (predictions, columns):
         predictions.as_spark_dataframe().select(*[f"`{c}`" for c in columns]).write.mode("overwrite").parquet(path)

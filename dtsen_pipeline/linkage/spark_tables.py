@@ -36,7 +36,12 @@ from dtsen_pipeline.linkage.model import (
     record_ids,
     write_scored_pairs,
 )
-from dtsen_pipeline.linkage.spark_clustering import GUARD_COLUMNS, ID_PAIR, guarded_clusters_on_spark
+from dtsen_pipeline.linkage.spark_clustering import (
+    GUARD_COLUMNS,
+    ID_PAIR,
+    SparkClustering,
+    guarded_clusters_on_spark,
+)
 
 PAIRS, CLUSTERS, REFUSED = "pairs", "clusters", "refused_edges"
 CODE_WIDTH = 12  # digits of a record's code as text (a trillion records)
@@ -68,19 +73,26 @@ def link_tables(session: Any, records: Any, model: dict, config: LinkageConfig, 
         pairs = write_scored_pairs(linker, config, paths[PAIRS])
         clustering = guarded_clusters_on_spark(session.db_api, records.select(*GUARD_COLUMNS), pairs,
                                                config.cluster_threshold, guards, must_link, cannot_link)
-        try:
-            clustering.clusters.write.mode("overwrite").parquet(paths[CLUSTERS])
-            clustering.refused_edges.write.mode("overwrite").parquet(paths[REFUSED])
-        finally:
-            clustering.release()
+        written = write_clustering(clustering, paths[CLUSTERS], paths[REFUSED])
         spark = session.spark
         clusters = spark.read.parquet(paths[CLUSTERS])
-        counts = {"records": clusters.count(), "pairs": spark.read.parquet(paths[PAIRS]).count(),
+        counts = {"records": written[CLUSTERS], "pairs": spark.read.parquet(paths[PAIRS]).count(),
                   "clusters": clusters.select("cluster_id").distinct().count(),
                   "partitions": clustering.partitions, "largest_partition": clustering.largest_partition}
     finally:
         records.unpersist()
     return TableLinkage(paths[PAIRS], paths[CLUSTERS], paths[REFUSED], counts, dict(clustering.refused))
+
+
+def write_clustering(result: SparkClustering, clusters: str, refused: str) -> dict[str, int]:
+    """Write the clusters and the refused edges of a Spark clustering as parquet at `clusters` and
+    `refused`, then release its cached output; the rows of each, as Spark counted them."""
+    try:
+        result.clusters.write.mode("overwrite").parquet(clusters)
+        result.refused_edges.write.mode("overwrite").parquet(refused)
+        return {CLUSTERS: result.clusters.count(), REFUSED: result.refused_edges.count()}
+    finally:
+        result.release()
 
 
 def handoff_folder(session: Any) -> Path | None:
@@ -141,12 +153,7 @@ class SparkNight:
             result = guarded_clusters_on_spark(
                 self.session.db_api, as_text(records, ["unique_id"]), as_text(self.spark_pairs, ID_PAIR),
                 self.config.cluster_threshold, guards, *[d if d is None else as_text(d, ID_PAIR) for d in decisions])
-            try:
-                result.clusters.write.mode("overwrite").parquet(str(self.folder / CLUSTERS))
-                result.refused_edges.write.mode("overwrite").parquet(str(self.folder / REFUSED))
-                written = {CLUSTERS: result.clusters.count(), REFUSED: result.refused_edges.count()}
-            finally:
-                result.release()
+            written = write_clustering(result, str(self.folder / CLUSTERS), str(self.folder / REFUSED))
             return ClusteringResult(self._read(CLUSTERS, ["unique_id", "cluster_id"], written[CLUSTERS]),
                                     dict(result.refused), self._read(REFUSED, ID_PAIR, written[REFUSED]))
         finally:
