@@ -3,11 +3,13 @@
     python benchmarks/bench_link_tables.py            # after `make bench`: its 640,000-person warehouse
     python benchmarks/bench_link_tables.py --warehouse data/warehouse.duckdb --artifacts data/artifacts
 
-1. Writes the warehouse's staged person records, as the linkage step builds them
-   (`linkage.prepare.linkage_input`), to parquet (the table a national run would hand Spark).
-2. Runs `dtsen link-tables` on it with the promoted model, on a local Spark
-   (DTSEN_LINKAGE_SPARK_DRIVER_MEMORY from --driver-memory): wall time and the peak resident
-   memory of its process tree (the JVM and the Python workers included).
+1. `dtsen export-staged`: the warehouse writes its staged person records' linkage columns to
+   parquet, one file per feed (the table a national run hands Spark): wall time and peak memory.
+2. Runs `dtsen link-tables` on that export with the promoted model, on a local Spark
+   (DTSEN_LINKAGE_SPARK_DRIVER_MEMORY from --driver-memory): Spark builds the linkage input
+   (`linkage.spark_input`), scores, clusters and writes the results. Wall time and the peak
+   resident memory of its process tree (the JVM and the Python workers included). No record
+   passes through pandas in either step.
 3. Compares its clusters with the nightly run's (`linkage.person_cluster`): pairwise agreement.
 
 Prints figures only (no record values). The parquet files and Spark's output hold record ids and
@@ -19,8 +21,8 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import sys
-import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
@@ -28,27 +30,6 @@ from bench_province import measure_tree  # noqa: E402  (a script beside this one
 
 ROOT = Path(__file__).resolve().parents[1]
 WORK = ROOT / "data" / "bench" / "work"
-
-
-def export_records(warehouse: Path, path: Path) -> int:
-    """The staged person records as the linkage step builds them, written to `path` (parquet)."""
-    import pandas as pd
-    import pyarrow as pa
-    import pyarrow.parquet as pq
-
-    from dtsen_pipeline.ingest.feeds import load_feed_specs, person_feeds
-    from dtsen_pipeline.linkage.prepare import STAGED_COLUMNS, linkage_input
-    from dtsen_pipeline.warehouse import engine_for, read_columns
-
-    engine = engine_for(f"duckdb:///{warehouse}")
-    try:
-        staged = pd.concat([read_columns(engine, "staging", feed, STAGED_COLUMNS)
-                            for feed in person_feeds(load_feed_specs())], ignore_index=True)
-    finally:
-        engine.dispose()
-    records = linkage_input(staged)
-    pq.write_table(pa.Table.from_pandas(records, preserve_index=False), path)
-    return len(records)
 
 
 def agreement(warehouse: Path, clusters: Path) -> dict[str, float]:
@@ -79,14 +60,18 @@ def main(argv: list[str] | None = None) -> int:
     models = args.artifacts / "linkage" / "models"
     model = models / json.loads((models / "promoted.json").read_text())["model_file"]
 
-    start = time.perf_counter()
-    records = export_records(args.warehouse, out / "records.parquet")
-    export_seconds = time.perf_counter() - start
-    env = {**os.environ, "DTSEN_LINKAGE_SPARK_DRIVER_MEMORY": args.driver_memory}
+    env = {**os.environ, "DTSEN_WAREHOUSE_URL": f"duckdb:///{args.warehouse}",
+           "DTSEN_LINKAGE_SPARK_DRIVER_MEMORY": args.driver_memory}
+    shutil.rmtree(out / "staged", ignore_errors=True)
+    wall, peak, exit_code = measure_tree([sys.executable, "-m", "dtsen_pipeline.cli", "export-staged",
+                                          str(out / "staged")], env, out / "export_staged.log")
+    print(f"dtsen export-staged: {wall:.1f} s wall, peak {peak:.2f} GB, exit {exit_code}")
+    print("  " + (out / "export_staged.log").read_text().strip().splitlines()[-1].split(" written")[0])
+    if exit_code:
+        return exit_code
     wall, peak, exit_code = measure_tree(
-        [sys.executable, "-m", "dtsen_pipeline.cli", "link-tables", str(out / "records.parquet"), str(model),
+        [sys.executable, "-m", "dtsen_pipeline.cli", "link-tables", str(out / "staged"), str(model),
          str(out / "result")], env, out / "link_tables.log")
-    print(f"records: {records:,} (exported to parquet in {export_seconds:.1f} s)")
     print(f"dtsen link-tables on local Spark (driver {args.driver_memory}): {wall:.1f} s wall, peak "
           f"{peak:.2f} GB (process tree), exit {exit_code}")
     print("  " + (out / "link_tables.log").read_text().strip().splitlines()[-1].split("; written")[0])

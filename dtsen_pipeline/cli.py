@@ -277,20 +277,50 @@ def link_tables_command(records: str, model: str, out: str) -> int:
     import json
 
     from dtsen_pipeline.linkage.backend import SPARK, open_session
-    from dtsen_pipeline.linkage.spark_tables import link_tables
+    from dtsen_pipeline.linkage.spark_input import is_staged_export, linkage_input_on_spark
+    from dtsen_pipeline.linkage.spark_tables import DuplicateRecordIds, link_tables
     from dtsen_pipeline.resources import LinkageSettings, from_environment, resolved
 
     config = resolved(from_environment(LinkageSettings, backend=SPARK)).config()
     session = open_session(SPARK, config.memory_limit, config.spark)
     try:
-        result = link_tables(session, session.spark.read.parquet(records), json.loads(Path(model).read_text()),
-                             config, out)
+        # A folder of regencies' folders is read whole; a staged export is built into records here.
+        table = session.spark.read.option("recursiveFileLookup", "true").parquet(records)
+        if is_staged_export(table.columns):
+            table = linkage_input_on_spark(table)
+        result = link_tables(session, table, json.loads(Path(model).read_text()), config, out)
+    except DuplicateRecordIds as exc:
+        print(f"error: {exc}")
+        return 2
     finally:
         session.close()
     counts = result.counts
     print(f"{counts['records']:,} records, {counts['pairs']:,} pairs, {counts['clusters']:,} clusters "
           f"({counts['partitions']:,} partitions, the largest {counts['largest_partition']:,} records), "
           f"{sum(result.refused.values()):,} edge(s) refused; written to {out}", flush=True)
+    return 0
+
+
+def export_staged_command(out: str, kabupaten: str | None) -> int:
+    """`dtsen export-staged`: the staged person records linkage reads, as parquet for
+    `dtsen link-tables` (linkage.staged_export). Prints counts only."""
+    from dtsen_pipeline.ingest.feeds import load_feed_specs, person_feeds
+    from dtsen_pipeline.linkage.staged_export import export_staged
+    from dtsen_pipeline.warehouse import engine_for
+
+    regencies = chosen_regencies(kabupaten)
+    if len(regencies) > 1:
+        print("error: DTSEN_SCOPE covers several kabupaten: say whose records with --kabupaten (one folder each)")
+        return 2
+    settings = settings_from_environment(regencies[0])
+    # Several regencies' exports are read as one table: their record ids carry the kabupaten.
+    prefix = f"{regencies[0]}/" if regencies[0] else ""
+    written = export_staged(engine_for(settings.warehouse_url), person_feeds(load_feed_specs()), Path(out), prefix)
+    if not written:
+        print("error: the warehouse has no staged person records yet (run the nightly job first)")
+        return 1
+    print(f"{sum(written.values()):,} staged person records written to {out}: "
+          + ", ".join(f"{feed} {rows:,}" for feed, rows in written.items()), flush=True)
     return 0
 
 
@@ -316,9 +346,14 @@ def main(argv: list[str] | None = None) -> int:
     sub.add_parser("settings", help="print every setting: variable, default, Launchpad field, meaning (Markdown)")
     tables_parser = sub.add_parser("link-tables", help="link records beyond one process on Spark (the cluster of "
                                    "DTSEN_LINKAGE_SPARK_MASTER): records and results as parquet tables")
-    tables_parser.add_argument("records", help="parquet of linkage input records (path or URL Spark reads)")
+    tables_parser.add_argument("records", help="parquet of linkage input records, or the staged records `dtsen "
+                               "export-staged` wrote (a folder, or a folder of regencies' folders; path or URL)")
     tables_parser.add_argument("model", help="the promoted model's Splink JSON")
     tables_parser.add_argument("out", help="folder (or URL) for pairs/, clusters/ and refused_edges/")
+    export_parser = sub.add_parser("export-staged", help="write the staged person records linkage reads as parquet "
+                                   "(one file per feed) for `dtsen link-tables`")
+    export_parser.add_argument("out", help="folder to write <feed>.parquet to")
+    export_parser.add_argument("--kabupaten", default=None, help="whose warehouse, when DTSEN_SCOPE covers several")
     accept_parser = sub.add_parser("accept", help="accept a delivery held as suspect (status `suspect`)")
     accept_parser.add_argument("feed", help="the feed, e.g. dtsen")
     accept_parser.add_argument("file", help="the file as raw.delivery names it, e.g. dtsen/DTSEN_1806_202612.csv")
@@ -337,6 +372,8 @@ def _command(args: argparse.Namespace) -> int:
         return run(args.persons, args.seed, args.kabupaten)
     if args.command == "link-tables":
         return link_tables_command(args.records, args.model, args.out)
+    if args.command == "export-staged":
+        return export_staged_command(args.out, args.kabupaten)
     if args.command == "accept":
         return accept(args.feed, args.file, args.kabupaten)
     if args.command == "province":

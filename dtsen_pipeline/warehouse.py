@@ -373,3 +373,40 @@ def read_sql(engine: sa.Engine, sql: str, **params: object) -> pd.DataFrame:
 def count_rows(engine: sa.Engine, schema: str, table: str) -> int:
     with engine.connect() as conn:
         return int(conn.exec_driver_sql(f"SELECT count(*) FROM {qualified(schema, table)}").scalar_one())
+
+
+
+# Column types an export names, as Arrow, DuckDB and PostgreSQL spell them.
+_EXPORT_TYPES = {"VARCHAR": (pa.string(), "VARCHAR", "TEXT"), "DATE": (pa.date32(), "DATE", "DATE"),
+                 "BIGINT": (pa.int64(), "BIGINT", "BIGINT"), "BOOLEAN": (pa.bool_(), "BOOLEAN", "BOOLEAN"),
+                 "DOUBLE": (pa.float64(), "DOUBLE", "DOUBLE PRECISION")}
+EXPORT_BATCH_ROWS = 100_000
+
+
+def export_parquet(engine: sa.Engine, select_sql: str, types: dict[str, str], path: str) -> int:
+    """Write a SELECT's rows (its columns exactly `types`: name -> VARCHAR / DATE / BIGINT /
+    BOOLEAN / DOUBLE) to one parquet file at `path` without holding them in this process: DuckDB
+    copies them itself; PostgreSQL streams them through a server-side cursor, a batch at a time,
+    into the file. Returns the rows written."""
+    duckdb = engine.dialect.name == "duckdb"
+    typed = ", ".join(f"CAST({quote(name)} AS {_EXPORT_TYPES[kind][1 if duckdb else 2]}) AS {quote(name)}"
+                      for name, kind in types.items())
+    sql = f"SELECT {typed} FROM ({select_sql}) AS exported"
+    if duckdb:
+        target = path.replace("'", "''")
+        with engine.connect() as conn:
+            duck = conn.connection.driver_connection
+            duck.execute(f"COPY ({sql}) TO '{target}' (FORMAT parquet)")
+            return int(duck.execute(f"SELECT count(*) FROM read_parquet('{target}')").fetchone()[0])
+    import pyarrow.parquet as pq
+
+    schema = pa.schema([(name, _EXPORT_TYPES[kind][0]) for name, kind in types.items()])
+    rows = 0
+    with engine.connect() as conn, pq.ParquetWriter(path, schema) as writer:
+        result = conn.execution_options(stream_results=True, max_row_buffer=EXPORT_BATCH_ROWS).execute(sa.text(sql))
+        while batch := result.fetchmany(EXPORT_BATCH_ROWS):
+            columns = list(zip(*batch, strict=True))
+            writer.write_table(pa.Table.from_arrays(
+                [pa.array(values, type=field.type) for values, field in zip(columns, schema, strict=True)], schema=schema))
+            rows += len(batch)
+    return rows

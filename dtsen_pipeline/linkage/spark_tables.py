@@ -47,6 +47,10 @@ PAIRS, CLUSTERS, REFUSED = "pairs", "clusters", "refused_edges"
 CODE_WIDTH = 12  # digits of a record's code as text (a trillion records)
 
 
+class DuplicateRecordIds(ValueError):
+    """Records that share an id: Splink would pair them as one record."""
+
+
 @dataclass(frozen=True)
 class TableLinkage:
     """Where `link_tables` wrote its three tables (parquet folders), and their counts."""
@@ -69,6 +73,11 @@ def link_tables(session: Any, records: Any, model: dict, config: LinkageConfig, 
              for name in (PAIRS, CLUSTERS, REFUSED)}
     records = records.persist()
     try:
+        shared = records.groupBy("unique_id").count().filter("count > 1").count()
+        if shared:
+            raise DuplicateRecordIds(
+                f"{shared:,} record id(s) are held by more than one record: tables of several regencies are linked "
+                "together only with the regency in their ids (dtsen export-staged --kabupaten)")
         linker = linker_on_table(session, records, model)
         pairs = write_scored_pairs(linker, config, paths[PAIRS])
         clustering = guarded_clusters_on_spark(session.db_api, records.select(*GUARD_COLUMNS), pairs,
