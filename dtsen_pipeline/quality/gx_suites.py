@@ -163,11 +163,7 @@ def _composed(path: Path, including: tuple[str, ...] = ()) -> dict:
 
 
 def _register_custom_expectations() -> None:
-    """Our expectations registered, and GX's pandas metrics given only their columns (gx_domains)."""
     import dtsen_pipeline.quality.expectations  # noqa: F401  (class creation registers them with GX)
-    from dtsen_pipeline.quality.gx_domains import narrow_compute_domains
-
-    narrow_compute_domains()
 
 
 @functools.cache
