@@ -137,6 +137,11 @@ def quote(name: str) -> str:
     return '"' + name.replace('"', '""') + '"'
 
 
+def literal(value: str) -> str:
+    """`value` as an SQL string literal (DuckDB, PostgreSQL and Spark SQL alike)."""
+    return "'" + value.replace("'", "''") + "'"
+
+
 def qualified(schema: str, table: str) -> str:
     return f"{quote(schema)}.{quote(table)}"
 
@@ -375,7 +380,6 @@ def count_rows(engine: sa.Engine, schema: str, table: str) -> int:
         return int(conn.exec_driver_sql(f"SELECT count(*) FROM {qualified(schema, table)}").scalar_one())
 
 
-
 # Column types an export names, as Arrow, DuckDB and PostgreSQL spell them.
 _EXPORT_TYPES = {"VARCHAR": (pa.string(), "VARCHAR", "TEXT"), "DATE": (pa.date32(), "DATE", "DATE"),
                  "BIGINT": (pa.int64(), "BIGINT", "BIGINT"), "BOOLEAN": (pa.bool_(), "BOOLEAN", "BOOLEAN"),
@@ -393,11 +397,9 @@ def export_parquet(engine: sa.Engine, select_sql: str, types: dict[str, str], pa
                       for name, kind in types.items())
     sql = f"SELECT {typed} FROM ({select_sql}) AS exported"
     if duckdb:
-        target = path.replace("'", "''")
-        with engine.connect() as conn:
-            duck = conn.connection.driver_connection
-            duck.execute(f"COPY ({sql}) TO '{target}' (FORMAT parquet)")
-            return int(duck.execute(f"SELECT count(*) FROM read_parquet('{target}')").fetchone()[0])
+        with engine.connect() as conn:  # COPY answers with the rows it wrote
+            return int(conn.connection.driver_connection.execute(
+                f"COPY ({sql}) TO {literal(path)} (FORMAT parquet)").fetchone()[0])
     import pyarrow.parquet as pq
 
     schema = pa.schema([(name, _EXPORT_TYPES[kind][0]) for name, kind in types.items()])

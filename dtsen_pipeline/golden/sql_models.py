@@ -19,6 +19,7 @@ from sqlglot.errors import ErrorLevel
 
 from dtsen_pipeline.config import SQL_MODELS_DIR
 from dtsen_pipeline.ingest.feeds import REPORTED_ANY, FeedSpec, load_feed_specs, person_feeds
+from dtsen_pipeline.warehouse import literal
 
 SOURCE_DIALECT = "duckdb"
 
@@ -55,7 +56,7 @@ def _person_select(spec: FeedSpec) -> str:
     def reported(event: str) -> str:
         if event not in spec.reported:
             return "false"
-        tests = [f"{column} is not null" if code == REPORTED_ANY else f"{column} = '{code.replace(chr(39), chr(39) * 2)}'"
+        tests = [f"{column} is not null" if code == REPORTED_ANY else f"{column} = {literal(code)}"
                  for column, code in spec.reported[event]]
         return tests[0] if len(tests) == 1 else "coalesce(" + " or ".join(tests) + ", false)"
 

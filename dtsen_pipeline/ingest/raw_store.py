@@ -22,6 +22,7 @@ from dtsen_pipeline.ingest.raw_records import INT_COLUMNS, JUNK_COLUMN, STR_DTYP
 from dtsen_pipeline.warehouse import (
     bulk_query,
     ensure_schema,
+    literal,
     load_frame,
     qualified,
     quote,
@@ -202,7 +203,7 @@ def remove_deliveries(engine: sa.Engine, spec: FeedSpec, registry: list[Delivery
 
 def _id_list(delivery_ids: list[str]) -> str:
     """Delivery ids as SQL string literals for `IN (...)` (NULL when none: matches nothing)."""
-    return ", ".join("'" + d.replace("'", "''") + "'" for d in delivery_ids) or "NULL"
+    return ", ".join(literal(d) for d in delivery_ids) or "NULL"
 
 
 def _in_force_filter(placeholder: str = ":feed") -> str:

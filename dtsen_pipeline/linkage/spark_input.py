@@ -14,13 +14,9 @@ from typing import Any
 from dtsen_pipeline.domain.names import LOW_INFORMATION_TOKENS
 from dtsen_pipeline.linkage.prepare import LINKAGE_COLUMNS
 from dtsen_pipeline.linkage.staged_export import STAGED_EXPORT_TYPES
+from dtsen_pipeline.warehouse import literal
 
-
-def _sql_text(value: str) -> str:
-    return "'" + value.replace("'", "''") + "'"
-
-
-_LOW_INFORMATION = "array(" + ", ".join(_sql_text(t) for t in sorted(LOW_INFORMATION_TOKENS)) + ")"
+_LOW_INFORMATION = "array(" + ", ".join(literal(t) for t in sorted(LOW_INFORMATION_TOKENS)) + ")"
 
 # First pass: the name's tokens (Python's str.split(): runs of whitespace, no empty token).
 _TOKENS = [

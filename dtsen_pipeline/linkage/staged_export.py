@@ -15,12 +15,7 @@ from pathlib import Path
 import sqlalchemy as sa
 
 from dtsen_pipeline.linkage.prepare import STAGED_COLUMNS
-from dtsen_pipeline.warehouse import column_names, export_parquet, qualified, quote, table_exists
-
-
-def quote_text(value: str) -> str:
-    """A SQL string literal."""
-    return "'" + value.replace("'", "''") + "'"
+from dtsen_pipeline.warehouse import column_names, export_parquet, literal, qualified, quote, table_exists
 
 # Every feed's file has all of these, typed (a column a feed lacks is null).
 STAGED_EXPORT_TYPES: dict[str, str] = {
@@ -43,9 +38,16 @@ def export_staged(engine: sa.Engine, feeds: tuple[str, ...], out: Path, id_prefi
         if not table_exists(engine, "staging", feed):
             continue
         present = set(column_names(engine, "staging", feed))
-        columns = ", ".join(quote(name) if name in present else f"NULL AS {quote(name)}" for name in STAGED_EXPORT_TYPES)
-        if id_prefix:
-            columns = columns.replace(quote("record_id"), f"{quote_text(id_prefix)} || {quote('record_id')} AS {quote('record_id')}", 1)
+        columns = ", ".join(_exported(name, present, id_prefix) for name in STAGED_EXPORT_TYPES)
         written[feed] = export_parquet(engine, f"SELECT {columns} FROM {qualified('staging', feed)}",
                                        STAGED_EXPORT_TYPES, str(out / f"{feed}.parquet"))
     return written
+
+
+def _exported(name: str, present: set[str], id_prefix: str) -> str:
+    """The SELECT expression of one exported column."""
+    if name not in present:
+        return f"NULL AS {quote(name)}"
+    if name == "record_id" and id_prefix:
+        return f"{literal(id_prefix)} || {quote(name)} AS {quote(name)}"
+    return quote(name)
