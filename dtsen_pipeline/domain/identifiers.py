@@ -114,9 +114,12 @@ def id_prefix15(values: pd.Series, valid: pd.Series) -> pd.Series:
     """The first 15 digits of an id: of a valid one, or of one Excel stored as a number with all
     15 significant digits (NIK-02). Scientific notation ("1.80604E+15") keeps too few: NA, as is
     anything else. Linkage compares it where the whole id is lost."""
-    prefix = valid.astype("object").str[:15]
-    damaged = as_text(values).str.extract(_EXCEL_FULL_RE, expand=False)
-    return prefix.fillna(damaged).astype("str")
+    prefix = valid.astype("str").str.slice(0, 15)
+    lost = prefix.isna().to_numpy()
+    if lost.any():  # the regex reads only the values whose whole id is lost (few), not every value
+        damaged = as_text(values[lost]).str.extract(_EXCEL_FULL_RE, expand=False)
+        prefix = prefix.fillna(damaged)
+    return prefix
 
 
 def _is_run(d: np.ndarray) -> np.ndarray:

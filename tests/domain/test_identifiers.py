@@ -13,6 +13,7 @@ from dtsen_pipeline.domain.identifiers import (
     PROVINCE_CODES,
     check_kk,
     check_nik,
+    id_prefix15,
     is_valid_nik,
     nik_birth_parts,
     nik_issue,
@@ -226,3 +227,15 @@ def test_nik_warnings_dob_century_is_ignored() -> None:
     assert nik_warnings(nik, pd.Series(["L"]), pd.Series(pd.to_datetime(["2085-07-01"]))).tolist() == [""]
     with pytest.raises(ValueError):
         nik_warnings(nik, pd.Series(["L", "P"]), pd.Series(pd.to_datetime(["2085-07-01"])))
+
+
+def test_id_prefix15_of_valid_ids_and_of_excel_numbers_with_15_digits() -> None:
+    """NIK-02: a valid id gives its first 15 digits; an id Excel stored as a number keeps its
+    first 15 only when all 15 significant digits survived; anything else gives none."""
+    raw = pd.Series([VALID, "1806010107850001.0", "'1806010107850001,00", "1.80601E+15",
+                     "180601010785000", None, "   ", "x1806010107850001.0"], index=range(10, 18))
+    got = id_prefix15(raw, check_nik(raw)["nik"])
+    assert got.index.equals(raw.index)
+    assert got.tolist()[:3] == ["180601010785000"] * 3
+    assert got.iloc[3:7].isna().all()
+    assert got.iloc[7] == "180601010785000"  # the digits are found inside other text, as before
