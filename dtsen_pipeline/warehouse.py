@@ -285,18 +285,24 @@ def read_table(engine: sa.Engine, schema: str, table: str, columns: Iterable[str
     return bulk_query(engine, f"SELECT {cols} FROM {qualified(schema, table)}")
 
 
-def bulk_query(engine: sa.Engine, sql: str) -> pd.DataFrame:
+def bulk_query(bind: sa.Engine | sa.Connection, sql: str) -> pd.DataFrame:
     """A SELECT (no parameters) through the warehouse's own bulk path. DuckDB hands over its
     result as Arrow columns, taken straight into pandas' Arrow-backed strings (about 10 times
     faster than `pd.read_sql`, which builds a Python object per value: 0.6 s against 7 s for a
     night's 1.8 million person keys); PostgreSQL through `pd.read_sql`. The values are typed as
     `pd.read_sql` types them (dates as `datetime.date`, whole numbers with gaps as floats), so
-    callers need not know the path."""
-    if engine.dialect.name != "duckdb":
-        with engine.connect() as conn:
-            return pd.read_sql(sa.text(sql), conn)
-    with engine.connect() as conn:
-        return arrow_to_pandas(conn.connection.driver_connection.sql(sql).to_arrow_table())
+    callers need not know the path. `bind`: an engine, or a connection whose temporary tables
+    the query reads."""
+    if isinstance(bind, sa.Connection):
+        return _bulk_query_on(bind, sql)
+    with bind.connect() as conn:
+        return _bulk_query_on(conn, sql)
+
+
+def _bulk_query_on(conn: sa.Connection, sql: str) -> pd.DataFrame:
+    if conn.dialect.name != "duckdb":
+        return pd.read_sql(sa.text(sql), conn)
+    return arrow_to_pandas(conn.connection.driver_connection.sql(sql).to_arrow_table())
 
 
 def column_names(engine: sa.Engine, schema: str, table: str) -> list[str]:
