@@ -21,6 +21,8 @@ Nothing here logs keys, NIKs or No. KK: only counts and ids.
 
 from __future__ import annotations
 
+import contextlib
+
 import numpy as np
 import pandas as pd
 import sqlalchemy as sa
@@ -168,11 +170,12 @@ def assign_in_warehouse(engine: sa.Engine, subject: str, units_sql: str, run_id:
                                  f"{_next_state_sql(subject, group_column, id_column, has_state)}")
             swap_in(conn, STATE_SCHEMA, next_state, next_state + "__new")
             conn.commit()
-        finally:
-            conn.rollback()  # whatever failed above; then the connection goes back to the pool without them
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {units}")
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {groups}")
-            conn.commit()
+        finally:  # the connection goes back to the pool without them (a failure's own error is the one raised)
+            with contextlib.suppress(sa.exc.SQLAlchemyError):
+                conn.rollback()
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {units}")
+                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {groups}")
+                conn.commit()
     return out
 
 

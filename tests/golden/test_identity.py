@@ -243,6 +243,28 @@ def test_a_record_cannot_belong_to_two_groups(make_runs):
         make_runs().run(units)
 
 
+def _scratch_tables(engine: sa.Engine) -> list[str]:
+    with engine.connect() as conn:
+        return sorted(conn.exec_driver_sql("SELECT table_name FROM duckdb_tables() WHERE temporary").scalars())
+
+
+def test_the_unit_and_group_tables_leave_with_the_id_step_failed_or_not():
+    """They are temporary tables of the step's own connection: never written into schema
+    identity, and gone from the connection when the step ends, also when it fails."""
+    engine = sa.create_engine("duckdb:///:memory:", poolclass=sa.pool.StaticPool)  # one connection: what a step left shows
+    runs = WarehouseRuns(engine)
+    with pytest.raises(ValueError, match="more than one group"):
+        runs.run(person_units(persons({"a": ["r1"], "b": ["r1"]})))
+    assert _scratch_tables(engine) == []
+    ids, _ = runs.persons({"a": ["r1"], "b": ["r2"]})
+    assert ids == {"a": "P0000000001", "b": "P0000000002"}
+    assert _scratch_tables(engine) == []
+    with engine.connect() as conn:
+        tables = set(conn.exec_driver_sql("SELECT table_name FROM duckdb_tables() WHERE schema_name = 'identity'").scalars())
+    assert tables == {"person_id", "person_registry", "person_change"}
+    engine.dispose()
+
+
 def test_a_nik_shared_by_two_people_is_not_used_to_match(make_runs):
     runs = make_runs("P")
     same = "1806010101900001"
