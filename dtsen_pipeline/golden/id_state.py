@@ -14,8 +14,9 @@ committed the state, so the next run never hands a published id to someone else 
 The keys are the warehouse's work (`assign_in_warehouse`): it hashes them as it reads the
 records, keeps the units in a temporary table of its connection (never written to the file),
 joins them to the last state and writes the next state. Python sees each group once and the
-previous ids its units vote for, and applies the rules (`identity.issue_ids`). At 640,000 persons that is some 3.5 million keys against 2.5 million
-last night; in pandas the id steps took 11-12 s each on a second night, here 9 and 6.6 s.
+previous ids its units vote for, and applies the rules (`identity.issue_ids`). At 640,000 persons
+that is some 3.5 million keys against 2.5 million last night; in pandas the id steps took 11-12 s
+each on a second night, here 7-9 s and 6-8 s.
 Nothing here logs keys, NIKs or No. KK: only counts and ids.
 """
 
@@ -89,7 +90,7 @@ def _previous_registry(engine: sa.Engine, subject: str) -> pd.DataFrame:
 def _scratch(subject: str) -> tuple[str, str]:
     """The names of the unit and group tables of one id step: temporary tables of the step's own
     connection, never written to the warehouse file (as tables of schema `identity`, written and
-    dropped again, they cost 1.8 s of each id step at 640,000 persons)."""
+    dropped again, they cost about 2 s of each id step at 640,000 persons)."""
     return quote(f"id_scratch_{subject.lower()}_unit"), quote(f"id_scratch_{subject.lower()}_group")
 
 
@@ -140,6 +141,35 @@ def _next_state_sql(subject: str, group_column: str, id_column: str, has_state: 
             "AND NOT EXISTS (SELECT 1 FROM current_keys AS c WHERE c.key = s.key)")
 
 
+def _create_scratch(conn: sa.Connection, subject: str, units_sql: str) -> None:
+    units, groups = _scratch(subject)
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {units}")
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {units} AS {units_sql}")
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {groups}")
+    conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {groups} AS {_groups_sql(units, conn.dialect.name)}")
+
+
+def _write_next_state(conn: sa.Connection, subject: str, group_column: str, id_column: str, has_state: bool) -> None:
+    """golden_state.<subject>_key__next from the scratch units and identity.<id_column>, committed."""
+    next_state = _STATE_TABLE[subject] + NEXT
+    ensure_schema(conn, STATE_SCHEMA)
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(STATE_SCHEMA, next_state + '__new')}")
+    conn.exec_driver_sql(f"CREATE TABLE {qualified(STATE_SCHEMA, next_state + '__new')} AS "
+                         f"{_next_state_sql(subject, group_column, id_column, has_state)}")
+    swap_in(conn, STATE_SCHEMA, next_state, next_state + "__new")
+    conn.commit()
+
+
+def _drop_scratch(conn: sa.Connection, subject: str) -> None:
+    """The connection goes back to the pool without the scratch tables; after a failure, that
+    failure's own error is the one raised, not one of cleaning up."""
+    with contextlib.suppress(sa.exc.SQLAlchemyError):
+        conn.rollback()
+        for table in _scratch(subject):
+            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {table}")
+        conn.commit()
+
+
 def assign_in_warehouse(engine: sa.Engine, subject: str, units_sql: str, run_id: str, group_column: str,
                         id_column: str, registry: pd.DataFrame | None = None) -> Assignment:
     """Ids for this run's units (`units_sql`: SELECT grp, unit, key, key_rank) against the last
@@ -148,13 +178,9 @@ def assign_in_warehouse(engine: sa.Engine, subject: str, units_sql: str, run_id:
     next state, so the millions of keys never come to Python (returned state: None). `registry`:
     the last published one, when the caller has read it."""
     has_state = table_exists(engine, STATE_SCHEMA, _STATE_TABLE[subject])  # none before the first publication
-    units, groups = _scratch(subject)
     with engine.connect() as conn:  # the scratch tables live as long as this connection holds them
         try:
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {units}")
-            conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {units} AS {units_sql}")
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {groups}")
-            conn.exec_driver_sql(f"CREATE TEMPORARY TABLE {groups} AS {_groups_sql(units, engine.dialect.name)}")
+            _create_scratch(conn, subject, units_sql)
             votes = _votes(conn, subject, has_state)
             conn.commit()
             registry = _previous_registry(engine, subject) if registry is None else registry
@@ -163,19 +189,9 @@ def assign_in_warehouse(engine: sa.Engine, subject: str, units_sql: str, run_id:
             replace_table(engine, _text(ids), IDENTITY_SCHEMA, id_column)
             replace_table(engine, _text(out.registry, ints=("seq",)), IDENTITY_SCHEMA, _REGISTRY_TABLE[subject])
             replace_table(engine, _text(out.changes, ints=("units",)), IDENTITY_SCHEMA, _CHANGE_TABLE[subject])
-            next_state = _STATE_TABLE[subject] + NEXT
-            ensure_schema(conn, STATE_SCHEMA)
-            conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(STATE_SCHEMA, next_state + '__new')}")
-            conn.exec_driver_sql(f"CREATE TABLE {qualified(STATE_SCHEMA, next_state + '__new')} AS "
-                                 f"{_next_state_sql(subject, group_column, id_column, has_state)}")
-            swap_in(conn, STATE_SCHEMA, next_state, next_state + "__new")
-            conn.commit()
-        finally:  # the connection goes back to the pool without them (a failure's own error is the one raised)
-            with contextlib.suppress(sa.exc.SQLAlchemyError):
-                conn.rollback()
-                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {units}")
-                conn.exec_driver_sql(f"DROP TABLE IF EXISTS {groups}")
-                conn.commit()
+            _write_next_state(conn, subject, group_column, id_column, has_state)
+        finally:
+            _drop_scratch(conn, subject)
     return out
 
 
