@@ -270,13 +270,19 @@ def replace_table(engine: sa.Engine, df: pd.DataFrame, schema: str, table: str,
 
 def replace_table_from_sql(engine: sa.Engine, schema: str, table: str, select_sql: str) -> int:
     """Materialize a SELECT as `schema.table` atomically; returns the row count."""
-    staging_name = f"{table}__new"
     with write_transaction(engine) as conn:
-        ensure_schema(conn, schema)
-        conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(schema, staging_name)}")
-        conn.exec_driver_sql(f"CREATE TABLE {qualified(schema, staging_name)} AS {select_sql}")
-        swap_in(conn, schema, table, staging_name)
+        materialize(conn, schema, table, select_sql)
         return int(conn.exec_driver_sql(f"SELECT count(*) FROM {qualified(schema, table)}").scalar_one())
+
+
+def materialize(conn: sa.Connection, schema: str, table: str, select_sql: str) -> None:
+    """Replace `schema.table` with the SELECT's rows inside the caller's transaction (the SELECT
+    may read that connection's temporary tables)."""
+    staging_name = f"{table}__new"
+    ensure_schema(conn, schema)
+    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(schema, staging_name)}")
+    conn.exec_driver_sql(f"CREATE TABLE {qualified(schema, staging_name)} AS {select_sql}")
+    swap_in(conn, schema, table, staging_name)
 
 
 def read_table(engine: sa.Engine, schema: str, table: str, columns: Iterable[str] | None = None) -> pd.DataFrame:

@@ -45,6 +45,7 @@ from dtsen_pipeline.warehouse import (
     bulk_query,
     byte_ordered,
     ensure_schema,
+    materialize,
     qualified,
     quote,
     read_table,
@@ -151,12 +152,8 @@ def _create_scratch(conn: sa.Connection, subject: str, units_sql: str) -> None:
 
 def _write_next_state(conn: sa.Connection, subject: str, group_column: str, id_column: str, has_state: bool) -> None:
     """golden_state.<subject>_key__next from the scratch units and identity.<id_column>, committed."""
-    next_state = _STATE_TABLE[subject] + NEXT
-    ensure_schema(conn, STATE_SCHEMA)
-    conn.exec_driver_sql(f"DROP TABLE IF EXISTS {qualified(STATE_SCHEMA, next_state + '__new')}")
-    conn.exec_driver_sql(f"CREATE TABLE {qualified(STATE_SCHEMA, next_state + '__new')} AS "
-                         f"{_next_state_sql(subject, group_column, id_column, has_state)}")
-    swap_in(conn, STATE_SCHEMA, next_state, next_state + "__new")
+    materialize(conn, STATE_SCHEMA, _STATE_TABLE[subject] + NEXT,
+                _next_state_sql(subject, group_column, id_column, has_state))
     conn.commit()
 
 
