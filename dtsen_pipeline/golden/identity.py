@@ -102,7 +102,9 @@ class Votes:
 
     groups: np.ndarray  # the group value of each group code (object)
     anchor: np.ndarray  # int64 per group code: orders the groups as their smallest units sort
-    known: pd.DataFrame  # g (group code), id (str): each unit the last state knows, by its most trusted key
+    # g (group code), id (str), n: how many of the group's units the last state knows under that id, each
+    # by its most trusted key (one row per group and id: a group's votes, not its millions of units)
+    known: pd.DataFrame
 
 
 def _check_units(units: pd.DataFrame) -> pd.DataFrame:
@@ -136,16 +138,18 @@ def unit_votes(units: pd.DataFrame, previous_state: pd.DataFrame) -> Votes:
     rank = units["key_rank"].to_numpy()
     known = pd.DataFrame({"g": group[found], "u": unit[found], "rank": rank[found], "id": old[found]})
     known = known.sort_values(["u", "rank"], kind="stable").drop_duplicates("u")
+    known = known.groupby(["g", "id"], sort=False).size().rename("n").reset_index()
     names = np.asarray(id_names, dtype=object)
-    known = pd.DataFrame({"g": known["g"].to_numpy(),
-                          "id": names[known["id"].to_numpy()] if len(known) else np.array([], dtype=object)})
+    known = pd.DataFrame({"g": known["g"].to_numpy(dtype=np.int64),
+                          "id": names[known["id"].to_numpy()] if len(known) else np.array([], dtype=object),
+                          "n": known["n"].to_numpy(dtype=np.int64)})
     return Votes(groups=np.asarray(groups, dtype=object), anchor=anchor, known=known)
 
 
 def _claim(known: pd.DataFrame, anchor: np.ndarray, seq: np.ndarray, n_groups: int) -> np.ndarray:
     """Greedy claims, largest vote first, then oldest id, then the group's smallest unit:
     the id code each group takes (-1: none)."""
-    votes = known.groupby(["g", "id"]).size().rename("votes").reset_index()
+    votes = known.groupby(["g", "id"])["n"].sum().rename("votes").reset_index()
     votes["seq"] = seq[votes["id"].to_numpy()]
     votes["anchor"] = anchor[votes["g"].to_numpy()]
     votes = votes.sort_values(["votes", "seq", "anchor", "id"], ascending=[False, True, True, True])
@@ -191,7 +195,8 @@ def issue_ids(votes: Votes, registry: pd.DataFrame, *, prefix: str, run_id: str)
     changes (the state for the next run is `next_state`'s, or the warehouse's)."""
     registry = registry.sort_values("seq", ignore_index=True) if len(registry) else empty_registry()
     names, seq, known_ids = _id_codes(registry, votes.known["id"])
-    known = pd.DataFrame({"g": votes.known["g"].to_numpy(dtype=np.int64), "id": known_ids})
+    known = pd.DataFrame({"g": votes.known["g"].to_numpy(dtype=np.int64), "id": known_ids,
+                          "n": votes.known["n"].to_numpy(dtype=np.int64)})
     n_groups = len(votes.groups)
     anchor = votes.anchor
     assigned = _claim(known, anchor, seq, n_groups)
@@ -213,11 +218,11 @@ def issue_ids(votes: Votes, registry: pd.DataFrame, *, prefix: str, run_id: str)
     gone = setdiff(active, taken)
     # an id nobody took: merged into the id holding most of its old units (ties: oldest), else removed
     left = known[known["id"].isin(gone)]
-    held = left.groupby(["id", "new"]).size().rename("n").reset_index()
+    held = left.groupby(["id", "new"])["n"].sum().rename("n").reset_index()
     held["seq"] = seq[held["new"].to_numpy()]
     best = held.sort_values(["id", "n", "seq"], ascending=[True, False, True]).drop_duplicates("id")
     successor_code = dict(zip(best["id"].tolist(), best["new"].tolist(), strict=True))
-    total = left.groupby("id").size()
+    total = left.groupby("id")["n"].sum()
     successor: dict[str, str | None] = {}
     changes: list[tuple[str, str, str | None, int]] = []
     for old in sorted(gone.tolist(), key=lambda i: ids[i]):
@@ -228,10 +233,10 @@ def issue_ids(votes: Votes, registry: pd.DataFrame, *, prefix: str, run_id: str)
             successor[ids[old]] = None
             changes.append((REMOVED, ids[old], None, 0))
     # a group given a new id although it holds known units: split from each of those old ids
-    split = known[known["new"].isin(new_codes)].groupby(["new", "id"]).size().rename("n").reset_index()
+    split = known[known["new"].isin(new_codes)].groupby(["new", "id"])["n"].sum().rename("n").reset_index()
     changes.extend((SPLIT, ids[o], ids[n], int(k)) for n, o, k in split.itertuples(index=False, name=None))
     back = intersect(dormant, taken)
-    back_units = known[known["id"].isin(back)].groupby("id").size()
+    back_units = known[known["id"].isin(back)].groupby("id")["n"].sum()
     restored = [ids[i] for i in back.tolist()]
     changes.extend((RESTORED, ids[i], ids[i], int(back_units.get(i, 0))) for i in back.tolist())
 

@@ -228,6 +228,21 @@ def test_split_keeps_the_id_with_the_larger_part_and_records_the_new_id(make_run
     assert int(changes["units"].iloc[0]) == 1
 
 
+def test_a_change_counts_every_known_record_it_moves(make_runs):
+    """The units of a MERGE or SPLIT are the records the old id had in the group that took them,
+    however the votes are counted (one row per unit, or per group and id with a count)."""
+    runs = make_runs()
+    first, _ = runs.persons({"a": ["r1", "r2", "r3", "r4", "r5"], "b": ["r6", "r7"]})
+    merged, merge_changes = runs.persons({"a": ["r1", "r2", "r3", "r4", "r5", "r6", "r7"]})
+    assert merged["a"] == first["a"]
+    merge = merge_changes.set_index("kind").loc[MERGE]
+    assert (merge["old_id"], merge["new_id"], int(merge["units"])) == (first["b"], first["a"], 2)
+    split, split_changes = runs.persons({"a": ["r1", "r2", "r3", "r4"], "x": ["r5", "r6", "r7"]})
+    assert split["a"] == first["a"]
+    row = split_changes.set_index("kind").loc[SPLIT]
+    assert (row["old_id"], row["new_id"], int(row["units"])) == (first["a"], split["x"], 3)
+
+
 def test_ids_are_never_reused_after_merge_or_removal(make_runs):
     runs = make_runs()
     runs.persons({"a": ["r1"], "b": ["r2"], "c": ["r3"]})
