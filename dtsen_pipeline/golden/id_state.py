@@ -13,10 +13,10 @@ committed the state, so the next run never hands a published id to someone else 
 
 The keys are the warehouse's work (`assign_in_warehouse`): it hashes them as it reads the
 records, keeps the units in a temporary table of its connection (never written to the file),
-joins them to the last state and writes the next state. Python sees each group once and the
-previous ids its units vote for, and applies the rules (`identity.issue_ids`). At 640,000 persons
-that is some 3.5 million keys against 2.5 million last night; in pandas the id steps took 11-12 s
-each on a second night, here 7-9 s and 6-8 s.
+joins them to the last state, counts the votes and writes the next state. Python sees each
+group once and the previous ids its units vote for, with their counts, and applies the rules
+(`identity.issue_ids`). At 640,000 persons that is some 3.5 million keys against 2.5 million last
+night; in pandas the id steps took 11-12 s each on a second night, here 8-9 s and 6-7 s.
 Nothing here logs keys, NIKs or No. KK: only counts and ids.
 """
 
