@@ -38,6 +38,7 @@ from dtsen_pipeline.linkage.backend import (
     open_session,
 )
 from dtsen_pipeline.linkage.record_ids import RecordIds
+from dtsen_pipeline.linkage.rule_mirror import mirrors
 
 logging.getLogger("splink").setLevel(logging.WARNING)
 
@@ -475,7 +476,8 @@ def as_backend_table(linker: Linker, frame: pd.DataFrame):
     return session.session.native(frame) if session is not None else frame
 
 
-def blocked_pairs_sql(rules: list[str], table: str, touched: str | None = None) -> str:
+def blocked_pairs_sql(rules: list[str], table: str, touched: str | None = None,
+                      mirror: list[int | None] | None = None) -> str:
     """Candidate pairs of every blocking rule, each pair once (with the first rule that made it).
 
     Splink keeps each pair once by excluding, in every rule's join, the pairs of all the rules
@@ -483,17 +485,27 @@ def blocked_pairs_sql(rules: list[str], table: str, touched: str | None = None) 
     regency's prediction with 26 rules). One join per rule and one grouping cost a fraction of
     that; Splink itself groups the same way for exploding rules. With `touched` (a table of the
     records an incremental night found new or changed, every column) only the pairs with a touched
-    record on either side, each side joined once against every record.
+    record on either side. `mirror` (`rule_mirror.mirrors`): for each rule, the rule that is it
+    with its sides swapped. Such a rule is joined once, the touched records on the left, and a pair
+    found the other way round is its mirror's; any other rule is joined twice, the touched records
+    on each side. Both give the same pairs with the same first rule.
     """
     def select(left: str, right: str, i: int, rule: str) -> str:
         return (f"SELECT {i} AS rule, l.unique_id AS join_key_l, r.unique_id AS join_key_r "
                 f"FROM {left} AS l JOIN {right} AS r ON ({rule}) AND l.unique_id < r.unique_id")
 
+    def either_way(i: int, rule: str, swapped: int) -> str:
+        return (f"SELECT CASE WHEN l.unique_id < r.unique_id THEN {i} ELSE {swapped} END AS rule, "
+                "least(l.unique_id, r.unique_id) AS join_key_l, greatest(l.unique_id, r.unique_id) AS join_key_r "
+                f"FROM {touched} AS l JOIN {table} AS r ON ({rule}) AND l.unique_id <> r.unique_id")
+
     if touched is None:
         joins = [select(table, table, i, rule) for i, rule in enumerate(rules)]
     else:
-        joins = [part for i, rule in enumerate(rules) for part in (select(touched, table, i, rule),
-                                                                  select(table, touched, i, rule))]
+        mirror = mirror if mirror is not None else [None] * len(rules)
+        joins = [part for i, (rule, swapped) in enumerate(zip(rules, mirror, strict=True))
+                 for part in ((either_way(i, rule, swapped),) if swapped is not None
+                              else (select(touched, table, i, rule), select(table, touched, i, rule)))]
     # STRING: DuckDB's alias of VARCHAR, Spark's string type; the rules are in the backend's dialect.
     return (f"SELECT CAST(min(rule) AS STRING) AS match_key, join_key_l, join_key_r "
             f"FROM ({' UNION ALL '.join(joins)}) AS candidates GROUP BY join_key_l, join_key_r")
@@ -517,7 +529,8 @@ def register_blocked_pairs(linker: Linker, touched: Collection[str] | None = Non
         session.create_table(touched_records,
                              f"SELECT * FROM {table} WHERE unique_id IN (SELECT unique_id FROM {touched_ids})")
         session.drop_table(touched_ids)
-    session.create_table(name, blocked_pairs_sql(rules, table, touched_records))
+    mirror = mirrors(rules, session.dialect) if touched_records is not None else None
+    session.create_table(name, blocked_pairs_sql(rules, table, touched_records, mirror))
     if touched_records is not None:
         session.drop_table(touched_records)
     pairs = session.db_api.register(name, table_name=name)
