@@ -69,7 +69,7 @@ def mirrors(rules: list[str], dialect: str) -> list[int | None]:
         first_of.setdefault(form, index)
     found: list[int | None] = []
     for index, tree in enumerate(trees):
-        mirror = first_of.get(canonical(_swap_sides(tree)))
-        # a rule written twice is its own duplicate: each keeps its own index
-        found.append(index if mirror is not None and forms[mirror] == forms[index] else mirror)
+        swapped = canonical(_swap_sides(tree))
+        # a symmetric rule is its own mirror, also where the model states it twice
+        found.append(index if swapped == forms[index] else first_of.get(swapped))
     return found
