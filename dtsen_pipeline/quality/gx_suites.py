@@ -270,6 +270,44 @@ def _no_batch_fingerprint() -> None:
     pandas_execution_engine.HASH_THRESHOLD = 0
 
 
+def _domain_columns(domain_kwargs: Mapping[str, object]) -> list[str] | None:
+    """The columns an expectation's domain names (one column, a pair or a list); None for a table."""
+    if "column" in domain_kwargs:
+        return [str(domain_kwargs["column"])]
+    if "column_A" in domain_kwargs and "column_B" in domain_kwargs:
+        return list(dict.fromkeys([str(domain_kwargs["column_A"]), str(domain_kwargs["column_B"])]))
+    if "column_list" in domain_kwargs:
+        return list(dict.fromkeys(str(c) for c in domain_kwargs["column_list"]))  # type: ignore[union-attr]
+    return None
+
+
+def _domains_narrowed() -> None:
+    """GX's pandas engine gives each column expectation the whole batch, then keeps the rows where
+    the column has a value (`df[df[column].notnull()]`), twice per expectation (the check and its
+    unexpected values): every column of the suite is copied for each expectation that reads one.
+    At 640,000 persons that was 5.5 s of the staging suites' threads on a first night and 2.1 s of
+    the build suites on any night. Here the domain's records keep only the domain's columns (after
+    GX's own row condition and missing-value filters, which look only at those columns): each
+    expectation sees the same values of the same rows. Installed once per process; a table-level
+    domain, or a column the frame lacks (GX then reports it), gets the records as GX made them."""
+    from great_expectations.execution_engine import PandasExecutionEngine
+
+    original = PandasExecutionEngine.get_domain_records
+    if getattr(original, "_dtsen_narrowed", False):
+        return
+
+    @functools.wraps(original)
+    def narrowed(self, domain_kwargs: dict) -> pd.DataFrame:
+        data = original(self, domain_kwargs)
+        columns = _domain_columns(domain_kwargs)
+        if columns is None or not all(c in data.columns for c in columns) or len(columns) == data.shape[1]:
+            return data
+        return data[columns]
+
+    narrowed._dtsen_narrowed = True  # type: ignore[attr-defined]
+    PandasExecutionEngine.get_domain_records = narrowed
+
+
 @contextlib.contextmanager
 def _forgetting_batch(ctx, suite_name: str) -> Iterator[None]:
     """Remove the suite's data source once it has validated. The contexts live for the process,
@@ -358,6 +396,7 @@ def run_suite(df: pd.DataFrame, path: Path, docs_dir: Path | None = None,
     suite = load_suite(path, thresholds, ceilings, as_of, person_feeds)
     df = _checked_columns(df, path)
     _no_batch_fingerprint()
+    _domains_narrowed()
     page = None
     if docs_dir is None:
         with _forgetting_batch(_context(), suite.name):

@@ -91,3 +91,62 @@ def test_run_suite_does_not_hash_the_whole_frame(tmp_path, monkeypatch, with_doc
                         docs_dir=tmp_path / "docs" if with_docs else None)
     assert outcome.rows == 3 and outcome.outcomes[0].unexpected_count == 1
     assert hashed == []
+
+
+@pytest.mark.parametrize(("schema", "table"), suite_targets("staging") + suite_targets("build"))
+def test_each_expectation_on_its_own_columns_gives_gx_s_own_outcome(engine, monkeypatch, schema, table):
+    """GX hands each expectation its domain's records; run_suite narrows them to the domain's
+    columns before GX filters rows (`_domains_narrowed`). On the run's staged and build tables
+    (damaged records, failing rows included) every outcome equals GX's on the records as GX
+    makes them."""
+    from great_expectations.execution_engine import PandasExecutionEngine
+
+    from dtsen_pipeline.quality import gx_suites
+
+    path = suite_path(schema, table)
+    feeds = tuple(person_feeds(load_feed_specs()))
+    frame = read_table(engine, schema, table)
+    narrowed = run_suite(frame, path, person_feeds=feeds)
+    installed = PandasExecutionEngine.get_domain_records
+    assert getattr(installed, "_dtsen_narrowed", False)
+    monkeypatch.setattr(gx_suites, "_domains_narrowed", lambda: None)
+    monkeypatch.setattr(PandasExecutionEngine, "get_domain_records", installed.__wrapped__)
+    as_gx_makes_them = run_suite(frame, path, person_feeds=feeds)
+    assert narrowed.outcomes == as_gx_makes_them.outcomes
+    if schema == "staging" and table in feeds:  # damaged person records: rows fail, and still agree
+        assert any(o.unexpected_count for o in narrowed.outcomes)
+
+
+def test_a_column_expectation_sees_only_its_column(tmp_path, monkeypatch):
+    """What the narrowing does: a column expectation's records hold its column alone, a pair's its
+    two columns, a table-level expectation's every column; a column the frame lacks still fails."""
+    from great_expectations.execution_engine import PandasExecutionEngine
+
+    from dtsen_pipeline.quality import gx_suites
+
+    gx_suites._domains_narrowed()
+    installed = PandasExecutionEngine.get_domain_records
+    seen: list[tuple[str, list[str]]] = []
+
+    def recording(self, domain_kwargs):
+        records = installed(self, domain_kwargs)
+        kind = "column" if "column" in domain_kwargs else "pair" if "column_A" in domain_kwargs else "table"
+        seen.append((kind, list(records.columns)))
+        return records
+
+    recording._dtsen_narrowed = True
+    monkeypatch.setattr(PandasExecutionEngine, "get_domain_records", recording)
+    suite = tmp_path / "staging__narrow.json"
+    suite.write_text('{"name": "staging__narrow", "expectations": ['
+                     '{"type": "expect_column_values_to_not_be_null", "kwargs": {"column": "a"}},'
+                     '{"type": "expect_column_values_to_be_unique", "kwargs": {"column": "b"}},'
+                     '{"type": "expect_column_pair_values_to_be_equal", "kwargs": {"column_A": "a", "column_B": "c"}},'
+                     '{"type": "expect_table_row_count_to_be_between", "kwargs": {"min_value": 1}}]}')
+    frame = pd.DataFrame({"a": ["1", None, "3", "4"], "b": ["x", "y", "x", None], "c": ["1", "2", "3", "5"]})
+    outcome = run_suite(frame, suite)
+    assert [o.unexpected_count for o in outcome.outcomes[:3]] == [1, 2, 2]
+    assert {tuple(cols) for kind, cols in seen if kind == "column"} == {("a",), ("b",)}
+    assert {tuple(cols) for kind, cols in seen if kind == "pair"} == {("a", "c")}
+    assert ["a", "b", "c"] in [cols for kind, cols in seen if kind == "table"]
+    missing = run_suite(frame[["b", "c"]], suite)
+    assert not missing.outcomes[0].success
