@@ -222,14 +222,20 @@ def load_suite(path: Path, thresholds: Mapping[str, Mapping[str, float]] | None 
 _COLUMN_KWARGS = ("column", "column_A", "column_B")
 
 
+def _named_columns(kwargs: Mapping[str, object]) -> list[str]:
+    """The columns an expectation's (or a metric domain's) kwargs name: `column`, `column_A/B`,
+    `column_list`, each once, in that order; none for a table-level one."""
+    named = [kwargs[k] for k in _COLUMN_KWARGS if k in kwargs] + list(kwargs.get("column_list", []))  # type: ignore[call-overload]
+    return list(dict.fromkeys(str(c) for c in named))
+
+
 def suite_columns(path: Path) -> tuple[str, ...] | None:
     """Every column the suite's expectations name (`column`, `column_list`, `column_A/B`), so a
     step reads only those from the warehouse; None when an expectation names none (a table-level
     expectation needs every column)."""
     columns: dict[str, None] = {}
     for expectation in read_suite_file(path).get("expectations", []):
-        kwargs = expectation.get("kwargs", {})
-        named = [kwargs[k] for k in _COLUMN_KWARGS if k in kwargs] + list(kwargs.get("column_list", []))
+        named = _named_columns(expectation.get("kwargs", {}))
         if not named:
             return None
         columns.update(dict.fromkeys(named))
@@ -270,17 +276,6 @@ def _no_batch_fingerprint() -> None:
     pandas_execution_engine.HASH_THRESHOLD = 0
 
 
-def _domain_columns(domain_kwargs: Mapping[str, object]) -> list[str] | None:
-    """The columns an expectation's domain names (one column, a pair or a list); None for a table."""
-    if "column" in domain_kwargs:
-        return [str(domain_kwargs["column"])]
-    if "column_A" in domain_kwargs and "column_B" in domain_kwargs:
-        return list(dict.fromkeys([str(domain_kwargs["column_A"]), str(domain_kwargs["column_B"])]))
-    if "column_list" in domain_kwargs:
-        return list(dict.fromkeys(str(c) for c in domain_kwargs["column_list"]))  # type: ignore[union-attr]
-    return None
-
-
 def _domains_narrowed() -> None:
     """GX's pandas engine gives each column expectation the whole batch, then keeps the rows where
     the column has a value (`df[df[column].notnull()]`), twice per expectation (the check and its
@@ -301,8 +296,8 @@ def _domains_narrowed() -> None:
     @functools.wraps(original)
     def narrowed(self, domain_kwargs: dict) -> pd.DataFrame:
         data = original(self, domain_kwargs)
-        columns = _domain_columns(domain_kwargs)
-        if columns is None or not all(c in data.columns for c in columns) or len(columns) == data.shape[1]:
+        columns = _named_columns(domain_kwargs)
+        if not columns or not all(c in data.columns for c in columns):
             return data
         return data[columns]
 
